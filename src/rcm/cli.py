@@ -1,0 +1,240 @@
+"""The ``rcm`` command: each command parses its options, calls one core function, and turns
+domain errors into one clear line and a non-zero exit (never a traceback)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rcm.check import KINDS, check_compendium
+from rcm.cite import citation
+from rcm.errors import DocumentError, RcmError
+from rcm.export import to_csv, to_json
+from rcm.parse import read_compilation
+from rcm.store import Store
+
+INTERNAL_ERROR = 70
+
+
+class Rcm(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RcmError as exc:
+            click.echo(f"rcm: error: {exc}", err=True)
+            if isinstance(exc, DocumentError) and len(exc.problems) > 1:
+                for problem in exc.problems[1:20]:
+                    click.echo(f"  {problem}", err=True)
+                if len(exc.problems) > 20:
+                    click.echo(f"  … {len(exc.problems) - 20} more", err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except BrokenPipeError:
+            # The reader went away (`rcm export | head`): stop quietly, as other Unix tools do.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(141)
+        except KeyboardInterrupt:
+            click.echo("rcm: interrupted", err=True)
+            ctx.exit(130)
+        except Exception as exc:
+            if os.environ.get("RCM_DEBUG"):
+                raise
+            click.echo(f"rcm: internal error: {type(exc).__name__}: {exc} "
+                       "(set RCM_DEBUG=1 to see the traceback, and please report it)", err=True)
+            ctx.exit(INTERNAL_ERROR)
+
+
+@click.group(cls=Rcm, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db", metavar="URL", envvar="RCM_DATABASE_URL",
+              help="Database URL or SQLite path [env RCM_DATABASE_URL; default ./rcm.db]. "
+                   "PostgreSQL: postgresql://user@host/dbname.")
+@click.version_option(package_name="rcm-compendium", prog_name="rcm")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None) -> None:
+    """RCM Compendium: the Regional Conference on Migration's statements, 1996 onwards."""
+    ctx.obj = {"db": db}
+
+
+def _store(ctx: click.Context, create: bool = False) -> Store:
+    return Store(ctx.obj["db"], create=create)
+
+
+def _emit(text: str, output: str | None) -> None:
+    """Write to stdout, or atomically to a file (a failed export never leaves half a file)."""
+    if output is None or output == "-":
+        click.echo(text, nl=False)
+        return
+    target = Path(output)
+    if target.is_dir():
+        raise RcmError(f"{output} is a folder; give a file name")
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise RcmError(f"cannot write {output}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {output}", err=True)
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def ingest(ctx: click.Context, file: Path | None) -> None:
+    """Read the compilation FILE (default: the shipped 1996–2016 compilation) into the database.
+
+    All or nothing, and idempotent: ingesting the same document again changes nothing."""
+    compendium = read_compilation(file)
+    with _store(ctx, create=True) as store:
+        result = store.ingest(compendium)
+    findings = check_compendium(compendium)
+    click.echo(
+        f"{result.source}: {len(compendium.statements)} statements ({result.added} added, "
+        f"{result.updated} updated, {result.unchanged} unchanged), {result.placements} placements"
+        + ("" if result.placements_changed else " (unchanged)")
+        + (f"; {result.absent} statements stored earlier are not in this document (kept)"
+           if result.absent else "")
+    )
+    click.echo(f"{len(findings)} source consistency findings: see `rcm check`")
+
+
+@cli.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Create the database or bring its schema up to date."""
+    with _store(ctx, create=True) as store:
+        before, after = store.migrate()
+    click.echo(f"schema {before or '(empty)'} -> {after}" if before != after else f"schema {after}: up to date")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """Counts: statements, placements per theme and sub-theme, per meeting, per category."""
+    with _store(ctx) as store:
+        data = store.counts()
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"statements            {data['statements']}")
+    click.echo(f"placements            {data['placements']}")
+    click.echo(f"under several themes  {data['multi_theme_statements']}")
+    click.echo(f"placements with note  {data['placements_with_note']}")
+    click.echo("\nplacements per theme and sub-theme")
+    for th in data["themes"]:
+        total = sum(s["placements"] for s in th["subthemes"])
+        click.echo(f"  TS{th['theme']} {th['title']}: {total} placements, {th['statements']} statements")
+        for s in th["subthemes"]:
+            click.echo(f"    {s['placements']:>4}  {s['title']}")
+    click.echo("\nstatements per meeting")
+    for m in data["meetings"]:
+        click.echo(f"  {m['label']:<10} {m['year'] or '':<5} {m['statements']:>4}")
+    click.echo("\nstatements per category")
+    for name, n in data["categories"].items():
+        click.echo(f"  {name:<14} {n:>4}")
+
+
+@cli.command()
+@click.argument("statement_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print the statement as JSON.")
+@click.pass_context
+def show(ctx: click.Context, statement_id: str, as_json: bool) -> None:
+    """Show one statement (e.g. XIX-0021): text, meeting, placements, notes, citation."""
+    with _store(ctx) as store:
+        statement, placements = store.statement(statement_id)
+        meeting = store.meeting(statement.meeting)
+        titles = store.subtheme_titles()
+        cite = citation(statement, meeting, store.source())
+    if as_json:
+        click.echo(json.dumps({
+            "id": statement.id, "meeting": meeting.number, "meeting_label": meeting.label,
+            "year": meeting.year, "text": statement.text, "heading": statement.heading,
+            "items": list(statement.items),
+            "category": statement.category.value if statement.category else None,
+            "category_source": statement.category_source.value if statement.category_source else None,
+            "placements": [
+                {"theme": p.theme, "subtheme": titles[(p.theme, p.subtheme)], "position": p.position,
+                 "also_relevant": list(p.also_relevant), "note": p.note, "line": p.line}
+                for p in placements
+            ],
+            "citation": cite,
+        }, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{statement.id}  {meeting.label} ({meeting.year})")
+    click.echo(f"category: {statement.category.value if statement.category else 'not yet assigned'}")
+    click.echo("")
+    if statement.items:
+        click.echo(f"{statement.heading}:")
+        for item in statement.items:
+            click.echo(f"  - {item}")
+    else:
+        click.echo(statement.text)
+    click.echo("\nfiled under:")
+    for p in placements:
+        note = f"  note: {p.note}" if p.note else ""
+        click.echo(f"  TS{p.theme} / {titles[(p.theme, p.subtheme)]} (row {p.position}, line {p.line}){note}")
+    click.echo(f"\ncite as: {cite}")
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.pass_context
+def check(ctx: click.Context, file: Path | None, as_json: bool) -> None:
+    """List where the compilation contradicts itself (notes vs placements, copies whose notes
+    disagree, rows out of meeting order, near-copies kept apart, text that is not a statement).
+
+    Checks the compendium in the database, or FILE without storing it. The document is not
+    corrected: the findings are shown."""
+    if file is not None:
+        compendium = read_compilation(file)
+    else:
+        with _store(ctx) as store:
+            compendium = store.load()
+    findings = check_compendium(compendium)
+    if as_json:
+        click.echo(json.dumps({
+            "source": compendium.source.name, "sha256": compendium.source.sha256,
+            "total": len(findings), "kinds": KINDS,
+            "findings": [f.as_dict() for f in findings],
+        }, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{compendium.source.name}: {len(findings)} findings")
+    for kind, meaning in KINDS.items():
+        group = [f for f in findings if f.kind == kind]
+        if group:
+            click.echo(f"\n{kind} ({len(group)}): {meaning}")
+            for f in group:
+                click.echo(f"  - {f.message}")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True,
+              help="json: the rcm-compendium/1 document; csv: one row per statement.")
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of standard output.")
+@click.pass_context
+def export(ctx: click.Context, fmt: str, output: str | None) -> None:
+    """Export the whole compendium as JSON ("rcm-compendium/1") or CSV."""
+    with _store(ctx) as store:
+        compendium = store.load()
+    _emit(to_json(compendium) if fmt == "json" else to_csv(compendium), output)
+
+
+def main() -> None:
+    cli.main(prog_name="rcm")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,105 @@
+"""Exports of a compendium. JSON follows the "rcm-compendium/1" contract (README: "JSON export")."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from rcm.model import Compendium
+
+__all__ = ["SCHEMA", "compendium_document", "to_csv", "to_json"]
+
+SCHEMA = "rcm-compendium/1"
+
+
+def compendium_document(c: Compendium) -> dict[str, Any]:
+    """The whole compendium as one JSON-ready document."""
+    meetings = {m.code: m for m in c.meetings}
+    by_statement: dict[str, list[dict[str, Any]]] = {}
+    for p in c.placements:
+        by_statement.setdefault(p.statement_id, []).append({
+            "theme": p.theme,
+            "subtheme": c.subtheme(p.theme, p.subtheme).title,
+            "subtheme_order": p.subtheme,
+            "position": p.position,
+            "also_relevant": list(p.also_relevant),
+            "also_relevant_all": p.also_relevant_all,
+            "note": p.note,
+            "line": p.line,
+        })
+    return {
+        "schema": SCHEMA,
+        "source": {
+            "name": c.source.name, "sha256": c.source.sha256, "title": c.source.title,
+            "date": c.source.date, "lines": c.source.lines,
+        },
+        "categories": [
+            {"name": ci.category.value, "label": ci.label, "definition": ci.definition}
+            for ci in c.categories
+        ],
+        "meetings": [
+            {"code": m.code, "number": m.number, "label": m.label, "year": m.year,
+             "kind": m.kind.value, "place": m.place, "date": m.date}
+            for m in c.meetings
+        ],
+        "themes": [
+            {"number": th.number, "code": th.code, "title": th.title, "un_title": th.un_title,
+             "consultation": th.consultation,
+             "subthemes": [{"order": s.order, "title": s.title, "page": s.page} for s in th.subthemes]}
+            for th in c.themes
+        ],
+        "statements": [
+            {
+                "id": s.id,
+                "meeting": meetings[s.meeting].number,
+                "meeting_code": s.meeting,
+                "meeting_label": meetings[s.meeting].label,
+                "meeting_kind": meetings[s.meeting].kind.value,
+                "year": meetings[s.meeting].year,
+                "text": s.text,
+                "heading": s.heading,
+                "items": list(s.items),
+                "lang": s.lang,
+                "text_es": s.text_es,
+                "category": s.category.value if s.category else None,
+                "category_source": s.category_source.value if s.category_source else None,
+                "category_confidence": s.category_confidence,
+                "placements": by_statement.get(s.id, []),
+            }
+            for s in c.statements
+        ],
+    }
+
+
+def to_json(c: Compendium) -> str:
+    return json.dumps(compendium_document(c), ensure_ascii=False, indent=2) + "\n"
+
+
+CSV_COLUMNS = [
+    "id", "meeting", "meeting_label", "year", "category", "category_source", "themes", "subthemes",
+    "also_relevant", "notes", "heading", "text",
+]
+
+
+def to_csv(c: Compendium) -> str:
+    """One row per statement (as a spreadsheet user expects); its placements joined with " | "."""
+    meetings = {m.code: m for m in c.meetings}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for s in c.statements:
+        ps = c.placements_of(s.id)
+        also = sorted({t for p in ps for t in p.also_relevant})
+        writer.writerow([
+            s.id, meetings[s.meeting].number, meetings[s.meeting].label, meetings[s.meeting].year,
+            s.category.value if s.category else "", s.category_source.value if s.category_source else "",
+            " | ".join(f"TS{p.theme}" for p in ps),
+            " | ".join(c.subtheme(p.theme, p.subtheme).title for p in ps),
+            " ".join(f"TS{t}" for t in also),
+            " | ".join(p.note or "" for p in ps),
+            s.heading or "",
+            s.text if not s.items else "\n".join([f"{s.heading}:", *(f"- {i}" for i in s.items)]),
+        ])
+    return out.getvalue()

@@ -1,0 +1,233 @@
+"""The one vocabulary of the project: plain dataclasses shared by every layer.
+
+Parsers return these objects, the store saves and loads them, and the CLI, exports and checks read
+them. Nothing here knows about files or databases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Category(StrEnum):
+    """The compilation's three kinds of statement (colour-coded in the original document)."""
+
+    PRINCIPLE = "principle"
+    UNDERSTANDING = "understanding"
+    COMMITMENT = "commitment"
+
+
+class CategorySource(StrEnum):
+    CURATED = "curated"
+    SUGGESTED = "suggested"
+
+
+class MeetingKind(StrEnum):
+    REGULAR = "regular"
+    EXTRAORDINARY = "extraordinary"
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A Vice-Ministerial meeting. ``code`` is the key: "XIX" for XIX RCM; "XIX-E1" for the first
+    extraordinary meeting held in the XIX cycle."""
+
+    code: str
+    number: int
+    label: str
+    year: int | None
+    kind: MeetingKind = MeetingKind.REGULAR
+    place: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class Subtheme:
+    theme: int
+    order: int
+    title: str
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A UN thematic session. ``title`` is the short title the compilation uses as its heading
+    ("Human rights of all migrants"); ``un_title`` is the full title from the modalities document as
+    the compilation quotes it; ``consultation`` is when it was held ("April/May 2017")."""
+
+    number: int
+    title: str
+    un_title: str = ""
+    consultation: str = ""
+    subthemes: tuple[Subtheme, ...] = ()
+
+    @property
+    def code(self) -> str:
+        return f"TS{self.number}"
+
+    @property
+    def roman(self) -> str:
+        return to_roman(self.number)
+
+
+@dataclass(frozen=True)
+class CategoryInfo:
+    category: Category
+    label: str
+    definition: str
+
+
+@dataclass(frozen=True)
+class Country:
+    iso3: str
+    iso2: str
+    name_en: str
+    name_es: str
+    member: bool = True
+
+
+@dataclass(frozen=True)
+class GcmObjective:
+    number: int
+    title: str
+
+
+@dataclass(frozen=True)
+class GcmPrinciple:
+    letter: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement, stored once however many sections it is filed under.
+
+    ``text`` is the statement as the document prints it (markup and bullet glyphs removed, spacing
+    normalised). For a list statement, ``heading`` is the list's title ("Integration") and ``items``
+    are its entries; ``text`` then reads "Integration: item item …". ``heading`` is also set for the
+    XIX RCM paragraphs that open with a title and a dash ("International protection—Recognize …").
+    """
+
+    id: str
+    meeting: str
+    text: str
+    heading: str | None = None
+    items: tuple[str, ...] = ()
+    lang: str = "en"
+    text_es: str | None = None
+    category: Category | None = None
+    category_source: CategorySource | None = None
+    category_confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A statement filed under a sub-theme: its row ``position`` (1-based) in that table, the
+    cross-reference note exactly as printed (``note``), the themes the note names, and the line of
+    the source document where the row starts."""
+
+    statement_id: str
+    theme: int
+    subtheme: int
+    position: int
+    note: str | None = None
+    also_relevant: tuple[int, ...] = ()
+    also_relevant_all: bool = False
+    printed_text: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something in the source that is not a statement and not structure, kept and reported."""
+
+    kind: str
+    line: int
+    message: str
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    name: str
+    sha256: str
+    size: int
+    lines: int
+    title: str = ""
+    date: str = ""
+
+
+@dataclass
+class Compendium:
+    """Everything read from one compilation, ready to store, check or export."""
+
+    source: SourceInfo
+    themes: list[Theme]
+    meetings: list[Meeting]
+    statements: list[Statement]
+    placements: list[Placement]
+    categories: list[CategoryInfo] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+    def statement(self, statement_id: str) -> Statement:
+        for s in self.statements:
+            if s.id == statement_id:
+                return s
+        raise KeyError(statement_id)
+
+    def placements_of(self, statement_id: str) -> list[Placement]:
+        return [p for p in self.placements if p.statement_id == statement_id]
+
+    def theme(self, number: int) -> Theme:
+        for t in self.themes:
+            if t.number == number:
+                return t
+        raise KeyError(number)
+
+    def subtheme(self, theme: int, order: int) -> Subtheme:
+        for s in self.theme(theme).subthemes:
+            if s.order == order:
+                return s
+        raise KeyError((theme, order))
+
+    def meeting(self, code: str) -> Meeting:
+        for m in self.meetings:
+            if m.code == code:
+                return m
+        raise KeyError(code)
+
+
+_ROMAN = [
+    (1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+    (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"),
+]  # fmt: skip
+
+
+def to_roman(number: int) -> str:
+    if not 0 < number < 4000:
+        raise ValueError(f"cannot write {number} in Roman numerals (1–3999)")
+    out = []
+    for value, letters in _ROMAN:
+        while number >= value:
+            out.append(letters)
+            number -= value
+    return "".join(out)
+
+
+def from_roman(text: str) -> int:
+    """Strict Roman numeral reader: "XIX" -> 19; raises ValueError on anything not canonical."""
+    values = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+    upper = text.strip().upper()
+    if not upper or any(ch not in values for ch in upper):
+        raise ValueError(f"not a Roman numeral: {text!r}")
+    total = 0
+    for i, ch in enumerate(upper):
+        v = values[ch]
+        if i + 1 < len(upper) and values[upper[i + 1]] > v:
+            total -= v
+        else:
+            total += v
+    if to_roman(total) != upper:
+        raise ValueError(f"not a canonical Roman numeral: {text!r}")
+    return total

@@ -1,0 +1,452 @@
+"""Storage: one SQLAlchemy code path for SQLite (default) and PostgreSQL.
+
+``Store(url)`` opens a database; ``ingest`` writes a parsed :class:`~rcm.model.Compendium` in one
+transaction (all or nothing, idempotent); ``load`` reads it back as model objects.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
+
+from rcm import taxonomy
+from rcm.errors import NotFound, StoreError
+from rcm.ids import canonical_id
+from rcm.model import (
+    Category,
+    CategoryInfo,
+    CategorySource,
+    Compendium,
+    Meeting,
+    MeetingKind,
+    Notice,
+    Placement,
+    SourceInfo,
+    Statement,
+    Subtheme,
+    Theme,
+)
+from rcm.parse.text import normal_form
+from rcm.store import migrate, schema as t
+
+__all__ = ["DEFAULT_URL", "IngestResult", "Store", "database_url"]
+
+DEFAULT_URL = "sqlite:///rcm.db"
+
+
+def database_url(value: str | None = None) -> str:
+    """The database to use: ``value`` (``--db``), else ``RCM_DATABASE_URL``, else ./rcm.db.
+    A bare path means a SQLite file; ``postgresql://`` uses the psycopg 3 driver."""
+    raw = value or os.environ.get("RCM_DATABASE_URL") or DEFAULT_URL
+    if "://" not in raw:
+        raw = f"sqlite:///{raw}"
+    if raw.startswith(("postgresql://", "postgres://")):
+        raw = "postgresql+psycopg://" + raw.split("://", 1)[1]
+    try:
+        make_url(raw)
+    except ArgumentError:
+        raise StoreError(f"not a database URL: {raw!r} (try sqlite:///rcm.db or "
+                         "postgresql://user@host/dbname)") from None
+    return raw
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    source: str
+    sha256: str
+    added: int
+    updated: int
+    unchanged: int
+    absent: int
+    placements: int
+    placements_changed: bool
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.placements_changed)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Store:
+    def __init__(self, url: str | None = None, *, create: bool = False) -> None:
+        self.url = database_url(url)
+        parsed = make_url(self.url)
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "sqlite":
+            db = parsed.database
+            if db and db != ":memory:" and not create and not Path(db).exists():
+                raise StoreError(f"no database at {db}: run `rcm ingest` first (or pass --db)")
+        elif self.dialect != "postgresql":
+            raise StoreError(f"unsupported database {self.dialect!r}: use SQLite or PostgreSQL")
+        try:
+            self.engine: Engine = create_engine(self.url, future=True)
+        except (ArgumentError, ImportError) as exc:
+            raise StoreError(f"cannot use database {self.display_url}: {exc}") from None
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    @property
+    def display_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- schema -------------------------------------------------------------------------------
+
+    def revision(self) -> str | None:
+        try:
+            return migrate.current_revision(self.engine)
+        except OperationalError as exc:
+            raise StoreError(f"cannot open database {self.display_url}: {_reason(exc)}") from None
+
+    def migrate(self) -> tuple[str | None, str]:
+        """Bring the schema to the newest revision; returns (before, after)."""
+        before = self.revision()
+        try:
+            migrate.upgrade(self.engine)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"migration failed on {self.display_url}: {_reason(exc)}") from None
+        return before, migrate.head_revision()
+
+    def require_current(self) -> None:
+        current, head = self.revision(), migrate.head_revision()
+        if current is None:
+            raise StoreError(f"database {self.display_url} holds no compendium: run `rcm ingest` first")
+        if current != head:
+            raise StoreError(f"database {self.display_url} has schema {current}, this rcm needs "
+                             f"{head}: run `rcm migrate`")
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def ingest(self, compendium: Compendium) -> IngestResult:
+        """Write a compendium in one transaction. Statements already stored keep their rows (and
+        whatever later layers attach to them); statements no longer in the document are kept and
+        counted as ``absent``. Re-ingesting the same document changes nothing."""
+        self.migrate()
+        try:
+            with self.engine.begin() as conn:
+                return _ingest(conn, compendium)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"ingest into {self.display_url} failed and was rolled back: "
+                             f"{_reason(exc)}") from None
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def _read(self) -> Connection:
+        self.require_current()
+        return self.engine.connect()
+
+    def load(self) -> Compendium:
+        with self._read() as conn:
+            return _load(conn)
+
+    def statement(self, statement_id: str) -> tuple[Statement, list[Placement]]:
+        try:
+            sid = canonical_id(statement_id)
+        except ValueError as exc:
+            raise NotFound(str(exc)) from None
+        with self._read() as conn:
+            row = conn.execute(select(t.statements).where(t.statements.c.id == sid)).mappings().first()
+            if row is None:
+                raise NotFound(f"no statement {sid}")
+            items = _items(conn, [sid]).get(sid, ())
+            placements = _placements(conn, select(t.placements).where(t.placements.c.statement_id == sid))
+            return _statement(row, items), placements
+
+    def meeting(self, code: str) -> Meeting:
+        with self._read() as conn:
+            r = conn.execute(select(t.meetings).where(t.meetings.c.code == code)).first()
+            if r is None:
+                raise NotFound(f"no meeting {code}")
+            return Meeting(code=r.code, number=r.number, label=r.label, year=r.year,
+                           kind=MeetingKind(r.kind), place=r.place, date=r.date)
+
+    def source(self) -> SourceInfo | None:
+        with self._read() as conn:
+            r = conn.execute(select(t.sources).order_by(t.sources.c.id.desc()).limit(1)).first()
+            return None if r is None else SourceInfo(
+                name=r.name, sha256=r.sha256, size=r.size, lines=r.lines, title=r.title, date=r.date)
+
+    def subtheme_titles(self) -> dict[tuple[int, int], str]:
+        with self._read() as conn:
+            return {(r.theme, r.position): r.title for r in conn.execute(select(t.subthemes))}
+
+    def counts(self) -> dict[str, Any]:
+        """Aggregates for ``rcm stats``, computed by the database."""
+        with self._read() as conn:
+            st, pl = t.statements, t.placements
+            total = conn.scalar(select(func.count()).select_from(st)) or 0
+            per_sub = conn.execute(
+                select(pl.c.theme, pl.c.subtheme, func.count())
+                .group_by(pl.c.theme, pl.c.subtheme).order_by(pl.c.theme, pl.c.subtheme)
+            ).all()
+            per_theme_statements = conn.execute(
+                select(pl.c.theme, func.count(func.distinct(pl.c.statement_id)))
+                .group_by(pl.c.theme).order_by(pl.c.theme)
+            ).all()
+            per_meeting = conn.execute(
+                select(t.meetings.c.code, t.meetings.c.label, t.meetings.c.year, func.count(st.c.id))
+                .select_from(t.meetings.outerjoin(st, st.c.meeting == t.meetings.c.code))
+                .group_by(t.meetings.c.code, t.meetings.c.label, t.meetings.c.year, t.meetings.c.number)
+                .order_by(t.meetings.c.number, t.meetings.c.code)
+            ).all()
+            per_category = conn.execute(
+                select(st.c.category, func.count()).group_by(st.c.category).order_by(st.c.category)
+            ).all()
+            per_statement = (
+                select(pl.c.statement_id, func.count(func.distinct(pl.c.theme)).label("n"))
+                .group_by(pl.c.statement_id).subquery()
+            )
+            multi = conn.scalar(select(func.count()).select_from(per_statement).where(per_statement.c.n > 1))
+            noted = conn.scalar(select(func.count()).select_from(pl).where(pl.c.note.is_not(None)))
+            subs = {(r.theme, r.position): r.title for r in conn.execute(select(t.subthemes))}
+            theme_titles = {r.number: r.title for r in conn.execute(select(t.themes))}
+            return {
+                "statements": total,
+                "placements": sum(n for *_, n in per_sub),
+                "multi_theme_statements": multi or 0,
+                "placements_with_note": noted or 0,
+                "themes": [
+                    {"theme": th, "title": theme_titles[th], "statements": n,
+                     "subthemes": [
+                         {"subtheme": s, "title": subs[(th, s)], "placements": c}
+                         for th2, s, c in per_sub if th2 == th
+                     ]}
+                    for th, n in per_theme_statements
+                ],
+                "meetings": [
+                    {"meeting": code, "label": label, "year": year, "statements": n}
+                    for code, label, year, n in per_meeting
+                ],
+                "categories": {(c or "unassigned"): n for c, n in per_category},
+            }
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return str(exc.orig).strip().splitlines()[0]
+    return str(exc).strip().splitlines()[0]
+
+
+# --- ingest internals ---------------------------------------------------------------------------
+
+
+def _upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    keys = [c.name for c in table.primary_key.columns]
+    existing = {tuple(r[k] for k in keys): dict(r) for r in conn.execute(select(table)).mappings()}
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        old = existing.get(key)
+        if old is None:
+            conn.execute(insert(table).values(**row))
+        elif any(old.get(k) != v for k, v in row.items()):
+            cond = [table.c[k] == row[k] for k in keys]
+            conn.execute(update(table).where(*cond).values(**row))
+
+
+def _ingest(conn: Connection, c: Compendium) -> IngestResult:
+    _upsert(conn, t.categories, [
+        {"name": ci.category.value, "label": ci.label, "definition": ci.definition, "position": i}
+        for i, ci in enumerate(c.categories, 1)
+    ])
+    _upsert(conn, t.countries, [
+        {"iso3": k.iso3, "iso2": k.iso2, "name_en": k.name_en, "name_es": k.name_es, "member": k.member}
+        for k in taxonomy.countries()
+    ])
+    _upsert(conn, t.gcm_objectives, [{"number": o.number, "title": o.title} for o in taxonomy.gcm_objectives()])
+    _upsert(conn, t.gcm_principles, [{"letter": p.letter, "name": p.name} for p in taxonomy.gcm_principles()])
+    _upsert(conn, t.meetings, [
+        {"code": m.code, "number": m.number, "label": m.label, "year": m.year, "kind": m.kind.value,
+         "place": m.place, "date": m.date}
+        for m in c.meetings
+    ])
+    _upsert(conn, t.themes, [
+        {"number": th.number, "title": th.title, "un_title": th.un_title, "consultation": th.consultation}
+        for th in c.themes
+    ])
+
+    new_placements = {
+        (p.statement_id, p.theme, p.subtheme, p.position, p.note, p.also_relevant, p.also_relevant_all,
+         p.printed_text, p.line)
+        for p in c.placements
+    }
+    old_placements = {
+        (p.statement_id, p.theme, p.subtheme, p.position, p.note, p.also_relevant, p.also_relevant_all,
+         p.printed_text, p.line)
+        for p in _placements(conn, select(t.placements))
+    }
+    placements_changed = new_placements != old_placements
+    if placements_changed:
+        conn.execute(delete(t.placement_themes))
+        conn.execute(delete(t.placements))
+    subtheme_rows = [
+        {"theme": s.theme, "position": s.order, "title": s.title, "page": s.page}
+        for th in c.themes for s in th.subthemes
+    ]
+    _upsert(conn, t.subthemes, subtheme_rows)
+    wanted = {(r["theme"], r["position"]) for r in subtheme_rows}
+    for r in conn.execute(select(t.subthemes.c.theme, t.subthemes.c.position)).all():
+        if (r.theme, r.position) not in wanted and placements_changed:
+            conn.execute(delete(t.subthemes).where(t.subthemes.c.theme == r.theme,
+                                                   t.subthemes.c.position == r.position))
+
+    src = c.source
+    source_id = conn.scalar(select(t.sources.c.id).where(t.sources.c.sha256 == src.sha256))
+    if source_id is None:
+        source_id = conn.execute(insert(t.sources).values(
+            name=src.name, sha256=src.sha256, size=src.size, lines=src.lines, title=src.title,
+            date=src.date, ingested_at=datetime.now(UTC),
+        ).returning(t.sources.c.id)).scalar_one()
+        conn.execute(insert(t.source_notices), [
+            {"source_id": source_id, "position": i, "kind": n.kind, "line": n.line,
+             "message": n.message, "text": n.text}
+            for i, n in enumerate(c.notices, 1)
+        ]) if c.notices else None
+
+    existing = {r.id: r for r in conn.execute(select(t.statements)).mappings()}
+    existing_items = _items(conn, list(existing))
+    added = updated = unchanged = 0
+    for s in c.statements:
+        values = {"meeting": s.meeting, "text": s.text, "heading": s.heading, "lang": s.lang,
+                  "normal_form": normal_form(s.text)}
+        old = existing.get(s.id)
+        if old is None:
+            conn.execute(insert(t.statements).values(
+                id=s.id, text_es=s.text_es, source_id=source_id,
+                category=s.category.value if s.category else None,
+                category_source=s.category_source.value if s.category_source else None,
+                category_confidence=s.category_confidence, **values))
+            _write_items(conn, s.id, s.items)
+            added += 1
+        elif any(old[k] != v for k, v in values.items()) or existing_items.get(s.id, ()) != s.items:
+            conn.execute(update(t.statements).where(t.statements.c.id == s.id).values(**values))
+            conn.execute(delete(t.statement_items).where(t.statement_items.c.statement_id == s.id))
+            _write_items(conn, s.id, s.items)
+            updated += 1
+        else:
+            unchanged += 1
+
+    if placements_changed:
+        for p in c.placements:
+            pid = conn.execute(insert(t.placements).values(
+                statement_id=p.statement_id, theme=p.theme, subtheme=p.subtheme, position=p.position,
+                note=p.note, also_relevant_all=p.also_relevant_all, printed_text=p.printed_text,
+                line=p.line,
+            ).returning(t.placements.c.id)).scalar_one()
+            if p.also_relevant:
+                conn.execute(insert(t.placement_themes),
+                             [{"placement_id": pid, "theme": th} for th in p.also_relevant])
+    ids = {s.id for s in c.statements}
+    return IngestResult(
+        source=src.name, sha256=src.sha256, added=added, updated=updated, unchanged=unchanged,
+        absent=sum(1 for sid in existing if sid not in ids), placements=len(c.placements),
+        placements_changed=placements_changed,
+    )
+
+
+def _write_items(conn: Connection, sid: str, items: tuple[str, ...]) -> None:
+    if items:
+        conn.execute(insert(t.statement_items),
+                     [{"statement_id": sid, "position": i, "text": x} for i, x in enumerate(items, 1)])
+
+
+# --- load internals -----------------------------------------------------------------------------
+
+
+def _items(conn: Connection, ids: list[str]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    query = select(t.statement_items).order_by(t.statement_items.c.statement_id, t.statement_items.c.position)
+    if len(ids) == 1:
+        query = query.where(t.statement_items.c.statement_id == ids[0])
+    for r in conn.execute(query):
+        out.setdefault(r.statement_id, []).append(r.text)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _placements(conn: Connection, query: Any) -> list[Placement]:
+    rows = conn.execute(query.order_by(t.placements.c.theme, t.placements.c.subtheme,
+                                       t.placements.c.position)).mappings().all()
+    refs: dict[int, list[int]] = {}
+    ids = [r["id"] for r in rows]
+    if ids:
+        for r in conn.execute(select(t.placement_themes).where(t.placement_themes.c.placement_id.in_(ids))
+                              .order_by(t.placement_themes.c.theme)):
+            refs.setdefault(r.placement_id, []).append(r.theme)
+    return [
+        Placement(statement_id=r["statement_id"], theme=r["theme"], subtheme=r["subtheme"],
+                  position=r["position"], note=r["note"], also_relevant=tuple(refs.get(r["id"], ())),
+                  also_relevant_all=r["also_relevant_all"], printed_text=r["printed_text"], line=r["line"])
+        for r in rows
+    ]
+
+
+def _statement(row: Mapping[str, Any], items: tuple[str, ...]) -> Statement:
+    return Statement(
+        id=row["id"], meeting=row["meeting"], text=row["text"], heading=row["heading"], items=items,
+        lang=row["lang"], text_es=row["text_es"],
+        category=Category(row["category"]) if row["category"] else None,
+        category_source=CategorySource(row["category_source"]) if row["category_source"] else None,
+        category_confidence=row["category_confidence"],
+    )
+
+
+def _load(conn: Connection) -> Compendium:
+    src = conn.execute(select(t.sources).order_by(t.sources.c.id.desc()).limit(1)).mappings().first()
+    if src is None:
+        raise StoreError("the database holds no compendium yet: run `rcm ingest`")
+    meetings = [
+        Meeting(code=r.code, number=r.number, label=r.label, year=r.year, kind=MeetingKind(r.kind),
+                place=r.place, date=r.date)
+        for r in conn.execute(select(t.meetings).order_by(t.meetings.c.number, t.meetings.c.code))
+    ]
+    subs: dict[int, list[Subtheme]] = {}
+    for r in conn.execute(select(t.subthemes).order_by(t.subthemes.c.theme, t.subthemes.c.position)):
+        subs.setdefault(r.theme, []).append(Subtheme(r.theme, r.position, r.title, r.page))
+    themes = [
+        Theme(number=r.number, title=r.title, un_title=r.un_title, consultation=r.consultation,
+              subthemes=tuple(subs.get(r.number, ())))
+        for r in conn.execute(select(t.themes).order_by(t.themes.c.number))
+    ]
+    categories = [
+        CategoryInfo(Category(r.name), r.label, r.definition)
+        for r in conn.execute(select(t.categories).order_by(t.categories.c.position))
+    ]
+    items = _items(conn, [])
+    placements = _placements(conn, select(t.placements))
+    first_line: dict[str, int] = {}
+    for p in placements:
+        first_line[p.statement_id] = min(p.line, first_line.get(p.statement_id, p.line))
+    order = {m.code: m.number for m in meetings}
+    statements = [_statement(r, items.get(r["id"], ())) for r in conn.execute(select(t.statements)).mappings()]
+    statements.sort(key=lambda s: (order[s.meeting], first_line.get(s.id, 1 << 30), s.id))
+    notices = [
+        Notice(r.kind, r.line, r.message, r.text)
+        for r in conn.execute(select(t.source_notices).where(t.source_notices.c.source_id == src["id"])
+                              .order_by(t.source_notices.c.position))
+    ]
+    return Compendium(
+        source=SourceInfo(name=src["name"], sha256=src["sha256"], size=src["size"], lines=src["lines"],
+                          title=src["title"], date=src["date"]),
+        themes=themes, meetings=meetings, statements=statements, placements=placements,
+        categories=categories, notices=notices,
+    )

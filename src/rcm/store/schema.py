@@ -1,0 +1,162 @@
+"""The database schema (SQLAlchemy Core). Alembic migrations in ``migrations/`` build exactly this;
+``tests/test_store.py`` checks that they agree."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+meetings = Table(
+    "meetings",
+    metadata,
+    Column("code", String(16), primary_key=True),
+    Column("number", Integer, nullable=False),
+    Column("label", String(64), nullable=False),
+    Column("year", Integer),
+    Column("kind", String(16), nullable=False),
+    Column("place", String(200)),
+    Column("date", String(32)),
+)
+
+themes = Table(
+    "themes",
+    metadata,
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("title", Text, nullable=False),
+    Column("un_title", Text, nullable=False),
+    Column("consultation", String(64), nullable=False),
+)
+
+subthemes = Table(
+    "subthemes",
+    metadata,
+    Column("theme", Integer, ForeignKey("themes.number"), primary_key=True, autoincrement=False),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("title", Text, nullable=False),
+    Column("page", Integer),
+)
+
+categories = Table(
+    "categories",
+    metadata,
+    Column("name", String(16), primary_key=True),
+    Column("label", String(32), nullable=False),
+    Column("definition", Text, nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+countries = Table(
+    "countries",
+    metadata,
+    Column("iso3", String(3), primary_key=True),
+    Column("iso2", String(2), nullable=False),
+    Column("name_en", String(100), nullable=False),
+    Column("name_es", String(100), nullable=False),
+    Column("member", Boolean, nullable=False),
+)
+
+gcm_objectives = Table(
+    "gcm_objectives",
+    metadata,
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("title", Text, nullable=False),
+)
+
+gcm_principles = Table(
+    "gcm_principles",
+    metadata,
+    Column("letter", String(1), primary_key=True),
+    Column("name", Text, nullable=False),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("lines", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("date", String(64), nullable=False),
+    Column("ingested_at", DateTime(timezone=True), nullable=False),
+)
+
+source_notices = Table(
+    "source_notices",
+    metadata,
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("kind", String(32), nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("text", Text, nullable=False),
+)
+
+statements = Table(
+    "statements",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("meeting", String(16), ForeignKey("meetings.code"), nullable=False, index=True),
+    Column("text", Text, nullable=False),
+    Column("heading", Text),
+    Column("lang", String(8), nullable=False),
+    Column("text_es", Text),
+    Column("category", String(16), ForeignKey("categories.name")),
+    Column("category_source", String(16)),
+    Column("category_confidence", Float),
+    Column("normal_form", Text, nullable=False),
+    Column("source_id", Integer, ForeignKey("sources.id")),
+)
+
+statement_items = Table(
+    "statement_items",
+    metadata,
+    Column("statement_id", String(32), ForeignKey("statements.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("text", Text, nullable=False),
+)
+
+placements = Table(
+    "placements",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("statement_id", String(32), ForeignKey("statements.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("theme", Integer, nullable=False),
+    Column("subtheme", Integer, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("note", Text),
+    Column("also_relevant_all", Boolean, nullable=False),
+    Column("printed_text", Text, nullable=False),
+    Column("line", Integer, nullable=False),
+    ForeignKeyConstraint(["theme", "subtheme"], ["subthemes.theme", "subthemes.position"]),
+    UniqueConstraint("theme", "subtheme", "position", name="uq_placements_row"),
+)
+
+placement_themes = Table(
+    "placement_themes",
+    metadata,
+    Column("placement_id", Integer, ForeignKey("placements.id", ondelete="CASCADE"), primary_key=True),
+    Column("theme", Integer, ForeignKey("themes.number"), primary_key=True, autoincrement=False),
+)

@@ -1,0 +1,103 @@
+"""Reference data shipped with the package: themes, sub-themes, categories, meetings, countries and
+the Global Compact for Migration's objectives and guiding principles (see README.md here)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from functools import cache
+from importlib.resources import files
+
+from rcm.model import (
+    Category,
+    CategoryInfo,
+    Country,
+    GcmObjective,
+    GcmPrinciple,
+    Meeting,
+    MeetingKind,
+    Subtheme,
+    Theme,
+)
+
+__all__ = [
+    "categories",
+    "countries",
+    "gcm_objectives",
+    "gcm_principles",
+    "meetings",
+    "themes",
+]
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    text = files(__name__).joinpath(name).read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+@cache
+def themes() -> tuple[Theme, ...]:
+    subs: dict[int, list[Subtheme]] = {}
+    for row in _rows("subthemes.tsv"):
+        theme = int(row["theme"])
+        subs.setdefault(theme, []).append(
+            Subtheme(theme, int(row["order"]), row["title"], int(row["page"]) if row["page"] else None)
+        )
+    return tuple(
+        Theme(
+            number=int(row["number"]),
+            title=row["title"],
+            un_title=row["un_title"],
+            consultation=row["consultation"],
+            subthemes=tuple(subs.get(int(row["number"]), ())),
+        )
+        for row in _rows("themes.tsv")
+    )
+
+
+@cache
+def categories() -> tuple[CategoryInfo, ...]:
+    return tuple(
+        CategoryInfo(Category(row["category"]), row["label"], row["definition"])
+        for row in _rows("categories.tsv")
+    )
+
+
+@cache
+def meetings() -> tuple[Meeting, ...]:
+    return tuple(
+        Meeting(
+            code=row["code"],
+            number=int(row["number"]),
+            label=row["label"],
+            year=int(row["year"]) if row["year"] else None,
+            kind=MeetingKind(row["kind"]),
+        )
+        for row in _rows("meetings.tsv")
+    )
+
+
+@cache
+def countries() -> tuple[Country, ...]:
+    return tuple(
+        Country(row["iso3"], row["iso2"], row["name_en"], row["name_es"])
+        for row in _rows("countries.tsv")
+    )
+
+
+@cache
+def gcm_objectives() -> tuple[GcmObjective, ...]:
+    return tuple(GcmObjective(int(r["number"]), r["title"]) for r in _rows("gcm_objectives.tsv"))
+
+
+@cache
+def gcm_principles() -> tuple[GcmPrinciple, ...]:
+    return tuple(GcmPrinciple(r["letter"], r["name"]) for r in _rows("gcm_guiding_principles.tsv"))
+
+
+def regular_meeting(number: int) -> Meeting:
+    """The regular meeting ``number`` (1 = I RCM). Meetings after XXI follow the yearly series."""
+    for m in meetings():
+        if m.number == number and m.kind is MeetingKind.REGULAR:
+            return m
+    raise KeyError(number)

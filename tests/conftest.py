@@ -1,0 +1,80 @@
+"""Fixtures: the real compilation as the canonical corpus, and real databases (SQLite files and,
+when RCM_TEST_POSTGRES_URL is set, a fresh PostgreSQL database per test)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from rcm.model import Compendium
+from rcm.parse import read_compilation, shipped_compilation
+from rcm.store import Store, database_url
+
+PG_ENV = "RCM_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(scope="session")
+def compendium() -> Compendium:
+    return read_compilation()
+
+
+@pytest.fixture(scope="session")
+def compilation_text() -> str:
+    return shipped_compilation().decode("utf-8")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'rcm.db'}"
+
+
+def _pg_admin_url() -> str:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        if os.environ.get("RCM_REQUIRE_POSTGRES"):
+            pytest.fail(f"{PG_ENV} is not set but RCM_REQUIRE_POSTGRES is: CI must test PostgreSQL")
+        pytest.skip(f"PostgreSQL tests skipped: set {PG_ENV} (e.g. "
+                    "postgresql://postgres@127.0.0.1:5432/test) to run them")
+    return database_url(url)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards."""
+    admin = _pg_admin_url()
+    name = f"rcm_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # the server is down or refuses: say so plainly
+        engine.dispose()
+        if os.environ.get("RCM_REQUIRE_POSTGRES"):
+            raise
+        pytest.skip(f"PostgreSQL at {admin} unusable: {exc}")
+    base = admin.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request) -> str:
+    """Each test using this runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def store(db_url) -> Iterator[Store]:
+    s = Store(db_url, create=True)
+    yield s
+    s.close()
