@@ -37,8 +37,10 @@ def _pg_admin_url() -> str:
     if not url:
         if os.environ.get("RCM_REQUIRE_POSTGRES"):
             pytest.fail(f"{PG_ENV} is not set but RCM_REQUIRE_POSTGRES is: CI must test PostgreSQL")
-        pytest.skip(f"PostgreSQL tests skipped: set {PG_ENV} (e.g. "
-                    "postgresql://postgres@127.0.0.1:5432/test) to run them")
+        pytest.skip(
+            f"PostgreSQL tests skipped: set {PG_ENV} (e.g. "
+            "postgresql://postgres@127.0.0.1:5432/test) to run them"
+        )
     return database_url(url)
 
 
@@ -78,3 +80,11 @@ def store(db_url) -> Iterator[Store]:
     s = Store(db_url, create=True)
     yield s
     s.close()
+
+
+# Hypothesis: a quick profile for `make test`, a long one for `HYPOTHESIS_PROFILE=fuzz`.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("default", max_examples=300, deadline=None, print_blob=True)
+settings.register_profile("fuzz", max_examples=10000, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

@@ -38,7 +38,9 @@ def test_placements_per_subtheme(compendium):
 def test_unique_statements_and_meetings(compendium):
     assert len(compendium.statements) == 129
     per_meeting = Counter(s.meeting for s in compendium.statements)
-    assert {code: per_meeting.get(code, 0) for code in STATEMENTS_PER_MEETING} == STATEMENTS_PER_MEETING
+    assert {
+        code: per_meeting.get(code, 0) for code in STATEMENTS_PER_MEETING
+    } == STATEMENTS_PER_MEETING
 
 
 def test_copies_per_statement(compendium):
@@ -101,7 +103,7 @@ def test_note_split_by_page_break(compendium):
     assert maras[0].note == "*Statement also relevant for TS2*"
     assert maras[0].also_relevant == (2,)
     # Line 158 ends "*Statement also relevant for" and line 160 holds "TS3*".
-    security = [p for p in compendium.placements if p.line == 158][0]
+    security = next(p for p in compendium.placements if p.line == 158)
     assert security.note == "*Statement also relevant for TS3*"
 
 
@@ -119,7 +121,10 @@ def test_rows_split_by_page_break(compendium):
     assert "<" not in s.text
     # "XVII" / "<p>RCM</p>" (359/361); "XIV" / "RCM" (309/311); "I" / "RCM" (232/234).
     assert by_line[359].meeting == "XVII" and by_line[359].text.endswith("April 16-18, 2012.")
-    assert by_line[309].meeting == "XIV" and "migration in the building of lasting" in by_line[309].text
+    assert (
+        by_line[309].meeting == "XIV"
+        and "migration in the building of lasting" in by_line[309].text
+    )
     assert by_line[232].text.endswith("to control extra-regional flows of undocumented migrants.")
     # Meeting cell whole, text continuing with an empty meeting cell (113/115).
     s = by_line[113]
@@ -143,7 +148,10 @@ def test_xx_rcm_lists_keep_their_items(compendium):
     assert len(ret) == 9
     assert ret[0].startswith("To implement return policies with a humane focus")
     assert ret[1].startswith("To incorporate psychological care")
-    assert ret[2] == "To develop contingency plans for responding to emergency situations affecting standard return processes."
+    assert (
+        ret[2] == "To develop contingency plans for responding to emergency situations affecting "
+        "standard return processes."
+    )
     assert ret[-1].startswith("To strengthen regional coordination mechanisms")
     social = lists["Social and Productive Reintegration"].items
     assert len(social) == 12
@@ -156,7 +164,9 @@ def test_split_items_rules():
     assert split_items("- To a; - To b.") == ("To a;", "To b.")
     assert split_items("To a; To b. • To c. • To d;") == ("To a;", "To b.", "To c.", "To d;")
     # A hyphen inside a word is not a bullet.
-    assert split_items("- To build capacity-building programmes") == ("To build capacity-building programmes",)
+    assert split_items("- To build capacity-building programmes") == (
+        "To build capacity-building programmes",
+    )
 
 
 def test_subtheme_headings_exactly_as_printed(compendium):
@@ -164,7 +174,8 @@ def test_subtheme_headings_exactly_as_printed(compendium):
     expected = [(s.theme, s.order, s.title) for t in taxonomy.themes() for s in t.subthemes]
     assert titles == expected
     assert titles[0][2] == (
-        "Protecting the human rights of all migrants: access to justice; detention; the wellbeing of children"
+        "Protecting the human rights of all migrants: access to justice; detention; "
+        "the wellbeing of children"
     )
 
 
@@ -172,7 +183,9 @@ def test_themes_and_categories_match_the_shipped_taxonomy(compendium):
     assert compendium.themes == list(taxonomy.themes())
     assert compendium.categories == list(taxonomy.categories())
     assert [c.category for c in compendium.categories] == [
-        Category.PRINCIPLE, Category.UNDERSTANDING, Category.COMMITMENT,
+        Category.PRINCIPLE,
+        Category.UNDERSTANDING,
+        Category.COMMITMENT,
     ]
     assert compendium.categories[2].definition == "agreed obligation."
     assert compendium.theme(5).consultation == "September 2017"
@@ -186,11 +199,23 @@ def test_taxonomy_reference_data():
     countries = taxonomy.countries()
     assert len(countries) == 11
     assert {c.iso3 for c in countries} == {
-        "BLZ", "CAN", "CRI", "DOM", "SLV", "GTM", "HND", "MEX", "NIC", "PAN", "USA",
+        "BLZ",
+        "CAN",
+        "CRI",
+        "DOM",
+        "SLV",
+        "GTM",
+        "HND",
+        "MEX",
+        "NIC",
+        "PAN",
+        "USA",
     }
     assert next(c for c in countries if c.iso3 == "MEX").name_es == "México"
     assert len(taxonomy.gcm_objectives()) == 23
-    assert taxonomy.gcm_objectives()[9].title.startswith("Prevent, combat and eradicate trafficking")
+    assert taxonomy.gcm_objectives()[9].title.startswith(
+        "Prevent, combat and eradicate trafficking"
+    )
     assert [p.letter for p in taxonomy.gcm_principles()] == list("abcdefghij")
 
 

@@ -60,35 +60,55 @@ def check_compendium(c: Compendium, similarity: float = 0.9) -> list[Finding]:
             named = set(p.also_relevant)
             note = f"note {p.note!r}" if p.note else "no note"
             for t in sorted(named - placed):
-                findings.append(Finding(
-                    "note-names-unplaced-theme",
-                    f"{sid}: the copy in {_where(c, p)} has {note}, naming TS{t}, but the statement "
-                    f"is not filed under TS{t}",
-                    (sid,), (p.line,), t))
+                findings.append(
+                    Finding(
+                        "note-names-unplaced-theme",
+                        f"{sid}: the copy in {_where(c, p)} has {note}, naming TS{t}, "
+                        "but the statement "
+                        f"is not filed under TS{t}",
+                        (sid,),
+                        (p.line,),
+                        t,
+                    )
+                )
             for t in sorted(placed - named - {p.theme}):
-                findings.append(Finding(
-                    "placed-without-note",
-                    f"{sid}: filed under TS{t}, but the copy in {_where(c, p)} has {note}, "
-                    f"which does not name TS{t}",
-                    (sid,), (p.line,), t))
+                findings.append(
+                    Finding(
+                        "placed-without-note",
+                        f"{sid}: filed under TS{t}, but the copy in {_where(c, p)} has {note}, "
+                        f"which does not name TS{t}",
+                        (sid,),
+                        (p.line,),
+                        t,
+                    )
+                )
         scopes = {frozenset(set(p.also_relevant) | {p.theme}) for p in copies}
         if len(copies) > 1 and len(scopes) > 1:
             described = "; ".join(
                 f"line {p.line} (TS{p.theme}): {p.note or 'no note'}" for p in copies
             )
-            findings.append(Finding(
-                "notes-disagree",
-                f"{sid}: its {len(copies)} copies disagree on where it belongs: {described}",
-                (sid,), tuple(p.line for p in copies)))
+            findings.append(
+                Finding(
+                    "notes-disagree",
+                    f"{sid}: its {len(copies)} copies disagree on where it belongs: {described}",
+                    (sid,),
+                    tuple(p.line for p in copies),
+                )
+            )
         seen: dict[tuple[int, int], Placement] = {}
         for p in copies:
             key = (p.theme, p.subtheme)
             if key in seen:
-                findings.append(Finding(
-                    "repeated-in-section",
-                    f"{sid}: appears twice in TS{p.theme} \u00ab{c.subtheme(*key).title}\u00bb "
-                    f"(rows {seen[key].position} and {p.position})",
-                    (sid,), (seen[key].line, p.line), p.theme))
+                findings.append(
+                    Finding(
+                        "repeated-in-section",
+                        f"{sid}: appears twice in TS{p.theme} \u00ab{c.subtheme(*key).title}\u00bb "
+                        f"(rows {seen[key].position} and {p.position})",
+                        (sid,),
+                        (seen[key].line, p.line),
+                        p.theme,
+                    )
+                )
             seen[key] = p
 
     meeting_of = {s.id: s.meeting for s in c.statements}
@@ -97,10 +117,16 @@ def check_compendium(c: Compendium, similarity: float = 0.9) -> list[Finding]:
         if previous and (previous.theme, previous.subtheme) == (p.theme, p.subtheme):
             before, here = meeting_of[previous.statement_id], meeting_of[p.statement_id]
             if order[here] < order[before]:
-                findings.append(Finding(
-                    "meeting-order",
-                    f"{p.statement_id}: {here} RCM in {_where(c, p)} follows a {before} RCM row",
-                    (previous.statement_id, p.statement_id), (previous.line, p.line), p.theme))
+                findings.append(
+                    Finding(
+                        "meeting-order",
+                        f"{p.statement_id}: {here} RCM in {_where(c, p)} "
+                        f"follows a {before} RCM row",
+                        (previous.statement_id, p.statement_id),
+                        (previous.line, p.line),
+                        p.theme,
+                    )
+                )
         previous = p
 
     by_meeting: dict[str, list[tuple[str, str]]] = {}
@@ -108,14 +134,27 @@ def check_compendium(c: Compendium, similarity: float = 0.9) -> list[Finding]:
         by_meeting.setdefault(s.meeting, []).append((s.id, normal_form(s.text)))
     for statements in by_meeting.values():
         for (a, ta), (b, tb) in combinations(statements, 2):
-            ratio = SequenceMatcher(None, ta, tb, autojunk=False).ratio()
+            matcher = SequenceMatcher(None, ta, tb, autojunk=False)
+            if matcher.real_quick_ratio() < similarity or matcher.quick_ratio() < similarity:
+                continue
+            ratio = matcher.ratio()
             if ratio >= similarity:
-                findings.append(Finding(
-                    "possible-copy",
-                    f"{a} and {b} are {ratio:.0%} alike but differ in wording: kept as two statements",
-                    (a, b)))
+                findings.append(
+                    Finding(
+                        "possible-copy",
+                        f"{a} and {b} are {ratio:.0%} alike but differ in wording: "
+                        "kept as two statements",
+                        (a, b),
+                    )
+                )
 
     for n in c.notices:
-        findings.append(Finding("source-notice", f"{n.message}: {n.text!r}" if n.text else n.message,
-                                (), (n.line,) if n.line else ()))
+        findings.append(
+            Finding(
+                "source-notice",
+                f"{n.message}: {n.text!r}" if n.text else n.message,
+                (),
+                (n.line,) if n.line else (),
+            )
+        )
     return findings

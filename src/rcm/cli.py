@@ -47,15 +47,23 @@ class Rcm(click.Group):
         except Exception as exc:
             if os.environ.get("RCM_DEBUG"):
                 raise
-            click.echo(f"rcm: internal error: {type(exc).__name__}: {exc} "
-                       "(set RCM_DEBUG=1 to see the traceback, and please report it)", err=True)
+            click.echo(
+                f"rcm: internal error: {type(exc).__name__}: {exc} "
+                "(set RCM_DEBUG=1 to see the traceback, and please report it)",
+                err=True,
+            )
             ctx.exit(INTERNAL_ERROR)
 
 
 @click.group(cls=Rcm, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", "db", metavar="URL", envvar="RCM_DATABASE_URL",
-              help="Database URL or SQLite path [env RCM_DATABASE_URL; default ./rcm.db]. "
-                   "PostgreSQL: postgresql://user@host/dbname.")
+@click.option(
+    "--db",
+    "db",
+    metavar="URL",
+    envvar="RCM_DATABASE_URL",
+    help="Database URL or SQLite path [env RCM_DATABASE_URL; default ./rcm.db]. "
+    "PostgreSQL: postgresql://user@host/dbname.",
+)
 @click.version_option(package_name="rcm-compendium", prog_name="rcm")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None) -> None:
@@ -103,8 +111,11 @@ def ingest(ctx: click.Context, file: Path | None) -> None:
         f"{result.source}: {len(compendium.statements)} statements ({result.added} added, "
         f"{result.updated} updated, {result.unchanged} unchanged), {result.placements} placements"
         + ("" if result.placements_changed else " (unchanged)")
-        + (f"; {result.absent} statements stored earlier are not in this document (kept)"
-           if result.absent else "")
+        + (
+            f"; {result.absent} statements stored earlier are not in this document (kept)"
+            if result.absent
+            else ""
+        )
     )
     click.echo(f"{len(findings)} source consistency findings: see `rcm check`")
 
@@ -115,7 +126,11 @@ def migrate(ctx: click.Context) -> None:
     """Create the database or bring its schema up to date."""
     with _store(ctx, create=True) as store:
         before, after = store.migrate()
-    click.echo(f"schema {before or '(empty)'} -> {after}" if before != after else f"schema {after}: up to date")
+    click.echo(
+        f"schema {before or '(empty)'} -> {after}"
+        if before != after
+        else f"schema {after}: up to date"
+    )
 
 
 @cli.command()
@@ -135,7 +150,9 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     click.echo("\nplacements per theme and sub-theme")
     for th in data["themes"]:
         total = sum(s["placements"] for s in th["subthemes"])
-        click.echo(f"  TS{th['theme']} {th['title']}: {total} placements, {th['statements']} statements")
+        click.echo(
+            f"  TS{th['theme']} {th['title']}: {total} placements, {th['statements']} statements"
+        )
         for s in th["subthemes"]:
             click.echo(f"    {s['placements']:>4}  {s['title']}")
     click.echo("\nstatements per meeting")
@@ -158,22 +175,42 @@ def show(ctx: click.Context, statement_id: str, as_json: bool) -> None:
         titles = store.subtheme_titles()
         cite = citation(statement, meeting, store.source())
     if as_json:
-        click.echo(json.dumps({
-            "id": statement.id, "meeting": meeting.number, "meeting_label": meeting.label,
-            "year": meeting.year, "text": statement.text, "heading": statement.heading,
-            "items": list(statement.items),
-            "category": statement.category.value if statement.category else None,
-            "category_source": statement.category_source.value if statement.category_source else None,
-            "placements": [
-                {"theme": p.theme, "subtheme": titles[(p.theme, p.subtheme)], "position": p.position,
-                 "also_relevant": list(p.also_relevant), "note": p.note, "line": p.line}
-                for p in placements
-            ],
-            "citation": cite,
-        }, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "id": statement.id,
+                    "meeting": meeting.number,
+                    "meeting_label": meeting.label,
+                    "year": meeting.year,
+                    "text": statement.text,
+                    "heading": statement.heading,
+                    "items": list(statement.items),
+                    "category": statement.category.value if statement.category else None,
+                    "category_source": statement.category_source.value
+                    if statement.category_source
+                    else None,
+                    "placements": [
+                        {
+                            "theme": p.theme,
+                            "subtheme": titles[(p.theme, p.subtheme)],
+                            "position": p.position,
+                            "also_relevant": list(p.also_relevant),
+                            "note": p.note,
+                            "line": p.line,
+                        }
+                        for p in placements
+                    ],
+                    "citation": cite,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     click.echo(f"{statement.id}  {meeting.label} ({meeting.year})")
-    click.echo(f"category: {statement.category.value if statement.category else 'not yet assigned'}")
+    click.echo(
+        f"category: {statement.category.value if statement.category else 'not yet assigned'}"
+    )
     click.echo("")
     if statement.items:
         click.echo(f"{statement.heading}:")
@@ -184,7 +221,10 @@ def show(ctx: click.Context, statement_id: str, as_json: bool) -> None:
     click.echo("\nfiled under:")
     for p in placements:
         note = f"  note: {p.note}" if p.note else ""
-        click.echo(f"  TS{p.theme} / {titles[(p.theme, p.subtheme)]} (row {p.position}, line {p.line}){note}")
+        click.echo(
+            f"  TS{p.theme} / {titles[(p.theme, p.subtheme)]} "
+            f"(row {p.position}, line {p.line}){note}"
+        )
     click.echo(f"\ncite as: {cite}")
 
 
@@ -205,11 +245,19 @@ def check(ctx: click.Context, file: Path | None, as_json: bool) -> None:
             compendium = store.load()
     findings = check_compendium(compendium)
     if as_json:
-        click.echo(json.dumps({
-            "source": compendium.source.name, "sha256": compendium.source.sha256,
-            "total": len(findings), "kinds": KINDS,
-            "findings": [f.as_dict() for f in findings],
-        }, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "source": compendium.source.name,
+                    "sha256": compendium.source.sha256,
+                    "total": len(findings),
+                    "kinds": KINDS,
+                    "findings": [f.as_dict() for f in findings],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     click.echo(f"{compendium.source.name}: {len(findings)} findings")
     for kind, meaning in KINDS.items():
@@ -221,8 +269,14 @@ def check(ctx: click.Context, file: Path | None, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True,
-              help="json: the rcm-compendium/1 document; csv: one row per statement.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv"]),
+    default="json",
+    show_default=True,
+    help="json: the rcm-compendium/1 document; csv: one row per statement.",
+)
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of standard output.")
 @click.pass_context
 def export(ctx: click.Context, fmt: str, output: str | None) -> None:

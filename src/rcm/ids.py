@@ -22,7 +22,9 @@ def _digits(normal_form: str, length: int) -> str:
     return f"{value % 10**length:0{length}d}"
 
 
-def assign_ids(keys: Iterable[tuple[str, str]], taken: Iterable[str] = ()) -> dict[tuple[str, str], str]:
+def assign_ids(
+    keys: Iterable[tuple[str, str]], taken: Iterable[str] = ()
+) -> dict[tuple[str, str], str]:
     """Ids for (meeting code, normal form) keys; ``taken`` are ids already in use elsewhere."""
     result: dict[tuple[str, str], str] = {}
     pending = list(dict.fromkeys(keys))

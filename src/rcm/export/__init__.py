@@ -19,35 +19,54 @@ def compendium_document(c: Compendium) -> dict[str, Any]:
     meetings = {m.code: m for m in c.meetings}
     by_statement: dict[str, list[dict[str, Any]]] = {}
     for p in c.placements:
-        by_statement.setdefault(p.statement_id, []).append({
-            "theme": p.theme,
-            "subtheme": c.subtheme(p.theme, p.subtheme).title,
-            "subtheme_order": p.subtheme,
-            "position": p.position,
-            "also_relevant": list(p.also_relevant),
-            "also_relevant_all": p.also_relevant_all,
-            "note": p.note,
-            "line": p.line,
-        })
+        by_statement.setdefault(p.statement_id, []).append(
+            {
+                "theme": p.theme,
+                "subtheme": c.subtheme(p.theme, p.subtheme).title,
+                "subtheme_order": p.subtheme,
+                "position": p.position,
+                "also_relevant": list(p.also_relevant),
+                "also_relevant_all": p.also_relevant_all,
+                "note": p.note,
+                "line": p.line,
+            }
+        )
     return {
         "schema": SCHEMA,
         "source": {
-            "name": c.source.name, "sha256": c.source.sha256, "title": c.source.title,
-            "date": c.source.date, "lines": c.source.lines,
+            "name": c.source.name,
+            "sha256": c.source.sha256,
+            "title": c.source.title,
+            "date": c.source.date,
+            "lines": c.source.lines,
         },
         "categories": [
             {"name": ci.category.value, "label": ci.label, "definition": ci.definition}
             for ci in c.categories
         ],
         "meetings": [
-            {"code": m.code, "number": m.number, "label": m.label, "year": m.year,
-             "kind": m.kind.value, "place": m.place, "date": m.date}
+            {
+                "code": m.code,
+                "number": m.number,
+                "label": m.label,
+                "year": m.year,
+                "kind": m.kind.value,
+                "place": m.place,
+                "date": m.date,
+            }
             for m in c.meetings
         ],
         "themes": [
-            {"number": th.number, "code": th.code, "title": th.title, "un_title": th.un_title,
-             "consultation": th.consultation,
-             "subthemes": [{"order": s.order, "title": s.title, "page": s.page} for s in th.subthemes]}
+            {
+                "number": th.number,
+                "code": th.code,
+                "title": th.title,
+                "un_title": th.un_title,
+                "consultation": th.consultation,
+                "subthemes": [
+                    {"order": s.order, "title": s.title, "page": s.page} for s in th.subthemes
+                ],
+            }
             for th in c.themes
         ],
         "statements": [
@@ -78,8 +97,18 @@ def to_json(c: Compendium) -> str:
 
 
 CSV_COLUMNS = [
-    "id", "meeting", "meeting_label", "year", "category", "category_source", "themes", "subthemes",
-    "also_relevant", "notes", "heading", "text",
+    "id",
+    "meeting",
+    "meeting_label",
+    "year",
+    "category",
+    "category_source",
+    "themes",
+    "subthemes",
+    "also_relevant",
+    "notes",
+    "heading",
+    "text",
 ]
 
 
@@ -92,14 +121,22 @@ def to_csv(c: Compendium) -> str:
     for s in c.statements:
         ps = c.placements_of(s.id)
         also = sorted({t for p in ps for t in p.also_relevant})
-        writer.writerow([
-            s.id, meetings[s.meeting].number, meetings[s.meeting].label, meetings[s.meeting].year,
-            s.category.value if s.category else "", s.category_source.value if s.category_source else "",
-            " | ".join(f"TS{p.theme}" for p in ps),
-            " | ".join(c.subtheme(p.theme, p.subtheme).title for p in ps),
-            " ".join(f"TS{t}" for t in also),
-            " | ".join(p.note or "" for p in ps),
-            s.heading or "",
-            s.text if not s.items else "\n".join([f"{s.heading}:", *(f"- {i}" for i in s.items)]),
-        ])
+        writer.writerow(
+            [
+                s.id,
+                meetings[s.meeting].number,
+                meetings[s.meeting].label,
+                meetings[s.meeting].year,
+                s.category.value if s.category else "",
+                s.category_source.value if s.category_source else "",
+                " | ".join(f"TS{p.theme}" for p in ps),
+                " | ".join(c.subtheme(p.theme, p.subtheme).title for p in ps),
+                " ".join(f"TS{t}" for t in also),
+                " | ".join(p.note or "" for p in ps),
+                s.heading or "",
+                s.text
+                if not s.items
+                else "\n".join([f"{s.heading}:", *(f"- {i}" for i in s.items)]),
+            ]
+        )
     return out.getvalue()

@@ -82,8 +82,12 @@ def parse_compilation(data: bytes | str, source: str = "<compilation>") -> Compe
     )
     if back:
         notices.append(
-            Notice("back-matter", back[0].number, "text after the last table (kept, not a statement)",
-                   " / ".join(line.text.strip() for line in back if line.text.strip()))
+            Notice(
+                "back-matter",
+                back[0].number,
+                "text after the last table (kept, not a statement)",
+                " / ".join(line.text.strip() for line in back if line.text.strip()),
+            )
         )
     return assemble(info, fm, sections, rows, notices, source)
 
@@ -103,7 +107,9 @@ def decode(raw: bytes, source: str) -> str:
             source, [Problem(1, "this is a .docx/.zip file, not the compilation's text export")]
         )
     if raw.startswith(b"%PDF"):
-        raise DocumentError(source, [Problem(1, "this is a PDF, not the compilation's text export")])
+        raise DocumentError(
+            source, [Problem(1, "this is a PDF, not the compilation's text export")]
+        )
     nul = raw.find(b"\x00")
     if nul >= 0:
         line = raw.count(b"\n", 0, nul) + 1
@@ -116,15 +122,21 @@ def decode(raw: bytes, source: str) -> str:
         byte = raw[exc.start : exc.start + 1].hex()
         raise DocumentError(
             source,
-            [Problem(line, f"byte 0x{byte} at column {col} is not UTF-8: the file is in another "
-                           "encoding (e.g. Windows-1252); save it as UTF-8 text")],
+            [
+                Problem(
+                    line,
+                    f"byte 0x{byte} at column {col} is not UTF-8: the file is in another "
+                    "encoding (e.g. Windows-1252); save it as UTF-8 text",
+                )
+            ],
         ) from None
     text = text.removeprefix("\ufeff")
     controls = [i for i, ch in enumerate(text) if ord(ch) < 32 and ch not in "\t\n\r\f"]
     if controls:
         line = text.count("\n", 0, controls[0]) + 1
         raise DocumentError(
-            source, [Problem(line, f"control character U+{ord(text[controls[0]]):04X}: not a text export")]
+            source,
+            [Problem(line, f"control character U+{ord(text[controls[0]]):04X}: not a text export")],
         )
     return text
 
@@ -140,7 +152,8 @@ class Line:
 
 
 def split_lines(text: str) -> list[Line]:
-    return [Line(i, t) for i, t in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1)]
+    """Lines split at LF (a CR before it dropped): numbers match what editors and sed show."""
+    return [Line(i, t.removesuffix("\r")) for i, t in enumerate(text.split("\n"), 1)]
 
 
 # --- step 2: front matter ----------------------------------------------------------------------
@@ -166,8 +179,13 @@ def split_front_matter(lines: list[Line], source: str) -> tuple[list[Line], list
             return lines[:i], lines[i:]
     raise DocumentError(
         source,
-        [Problem(0, "no thematic section heading (\"I. Human rights of all migrants\") found: "
-                    "this is not the RCM compilation's text export, or its body is missing")],
+        [
+            Problem(
+                0,
+                'no thematic section heading ("I. Human rights of all migrants") found: '
+                "this is not the RCM compilation's text export, or its body is missing",
+            )
+        ],
     )
 
 
@@ -182,10 +200,16 @@ class FrontMatter:
     toc_subthemes: dict[int, list[tuple[str, int | None, int]]] = field(default_factory=dict)
 
 
-_UN_TITLE = re.compile(r"^-\s+(?P<roman>[IVX]+)\.\s+(?P<title>.+?)\s*\((?P<when>[^()]*\d{4})\)\s*;?\s*¹?\s*$")
+_UN_TITLE = re.compile(
+    r"^-\s+(?P<roman>[IVX]+)\.\s+(?P<title>.+?)\s*\((?P<when>[^()]*\d{4})\)\s*;?\s*¹?\s*$"
+)
 _NOMENCLATURE = re.compile(r"^TS(?P<n>\d+):\s*(?P<title>\S.*?)\s*$")
-_DEFINITION = re.compile(r"^(?P<label>Principle|Understanding|Commitment)\s+-\s+(?P<definition>\S.*?)\s*$")
-_DATE = re.compile(r"^(January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{4}$")
+_DEFINITION = re.compile(
+    r"^(?P<label>Principle|Understanding|Commitment)\s+-\s+(?P<definition>\S.*?)\s*$"
+)
+_DATE = re.compile(
+    r"^(January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{4}$"
+)
 _TOC_THEME = re.compile(r"^(?P<roman>[IVX]+)\.\t(?P<title>[^\t]+)\t\s*(?P<page>\d+)\s*$")
 _TOC_SUB = re.compile(r"^\t(?P<title>[^\t]+)\t\s*(?P<page>\d+)\s*$")
 
@@ -206,12 +230,18 @@ def read_front_matter(front: list[Line], notices: list[Notice]) -> FrontMatter:
         elif not fm.date and _DATE.match(t):
             fm.date = t
         if m := _UN_TITLE.match(t):
-            fm.un_titles[from_roman(m.group("roman"))] = (m.group("title"), m.group("when"), line.number)
+            fm.un_titles[from_roman(m.group("roman"))] = (
+                m.group("title"),
+                m.group("when"),
+                line.number,
+            )
         elif m := _NOMENCLATURE.match(t):
             fm.short_titles[int(m.group("n"))] = (m.group("title"), line.number)
         elif m := _DEFINITION.match(t):
             label = m.group("label")
-            fm.categories.append(CategoryInfo(Category(label.lower()), label, m.group("definition")))
+            fm.categories.append(
+                CategoryInfo(Category(label.lower()), label, m.group("definition"))
+            )
         elif m := _TOC_THEME.match(line.text):
             current_toc_theme = from_roman(m.group("roman"))
             fm.toc_themes[current_toc_theme] = (_undot(m.group("title")), line.number)
@@ -222,8 +252,12 @@ def read_front_matter(front: list[Line], notices: list[Notice]) -> FrontMatter:
             )
     if len(fm.categories) != 3:
         notices.append(
-            Notice("front-matter", 0, "the category definitions (Principle - …) were not all found "
-                                      "in the introduction; the shipped definitions are used")
+            Notice(
+                "front-matter",
+                0,
+                "the category definitions (Principle - …) were not all found "
+                "in the introduction; the shipped definitions are used",
+            )
         )
         fm.categories = list(taxonomy.categories())
     return fm
@@ -258,9 +292,13 @@ def _is_header(line: Line) -> bool:
 _ROW_CONTENT = re.compile(r"^\s*(?:<ul|<p>|<li|[•·▪-]\s)", re.I)
 
 
-def read_body(body: list[Line], problems: list[Problem], notices: list[Notice]) -> tuple[list[Section], list[Line]]:
+def read_body(
+    body: list[Line], problems: list[Problem], notices: list[Notice]
+) -> tuple[list[Section], list[Line]]:
     sections: list[Section] = []
     theme: tuple[int, str, int] | None = None
+    heading: Section | None = None  # a sub-theme heading waiting for its table header
+    table: Section | None = None  # the table rows go to; None in a table without a heading
     in_table = False
     pending_break = False
     last_structural = _last_structural_index(body)
@@ -268,57 +306,85 @@ def read_body(body: list[Line], problems: list[Problem], notices: list[Notice]) 
         if line.blank:
             pending_break = in_table
             continue
-        heading = _theme_heading(line)
-        if heading:
-            number, title = heading
+        theme_heading = _theme_heading(line)
+        if theme_heading:
+            number, title = theme_heading
             if theme and number <= theme[0]:
-                problems.append(Problem(line.number, f"thematic section {title!r} is numbered "
-                                                     f"{line.text.split('.')[0]}, out of order"))
+                problems.append(
+                    Problem(
+                        line.number,
+                        f"thematic section {title!r} is numbered "
+                        f"{line.text.split('.')[0]}, out of order",
+                    )
+                )
             theme = (number, title, line.number)
-            in_table = False
+            in_table, table, heading = False, None, None
             continue
         if _is_header(line):
             cells = [c.strip() for c in line.text.split("\t")]
             if len(cells) < 2 or cells[1] != "RCM":
-                problems.append(Problem(line.number, "table header has no RCM (meeting) column: "
-                                                     f"{line.text.strip()!r}"))
-            if not sections or sections[-1].line < _previous_text_line(body, i):
+                problems.append(
+                    Problem(
+                        line.number,
+                        f"table header has no RCM (meeting) column: {line.text.strip()!r}",
+                    )
+                )
+            if heading is None:
                 problems.append(Problem(line.number, "table without a sub-theme heading above it"))
-            in_table = True
+            in_table, table, heading = True, heading, None
             pending_break = False
             continue
         if "\t" in line.text:
             cells = line.text.split("\t")
             if all(c.strip() in ("", "--", "—") for c in cells):
-                notices.append(Notice("filler-row", line.number,
-                                      "table row holding only dashes, not a statement (kept out)",
-                                      line.text.strip()))
+                notices.append(
+                    Notice(
+                        "filler-row",
+                        line.number,
+                        "table row holding only dashes, not a statement (kept out)",
+                        line.text.strip(),
+                    )
+                )
                 continue
             if not in_table:
-                problems.append(Problem(line.number, "table row outside any table (no \"Statements "
-                                                     "RCM Still valid?\" header above it)"))
+                problems.append(
+                    Problem(
+                        line.number,
+                        'table row outside any table (no "Statements '
+                        'RCM Still valid?" header above it)',
+                    )
+                )
                 continue
-            sections[-1].rows.append(RawRow(line.number, cells, pending_break))
+            if table is not None:  # rows of a table without a heading were reported with it
+                table.rows.append(RawRow(line.number, cells, pending_break))
             pending_break = False
             continue
         # A line of plain text: a sub-theme heading, the credits, or something out of place.
         nxt = _next_non_blank(body, i)
-        if nxt is not None and _is_header(nxt):
-            if theme is None:  # pragma: no cover - the body starts at a theme heading
-                problems.append(Problem(line.number, "sub-theme heading before any theme"))
-                continue
+        if nxt is not None and _is_header(nxt) and theme is not None:
             order = sum(1 for s in sections if s.theme == theme[0]) + 1
-            sections.append(Section(theme[0], theme[1], theme[2], order, line.text.strip(), line.number))
-            in_table = False
+            heading = Section(theme[0], theme[1], theme[2], order, line.text.strip(), line.number)
+            sections.append(heading)
+            in_table, table = False, None
             continue
         if i > last_structural:
             return sections, body[i:]
         if in_table and _ROW_CONTENT.match(line.text):
-            problems.append(Problem(line.number, "table row has no RCM (meeting) column: "
-                                                 f"{tx.strip_markup(line.text)[:60]!r}…"))
+            problems.append(
+                Problem(
+                    line.number,
+                    f"table row has no RCM (meeting) column: {tx.strip_markup(line.text)[:60]!r}…",
+                )
+            )
             continue
-        notices.append(Notice("stray-text", line.number, "text outside any table (kept, not a statement)",
-                              line.text.strip()))
+        notices.append(
+            Notice(
+                "stray-text",
+                line.number,
+                "text outside any table (kept, not a statement)",
+                line.text.strip(),
+            )
+        )
     return sections, []
 
 
@@ -327,13 +393,6 @@ def _next_non_blank(body: list[Line], i: int) -> Line | None:
         if not line.blank:
             return line
     return None
-
-
-def _previous_text_line(body: list[Line], i: int) -> int:
-    for line in reversed(body[:i]):
-        if not line.blank:
-            return line.number
-    return 0
 
 
 def _last_structural_index(body: list[Line]) -> int:
@@ -379,8 +438,13 @@ def join_rows(section: Section, problems: list[Problem]) -> list[JoinedRow]:
             raw.after_break and meeting == "" and pending_roman is None
         )
         if pending_roman is not None and not continues:
-            problems.append(Problem(joined[-1].line, f"meeting cell {pending_roman!r} is incomplete "
-                                                     "(expected \"RCM\" in the next row)"))
+            problems.append(
+                Problem(
+                    joined[-1].line,
+                    f"meeting cell {pending_roman!r} is incomplete "
+                    '(expected "RCM" in the next row)',
+                )
+            )
             pending_roman = None
         if continues and joined:
             row = joined[-1]
@@ -391,7 +455,9 @@ def join_rows(section: Section, problems: list[Problem]) -> list[JoinedRow]:
                 pending_roman = None
             continue
         if continues:
-            problems.append(Problem(raw.line, "row continues a statement but no row comes before it"))
+            problems.append(
+                Problem(raw.line, "row continues a statement but no row comes before it")
+            )
             continue
         if meeting == "":
             problems.append(Problem(raw.line, "row has no meeting (its RCM cell is empty)"))
@@ -401,7 +467,9 @@ def join_rows(section: Section, problems: list[Problem]) -> list[JoinedRow]:
         elif m := _MEETING_PART.match(meeting):
             roman, complete = m.group("roman"), False
         else:
-            problems.append(Problem(raw.line, f"meeting cell {meeting!r} is not a meeting such as \"XIX RCM\""))
+            problems.append(
+                Problem(raw.line, f'meeting cell {meeting!r} is not a meeting such as "XIX RCM"')
+            )
             continue
         try:
             from_roman(roman)
@@ -412,8 +480,13 @@ def join_rows(section: Section, problems: list[Problem]) -> list[JoinedRow]:
         if not complete:
             pending_roman = roman
     if pending_roman is not None:
-        problems.append(Problem(joined[-1].line, f"meeting cell {pending_roman!r} is incomplete and "
-                                                 "the table ends: the document may be truncated"))
+        problems.append(
+            Problem(
+                joined[-1].line,
+                f"meeting cell {pending_roman!r} is incomplete and "
+                "the table ends: the document may be truncated",
+            )
+        )
     return joined
 
 
@@ -421,15 +494,21 @@ def join_rows(section: Section, problems: list[Problem]) -> list[JoinedRow]:
 
 
 def check_against_contents(
-    fm: FrontMatter, sections: list[Section], lines: list[Line], problems: list[Problem], notices: list[Notice]
+    fm: FrontMatter,
+    sections: list[Section],
+    lines: list[Line],
+    problems: list[Problem],
+    notices: list[Notice],
 ) -> None:
     body_themes: dict[int, tuple[str, int]] = {}
     for s in sections:
         body_themes.setdefault(s.theme, (s.theme_title, s.theme_line))
     if not sections:
-        problems.append(Problem(0, "no sub-theme table (\"Statements RCM Still valid?\") found"))
+        problems.append(Problem(0, 'no sub-theme table ("Statements RCM Still valid?") found'))
         return
-    missing = [f"{n}. {title}" for n, (title, _) in sorted(fm.toc_themes.items()) if n not in body_themes]
+    missing = [
+        f"{n}. {title}" for n, (title, _) in sorted(fm.toc_themes.items()) if n not in body_themes
+    ]
     body_subs = {(s.theme, s.order) for s in sections}
     missing_subs = [
         f"{title} (TS{n})"
@@ -439,26 +518,58 @@ def check_against_contents(
     ]
     if missing or missing_subs:
         names = "; ".join(missing + missing_subs)
-        problems.append(Problem(len(lines), "the document ends before sections its table of contents "
-                                            f"lists: {names} (truncated?)"))
+        problems.append(
+            Problem(
+                len(lines),
+                "the document ends before sections its table of contents "
+                f"lists: {names} (truncated?)",
+            )
+        )
     for s in sections:
         if not s.rows:
-            problems.append(Problem(s.line, f"sub-theme {s.title!r} has no statements (truncated?)"))
+            problems.append(
+                Problem(s.line, f"sub-theme {s.title!r} has no statements (truncated?)")
+            )
         toc = fm.toc_subthemes.get(s.theme, [])
         if s.order <= len(toc) and toc[s.order - 1][0] != s.title:
-            notices.append(Notice("toc-mismatch", s.line,
-                                  f"sub-theme heading differs from the table of contents (line "
-                                  f"{toc[s.order - 1][2]}: {toc[s.order - 1][0]!r})", s.title))
+            notices.append(
+                Notice(
+                    "toc-mismatch",
+                    s.line,
+                    f"sub-theme heading differs from the table of contents (line "
+                    f"{toc[s.order - 1][2]}: {toc[s.order - 1][0]!r})",
+                    s.title,
+                )
+            )
     for n, (title, line) in body_themes.items():
         if n in fm.toc_themes and fm.toc_themes[n][0] != title:
-            notices.append(Notice("toc-mismatch", line, f"theme heading differs from the table of "
-                                                        f"contents ({fm.toc_themes[n][0]!r})", title))
+            notices.append(
+                Notice(
+                    "toc-mismatch",
+                    line,
+                    f"theme heading differs from the table of contents ({fm.toc_themes[n][0]!r})",
+                    title,
+                )
+            )
         if n in fm.short_titles and fm.short_titles[n][0] != title:
-            notices.append(Notice("toc-mismatch", line, f"theme heading differs from its nomenclature "
-                                                        f"line TS{n}: {fm.short_titles[n][0]!r}", title))
+            notices.append(
+                Notice(
+                    "toc-mismatch",
+                    line,
+                    f"theme heading differs from its nomenclature "
+                    f"line TS{n}: {fm.short_titles[n][0]!r}",
+                    title,
+                )
+            )
         if n not in fm.un_titles:
-            notices.append(Notice("front-matter", line, f"the introduction does not give the UN title "
-                                                        f"of thematic session {n}", title))
+            notices.append(
+                Notice(
+                    "front-matter",
+                    line,
+                    f"the introduction does not give the UN title of thematic session {n}",
+                    title,
+                )
+            )
 
 
 # --- step 6: rows to statements and placements ----------------------------------------------------
@@ -478,17 +589,31 @@ class StatementRow:
     note: tx.Note | None
 
 
-def read_row(section: Section, position: int, row: JoinedRow, notices: list[Notice]) -> StatementRow:
+def read_row(
+    section: Section, position: int, row: JoinedRow, notices: list[Notice]
+) -> StatementRow:
     heading = tx.list_heading(row.cells[0])
     printed = tx.collapse(" ".join(tx.strip_markup(c) for c in row.cells))
     content = tx.collapse(printed.removeprefix(heading)) if heading is not None else printed
     body, note = tx.split_note(content)
     if note is not None and not note.recognised:
-        notices.append(Notice("note-unrecognised", row.line,
-                              "cross-reference note names no thematic session", note.printed))
+        notices.append(
+            Notice(
+                "note-unrecognised",
+                row.line,
+                "cross-reference note names no thematic session",
+                note.printed,
+            )
+        )
     if "*" in body:
-        notices.append(Notice("stray-asterisk", row.line,
-                              "an asterisk inside the statement text, not a note at its end", body))
+        notices.append(
+            Notice(
+                "stray-asterisk",
+                row.line,
+                "an asterisk inside the statement text, not a note at its end",
+                body,
+            )
+        )
     items: tuple[str, ...] = ()
     if heading is not None:
         items = tx.split_items(body)
@@ -497,11 +622,26 @@ def read_row(section: Section, position: int, row: JoinedRow, notices: list[Noti
         text = tx.strip_bullets(body)
         heading = tx.dash_heading(text)
     if row.still_valid:
-        notices.append(Notice("still-valid-filled", row.line,
-                              "the \"Still valid?\" cell is not empty (kept out of the corpus)",
-                              row.still_valid))
-    return StatementRow(section.theme, section.order, position, row.line, row.meeting,
-                        printed, text, heading, items, note)
+        notices.append(
+            Notice(
+                "still-valid-filled",
+                row.line,
+                'the "Still valid?" cell is not empty (kept out of the corpus)',
+                row.still_valid,
+            )
+        )
+    return StatementRow(
+        section.theme,
+        section.order,
+        position,
+        row.line,
+        row.meeting,
+        printed,
+        text,
+        heading,
+        items,
+        note,
+    )
 
 
 def assemble(
@@ -518,8 +658,13 @@ def assemble(
     for section, rows in zip(sections, joined, strict=True):
         for position, row in enumerate(rows, 1):
             if row.meeting not in known:
-                problems.append(Problem(row.line, f"meeting {row.meeting} RCM is not a known meeting "
-                                                  f"(known: I–{list(known)[-1]} RCM)"))
+                problems.append(
+                    Problem(
+                        row.line,
+                        f"meeting {row.meeting} RCM is not a known meeting "
+                        f"(known: I–{list(known)[-1]} RCM)",
+                    )
+                )
                 continue
             statement_rows.append(read_row(section, position, row, notices))
     if problems:
@@ -536,26 +681,35 @@ def assemble(
     for (meeting, key), copies in by_key.items():
         first = copies[0]
         sid = ids[(meeting, key)]
-        statements.append(Statement(id=sid, meeting=meeting, text=first.text,
-                                    heading=first.heading, items=first.items))
+        statements.append(
+            Statement(
+                id=sid, meeting=meeting, text=first.text, heading=first.heading, items=first.items
+            )
+        )
         for c in copies:
-            placements.append(Placement(
-                statement_id=sid,
-                theme=c.theme,
-                subtheme=c.subtheme,
-                position=c.position,
-                note=c.note.printed if c.note else None,
-                also_relevant=_named_themes(c, theme_numbers),
-                also_relevant_all=bool(c.note and c.note.all_others),
-                printed_text=c.printed,
-                line=c.line,
-            ))
+            placements.append(
+                Placement(
+                    statement_id=sid,
+                    theme=c.theme,
+                    subtheme=c.subtheme,
+                    position=c.position,
+                    note=c.note.printed if c.note else None,
+                    also_relevant=_named_themes(c, theme_numbers),
+                    also_relevant_all=bool(c.note and c.note.all_others),
+                    printed_text=c.printed,
+                    line=c.line,
+                )
+            )
     placements.sort(key=lambda p: (p.theme, p.subtheme, p.position))
     meeting_order = {m.code: m.number for m in known.values()}
-    first_line = {p.statement_id: p.line for p in sorted(placements, key=lambda p: p.line, reverse=True)}
+    first_line = {
+        p.statement_id: p.line for p in sorted(placements, key=lambda p: p.line, reverse=True)
+    }
     statements.sort(key=lambda s: (meeting_order[s.meeting], first_line[s.id]))
     used = {s.meeting for s in statements}
-    meetings: list[Meeting] = [m for m in taxonomy.meetings() if m.code in used or m.kind.value == "regular"]
+    meetings: list[Meeting] = [
+        m for m in taxonomy.meetings() if m.code in used or m.kind.value == "regular"
+    ]
     return Compendium(
         source=info,
         themes=build_themes(fm, sections),
@@ -584,11 +738,15 @@ def build_themes(fm: FrontMatter, sections: list[Section]) -> list[Theme]:
     themes: list[Theme] = []
     for number in fm_theme_numbers(sections):
         subs = tuple(
-            Subtheme(s.theme, s.order, s.title, _toc_page(fm, s)) for s in sections if s.theme == number
+            Subtheme(s.theme, s.order, s.title, _toc_page(fm, s))
+            for s in sections
+            if s.theme == number
         )
         title = next(s.theme_title for s in sections if s.theme == number)
         un_title, when, _ = fm.un_titles.get(number, ("", "", 0))
-        themes.append(Theme(number=number, title=title, un_title=un_title, consultation=when, subthemes=subs))
+        themes.append(
+            Theme(number=number, title=title, un_title=un_title, consultation=when, subthemes=subs)
+        )
     return themes
 
 

@@ -61,7 +61,9 @@ def split_note(text: str) -> tuple[str, Note | None]:
         return text, None
     body = m.group("body")
     themes = tuple(sorted({int(r.group("n")) for r in _THEME_REF.finditer(body)}))
-    note = Note(printed=collapse(m.group(0)), themes=themes, all_others=bool(_ALL_OTHERS.search(body)))
+    note = Note(
+        printed=collapse(m.group(0)), themes=themes, all_others=bool(_ALL_OTHERS.search(body))
+    )
     return text[: m.start()].rstrip(), note
 
 

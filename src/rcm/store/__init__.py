@@ -13,8 +13,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, insert, select, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 
 from rcm import taxonomy
@@ -35,7 +46,8 @@ from rcm.model import (
     Theme,
 )
 from rcm.parse.text import normal_form
-from rcm.store import migrate, schema as t
+from rcm.store import migrate
+from rcm.store import schema as t
 
 __all__ = ["DEFAULT_URL", "IngestResult", "Store", "database_url"]
 
@@ -53,8 +65,9 @@ def database_url(value: str | None = None) -> str:
     try:
         make_url(raw)
     except ArgumentError:
-        raise StoreError(f"not a database URL: {raw!r} (try sqlite:///rcm.db or "
-                         "postgresql://user@host/dbname)") from None
+        raise StoreError(
+            f"not a database URL: {raw!r} (try sqlite:///rcm.db or postgresql://user@host/dbname)"
+        ) from None
     return raw
 
 
@@ -131,10 +144,14 @@ class Store:
     def require_current(self) -> None:
         current, head = self.revision(), migrate.head_revision()
         if current is None:
-            raise StoreError(f"database {self.display_url} holds no compendium: run `rcm ingest` first")
+            raise StoreError(
+                f"database {self.display_url} holds no compendium: run `rcm ingest` first"
+            )
         if current != head:
-            raise StoreError(f"database {self.display_url} has schema {current}, this rcm needs "
-                             f"{head}: run `rcm migrate`")
+            raise StoreError(
+                f"database {self.display_url} has schema {current}, this rcm needs "
+                f"{head}: run `rcm migrate`"
+            )
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -147,8 +164,9 @@ class Store:
             with self.engine.begin() as conn:
                 return _ingest(conn, compendium)
         except SQLAlchemyError as exc:
-            raise StoreError(f"ingest into {self.display_url} failed and was rolled back: "
-                             f"{_reason(exc)}") from None
+            raise StoreError(
+                f"ingest into {self.display_url} failed and was rolled back: {_reason(exc)}"
+            ) from None
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -166,11 +184,17 @@ class Store:
         except ValueError as exc:
             raise NotFound(str(exc)) from None
         with self._read() as conn:
-            row = conn.execute(select(t.statements).where(t.statements.c.id == sid)).mappings().first()
+            row = (
+                conn.execute(select(t.statements).where(t.statements.c.id == sid))
+                .mappings()
+                .first()
+            )
             if row is None:
                 raise NotFound(f"no statement {sid}")
             items = _items(conn, [sid]).get(sid, ())
-            placements = _placements(conn, select(t.placements).where(t.placements.c.statement_id == sid))
+            placements = _placements(
+                conn, select(t.placements).where(t.placements.c.statement_id == sid)
+            )
             return _statement(row, items), placements
 
     def meeting(self, code: str) -> Meeting:
@@ -178,14 +202,31 @@ class Store:
             r = conn.execute(select(t.meetings).where(t.meetings.c.code == code)).first()
             if r is None:
                 raise NotFound(f"no meeting {code}")
-            return Meeting(code=r.code, number=r.number, label=r.label, year=r.year,
-                           kind=MeetingKind(r.kind), place=r.place, date=r.date)
+            return Meeting(
+                code=r.code,
+                number=r.number,
+                label=r.label,
+                year=r.year,
+                kind=MeetingKind(r.kind),
+                place=r.place,
+                date=r.date,
+            )
 
     def source(self) -> SourceInfo | None:
         with self._read() as conn:
             r = conn.execute(select(t.sources).order_by(t.sources.c.id.desc()).limit(1)).first()
-            return None if r is None else SourceInfo(
-                name=r.name, sha256=r.sha256, size=r.size, lines=r.lines, title=r.title, date=r.date)
+            return (
+                None
+                if r is None
+                else SourceInfo(
+                    name=r.name,
+                    sha256=r.sha256,
+                    size=r.size,
+                    lines=r.lines,
+                    title=r.title,
+                    date=r.date,
+                )
+            )
 
     def subtheme_titles(self) -> dict[tuple[int, int], str]:
         with self._read() as conn:
@@ -198,16 +239,22 @@ class Store:
             total = conn.scalar(select(func.count()).select_from(st)) or 0
             per_sub = conn.execute(
                 select(pl.c.theme, pl.c.subtheme, func.count())
-                .group_by(pl.c.theme, pl.c.subtheme).order_by(pl.c.theme, pl.c.subtheme)
+                .group_by(pl.c.theme, pl.c.subtheme)
+                .order_by(pl.c.theme, pl.c.subtheme)
             ).all()
             per_theme_statements = conn.execute(
                 select(pl.c.theme, func.count(func.distinct(pl.c.statement_id)))
-                .group_by(pl.c.theme).order_by(pl.c.theme)
+                .group_by(pl.c.theme)
+                .order_by(pl.c.theme)
             ).all()
             per_meeting = conn.execute(
-                select(t.meetings.c.code, t.meetings.c.label, t.meetings.c.year, func.count(st.c.id))
+                select(
+                    t.meetings.c.code, t.meetings.c.label, t.meetings.c.year, func.count(st.c.id)
+                )
                 .select_from(t.meetings.outerjoin(st, st.c.meeting == t.meetings.c.code))
-                .group_by(t.meetings.c.code, t.meetings.c.label, t.meetings.c.year, t.meetings.c.number)
+                .group_by(
+                    t.meetings.c.code, t.meetings.c.label, t.meetings.c.year, t.meetings.c.number
+                )
                 .order_by(t.meetings.c.number, t.meetings.c.code)
             ).all()
             per_category = conn.execute(
@@ -215,9 +262,12 @@ class Store:
             ).all()
             per_statement = (
                 select(pl.c.statement_id, func.count(func.distinct(pl.c.theme)).label("n"))
-                .group_by(pl.c.statement_id).subquery()
+                .group_by(pl.c.statement_id)
+                .subquery()
             )
-            multi = conn.scalar(select(func.count()).select_from(per_statement).where(per_statement.c.n > 1))
+            multi = conn.scalar(
+                select(func.count()).select_from(per_statement).where(per_statement.c.n > 1)
+            )
             noted = conn.scalar(select(func.count()).select_from(pl).where(pl.c.note.is_not(None)))
             subs = {(r.theme, r.position): r.title for r in conn.execute(select(t.subthemes))}
             theme_titles = {r.number: r.title for r in conn.execute(select(t.themes))}
@@ -227,11 +277,16 @@ class Store:
                 "multi_theme_statements": multi or 0,
                 "placements_with_note": noted or 0,
                 "themes": [
-                    {"theme": th, "title": theme_titles[th], "statements": n,
-                     "subthemes": [
-                         {"subtheme": s, "title": subs[(th, s)], "placements": c}
-                         for th2, s, c in per_sub if th2 == th
-                     ]}
+                    {
+                        "theme": th,
+                        "title": theme_titles[th],
+                        "statements": n,
+                        "subthemes": [
+                            {"subtheme": s, "title": subs[(th, s)], "placements": c}
+                            for th2, s, c in per_sub
+                            if th2 == th
+                        ],
+                    }
                     for th, n in per_theme_statements
                 ],
                 "meetings": [
@@ -265,34 +320,99 @@ def _upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -
 
 
 def _ingest(conn: Connection, c: Compendium) -> IngestResult:
-    _upsert(conn, t.categories, [
-        {"name": ci.category.value, "label": ci.label, "definition": ci.definition, "position": i}
-        for i, ci in enumerate(c.categories, 1)
-    ])
-    _upsert(conn, t.countries, [
-        {"iso3": k.iso3, "iso2": k.iso2, "name_en": k.name_en, "name_es": k.name_es, "member": k.member}
-        for k in taxonomy.countries()
-    ])
-    _upsert(conn, t.gcm_objectives, [{"number": o.number, "title": o.title} for o in taxonomy.gcm_objectives()])
-    _upsert(conn, t.gcm_principles, [{"letter": p.letter, "name": p.name} for p in taxonomy.gcm_principles()])
-    _upsert(conn, t.meetings, [
-        {"code": m.code, "number": m.number, "label": m.label, "year": m.year, "kind": m.kind.value,
-         "place": m.place, "date": m.date}
-        for m in c.meetings
-    ])
-    _upsert(conn, t.themes, [
-        {"number": th.number, "title": th.title, "un_title": th.un_title, "consultation": th.consultation}
-        for th in c.themes
-    ])
+    _upsert(
+        conn,
+        t.categories,
+        [
+            {
+                "name": ci.category.value,
+                "label": ci.label,
+                "definition": ci.definition,
+                "position": i,
+            }
+            for i, ci in enumerate(c.categories, 1)
+        ],
+    )
+    _upsert(
+        conn,
+        t.countries,
+        [
+            {
+                "iso3": k.iso3,
+                "iso2": k.iso2,
+                "name_en": k.name_en,
+                "name_es": k.name_es,
+                "member": k.member,
+            }
+            for k in taxonomy.countries()
+        ],
+    )
+    _upsert(
+        conn,
+        t.gcm_objectives,
+        [{"number": o.number, "title": o.title} for o in taxonomy.gcm_objectives()],
+    )
+    _upsert(
+        conn,
+        t.gcm_principles,
+        [{"letter": p.letter, "name": p.name} for p in taxonomy.gcm_principles()],
+    )
+    _upsert(
+        conn,
+        t.meetings,
+        [
+            {
+                "code": m.code,
+                "number": m.number,
+                "label": m.label,
+                "year": m.year,
+                "kind": m.kind.value,
+                "place": m.place,
+                "date": m.date,
+            }
+            for m in c.meetings
+        ],
+    )
+    _upsert(
+        conn,
+        t.themes,
+        [
+            {
+                "number": th.number,
+                "title": th.title,
+                "un_title": th.un_title,
+                "consultation": th.consultation,
+            }
+            for th in c.themes
+        ],
+    )
 
     new_placements = {
-        (p.statement_id, p.theme, p.subtheme, p.position, p.note, p.also_relevant, p.also_relevant_all,
-         p.printed_text, p.line)
+        (
+            p.statement_id,
+            p.theme,
+            p.subtheme,
+            p.position,
+            p.note,
+            p.also_relevant,
+            p.also_relevant_all,
+            p.printed_text,
+            p.line,
+        )
         for p in c.placements
     }
     old_placements = {
-        (p.statement_id, p.theme, p.subtheme, p.position, p.note, p.also_relevant, p.also_relevant_all,
-         p.printed_text, p.line)
+        (
+            p.statement_id,
+            p.theme,
+            p.subtheme,
+            p.position,
+            p.note,
+            p.also_relevant,
+            p.also_relevant_all,
+            p.printed_text,
+            p.line,
+        )
         for p in _placements(conn, select(t.placements))
     }
     placements_changed = new_placements != old_placements
@@ -301,42 +421,77 @@ def _ingest(conn: Connection, c: Compendium) -> IngestResult:
         conn.execute(delete(t.placements))
     subtheme_rows = [
         {"theme": s.theme, "position": s.order, "title": s.title, "page": s.page}
-        for th in c.themes for s in th.subthemes
+        for th in c.themes
+        for s in th.subthemes
     ]
     _upsert(conn, t.subthemes, subtheme_rows)
     wanted = {(r["theme"], r["position"]) for r in subtheme_rows}
     for r in conn.execute(select(t.subthemes.c.theme, t.subthemes.c.position)).all():
         if (r.theme, r.position) not in wanted and placements_changed:
-            conn.execute(delete(t.subthemes).where(t.subthemes.c.theme == r.theme,
-                                                   t.subthemes.c.position == r.position))
+            conn.execute(
+                delete(t.subthemes).where(
+                    t.subthemes.c.theme == r.theme, t.subthemes.c.position == r.position
+                )
+            )
 
     src = c.source
     source_id = conn.scalar(select(t.sources.c.id).where(t.sources.c.sha256 == src.sha256))
     if source_id is None:
-        source_id = conn.execute(insert(t.sources).values(
-            name=src.name, sha256=src.sha256, size=src.size, lines=src.lines, title=src.title,
-            date=src.date, ingested_at=datetime.now(UTC),
-        ).returning(t.sources.c.id)).scalar_one()
-        conn.execute(insert(t.source_notices), [
-            {"source_id": source_id, "position": i, "kind": n.kind, "line": n.line,
-             "message": n.message, "text": n.text}
-            for i, n in enumerate(c.notices, 1)
-        ]) if c.notices else None
+        source_id = conn.execute(
+            insert(t.sources)
+            .values(
+                name=src.name,
+                sha256=src.sha256,
+                size=src.size,
+                lines=src.lines,
+                title=src.title,
+                date=src.date,
+                ingested_at=datetime.now(UTC),
+            )
+            .returning(t.sources.c.id)
+        ).scalar_one()
+        conn.execute(
+            insert(t.source_notices),
+            [
+                {
+                    "source_id": source_id,
+                    "position": i,
+                    "kind": n.kind,
+                    "line": n.line,
+                    "message": n.message,
+                    "text": n.text,
+                }
+                for i, n in enumerate(c.notices, 1)
+            ],
+        ) if c.notices else None
 
     existing = {r.id: r for r in conn.execute(select(t.statements)).mappings()}
     existing_items = _items(conn, list(existing))
     added = updated = unchanged = 0
+    new_rows: list[dict[str, Any]] = []
+    new_items: list[dict[str, Any]] = []
     for s in c.statements:
-        values = {"meeting": s.meeting, "text": s.text, "heading": s.heading, "lang": s.lang,
-                  "normal_form": normal_form(s.text)}
+        values = {
+            "meeting": s.meeting,
+            "text": s.text,
+            "heading": s.heading,
+            "lang": s.lang,
+            "normal_form": normal_form(s.text),
+        }
         old = existing.get(s.id)
         if old is None:
-            conn.execute(insert(t.statements).values(
-                id=s.id, text_es=s.text_es, source_id=source_id,
-                category=s.category.value if s.category else None,
-                category_source=s.category_source.value if s.category_source else None,
-                category_confidence=s.category_confidence, **values))
-            _write_items(conn, s.id, s.items)
+            new_rows.append(
+                {
+                    "id": s.id,
+                    "text_es": s.text_es,
+                    "source_id": source_id,
+                    "category": s.category.value if s.category else None,
+                    "category_source": s.category_source.value if s.category_source else None,
+                    "category_confidence": s.category_confidence,
+                    **values,
+                }
+            )
+            new_items.extend(_item_rows(s.id, s.items))
             added += 1
         elif any(old[k] != v for k, v in values.items()) or existing_items.get(s.id, ()) != s.items:
             conn.execute(update(t.statements).where(t.statements.c.id == s.id).values(**values))
@@ -345,29 +500,70 @@ def _ingest(conn: Connection, c: Compendium) -> IngestResult:
             updated += 1
         else:
             unchanged += 1
+    if new_rows:
+        conn.execute(insert(t.statements), new_rows)
+    if new_items:
+        _write_item_rows(conn, new_items)
 
-    if placements_changed:
-        for p in c.placements:
-            pid = conn.execute(insert(t.placements).values(
-                statement_id=p.statement_id, theme=p.theme, subtheme=p.subtheme, position=p.position,
-                note=p.note, also_relevant_all=p.also_relevant_all, printed_text=p.printed_text,
-                line=p.line,
-            ).returning(t.placements.c.id)).scalar_one()
-            if p.also_relevant:
-                conn.execute(insert(t.placement_themes),
-                             [{"placement_id": pid, "theme": th} for th in p.also_relevant])
+    if placements_changed and c.placements:
+        conn.execute(
+            insert(t.placements),
+            [
+                {
+                    "statement_id": p.statement_id,
+                    "theme": p.theme,
+                    "subtheme": p.subtheme,
+                    "position": p.position,
+                    "note": p.note,
+                    "also_relevant_all": p.also_relevant_all,
+                    "printed_text": p.printed_text,
+                    "line": p.line,
+                }
+                for p in c.placements
+            ],
+        )
+        row_ids = {
+            (r.theme, r.subtheme, r.position): r.id
+            for r in conn.execute(
+                select(
+                    t.placements.c.id,
+                    t.placements.c.theme,
+                    t.placements.c.subtheme,
+                    t.placements.c.position,
+                )
+            )
+        }
+        refs = [
+            {"placement_id": row_ids[(p.theme, p.subtheme, p.position)], "theme": th}
+            for p in c.placements
+            for th in p.also_relevant
+        ]
+        if refs:
+            conn.execute(insert(t.placement_themes), refs)
     ids = {s.id for s in c.statements}
     return IngestResult(
-        source=src.name, sha256=src.sha256, added=added, updated=updated, unchanged=unchanged,
-        absent=sum(1 for sid in existing if sid not in ids), placements=len(c.placements),
+        source=src.name,
+        sha256=src.sha256,
+        added=added,
+        updated=updated,
+        unchanged=unchanged,
+        absent=sum(1 for sid in existing if sid not in ids),
+        placements=len(c.placements),
         placements_changed=placements_changed,
     )
 
 
+def _item_rows(sid: str, items: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [{"statement_id": sid, "position": i, "text": x} for i, x in enumerate(items, 1)]
+
+
+def _write_item_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    conn.execute(insert(t.statement_items), rows)
+
+
 def _write_items(conn: Connection, sid: str, items: tuple[str, ...]) -> None:
     if items:
-        conn.execute(insert(t.statement_items),
-                     [{"statement_id": sid, "position": i, "text": x} for i, x in enumerate(items, 1)])
+        _write_item_rows(conn, _item_rows(sid, items))
 
 
 # --- load internals -----------------------------------------------------------------------------
@@ -375,7 +571,9 @@ def _write_items(conn: Connection, sid: str, items: tuple[str, ...]) -> None:
 
 def _items(conn: Connection, ids: list[str]) -> dict[str, tuple[str, ...]]:
     out: dict[str, list[str]] = {}
-    query = select(t.statement_items).order_by(t.statement_items.c.statement_id, t.statement_items.c.position)
+    query = select(t.statement_items).order_by(
+        t.statement_items.c.statement_id, t.statement_items.c.position
+    )
     if len(ids) == 1:
         query = query.where(t.statement_items.c.statement_id == ids[0])
     for r in conn.execute(query):
@@ -384,26 +582,47 @@ def _items(conn: Connection, ids: list[str]) -> dict[str, tuple[str, ...]]:
 
 
 def _placements(conn: Connection, query: Any) -> list[Placement]:
-    rows = conn.execute(query.order_by(t.placements.c.theme, t.placements.c.subtheme,
-                                       t.placements.c.position)).mappings().all()
+    rows = (
+        conn.execute(
+            query.order_by(t.placements.c.theme, t.placements.c.subtheme, t.placements.c.position)
+        )
+        .mappings()
+        .all()
+    )
     refs: dict[int, list[int]] = {}
     ids = [r["id"] for r in rows]
     if ids:
-        for r in conn.execute(select(t.placement_themes).where(t.placement_themes.c.placement_id.in_(ids))
-                              .order_by(t.placement_themes.c.theme)):
+        for r in conn.execute(
+            select(t.placement_themes)
+            .where(t.placement_themes.c.placement_id.in_(ids))
+            .order_by(t.placement_themes.c.theme)
+        ):
             refs.setdefault(r.placement_id, []).append(r.theme)
     return [
-        Placement(statement_id=r["statement_id"], theme=r["theme"], subtheme=r["subtheme"],
-                  position=r["position"], note=r["note"], also_relevant=tuple(refs.get(r["id"], ())),
-                  also_relevant_all=r["also_relevant_all"], printed_text=r["printed_text"], line=r["line"])
+        Placement(
+            statement_id=r["statement_id"],
+            theme=r["theme"],
+            subtheme=r["subtheme"],
+            position=r["position"],
+            note=r["note"],
+            also_relevant=tuple(refs.get(r["id"], ())),
+            also_relevant_all=r["also_relevant_all"],
+            printed_text=r["printed_text"],
+            line=r["line"],
+        )
         for r in rows
     ]
 
 
-def _statement(row: Mapping[str, Any], items: tuple[str, ...]) -> Statement:
+def _statement(row: RowMapping, items: tuple[str, ...]) -> Statement:
     return Statement(
-        id=row["id"], meeting=row["meeting"], text=row["text"], heading=row["heading"], items=items,
-        lang=row["lang"], text_es=row["text_es"],
+        id=row["id"],
+        meeting=row["meeting"],
+        text=row["text"],
+        heading=row["heading"],
+        items=items,
+        lang=row["lang"],
+        text_es=row["text_es"],
         category=Category(row["category"]) if row["category"] else None,
         category_source=CategorySource(row["category_source"]) if row["category_source"] else None,
         category_confidence=row["category_confidence"],
@@ -411,20 +630,36 @@ def _statement(row: Mapping[str, Any], items: tuple[str, ...]) -> Statement:
 
 
 def _load(conn: Connection) -> Compendium:
-    src = conn.execute(select(t.sources).order_by(t.sources.c.id.desc()).limit(1)).mappings().first()
+    src = (
+        conn.execute(select(t.sources).order_by(t.sources.c.id.desc()).limit(1)).mappings().first()
+    )
     if src is None:
         raise StoreError("the database holds no compendium yet: run `rcm ingest`")
     meetings = [
-        Meeting(code=r.code, number=r.number, label=r.label, year=r.year, kind=MeetingKind(r.kind),
-                place=r.place, date=r.date)
+        Meeting(
+            code=r.code,
+            number=r.number,
+            label=r.label,
+            year=r.year,
+            kind=MeetingKind(r.kind),
+            place=r.place,
+            date=r.date,
+        )
         for r in conn.execute(select(t.meetings).order_by(t.meetings.c.number, t.meetings.c.code))
     ]
     subs: dict[int, list[Subtheme]] = {}
-    for r in conn.execute(select(t.subthemes).order_by(t.subthemes.c.theme, t.subthemes.c.position)):
+    for r in conn.execute(
+        select(t.subthemes).order_by(t.subthemes.c.theme, t.subthemes.c.position)
+    ):
         subs.setdefault(r.theme, []).append(Subtheme(r.theme, r.position, r.title, r.page))
     themes = [
-        Theme(number=r.number, title=r.title, un_title=r.un_title, consultation=r.consultation,
-              subthemes=tuple(subs.get(r.number, ())))
+        Theme(
+            number=r.number,
+            title=r.title,
+            un_title=r.un_title,
+            consultation=r.consultation,
+            subthemes=tuple(subs.get(r.number, ())),
+        )
         for r in conn.execute(select(t.themes).order_by(t.themes.c.number))
     ]
     categories = [
@@ -437,16 +672,31 @@ def _load(conn: Connection) -> Compendium:
     for p in placements:
         first_line[p.statement_id] = min(p.line, first_line.get(p.statement_id, p.line))
     order = {m.code: m.number for m in meetings}
-    statements = [_statement(r, items.get(r["id"], ())) for r in conn.execute(select(t.statements)).mappings()]
+    statements = [
+        _statement(r, items.get(r["id"], ())) for r in conn.execute(select(t.statements)).mappings()
+    ]
     statements.sort(key=lambda s: (order[s.meeting], first_line.get(s.id, 1 << 30), s.id))
     notices = [
         Notice(r.kind, r.line, r.message, r.text)
-        for r in conn.execute(select(t.source_notices).where(t.source_notices.c.source_id == src["id"])
-                              .order_by(t.source_notices.c.position))
+        for r in conn.execute(
+            select(t.source_notices)
+            .where(t.source_notices.c.source_id == src["id"])
+            .order_by(t.source_notices.c.position)
+        )
     ]
     return Compendium(
-        source=SourceInfo(name=src["name"], sha256=src["sha256"], size=src["size"], lines=src["lines"],
-                          title=src["title"], date=src["date"]),
-        themes=themes, meetings=meetings, statements=statements, placements=placements,
-        categories=categories, notices=notices,
+        source=SourceInfo(
+            name=src["name"],
+            sha256=src["sha256"],
+            size=src["size"],
+            lines=src["lines"],
+            title=src["title"],
+            date=src["date"],
+        ),
+        themes=themes,
+        meetings=meetings,
+        statements=statements,
+        placements=placements,
+        categories=categories,
+        notices=notices,
     )

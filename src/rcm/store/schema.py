@@ -133,7 +133,12 @@ statements = Table(
 statement_items = Table(
     "statement_items",
     metadata,
-    Column("statement_id", String(32), ForeignKey("statements.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "statement_id",
+        String(32),
+        ForeignKey("statements.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
     Column("position", Integer, primary_key=True, autoincrement=False),
     Column("text", Text, nullable=False),
 )
@@ -142,7 +147,13 @@ placements = Table(
     "placements",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("statement_id", String(32), ForeignKey("statements.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column(
+        "statement_id",
+        String(32),
+        ForeignKey("statements.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     Column("theme", Integer, nullable=False),
     Column("subtheme", Integer, nullable=False),
     Column("position", Integer, nullable=False),
@@ -157,6 +168,8 @@ placements = Table(
 placement_themes = Table(
     "placement_themes",
     metadata,
-    Column("placement_id", Integer, ForeignKey("placements.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "placement_id", Integer, ForeignKey("placements.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("theme", Integer, ForeignKey("themes.number"), primary_key=True, autoincrement=False),
 )

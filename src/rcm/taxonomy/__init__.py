@@ -41,7 +41,9 @@ def themes() -> tuple[Theme, ...]:
     for row in _rows("subthemes.tsv"):
         theme = int(row["theme"])
         subs.setdefault(theme, []).append(
-            Subtheme(theme, int(row["order"]), row["title"], int(row["page"]) if row["page"] else None)
+            Subtheme(
+                theme, int(row["order"]), row["title"], int(row["page"]) if row["page"] else None
+            )
         )
     return tuple(
         Theme(
