@@ -204,3 +204,40 @@ def test_unreachable_postgres_is_a_clear_error():
     s = Store("postgresql://nobody@127.0.0.1:1/none")
     with pytest.raises(StoreError, match="cannot open database"):
         s.load()
+
+
+def test_extraordinary_meetings_fit(store, compendium):
+    from rcm.export import compendium_document
+    from rcm.ids import canonical_id
+    from rcm.model import Meeting, MeetingKind
+
+    managua = Meeting(
+        "XIX-E1",
+        19,
+        "Extraordinary Meeting (Managua)",
+        2014,
+        MeetingKind.EXTRAORDINARY,
+        place="Managua, Nicaragua",
+    )
+    template = compendium.statements[0]
+    statement = replace(
+        template, id=canonical_id("xix-e1-0042"), meeting="XIX-E1", text="A new one."
+    )
+    placement = replace(compendium.placements[0], statement_id=statement.id, position=99)
+    extended = replace(
+        compendium,
+        meetings=[*compendium.meetings, managua],
+        statements=[*compendium.statements, statement],
+        placements=[*compendium.placements, placement],
+    )
+    store.ingest(extended)
+    loaded = store.load()
+    assert loaded.meeting("XIX-E1") == managua
+    assert store.statement("XIX-E1-0042")[0].meeting == "XIX-E1"
+    doc = compendium_document(loaded)
+    exported = next(s for s in doc["statements"] if s["id"] == "XIX-E1-0042")
+    assert (exported["meeting"], exported["meeting_kind"], exported["year"]) == (
+        19,
+        "extraordinary",
+        2014,
+    )

@@ -6,7 +6,7 @@ them. Nothing here knows about files or databases.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
 
@@ -40,6 +40,10 @@ class Meeting:
     kind: MeetingKind = MeetingKind.REGULAR
     place: str | None = None
     date: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain values: the store's row and the JSON export's object."""
+        return {**asdict(self), "kind": self.kind.value}
 
 
 @dataclass(frozen=True)

@@ -44,18 +44,7 @@ def compendium_document(c: Compendium) -> dict[str, Any]:
             {"name": ci.category.value, "label": ci.label, "definition": ci.definition}
             for ci in c.categories
         ],
-        "meetings": [
-            {
-                "code": m.code,
-                "number": m.number,
-                "label": m.label,
-                "year": m.year,
-                "kind": m.kind.value,
-                "place": m.place,
-                "date": m.date,
-            }
-            for m in c.meetings
-        ],
+        "meetings": [m.as_dict() for m in c.meetings],
         "themes": [
             {
                 "number": th.number,

@@ -21,9 +21,9 @@ from rcm import taxonomy
 from rcm.errors import DocumentError, Problem
 from rcm.ids import assign_ids
 from rcm.model import (
+    Category,
     CategoryInfo,
     Compendium,
-    Meeting,
     Notice,
     Placement,
     SourceInfo,
@@ -219,8 +219,6 @@ def _undot(title: str) -> str:
 
 
 def read_front_matter(front: list[Line], notices: list[Notice]) -> FrontMatter:
-    from rcm.model import Category  # local: keeps the import list of this module short
-
     fm = FrontMatter()
     current_toc_theme: int | None = None
     for line in front:
@@ -702,14 +700,11 @@ def assemble(
             )
     placements.sort(key=lambda p: (p.theme, p.subtheme, p.position))
     meeting_order = {m.code: m.number for m in known.values()}
-    first_line = {
-        p.statement_id: p.line for p in sorted(placements, key=lambda p: p.line, reverse=True)
-    }
+    first_line: dict[str, int] = {}
+    for p in placements:
+        first_line[p.statement_id] = min(p.line, first_line.get(p.statement_id, p.line))
     statements.sort(key=lambda s: (meeting_order[s.meeting], first_line[s.id]))
-    used = {s.meeting for s in statements}
-    meetings: list[Meeting] = [
-        m for m in taxonomy.meetings() if m.code in used or m.kind.value == "regular"
-    ]
+    meetings = list(taxonomy.meetings())
     return Compendium(
         source=info,
         themes=build_themes(fm, sections),

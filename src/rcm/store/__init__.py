@@ -357,22 +357,7 @@ def _ingest(conn: Connection, c: Compendium) -> IngestResult:
         t.gcm_principles,
         [{"letter": p.letter, "name": p.name} for p in taxonomy.gcm_principles()],
     )
-    _upsert(
-        conn,
-        t.meetings,
-        [
-            {
-                "code": m.code,
-                "number": m.number,
-                "label": m.label,
-                "year": m.year,
-                "kind": m.kind.value,
-                "place": m.place,
-                "date": m.date,
-            }
-            for m in c.meetings
-        ],
-    )
+    _upsert(conn, t.meetings, [m.as_dict() for m in c.meetings])
     _upsert(
         conn,
         t.themes,
@@ -387,35 +372,8 @@ def _ingest(conn: Connection, c: Compendium) -> IngestResult:
         ],
     )
 
-    new_placements = {
-        (
-            p.statement_id,
-            p.theme,
-            p.subtheme,
-            p.position,
-            p.note,
-            p.also_relevant,
-            p.also_relevant_all,
-            p.printed_text,
-            p.line,
-        )
-        for p in c.placements
-    }
-    old_placements = {
-        (
-            p.statement_id,
-            p.theme,
-            p.subtheme,
-            p.position,
-            p.note,
-            p.also_relevant,
-            p.also_relevant_all,
-            p.printed_text,
-            p.line,
-        )
-        for p in _placements(conn, select(t.placements))
-    }
-    placements_changed = new_placements != old_placements
+    # Placements are values: compare the whole set, rewrite only when the document changed them.
+    placements_changed = set(c.placements) != set(_placements(conn, select(t.placements)))
     if placements_changed:
         conn.execute(delete(t.placement_themes))
         conn.execute(delete(t.placements))
@@ -450,20 +408,21 @@ def _ingest(conn: Connection, c: Compendium) -> IngestResult:
             )
             .returning(t.sources.c.id)
         ).scalar_one()
-        conn.execute(
-            insert(t.source_notices),
-            [
-                {
-                    "source_id": source_id,
-                    "position": i,
-                    "kind": n.kind,
-                    "line": n.line,
-                    "message": n.message,
-                    "text": n.text,
-                }
-                for i, n in enumerate(c.notices, 1)
-            ],
-        ) if c.notices else None
+        if c.notices:
+            conn.execute(
+                insert(t.source_notices),
+                [
+                    {
+                        "source_id": source_id,
+                        "position": i,
+                        "kind": n.kind,
+                        "line": n.line,
+                        "message": n.message,
+                        "text": n.text,
+                    }
+                    for i, n in enumerate(c.notices, 1)
+                ],
+            )
 
     existing = {r.id: r for r in conn.execute(select(t.statements)).mappings()}
     existing_items = _items(conn, list(existing))
