@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -44,9 +45,9 @@ def _pg_admin_url() -> str:
     return database_url(url)
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A new, empty PostgreSQL database for one test, dropped afterwards."""
+@contextmanager
+def _fresh_postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards."""
     admin = _pg_admin_url()
     name = f"rcm_test_{uuid.uuid4().hex[:12]}"
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
@@ -67,6 +68,12 @@ def postgres_url() -> Iterator[str]:
         engine.dispose()
 
 
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    with _fresh_postgres_database() as url:
+        yield url
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request) -> str:
     """Each test using this runs on SQLite and on PostgreSQL."""
@@ -80,6 +87,26 @@ def store(db_url) -> Iterator[Store]:
     s = Store(db_url, create=True)
     yield s
     s.close()
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def loaded_store(request, tmp_path_factory) -> Iterator[Store]:
+    """The real compilation ingested once per test module, on SQLite and on PostgreSQL. Tests
+    using it must not write."""
+    compendium = read_compilation()
+    if request.param == "sqlite":
+        store = Store(f"sqlite:///{tmp_path_factory.mktemp('db') / 'rcm.db'}", create=True)
+        store.ingest(compendium)
+        yield store
+        store.close()
+        return
+    with _fresh_postgres_database() as url:
+        store = Store(url, create=True)
+        store.ingest(compendium)
+        yield store
+        store.close()
 
 
 # Hypothesis: a quick profile for `make test`, a long one for `HYPOTHESIS_PROFILE=fuzz`.

@@ -128,12 +128,21 @@ def test_reingest_of_a_changed_document_updates_and_keeps(store, compendium):
     assert kept == compendium.statements[1] and placements == []
 
 
+def _not_backend_specific(obj, name, type_, reflected, compare_to):
+    # The FTS5 tables (SQLite) and the tsvector column and its GIN index (PostgreSQL) are created
+    # by migration 0002 for one backend only and are not part of the shared metadata.
+    return not (
+        (name or "").startswith("statement_fts") or name in ("tsv", "ix_statement_search_tsv")
+    )
+
+
 def test_migrations_build_exactly_the_schema(store):
     store.migrate()
     with store.engine.connect() as conn:
-        diff = compare_metadata(
-            MigrationContext.configure(conn, opts={"compare_type": True}), schema.metadata
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": _not_backend_specific}
         )
+        diff = compare_metadata(context, schema.metadata)
     assert diff == []
     assert store.revision() == migrate.head_revision()
 

@@ -17,6 +17,7 @@ from rcm.cite import citation
 from rcm.errors import DocumentError, RcmError
 from rcm.export import to_csv, to_json
 from rcm.parse import read_compilation
+from rcm.search import SORTS, SearchRequest, SearchResult, make_filters, related, search
 from rcm.store import Store
 
 INTERNAL_ERROR = 70
@@ -284,6 +285,134 @@ def export(ctx: click.Context, fmt: str, output: str | None) -> None:
     with _store(ctx) as store:
         compendium = store.load()
     _emit(to_json(compendium) if fmt == "json" else to_csv(compendium), output)
+
+
+def _plain(snippet: str, color: bool) -> str:
+    import html as _html
+
+    start, end = ("\033[1m", "\033[0m") if color else ("[", "]")
+    return _html.unescape(snippet.replace("<mark>", start).replace("</mark>", end))
+
+
+def _print_result(result: SearchResult, facets: bool = True) -> None:
+    color = sys.stdout.isatty()
+    first = result.offset + 1 if result.hits else 0
+    last = result.offset + len(result.hits)
+    click.echo(
+        f"{result.total} statements: {result.sentence}; sorted by {result.sort}; "
+        f"showing {first}–{last}"
+    )
+    for note in result.notes:
+        click.echo(f"  ({note})")
+    for hit in result.hits:
+        themes = ",".join(f"TS{t}" for t in hit.themes)
+        click.echo(f"\n{hit.id:<12} {hit.meeting_label} ({hit.year})  {themes}")
+        click.echo(f"  {_plain(hit.snippet, color)}")
+    if facets and result.facets:
+        click.echo("")
+        for name in ("theme", "category", "meeting"):
+            values = result.facets.get(name, [])
+            if values:
+                click.echo(f"{name}: " + "  ".join(f"{v.value} {v.count}" for v in values))
+
+
+@cli.command(name="search")
+@click.argument("query", nargs=-1)
+@click.option(
+    "--theme",
+    "themes",
+    multiple=True,
+    metavar="TS5",
+    help="Filed under this theme (repeat for any of several).",
+)
+@click.option(
+    "--subtheme",
+    "subthemes",
+    multiple=True,
+    metavar="TS3.2",
+    help="Filed under this sub-theme (theme.order).",
+)
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    metavar="NAME",
+    help="principle, understanding, commitment or unassigned.",
+)
+@click.option(
+    "--meeting", "meetings", metavar="XII..XXI", help="Meeting or range: XII, XII..XXI, XII.., ..X"
+)
+@click.option("--year", "years", metavar="2005..2010", help="Year or range of years.")
+@click.option(
+    "--several-themes/--one-theme",
+    "several_themes",
+    default=None,
+    help="Placed under several themes, or under one.",
+)
+@click.option(
+    "--xref", "xrefs", multiple=True, metavar="TS3", help="A cross-reference note names this theme."
+)
+@click.option(
+    "--sort",
+    type=click.Choice(list(SORTS)),
+    default=None,
+    help="Default: relevance, or oldest first without words.",
+)
+@click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True)
+@click.option("--page", type=click.IntRange(1, None), default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print {query, total, hits, facets} as JSON.")
+@click.pass_context
+def search_command(
+    ctx: click.Context,
+    query: tuple[str, ...],
+    themes: tuple[str, ...],
+    subthemes: tuple[str, ...],
+    categories: tuple[str, ...],
+    meetings: str | None,
+    years: str | None,
+    several_themes: bool | None,
+    xrefs: tuple[str, ...],
+    sort: str | None,
+    limit: int,
+    page: int,
+    as_json: bool,
+) -> None:
+    """Search the statements: words (all must match), "exact phrase", OR, -exclude, prefix*.
+
+    With no words, lists every statement (filtered), oldest meeting first."""
+    with _store(ctx) as store:
+        filters = make_filters(
+            store,
+            themes=themes,
+            subthemes=subthemes,
+            categories=categories,
+            meetings=meetings,
+            years=years,
+            several_themes=several_themes,
+            xrefs=xrefs,
+        )
+        result = search(
+            store, SearchRequest(" ".join(query), filters, sort, limit, (page - 1) * limit)
+        )
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_result(result)
+
+
+@cli.command(name="related")
+@click.argument("statement_id", metavar="ID")
+@click.option("--limit", type=click.IntRange(1, 50), default=5, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the related statements as JSON.")
+@click.pass_context
+def related_command(ctx: click.Context, statement_id: str, limit: int, as_json: bool) -> None:
+    """The statements most like ID (to follow how a statement was restated across meetings)."""
+    with _store(ctx) as store:
+        result = related(store, statement_id, limit)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_result(result, facets=False)
 
 
 def main() -> None:

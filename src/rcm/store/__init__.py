@@ -7,7 +7,8 @@ transaction (all or nothing, idempotent); ``load`` reads it back as model object
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import RowMapping, make_url
@@ -46,7 +48,7 @@ from rcm.model import (
     Theme,
 )
 from rcm.parse.text import normal_form
-from rcm.store import migrate
+from rcm.store import migrate, search_index
 from rcm.store import schema as t
 
 __all__ = ["DEFAULT_URL", "IngestResult", "Store", "database_url"]
@@ -110,6 +112,7 @@ class Store:
             raise StoreError(f"cannot use database {self.display_url}: {exc}") from None
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._checked = False
 
     @property
     def display_url(self) -> str:
@@ -171,8 +174,63 @@ class Store:
     # --- reading ------------------------------------------------------------------------------
 
     def _read(self) -> Connection:
-        self.require_current()
+        if not self._checked:
+            self.require_current()
+            self._checked = True
         return self.engine.connect()
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A read connection to a database that holds a compendium at the current schema."""
+        try:
+            with self._read() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StoreError(f"database {self.display_url}: {_reason(exc)}") from None
+
+    # Small lookups for search results, on an open connection.
+
+    @staticmethod
+    def hit_details(conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
+        if not ids:
+            return {}
+        rows = conn.execute(
+            select(t.statements.c.id, t.statements.c.text, t.statements.c.heading).where(
+                t.statements.c.id.in_(ids)
+            )
+        )
+        return {r.id: {"text": r.text, "heading": r.heading} for r in rows}
+
+    @staticmethod
+    def meeting_labels(conn: Connection) -> dict[str, tuple[str, int | None]]:
+        return {r.code: (r.label, r.year) for r in conn.execute(select(t.meetings))}
+
+    @staticmethod
+    def subtheme_titles_in(conn: Connection) -> dict[tuple[int, int], str]:
+        return {(r.theme, r.position): r.title for r in conn.execute(select(t.subthemes))}
+
+    @staticmethod
+    def theme_titles(conn: Connection) -> dict[int, str]:
+        return {r.number: r.title for r in conn.execute(select(t.themes))}
+
+    def document_frequencies(
+        self, conn: Connection, stems: list[str]
+    ) -> tuple[int, dict[str, int]]:
+        """How many statements there are, and how many contain each stem."""
+        total = conn.scalar(select(func.count()).select_from(t.statement_search)) or 0
+        if not stems:
+            return total, {}
+        params = {f"s{i}": s for i, s in enumerate(stems)}
+        if self.dialect == "sqlite":
+            names = ", ".join(f":{k}" for k in params)
+            sql = f"SELECT term, doc FROM statement_fts_vocab WHERE term IN ({names})"
+        else:
+            sql = " UNION ALL ".join(
+                f"SELECT CAST(:{k} AS text) AS term, COUNT(*) AS doc FROM statement_search "
+                f"WHERE tsv @@ plainto_tsquery('simple', :{k})"
+                for k in params
+            )
+        return total, {r.term: int(r.doc) for r in conn.execute(text(sql), params)}
 
     def load(self) -> Compendium:
         with self._read() as conn:
@@ -427,6 +485,7 @@ def _ingest(conn: Connection, c: Compendium) -> IngestResult:
     existing = {r.id: r for r in conn.execute(select(t.statements)).mappings()}
     existing_items = _items(conn, list(existing))
     added = updated = unchanged = 0
+    changed_ids: list[str] = []
     new_rows: list[dict[str, Any]] = []
     new_items: list[dict[str, Any]] = []
     for s in c.statements:
@@ -451,11 +510,13 @@ def _ingest(conn: Connection, c: Compendium) -> IngestResult:
                 }
             )
             new_items.extend(_item_rows(s.id, s.items))
+            changed_ids.append(s.id)
             added += 1
         elif any(old[k] != v for k, v in values.items()) or existing_items.get(s.id, ()) != s.items:
             conn.execute(update(t.statements).where(t.statements.c.id == s.id).values(**values))
             conn.execute(delete(t.statement_items).where(t.statement_items.c.statement_id == s.id))
             _write_items(conn, s.id, s.items)
+            changed_ids.append(s.id)
             updated += 1
         else:
             unchanged += 1
@@ -499,6 +560,10 @@ def _ingest(conn: Connection, c: Compendium) -> IngestResult:
         ]
         if refs:
             conn.execute(insert(t.placement_themes), refs)
+    if placements_changed:
+        search_index.refresh(conn)
+    elif changed_ids:
+        search_index.refresh(conn, changed_ids)
     ids = {s.id for s in c.statements}
     return IngestResult(
         source=src.name,

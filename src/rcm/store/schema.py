@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -172,4 +173,32 @@ placement_themes = Table(
         "placement_id", Integer, ForeignKey("placements.id", ondelete="CASCADE"), primary_key=True
     ),
     Column("theme", Integer, ForeignKey("themes.number"), primary_key=True, autoincrement=False),
+)
+
+
+# The search index: one row per statement with its analysed text (``rcm.analyze.index_body``) and
+# the facets of the statement as small integers, so one pass over the matches counts every facet.
+# Theme bits: 1 << (theme - 1); sub-theme bits: 1 << ((theme - 1) * 10 + order - 1).
+# SQLite adds an FTS5 table over ``body`` (``statement_fts``, kept in step by triggers); PostgreSQL
+# adds a generated ``tsv`` column with a GIN index (migration 0002).
+statement_search = Table(
+    "statement_search",
+    metadata,
+    Column("docid", Integer, primary_key=True),
+    Column(
+        "statement_id",
+        String(32),
+        ForeignKey("statements.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    Column("body", Text, nullable=False),
+    Column("meeting", Integer, nullable=False, index=True),
+    Column("meeting_code", String(16), nullable=False),
+    Column("year", Integer),
+    Column("category", String(16)),
+    Column("themes", BigInteger, nullable=False),
+    Column("subthemes", BigInteger, nullable=False),
+    Column("xrefs", BigInteger, nullable=False),
+    Column("n_themes", Integer, nullable=False),
 )

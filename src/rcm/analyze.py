@@ -1,0 +1,62 @@
+"""Text analysis shared by the search index, the query parser and the snippet highlighter, so that
+SQLite and PostgreSQL see exactly the same tokens: accents folded, lower case, Snowball stems
+(English for English text, Spanish for Spanish text)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from functools import cache
+
+import snowballstemmer
+
+_WORD = re.compile(r"[^\W_]+")
+
+LANGUAGES = {"en": "english", "es": "spanish"}
+
+# Words too common to narrow a search; dropped from queries (never from the index, so phrases work).
+STOP_WORDS = frozenset(
+    """a an and are as at be by for from has have in is it its of on or that the their they this to
+    was were which will with we our also all any been but can could may must not should such these
+    those than then there into other upon within without both some each more most only own same so
+    very y de la el en los las del por para con
+    que se su sus un una al lo""".split()
+)
+
+
+def fold(text: str) -> str:
+    """Lower case with accents removed: "México" -> "mexico"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(fold(text))
+
+
+def spans(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, folded word) for each word of the original text, for highlighting."""
+    for m in _WORD.finditer(text):
+        yield m.start(), m.end(), fold(m.group())
+
+
+@cache
+def _stemmer(lang: str) -> snowballstemmer.stemmer:
+    return snowballstemmer.stemmer(LANGUAGES[lang])
+
+
+def stems(tokens: list[str], lang: str = "en") -> list[str]:
+    return list(_stemmer(lang).stemWords(tokens))
+
+
+def stem(token: str, lang: str = "en") -> str:
+    return str(_stemmer(lang).stemWord(token))
+
+
+def index_body(text: str, text_es: str | None = None) -> str:
+    """What the full-text index holds for a statement: its stems, space-separated, in order."""
+    body = " ".join(stems(words(text), "en"))
+    if text_es:
+        body += " " + " ".join(stems(words(text_es), "es"))
+    return body

@@ -1,0 +1,890 @@
+"""Full-text search with facets, filters, sorting, paging, snippets and related statements.
+
+The same behaviour on SQLite (FTS5, bm25) and PostgreSQL (tsvector + GIN, ts_rank_cd): both index
+the stems that :mod:`rcm.analyze` produces, and queries are stemmed the same way before they reach
+the database. User text never reaches SQL or the full-text syntax unquoted: the query language is
+parsed here into terms made only of letters and digits, and every value travels as a bound
+parameter. ``build_search_sql`` builds the SQL; ``search`` runs it.
+
+Query language (what people already know): words (all must match), ``"exact phrase"``, ``OR``
+between two terms, ``-exclude``, ``prefix*``. Common words ("the", "of") are ignored.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import text
+
+from rcm import analyze
+from rcm.errors import RcmError
+from rcm.model import from_roman, to_roman
+from rcm.store import Store
+from rcm.store.search_index import bits, subtheme_bit, subtheme_pairs, theme_bit
+
+__all__ = [
+    "Filter",
+    "Hit",
+    "SearchError",
+    "SearchRequest",
+    "SearchResult",
+    "build_search_sql",
+    "parse_query",
+    "related",
+    "search",
+]
+
+MAX_QUERY_CHARS = 1000
+MAX_TERMS = 32
+MIN_PREFIX = 3
+MAX_LIMIT = 500
+MAX_OFFSET = 10_000
+
+Sort = Literal["relevance", "oldest", "newest"]
+SORTS: tuple[str, ...] = ("relevance", "oldest", "newest")
+
+
+class SearchError(RcmError):
+    """A query or filter that cannot be run, with what to do instead."""
+
+    status = 400
+    exit_code = 1
+
+
+# --- the query language -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """One searchable unit: a word, a phrase (several words in order) or a prefix."""
+
+    kind: Literal["word", "phrase", "prefix"]
+    typed: str
+    words: tuple[str, ...]
+
+    def stems(self, lang: str) -> tuple[str, ...]:
+        if self.kind == "prefix":
+            return (_prefix_stem(self.words[0], lang),)
+        return tuple(analyze.stems(list(self.words), lang))
+
+    def variants(self) -> list[tuple[str, ...]]:
+        """The stem sequences this term matches: English, and Spanish where it differs."""
+        out = [self.stems("en")]
+        es = self.stems("es")
+        if es != out[0]:
+            out.append(es)
+        return out
+
+
+def _prefix_stem(word: str, lang: str) -> str:
+    # The index holds stems: "migration*" must match "migrat", "migratori"…: use the common
+    # prefix of the word and its stem ("polic" for "policy" -> "polici").
+    stemmed = analyze.stem(word, lang)
+    n = 0
+    while n < min(len(word), len(stemmed)) and word[n] == stemmed[n]:
+        n += 1
+    return word[: max(n, MIN_PREFIX)] if n >= MIN_PREFIX else word
+
+
+@dataclass(frozen=True)
+class Clause:
+    """Terms joined by OR; a negated clause excludes what it matches."""
+
+    terms: tuple[Term, ...]
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    text: str
+    clauses: tuple[Clause, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def positive(self) -> tuple[Clause, ...]:
+        return tuple(c for c in self.clauses if not c.negated)
+
+    @property
+    def negative(self) -> tuple[Clause, ...]:
+        return tuple(c for c in self.clauses if c.negated)
+
+    @property
+    def empty(self) -> bool:
+        return not self.clauses
+
+    def highlight_stems(self) -> tuple[set[str], tuple[str, ...]]:
+        """Stems to highlight in snippets, and prefixes."""
+        stems: set[str] = set()
+        prefixes: list[str] = []
+        for clause in self.positive:
+            for term in clause.terms:
+                for variant in term.variants():
+                    if term.kind == "prefix":
+                        prefixes.extend(variant)
+                    else:
+                        stems.update(variant)
+        return stems, tuple(prefixes)
+
+
+_TOKEN = re.compile(r'"(?P<phrase>[^"]*)"|(?P<bare>[^\s"]+)|(?P<quote>")')
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def parse_query(query: str) -> ParsedQuery:
+    """Parse the user's query; raises SearchError with what to change."""
+    raw = _CONTROL.sub(" ", query or "")
+    if len(raw) > MAX_QUERY_CHARS:
+        raise SearchError(
+            f"the query is {len(raw):,} characters long; the limit is {MAX_QUERY_CHARS:,}: "
+            "search for the few words that matter"
+        )
+    if raw.count('"') % 2:
+        raise SearchError(
+            f'unbalanced quote at character {raw.rfind(chr(34)) + 1}: close the "exact phrase" '
+            "with a second quote mark, or remove it"
+        )
+    notes: list[str] = []
+    ignored_common: list[str] = []
+    items: list[tuple[Term | None, bool] | str] = []  # (term, negated) or "OR"
+    for m in _TOKEN.finditer(raw):
+        negated = False
+        if m.group("phrase") is not None:
+            start = m.start()
+            negated = (
+                start > 0 and raw[start - 1] == "-" and (start == 1 or raw[start - 2].isspace())
+            )
+            found = analyze.words(m.group("phrase"))
+            if not found:
+                notes.append('ignored an empty phrase ""')
+                continue
+            kind: Literal["word", "phrase", "prefix"] = "phrase" if len(found) > 1 else "word"
+            items.append((Term(kind, m.group("phrase"), tuple(found)), negated))
+            continue
+        token = m.group("bare")
+        if token == "-":
+            continue
+        if token.startswith("-") and raw[m.end() : m.end() + 1] == '"':
+            continue  # the minus of a -"phrase", handled with the phrase
+        if token in ("OR", "|"):
+            items.append("OR")
+            continue
+        if token in ("AND", "&&"):
+            continue  # all words must match anyway
+        if token in ("NOT",):
+            items.append("NOT")
+            continue
+        if token.startswith("-"):
+            negated, token = True, token.lstrip("-")
+        prefix = token.endswith("*")
+        found = analyze.words(token)
+        if not found:
+            if "*" in token:
+                notes.append(f"ignored {token!r}: a * must follow at least {MIN_PREFIX} letters")
+            continue
+        if prefix:
+            if len(found) > 1:
+                items.append((Term("phrase", token, tuple(found[:-1])), negated))
+            last = found[-1]
+            if len(last) < MIN_PREFIX:
+                notes.append(f"ignored {token!r}: a prefix needs at least {MIN_PREFIX} letters")
+                continue
+            items.append((Term("prefix", token, (last,)), negated))
+        elif len(found) > 1:  # "long-term", "16-18": the words in that order
+            items.append((Term("phrase", token, tuple(found)), negated))
+        elif found[0] in analyze.STOP_WORDS and not negated:
+            ignored_common.append(found[0])
+            items.append((None, False))
+        else:
+            items.append((Term("word", token, tuple(found)), negated))
+    clauses = _group(items, notes)
+    if ignored_common:
+        notes.append("ignored common words: " + ", ".join(dict.fromkeys(ignored_common)))
+    if not clauses and ignored_common:
+        raise SearchError(
+            "the query has only common words ("
+            + ", ".join(dict.fromkeys(ignored_common))
+            + '): add a more specific word, or use an "exact phrase"'
+        )
+    if sum(len(c.terms) for c in clauses) > MAX_TERMS:
+        raise SearchError(f"the query has more than {MAX_TERMS} terms: search for fewer words")
+    if clauses and all(c.negated for c in clauses) and len(clauses) > MAX_TERMS:
+        raise SearchError("too many exclusions")
+    return ParsedQuery(text=query, clauses=tuple(clauses), notes=tuple(notes))
+
+
+def _group(items: list[tuple[Term | None, bool] | str], notes: list[str]) -> list[Clause]:
+    clauses: list[Clause] = []
+    pending_or = False
+    pending_not = False
+    for item in items:
+        if item == "OR":
+            if not clauses or pending_or:
+                notes.append("ignored an OR with nothing before it")
+            else:
+                pending_or = True
+            continue
+        if item == "NOT":
+            pending_not = True
+            continue
+        assert not isinstance(item, str)
+        term, negated = item
+        negated = negated or pending_not
+        pending_not = False
+        if term is None:  # a common word: it breaks an OR chain but adds nothing
+            pending_or = False
+            continue
+        if pending_or:
+            previous = clauses[-1]
+            if previous.negated or negated:
+                raise SearchError("OR cannot join an -excluded term: write -a -b to exclude both")
+            clauses[-1] = Clause((*previous.terms, term))
+            pending_or = False
+        else:
+            clauses.append(Clause((term,), negated))
+    if pending_or:
+        notes.append("ignored an OR with nothing after it")
+    return clauses
+
+
+# --- filters: SQL and a sentence ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One condition on the index row ``s``: its SQL (bound parameters only) and its sentence."""
+
+    sql: str
+    params: dict[str, Any]
+    sentence: str
+
+
+def _or_list(labels: Sequence[str]) -> str:
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
+
+
+def theme_filter(themes: Sequence[int]) -> Filter:
+    _check_themes(themes)
+    mask = sum(theme_bit(t) for t in set(themes))
+    return Filter(
+        "(s.themes & :theme_mask) != 0",
+        {"theme_mask": mask},
+        "theme is " + _or_list([f"TS{t}" for t in sorted(set(themes))]),
+    )
+
+
+def subtheme_filter(
+    subthemes: Sequence[tuple[int, int]], titles: dict[tuple[int, int], str]
+) -> Filter:
+    for key in subthemes:
+        if key not in titles:
+            valid = ", ".join(f"TS{t}.{o}" for t, o in sorted(titles))
+            raise SearchError(f"no sub-theme TS{key[0]}.{key[1]}; valid: {valid}")
+    mask = sum(subtheme_bit(t, o) for t, o in set(subthemes))
+    labels = [f"TS{t}.{o} \u00ab{titles[(t, o)]}\u00bb" for t, o in sorted(set(subthemes))]
+    return Filter(
+        "(s.subthemes & :sub_mask) != 0", {"sub_mask": mask}, "sub-theme is " + _or_list(labels)
+    )
+
+
+CATEGORY_VALUES = ("principle", "understanding", "commitment", "unassigned")
+
+
+def category_filter(categories: Sequence[str]) -> Filter:
+    chosen = sorted(set(categories))
+    bad = [c for c in chosen if c not in CATEGORY_VALUES]
+    if bad:
+        raise SearchError(f"unknown category {bad[0]!r}; valid: {', '.join(CATEGORY_VALUES)}")
+    named = [c for c in chosen if c != "unassigned"]
+    parts = []
+    params: dict[str, Any] = {}
+    if named:
+        keys = [f"cat{i}" for i in range(len(named))]
+        parts.append(f"s.category IN ({', '.join(':' + k for k in keys)})")
+        params.update(zip(keys, named, strict=True))
+    if "unassigned" in chosen:
+        parts.append("s.category IS NULL")
+    return Filter("(" + " OR ".join(parts) + ")", params, "category is " + _or_list(chosen))
+
+
+def meeting_filter(low: int | None, high: int | None) -> Filter:
+    if low is not None and high is not None and low > high:
+        raise SearchError(f"meeting range {to_roman(low)}..{to_roman(high)} is backwards")
+    if low is not None and high is not None:
+        sentence = (
+            f"meeting is {to_roman(low)} RCM"
+            if low == high
+            else f"meeting is between {to_roman(low)} RCM and {to_roman(high)} RCM"
+        )
+        return Filter(
+            "s.meeting BETWEEN :m_low AND :m_high", {"m_low": low, "m_high": high}, sentence
+        )
+    if low is not None:
+        return Filter(
+            "s.meeting >= :m_low", {"m_low": low}, f"meeting is {to_roman(low)} RCM or later"
+        )
+    if high is not None:
+        return Filter(
+            "s.meeting <= :m_high", {"m_high": high}, f"meeting is {to_roman(high)} RCM or earlier"
+        )
+    raise SearchError("a meeting range needs at least one end, e.g. XII..XXI or XII..")
+
+
+def year_filter(low: int | None, high: int | None) -> Filter:
+    if low is not None and high is not None and low > high:
+        raise SearchError(f"year range {low}..{high} is backwards")
+    if low is not None and high is not None:
+        sentence = f"year is {low}" if low == high else f"year is between {low} and {high}"
+        return Filter("s.year BETWEEN :y_low AND :y_high", {"y_low": low, "y_high": high}, sentence)
+    if low is not None:
+        return Filter("s.year >= :y_low", {"y_low": low}, f"year is {low} or later")
+    if high is not None:
+        return Filter("s.year <= :y_high", {"y_high": high}, f"year is {high} or earlier")
+    raise SearchError("a year range needs at least one end, e.g. 2005..2010")
+
+
+def multi_theme_filter(several: bool = True) -> Filter:
+    if several:
+        return Filter("s.n_themes > 1", {}, "placed under several themes")
+    return Filter("s.n_themes <= 1", {}, "placed under one theme")
+
+
+def xref_filter(themes: Sequence[int]) -> Filter:
+    _check_themes(themes)
+    mask = sum(theme_bit(t) for t in set(themes))
+    return Filter(
+        "(s.xrefs & :xref_mask) != 0",
+        {"xref_mask": mask},
+        "a note cross-references " + _or_list([f"TS{t}" for t in sorted(set(themes))]),
+    )
+
+
+def _check_themes(themes: Sequence[int]) -> None:
+    for t in themes:
+        if not 1 <= t <= 6:
+            raise SearchError(f"no theme TS{t}; valid: TS1, TS2, TS3, TS4, TS5, TS6")
+
+
+# Parsers for what people type on the command line or in a URL.
+
+_THEME = re.compile(r"^\s*(?:TS|ST)?\s*(\d{1,2})\s*$", re.I)
+_SUBTHEME = re.compile(r"^\s*(?:TS)?\s*(\d{1,2})\s*[./:]\s*(\d{1,2})\s*$", re.I)
+
+
+def parse_theme(value: str) -> int:
+    m = _THEME.match(value)
+    if not m:
+        raise SearchError(f"{value!r} is not a theme; valid: TS1 … TS6")
+    return int(m.group(1))
+
+
+def parse_subtheme(value: str) -> tuple[int, int]:
+    m = _SUBTHEME.match(value)
+    if not m:
+        raise SearchError(
+            f"{value!r} is not a sub-theme; write TS3.2 for the second sub-theme of TS3"
+        )
+    return int(m.group(1)), int(m.group(2))
+
+
+def _meeting_number(value: str) -> int:
+    cleaned = value.strip().upper().removesuffix("RCM").strip()
+    if cleaned.isdigit():
+        return int(cleaned)
+    try:
+        return from_roman(cleaned)
+    except ValueError:
+        raise SearchError(f"{value!r} is not a meeting; write it as XII or XII RCM") from None
+
+
+def parse_range(value: str, kind: Literal["meeting", "year"]) -> tuple[int | None, int | None]:
+    """ "XII..XXI", "XII..", "..X", "XII" (meetings); "2000..2010", "2005" (years)."""
+    read = _meeting_number if kind == "meeting" else _year
+    if ".." in value:
+        low, high = value.split("..", 1)
+        return (read(low) if low.strip() else None, read(high) if high.strip() else None)
+    n = read(value)
+    return n, n
+
+
+def _year(value: str) -> int:
+    if not value.strip().isdigit() or len(value.strip()) != 4:
+        raise SearchError(f"{value!r} is not a year such as 2005")
+    return int(value)
+
+
+# --- the request, the SQL and the result ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: str = ""
+    filters: tuple[Filter, ...] = ()
+    sort: str | None = None  # default: relevance with a text query, oldest without
+    limit: int = 20
+    offset: int = 0
+
+    def effective_sort(self, parsed: ParsedQuery) -> str:
+        sort = self.sort or ("oldest" if not parsed.positive else "relevance")
+        if sort not in SORTS:
+            raise SearchError(f"unknown sort {sort!r}; valid: {', '.join(SORTS)}")
+        return sort
+
+
+def _fts_phrase(stems: tuple[str, ...]) -> str:
+    # Stems are letters and digits only (rcm.analyze), so quoting cannot be escaped.
+    return '"' + " ".join(s.replace('"', '""') for s in stems) + '"'
+
+
+def _fts_term(term: Term) -> str:
+    alternatives = [
+        _fts_phrase(v) + ("*" if term.kind == "prefix" else "") for v in term.variants()
+    ]
+    return alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")"
+
+
+def _fts_clause(clause: Clause) -> str:
+    parts = [_fts_term(t) for t in clause.terms]
+    return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+
+
+def fts5_match(parsed: ParsedQuery) -> tuple[str | None, str | None]:
+    """FTS5 MATCH strings: the positive part, and the excluded part (for NOT IN)."""
+    pos = " AND ".join(_fts_clause(c) for c in parsed.positive) or None
+    neg = " OR ".join(_fts_clause(c) for c in parsed.negative) or None
+    return pos, neg
+
+
+def _pg_term(term: Term, params: dict[str, Any]) -> str:
+    parts = []
+    for variant in term.variants():
+        key = f"q{len(params)}"
+        if term.kind == "prefix":
+            params[key] = variant[0] + ":*"
+            parts.append(f"to_tsquery('simple', :{key})")
+        elif len(variant) > 1:
+            params[key] = " ".join(variant)
+            parts.append(f"phraseto_tsquery('simple', :{key})")
+        else:
+            params[key] = variant[0]
+            parts.append(f"plainto_tsquery('simple', :{key})")
+    return parts[0] if len(parts) == 1 else "(" + " || ".join(parts) + ")"
+
+
+def _pg_clause(clause: Clause, params: dict[str, Any]) -> str:
+    parts = [_pg_term(t, params) for t in clause.terms]
+    return parts[0] if len(parts) == 1 else "(" + " || ".join(parts) + ")"
+
+
+def pg_tsquery(parsed: ParsedQuery, params: dict[str, Any]) -> tuple[str | None, str | None]:
+    pos = " && ".join(_pg_clause(c, params) for c in parsed.positive) or None
+    neg = " || ".join(_pg_clause(c, params) for c in parsed.negative) or None
+    return pos, neg
+
+
+_COLUMNS = (
+    "s.docid, s.statement_id, s.meeting, s.meeting_code, s.category, s.themes, s.subthemes, s.xrefs"
+)
+
+_ORDER = {
+    "relevance": "score DESC, meeting ASC, statement_id ASC",
+    "oldest": "meeting ASC, meeting_code ASC, score DESC, statement_id ASC",
+    "newest": "meeting DESC, meeting_code DESC, score DESC, statement_id ASC",
+}
+
+
+def build_search_sql(
+    dialect: str, parsed: ParsedQuery, filters: Sequence[Filter], sort: str, limit: int, offset: int
+) -> tuple[str, dict[str, Any]]:
+    """One statement: the matching rows are materialised once, then the requested page and the
+    facet groups (one row per combination of facet values, with its count) are read from them."""
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    where = [f.sql for f in filters]
+    for f in filters:
+        params.update(f.params)
+    if dialect == "sqlite":
+        pos, neg = fts5_match(parsed)
+        if pos:
+            source = "statement_fts JOIN statement_search AS s ON s.docid = statement_fts.rowid"
+            where.insert(0, "statement_fts MATCH :match")
+            params["match"] = pos
+            score = "-bm25(statement_fts)"
+        else:
+            source, score = "statement_search AS s", "0.0"
+        if neg:
+            where.append(
+                "s.docid NOT IN "
+                "(SELECT rowid FROM statement_fts WHERE statement_fts MATCH :exclude)"
+            )
+            params["exclude"] = neg
+    elif dialect == "postgresql":
+        pos, neg = pg_tsquery(parsed, params)
+        source, score = "statement_search AS s", "0.0"
+        if pos:
+            source = f"statement_search AS s CROSS JOIN (SELECT {pos} AS q) AS query"
+            where.insert(0, "s.tsv @@ query.q")
+            score = "ts_rank_cd(s.tsv, query.q, 1)"
+        if neg:
+            where.append(f"NOT (s.tsv @@ ({neg}))")
+    else:
+        raise SearchError(f"search is not available on {dialect}")
+    condition = " AND ".join(where) or "1 = 1"
+    sql = f"""
+WITH hits AS MATERIALIZED (
+    SELECT {_COLUMNS}, {score} AS score FROM {source} WHERE {condition}
+)
+SELECT * FROM (
+    SELECT 1 AS part, docid, statement_id, score, meeting, meeting_code, category, themes,
+           subthemes, xrefs, 1 AS n
+    FROM hits ORDER BY {_ORDER[sort]} LIMIT :limit OFFSET :offset
+) AS page
+UNION ALL
+SELECT 2 AS part, NULL, NULL, NULL, meeting, meeting_code, category, themes, subthemes, xrefs,
+       COUNT(*) AS n
+FROM hits GROUP BY meeting, meeting_code, category, themes, subthemes, xrefs
+"""
+    return sql, params
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    score: float
+    snippet: str  # HTML-escaped text with <mark>…</mark> around matched words
+    meeting: int
+    meeting_label: str
+    year: int | None
+    category: str | None
+    themes: tuple[int, ...]
+    subthemes: tuple[tuple[int, int], ...]
+    heading: str | None
+    text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "score": round(self.score, 6),
+            "snippet": self.snippet,
+            "meeting": self.meeting,
+            "meeting_label": self.meeting_label,
+            "year": self.year,
+            "category": self.category,
+            "themes": list(self.themes),
+            "subthemes": [f"TS{t}.{o}" for t, o in self.subthemes],
+            "heading": self.heading,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]]
+    sentence: str
+    sort: str
+    limit: int
+    offset: int
+    notes: tuple[str, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "filter": self.sentence,
+            "sort": self.sort,
+            "total": self.total,
+            "limit": self.limit,
+            "offset": self.offset,
+            "notes": list(self.notes),
+            "hits": [h.as_dict() for h in self.hits],
+            "facets": {
+                name: [{"value": v.value, "label": v.label, "count": v.count} for v in values]
+                for name, values in self.facets.items()
+            },
+        }
+
+
+def describe(parsed: ParsedQuery, filters: Sequence[Filter]) -> str:
+    parts = []
+    if parsed.clauses:
+        parts.append(f"text matches {parsed.text.strip()!r}")
+    parts.extend(f.sentence for f in filters)
+    return " and ".join(parts) if parts else "all statements"
+
+
+def search(store: Store, request: SearchRequest) -> SearchResult:
+    parsed = parse_query(request.query)
+    sort = request.effective_sort(parsed)
+    if not 1 <= request.limit <= MAX_LIMIT:
+        raise SearchError(f"limit must be between 1 and {MAX_LIMIT}")
+    if not 0 <= request.offset <= MAX_OFFSET:
+        raise SearchError(f"offset must be between 0 and {MAX_OFFSET:,}: narrow the search instead")
+    sql, params = build_search_sql(
+        store.dialect, parsed, request.filters, sort, request.limit, request.offset
+    )
+    with store.connection() as conn:
+        rows = conn.execute(text(sql), params).all()
+        page = sorted((r for r in rows if r.part == 1), key=_page_key(sort))
+        groups = [r for r in rows if r.part == 2]
+        details = store.hit_details(conn, [r.statement_id for r in page])
+        meetings = store.meeting_labels(conn)
+        titles = store.subtheme_titles_in(conn)
+        theme_titles = store.theme_titles(conn)
+    highlight = parsed.highlight_stems()
+    hits = []
+    for r in page:
+        d = details[r.statement_id]
+        hits.append(
+            Hit(
+                id=r.statement_id,
+                score=float(r.score or 0.0),
+                snippet=snippet(d["text"], *highlight),
+                meeting=r.meeting,
+                meeting_label=meetings.get(r.meeting_code, (r.meeting_code, None))[0],
+                year=meetings.get(r.meeting_code, ("", None))[1],
+                category=r.category,
+                themes=tuple(bits(int(r.themes))),
+                subthemes=tuple((t + 1, o + 1) for t, o in subtheme_pairs(int(r.subthemes))),
+                heading=d["heading"],
+                text=d["text"],
+            )
+        )
+    facets = count_facets(groups, meetings, titles, theme_titles)
+    return SearchResult(
+        query=request.query,
+        total=sum(int(g.n) for g in groups),
+        hits=hits,
+        facets=facets,
+        sentence=describe(parsed, request.filters),
+        sort=sort,
+        limit=request.limit,
+        offset=request.offset,
+        notes=parsed.notes,
+    )
+
+
+def _page_key(sort: str) -> Any:
+    # The database returns the page in order inside a UNION ALL, which does not promise to keep it.
+    if sort == "relevance":
+        return lambda r: (-(r.score or 0.0), r.meeting, r.statement_id)
+    sign = 1 if sort == "oldest" else -1
+    return lambda r: (sign * r.meeting, -(r.score or 0.0), r.statement_id)
+
+
+def count_facets(
+    groups: Sequence[Any],
+    meetings: dict[str, tuple[str, int | None]],
+    titles: dict[tuple[int, int], str],
+    theme_titles: dict[int, str],
+) -> dict[str, list[FacetValue]]:
+    theme: Counter[int] = Counter()
+    sub: Counter[tuple[int, int]] = Counter()
+    category: Counter[str] = Counter()
+    meeting: Counter[tuple[int, str]] = Counter()
+    year: Counter[int] = Counter()
+    several: Counter[str] = Counter()
+    xref: Counter[int] = Counter()
+    for g in groups:
+        n = int(g.n)
+        themes = bits(int(g.themes))
+        for t in themes:
+            theme[t] += n
+        for t, o in subtheme_pairs(int(g.subthemes)):
+            sub[(t + 1, o + 1)] += n
+        for t in bits(int(g.xrefs)):
+            xref[t] += n
+        category[g.category or "unassigned"] += n
+        meeting[(g.meeting, g.meeting_code)] += n
+        y = meetings.get(g.meeting_code, ("", None))[1]
+        if y is not None:
+            year[y] += n
+        several["several" if len(themes) > 1 else "one"] += n
+    return {
+        "theme": [
+            FacetValue(f"TS{t}", f"TS{t} {theme_titles.get(t, '')}".strip(), n)
+            for t, n in sorted(theme.items())
+        ],
+        "subtheme": [
+            FacetValue(f"TS{t}.{o}", titles.get((t, o), f"TS{t}.{o}"), n)
+            for (t, o), n in sorted(sub.items())
+        ],
+        "category": [FacetValue(c, c, category[c]) for c in CATEGORY_VALUES if category.get(c)],
+        "meeting": [
+            FacetValue(code, meetings.get(code, (code, None))[0], n)
+            for (_, code), n in sorted(meeting.items())
+        ],
+        "year": [FacetValue(str(y), str(y), n) for y, n in sorted(year.items())],
+        "several_themes": [
+            FacetValue(
+                v,
+                "placed under several themes" if v == "several" else "placed under one theme",
+                several[v],
+            )
+            for v in ("several", "one")
+            if several.get(v)
+        ],
+        "cross_reference": [
+            FacetValue(f"TS{t}", f"a note names TS{t}", n) for t, n in sorted(xref.items())
+        ],
+    }
+
+
+# --- snippets -----------------------------------------------------------------------------------
+
+SNIPPET_WORDS = 36
+
+
+def snippet(
+    text_: str, stems: set[str], prefixes: tuple[str, ...], size: int = SNIPPET_WORDS
+) -> str:
+    """The window of ``size`` words with the most matches, HTML-escaped, matches in <mark>."""
+    words = list(analyze.spans(text_))
+    if not words:
+        return html.escape(text_)
+    stemmed = analyze.stems([w for _, _, w in words], "en")
+    spanish = analyze.stems([w for _, _, w in words], "es")
+    marked = [
+        s in stems or e in stems or any(s.startswith(p) or w.startswith(p) for p in prefixes)
+        for (_, _, w), s, e in zip(words, stemmed, spanish, strict=True)
+    ]
+    best, best_count = 0, -1
+    window = sum(marked[:size])
+    best_count = window
+    for start in range(1, max(1, len(words) - size + 1)):
+        window += marked[start + size - 1] - marked[start - 1]
+        if window > best_count:
+            best, best_count = start, window
+    end = min(len(words), best + size)
+    begin_char = 0 if best == 0 else words[best][0]
+    end_char = len(text_) if end == len(words) else words[end - 1][1]
+    out = ["\u2026 " if best > 0 else ""]
+    cursor = begin_char
+    for i in range(best, end):
+        start, stop, _ = words[i]
+        if marked[i]:
+            out.append(html.escape(text_[cursor:start]))
+            out.append("<mark>" + html.escape(text_[start:stop]) + "</mark>")
+            cursor = stop
+    out.append(html.escape(text_[cursor:end_char]))
+    if end < len(words):
+        out.append(" \u2026")
+    return "".join(out)
+
+
+# --- related statements -------------------------------------------------------------------------
+
+RELATED_TERMS = 12
+
+
+def related(store: Store, statement_id: str, limit: int = 5) -> SearchResult:
+    """The statements most like this one (lexical: its most distinctive stems, tf-idf weighted,
+    as an OR query ranked by the backend's relevance), excluding itself."""
+    statement, _ = store.statement(statement_id)
+    tokens = [
+        w for w in analyze.words(statement.text) if w not in analyze.STOP_WORDS and len(w) > 2
+    ]
+    tf = Counter(analyze.stems(tokens, "en"))
+    if not tf:
+        raise SearchError(f"{statement.id} has no words to compare")
+    with store.connection() as conn:
+        total, df = store.document_frequencies(conn, sorted(tf))
+    weights = {s: n * math.log(1 + total / (1 + df.get(s, 0))) for s, n in tf.items()}
+    chosen = sorted(weights, key=lambda s: (-weights[s], s))[:RELATED_TERMS]
+    clause = Clause(tuple(Term("word", s, (s,)) for s in chosen))
+    parsed = ParsedQuery(text=" OR ".join(chosen), clauses=(clause,))
+    exclude = Filter("s.statement_id != :self_id", {"self_id": statement.id}, f"not {statement.id}")
+    sql, params = build_search_sql(
+        store.dialect, _stemmed(parsed), [exclude], "relevance", limit, 0
+    )
+    with store.connection() as conn:
+        rows = conn.execute(text(sql), params).all()
+        page = sorted((r for r in rows if r.part == 1), key=_page_key("relevance"))
+        details = store.hit_details(conn, [r.statement_id for r in page])
+        meetings = store.meeting_labels(conn)
+    hits = [
+        Hit(
+            id=r.statement_id,
+            score=float(r.score or 0.0),
+            snippet=snippet(details[r.statement_id]["text"], set(chosen), ()),
+            meeting=r.meeting,
+            meeting_label=meetings.get(r.meeting_code, (r.meeting_code, None))[0],
+            year=meetings.get(r.meeting_code, ("", None))[1],
+            category=r.category,
+            themes=tuple(bits(int(r.themes))),
+            subthemes=tuple((t + 1, o + 1) for t, o in subtheme_pairs(int(r.subthemes))),
+            heading=details[r.statement_id]["heading"],
+            text=details[r.statement_id]["text"],
+        )
+        for r in page
+    ]
+    return SearchResult(
+        query=f"related to {statement.id}",
+        total=len(hits),
+        hits=hits,
+        facets={},
+        sentence=f"statements like {statement.id}",
+        sort="relevance",
+        limit=limit,
+        offset=0,
+        notes=(f"compared on: {', '.join(chosen)}",),
+    )
+
+
+class _StemmedTerm(Term):
+    """A term that is already a stem (related statements): not stemmed again."""
+
+    def variants(self) -> list[tuple[str, ...]]:
+        return [self.words]
+
+
+def _stemmed(parsed: ParsedQuery) -> ParsedQuery:
+    clauses = tuple(
+        Clause(tuple(_StemmedTerm(t.kind, t.typed, t.words) for t in c.terms), c.negated)
+        for c in parsed.clauses
+    )
+    return ParsedQuery(text=parsed.text, clauses=clauses)
+
+
+def make_filters(
+    store: Store,
+    *,
+    themes: Sequence[str] = (),
+    subthemes: Sequence[str] = (),
+    categories: Sequence[str] = (),
+    meetings: str | None = None,
+    years: str | None = None,
+    several_themes: bool | None = None,
+    xrefs: Sequence[str] = (),
+) -> tuple[Filter, ...]:
+    """Filters from what people type ("TS5", "TS3.2", "commitment", "XII..XXI", "2005..")."""
+    filters: list[Filter] = []
+    if themes:
+        filters.append(theme_filter([parse_theme(t) for t in themes]))
+    if subthemes:
+        with store.connection() as conn:
+            titles = store.subtheme_titles_in(conn)
+        filters.append(subtheme_filter([parse_subtheme(s) for s in subthemes], titles))
+    if categories:
+        filters.append(category_filter([c.strip().lower() for c in categories]))
+    if meetings:
+        filters.append(meeting_filter(*parse_range(meetings, "meeting")))
+    if years:
+        filters.append(year_filter(*parse_range(years, "year")))
+    if several_themes is not None:
+        filters.append(multi_theme_filter(several_themes))
+    if xrefs:
+        filters.append(xref_filter([parse_theme(t) for t in xrefs]))
+    return tuple(filters)
