@@ -263,9 +263,10 @@ def test_sql_is_parameterised():
 
     parsed = parse_query('\'; DROP TABLE statements; -- "x y" z*')
     for dialect in ("sqlite", "postgresql"):
-        sql, params = build_search_sql(dialect, parsed, [], "relevance", 20, 0)
-        assert "DROP" not in sql and "drop" not in sql
-        assert any("drop" in str(v) for v in params.values())
+        sql = build_search_sql(dialect, parsed, [], "relevance", 20, 0)
+        for statement in (sql.page, sql.facets):
+            assert "DROP" not in statement and "drop" not in statement
+        assert any("drop" in str(v) for v in sql.params.values())
 
 
 @settings(

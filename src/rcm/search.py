@@ -26,7 +26,18 @@ from rcm import analyze
 from rcm.errors import RcmError
 from rcm.model import from_roman, to_roman
 from rcm.store import Store
-from rcm.store.search_index import bits, subtheme_bit, subtheme_pairs, theme_bit
+from rcm.store.search_index import (
+    COMBO_MASK,
+    MEETING_SHIFT,
+    SEQ_BITS,
+    Combo,
+    bits,
+    combo_of,
+    load_combos,
+    subtheme_bit,
+    subtheme_pairs,
+    theme_bit,
+)
 
 __all__ = [
     "Filter",
@@ -257,7 +268,8 @@ def _group(items: list[tuple[Term | None, bool] | str], notes: list[str]) -> lis
 
 @dataclass(frozen=True)
 class Filter:
-    """One condition on the index row ``s``: its SQL (bound parameters only) and its sentence."""
+    """One condition on a facet combination ``c`` (a row of ``facet_combos``): its SQL, with bound
+    parameters only, and its sentence."""
 
     sql: str
     params: dict[str, Any]
@@ -272,7 +284,7 @@ def theme_filter(themes: Sequence[int]) -> Filter:
     _check_themes(themes)
     mask = sum(theme_bit(t) for t in set(themes))
     return Filter(
-        "(s.themes & :theme_mask) != 0",
+        "(c.themes & :theme_mask) != 0",
         {"theme_mask": mask},
         "theme is " + _or_list([f"TS{t}" for t in sorted(set(themes))]),
     )
@@ -288,7 +300,7 @@ def subtheme_filter(
     mask = sum(subtheme_bit(t, o) for t, o in set(subthemes))
     labels = [f"TS{t}.{o} \u00ab{titles[(t, o)]}\u00bb" for t, o in sorted(set(subthemes))]
     return Filter(
-        "(s.subthemes & :sub_mask) != 0", {"sub_mask": mask}, "sub-theme is " + _or_list(labels)
+        "(c.subthemes & :sub_mask) != 0", {"sub_mask": mask}, "sub-theme is " + _or_list(labels)
     )
 
 
@@ -305,10 +317,10 @@ def category_filter(categories: Sequence[str]) -> Filter:
     params: dict[str, Any] = {}
     if named:
         keys = [f"cat{i}" for i in range(len(named))]
-        parts.append(f"s.category IN ({', '.join(':' + k for k in keys)})")
+        parts.append(f"c.category IN ({', '.join(':' + k for k in keys)})")
         params.update(zip(keys, named, strict=True))
     if "unassigned" in chosen:
-        parts.append("s.category IS NULL")
+        parts.append("c.category IS NULL")
     return Filter("(" + " OR ".join(parts) + ")", params, "category is " + _or_list(chosen))
 
 
@@ -322,15 +334,15 @@ def meeting_filter(low: int | None, high: int | None) -> Filter:
             else f"meeting is between {to_roman(low)} RCM and {to_roman(high)} RCM"
         )
         return Filter(
-            "s.meeting BETWEEN :m_low AND :m_high", {"m_low": low, "m_high": high}, sentence
+            "c.meeting BETWEEN :m_low AND :m_high", {"m_low": low, "m_high": high}, sentence
         )
     if low is not None:
         return Filter(
-            "s.meeting >= :m_low", {"m_low": low}, f"meeting is {to_roman(low)} RCM or later"
+            "c.meeting >= :m_low", {"m_low": low}, f"meeting is {to_roman(low)} RCM or later"
         )
     if high is not None:
         return Filter(
-            "s.meeting <= :m_high", {"m_high": high}, f"meeting is {to_roman(high)} RCM or earlier"
+            "c.meeting <= :m_high", {"m_high": high}, f"meeting is {to_roman(high)} RCM or earlier"
         )
     raise SearchError("a meeting range needs at least one end, e.g. XII..XXI or XII..")
 
@@ -340,25 +352,25 @@ def year_filter(low: int | None, high: int | None) -> Filter:
         raise SearchError(f"year range {low}..{high} is backwards")
     if low is not None and high is not None:
         sentence = f"year is {low}" if low == high else f"year is between {low} and {high}"
-        return Filter("s.year BETWEEN :y_low AND :y_high", {"y_low": low, "y_high": high}, sentence)
+        return Filter("c.year BETWEEN :y_low AND :y_high", {"y_low": low, "y_high": high}, sentence)
     if low is not None:
-        return Filter("s.year >= :y_low", {"y_low": low}, f"year is {low} or later")
+        return Filter("c.year >= :y_low", {"y_low": low}, f"year is {low} or later")
     if high is not None:
-        return Filter("s.year <= :y_high", {"y_high": high}, f"year is {high} or earlier")
+        return Filter("c.year <= :y_high", {"y_high": high}, f"year is {high} or earlier")
     raise SearchError("a year range needs at least one end, e.g. 2005..2010")
 
 
 def multi_theme_filter(several: bool = True) -> Filter:
     if several:
-        return Filter("s.n_themes > 1", {}, "placed under several themes")
-    return Filter("s.n_themes <= 1", {}, "placed under one theme")
+        return Filter("c.n_themes > 1", {}, "placed under several themes")
+    return Filter("c.n_themes <= 1", {}, "placed under one theme")
 
 
 def xref_filter(themes: Sequence[int]) -> Filter:
     _check_themes(themes)
     mask = sum(theme_bit(t) for t in set(themes))
     return Filter(
-        "(s.xrefs & :xref_mask) != 0",
+        "(c.xrefs & :xref_mask) != 0",
         {"xref_mask": mask},
         "a note cross-references " + _or_list([f"TS{t}" for t in sorted(set(themes))]),
     )
@@ -487,46 +499,73 @@ def pg_tsquery(parsed: ParsedQuery, params: dict[str, Any]) -> tuple[str | None,
     return pos, neg
 
 
-_COLUMNS = (
-    "s.docid, s.statement_id, s.meeting, s.meeting_code, s.category, s.themes, s.subthemes, s.xrefs"
-)
+_COMBO = f"((s.docid >> {SEQ_BITS}) & {COMBO_MASK})"
+_MEETING = f"(s.docid >> {MEETING_SHIFT})"
 
 _ORDER = {
-    "relevance": "score DESC, meeting ASC, statement_id ASC",
-    "oldest": "meeting ASC, meeting_code ASC, score DESC, statement_id ASC",
-    "newest": "meeting DESC, meeting_code DESC, score DESC, statement_id ASC",
+    "relevance": "score DESC, s.docid ASC",
+    "oldest": f"{_MEETING} ASC, score DESC, s.docid ASC",
+    "newest": f"{_MEETING} DESC, score DESC, s.docid ASC",
 }
 
 
+@dataclass(frozen=True)
+class SearchSQL:
+    page: str  # docid, score of the requested page, in order
+    facets: str  # combo, n: how many matches each facet combination has
+    params: dict[str, Any]
+
+
 def build_search_sql(
-    dialect: str, parsed: ParsedQuery, filters: Sequence[Filter], sort: str, limit: int, offset: int
-) -> tuple[str, dict[str, Any]]:
-    """One statement: the matching rows are materialised once, then the requested page and the
-    facet groups (one row per combination of facet values, with its count) are read from them."""
+    dialect: str,
+    parsed: ParsedQuery,
+    filters: Sequence[Filter],
+    sort: str,
+    limit: int,
+    offset: int,
+    exclude_docid: int | None = None,
+) -> SearchSQL:
+    """Two statements over the same matches: the ranked page, and the number of matches per facet
+    combination (no ranking: the cheap half). Filters select combinations, so neither backend
+    reads a statement row per match; the docid carries the meeting and the combination."""
     params: dict[str, Any] = {"limit": limit, "offset": offset}
-    where = [f.sql for f in filters]
-    for f in filters:
-        params.update(f.params)
+    where: list[str] = []
+    if filters:
+        condition = " AND ".join(f.sql for f in filters)
+        where.append(f"{_COMBO} IN (SELECT c.id FROM facet_combos AS c WHERE {condition})")
+        for f in filters:
+            params.update(f.params)
+    if exclude_docid is not None:
+        where.append("s.docid != :exclude_docid")
+        params["exclude_docid"] = exclude_docid
     if dialect == "sqlite":
         pos, neg = fts5_match(parsed)
         if pos:
-            source = "statement_fts JOIN statement_search AS s ON s.docid = statement_fts.rowid"
-            where.insert(0, "statement_fts MATCH :match")
             params["match"] = pos
-            score = "-bm25(statement_fts)"
+            # The FTS5 rowid is the docid.
+            source = (
+                "(SELECT rowid AS docid, bm25(statement_fts) AS rank FROM statement_fts "
+                "WHERE statement_fts MATCH :match) AS s"
+            )
+            count_source = (
+                "(SELECT rowid AS docid FROM statement_fts WHERE statement_fts MATCH :match) AS s"
+            )
+            score = "-s.rank"
         else:
-            source, score = "statement_search AS s", "0.0"
+            source = count_source = "statement_search AS s"
+            score = "0.0"
         if neg:
+            params["exclude"] = neg
             where.append(
                 "s.docid NOT IN "
                 "(SELECT rowid FROM statement_fts WHERE statement_fts MATCH :exclude)"
             )
-            params["exclude"] = neg
     elif dialect == "postgresql":
         pos, neg = pg_tsquery(parsed, params)
-        source, score = "statement_search AS s", "0.0"
+        source = count_source = "statement_search AS s"
+        score = "0.0"
         if pos:
-            source = f"statement_search AS s CROSS JOIN (SELECT {pos} AS q) AS query"
+            source = count_source = f"statement_search AS s CROSS JOIN (SELECT {pos} AS q) AS query"
             where.insert(0, "s.tsv @@ query.q")
             score = "ts_rank_cd(s.tsv, query.q, 1)"
         if neg:
@@ -534,21 +573,15 @@ def build_search_sql(
     else:
         raise SearchError(f"search is not available on {dialect}")
     condition = " AND ".join(where) or "1 = 1"
-    sql = f"""
-WITH hits AS MATERIALIZED (
-    SELECT {_COLUMNS}, {score} AS score FROM {source} WHERE {condition}
-)
-SELECT * FROM (
-    SELECT 1 AS part, docid, statement_id, score, meeting, meeting_code, category, themes,
-           subthemes, xrefs, 1 AS n
-    FROM hits ORDER BY {_ORDER[sort]} LIMIT :limit OFFSET :offset
-) AS page
-UNION ALL
-SELECT 2 AS part, NULL, NULL, NULL, meeting, meeting_code, category, themes, subthemes, xrefs,
-       COUNT(*) AS n
-FROM hits GROUP BY meeting, meeting_code, category, themes, subthemes, xrefs
-"""
-    return sql, params
+    page = (
+        f"SELECT s.docid AS docid, {score} AS score FROM {source} WHERE {condition} "
+        f"ORDER BY {_ORDER[sort]} LIMIT :limit OFFSET :offset"
+    )
+    facets = (
+        f"SELECT {_COMBO} AS combo, COUNT(*) AS n FROM {count_source} WHERE {condition} "
+        f"GROUP BY {_COMBO}"
+    )
+    return SearchSQL(page, facets, params)
 
 
 @dataclass(frozen=True)
@@ -632,42 +665,23 @@ def search(store: Store, request: SearchRequest) -> SearchResult:
         raise SearchError(f"limit must be between 1 and {MAX_LIMIT}")
     if not 0 <= request.offset <= MAX_OFFSET:
         raise SearchError(f"offset must be between 0 and {MAX_OFFSET:,}: narrow the search instead")
-    sql, params = build_search_sql(
+    sql = build_search_sql(
         store.dialect, parsed, request.filters, sort, request.limit, request.offset
     )
     with store.connection() as conn:
-        rows = conn.execute(text(sql), params).all()
-        page = sorted((r for r in rows if r.part == 1), key=_page_key(sort))
-        groups = [r for r in rows if r.part == 2]
-        details = store.hit_details(conn, [r.statement_id for r in page])
+        page = conn.execute(text(sql.page), sql.params).all()
+        groups = conn.execute(text(sql.facets), sql.params).all()
+        combos = load_combos(conn)
+        details = store.hit_details(conn, [int(r.docid) for r in page])
         meetings = store.meeting_labels(conn)
         titles = store.subtheme_titles_in(conn)
         theme_titles = store.theme_titles(conn)
-    highlight = parsed.highlight_stems()
-    hits = []
-    for r in page:
-        d = details[r.statement_id]
-        hits.append(
-            Hit(
-                id=r.statement_id,
-                score=float(r.score or 0.0),
-                snippet=snippet(d["text"], *highlight),
-                meeting=r.meeting,
-                meeting_label=meetings.get(r.meeting_code, (r.meeting_code, None))[0],
-                year=meetings.get(r.meeting_code, ("", None))[1],
-                category=r.category,
-                themes=tuple(bits(int(r.themes))),
-                subthemes=tuple((t + 1, o + 1) for t, o in subtheme_pairs(int(r.subthemes))),
-                heading=d["heading"],
-                text=d["text"],
-            )
-        )
-    facets = count_facets(groups, meetings, titles, theme_titles)
+    counted = [(combos[int(g.combo)], int(g.n)) for g in groups]
     return SearchResult(
         query=request.query,
-        total=sum(int(g.n) for g in groups),
-        hits=hits,
-        facets=facets,
+        total=sum(n for _, n in counted),
+        hits=_hits(page, details, combos, meetings, parsed.highlight_stems()),
+        facets=count_facets(counted, meetings, titles, theme_titles),
         sentence=describe(parsed, request.filters),
         sort=sort,
         limit=request.limit,
@@ -676,16 +690,38 @@ def search(store: Store, request: SearchRequest) -> SearchResult:
     )
 
 
-def _page_key(sort: str) -> Any:
-    # The database returns the page in order inside a UNION ALL, which does not promise to keep it.
-    if sort == "relevance":
-        return lambda r: (-(r.score or 0.0), r.meeting, r.statement_id)
-    sign = 1 if sort == "oldest" else -1
-    return lambda r: (sign * r.meeting, -(r.score or 0.0), r.statement_id)
+def _hits(
+    page: Sequence[Any],
+    details: dict[int, dict[str, Any]],
+    combos: dict[int, Combo],
+    meetings: dict[str, tuple[str, int | None]],
+    highlight: tuple[set[str], tuple[str, ...]],
+) -> list[Hit]:
+    hits = []
+    for r in page:
+        d = details[int(r.docid)]
+        combo = combos[combo_of(int(r.docid))]
+        label, year = meetings.get(combo.meeting_code, (combo.meeting_code, None))
+        hits.append(
+            Hit(
+                id=d["id"],
+                score=float(r.score or 0.0),
+                snippet=snippet(d["text"], *highlight),
+                meeting=combo.meeting,
+                meeting_label=label,
+                year=year,
+                category=combo.category,
+                themes=tuple(bits(combo.themes)),
+                subthemes=tuple(subtheme_pairs(combo.subthemes)),
+                heading=d["heading"],
+                text=d["text"],
+            )
+        )
+    return hits
 
 
 def count_facets(
-    groups: Sequence[Any],
+    counted: Sequence[tuple[Combo, int]],
     meetings: dict[str, tuple[str, int | None]],
     titles: dict[tuple[int, int], str],
     theme_titles: dict[int, str],
@@ -697,20 +733,18 @@ def count_facets(
     year: Counter[int] = Counter()
     several: Counter[str] = Counter()
     xref: Counter[int] = Counter()
-    for g in groups:
-        n = int(g.n)
-        themes = bits(int(g.themes))
-        for t in themes:
-            theme[t] += n
-        for t, o in subtheme_pairs(int(g.subthemes)):
-            sub[(t + 1, o + 1)] += n
-        for t in bits(int(g.xrefs)):
-            xref[t] += n
+    for g, n in counted:
+        themes = bits(g.themes)
+        for th in themes:
+            theme[th] += n
+        for pair in subtheme_pairs(g.subthemes):
+            sub[pair] += n
+        for th in bits(g.xrefs):
+            xref[th] += n
         category[g.category or "unassigned"] += n
         meeting[(g.meeting, g.meeting_code)] += n
-        y = meetings.get(g.meeting_code, ("", None))[1]
-        if y is not None:
-            year[y] += n
+        if g.year is not None:
+            year[g.year] += n
         several["several" if len(themes) > 1 else "one"] += n
     return {
         "theme": [
@@ -801,35 +835,18 @@ def related(store: Store, statement_id: str, limit: int = 5) -> SearchResult:
         raise SearchError(f"{statement.id} has no words to compare")
     with store.connection() as conn:
         total, df = store.document_frequencies(conn, sorted(tf))
+        own = store.docid(conn, statement.id)
     weights = {s: n * math.log(1 + total / (1 + df.get(s, 0))) for s, n in tf.items()}
     chosen = sorted(weights, key=lambda s: (-weights[s], s))[:RELATED_TERMS]
-    clause = Clause(tuple(Term("word", s, (s,)) for s in chosen))
+    clause = Clause(tuple(_StemmedTerm("word", s, (s,)) for s in chosen))
     parsed = ParsedQuery(text=" OR ".join(chosen), clauses=(clause,))
-    exclude = Filter("s.statement_id != :self_id", {"self_id": statement.id}, f"not {statement.id}")
-    sql, params = build_search_sql(
-        store.dialect, _stemmed(parsed), [exclude], "relevance", limit, 0
-    )
+    sql = build_search_sql(store.dialect, parsed, [], "relevance", limit, 0, exclude_docid=own)
     with store.connection() as conn:
-        rows = conn.execute(text(sql), params).all()
-        page = sorted((r for r in rows if r.part == 1), key=_page_key("relevance"))
-        details = store.hit_details(conn, [r.statement_id for r in page])
+        page = conn.execute(text(sql.page), sql.params).all()
+        combos = load_combos(conn)
+        details = store.hit_details(conn, [int(r.docid) for r in page])
         meetings = store.meeting_labels(conn)
-    hits = [
-        Hit(
-            id=r.statement_id,
-            score=float(r.score or 0.0),
-            snippet=snippet(details[r.statement_id]["text"], set(chosen), ()),
-            meeting=r.meeting,
-            meeting_label=meetings.get(r.meeting_code, (r.meeting_code, None))[0],
-            year=meetings.get(r.meeting_code, ("", None))[1],
-            category=r.category,
-            themes=tuple(bits(int(r.themes))),
-            subthemes=tuple((t + 1, o + 1) for t, o in subtheme_pairs(int(r.subthemes))),
-            heading=details[r.statement_id]["heading"],
-            text=details[r.statement_id]["text"],
-        )
-        for r in page
-    ]
+    hits = _hits(page, details, combos, meetings, (set(chosen), ()))
     return SearchResult(
         query=f"related to {statement.id}",
         total=len(hits),
@@ -848,14 +865,6 @@ class _StemmedTerm(Term):
 
     def variants(self) -> list[tuple[str, ...]]:
         return [self.words]
-
-
-def _stemmed(parsed: ParsedQuery) -> ParsedQuery:
-    clauses = tuple(
-        Clause(tuple(_StemmedTerm(t.kind, t.typed, t.words) for t in c.terms), c.negated)
-        for c in parsed.clauses
-    )
-    return ParsedQuery(text=parsed.text, clauses=clauses)
 
 
 def make_filters(

@@ -191,15 +191,29 @@ class Store:
     # Small lookups for search results, on an open connection.
 
     @staticmethod
-    def hit_details(conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
-        if not ids:
+    def hit_details(conn: Connection, docids: list[int]) -> dict[int, dict[str, Any]]:
+        """Statement id, text and heading of search hits, by docid."""
+        if not docids:
             return {}
         rows = conn.execute(
-            select(t.statements.c.id, t.statements.c.text, t.statements.c.heading).where(
-                t.statements.c.id.in_(ids)
+            select(
+                t.statement_search.c.docid,
+                t.statements.c.id,
+                t.statements.c.text,
+                t.statements.c.heading,
+            )
+            .join(t.statements, t.statements.c.id == t.statement_search.c.statement_id)
+            .where(t.statement_search.c.docid.in_(docids))
+        )
+        return {int(r.docid): {"id": r.id, "text": r.text, "heading": r.heading} for r in rows}
+
+    @staticmethod
+    def docid(conn: Connection, statement_id: str) -> int | None:
+        return conn.scalar(
+            select(t.statement_search.c.docid).where(
+                t.statement_search.c.statement_id == statement_id
             )
         )
-        return {r.id: {"text": r.text, "heading": r.heading} for r in rows}
 
     @staticmethod
     def meeting_labels(conn: Connection) -> dict[str, tuple[str, int | None]]:

@@ -176,15 +176,36 @@ placement_themes = Table(
 )
 
 
-# The search index: one row per statement with its analysed text (``rcm.analyze.index_body``) and
-# the facets of the statement as small integers, so one pass over the matches counts every facet.
-# Theme bits: 1 << (theme - 1); sub-theme bits: 1 << ((theme - 1) * 10 + order - 1).
+# The search index. Each statement's facets (meeting, category, themes, sub-themes, themes its notes
+# name) form a "combination"; the few hundred distinct combinations are rows of ``facet_combos``,
+# and a statement's ``docid`` carries its meeting and combination in its high bits:
+#     docid = meeting number << 52 | combination id << 32 | sequence
+# so that counting facets over a million matches is a GROUP BY on the docid alone, with no lookup
+# per match, and ordering by docid orders by meeting. Theme bits: 1 << (theme - 1); sub-theme bits:
+# 1 << ((theme - 1) * 10 + order - 1). ``body`` holds the stems from ``rcm.analyze.index_body``.
 # SQLite adds an FTS5 table over ``body`` (``statement_fts``, kept in step by triggers); PostgreSQL
 # adds a generated ``tsv`` column with a GIN index (migration 0002).
+facet_combos = Table(
+    "facet_combos",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("meeting", Integer, nullable=False),
+    Column("meeting_code", String(16), nullable=False),
+    Column("year", Integer),
+    Column("category", String(16)),
+    Column("themes", BigInteger, nullable=False),
+    Column("subthemes", BigInteger, nullable=False),
+    Column("xrefs", BigInteger, nullable=False),
+    Column("n_themes", Integer, nullable=False),
+)
+
 statement_search = Table(
     "statement_search",
     metadata,
-    Column("docid", Integer, primary_key=True),
+    # INTEGER on SQLite, so that it is the rowid the FTS5 table points to; BIGINT elsewhere.
+    Column(
+        "docid", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
     Column(
         "statement_id",
         String(32),
@@ -193,12 +214,4 @@ statement_search = Table(
         unique=True,
     ),
     Column("body", Text, nullable=False),
-    Column("meeting", Integer, nullable=False, index=True),
-    Column("meeting_code", String(16), nullable=False),
-    Column("year", Integer),
-    Column("category", String(16)),
-    Column("themes", BigInteger, nullable=False),
-    Column("subthemes", BigInteger, nullable=False),
-    Column("xrefs", BigInteger, nullable=False),
-    Column("n_themes", Integer, nullable=False),
 )

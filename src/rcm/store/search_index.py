@@ -1,17 +1,24 @@
-"""Keeps the search index (``statement_search``) in step with statements and placements. Called in
-the same transaction as every write that changes a statement's text, category or placements."""
+"""Keeps the search index (``facet_combos``, ``statement_search``) in step with statements and
+placements, in the same transaction as every write that changes a statement's text, category or
+placements. See ``schema.py`` for the docid layout."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from rcm.analyze import index_body
 from rcm.store import schema as t
 
 MAX_SUBTHEMES = 10  # per theme, for the sub-theme bit mask
+SEQ_BITS = 32
+COMBO_BITS = 20
+MEETING_SHIFT = SEQ_BITS + COMBO_BITS  # 52: meeting numbers up to 2047 fit in a signed 64-bit id
+COMBO_MASK = (1 << COMBO_BITS) - 1
+SEQ_MASK = (1 << SEQ_BITS) - 1
 
 
 def theme_bit(theme: int) -> int:
@@ -30,7 +37,99 @@ def bits(mask: int) -> list[int]:
 
 
 def subtheme_pairs(mask: int) -> list[tuple[int, int]]:
-    return [divmod(i, MAX_SUBTHEMES) for i in range(mask.bit_length()) if mask >> i & 1]
+    """(theme, order) pairs in a sub-theme mask."""
+    return [
+        (i // MAX_SUBTHEMES + 1, i % MAX_SUBTHEMES + 1)
+        for i in range(mask.bit_length())
+        if mask >> i & 1
+    ]
+
+
+def combo_of(docid: int) -> int:
+    return (docid >> SEQ_BITS) & COMBO_MASK
+
+
+@dataclass(frozen=True)
+class Combo:
+    id: int
+    meeting: int
+    meeting_code: str
+    year: int | None
+    category: str | None
+    themes: int
+    subthemes: int
+    xrefs: int
+
+    @property
+    def key(self) -> tuple[str, str | None, int, int, int]:
+        return (self.meeting_code, self.category, self.themes, self.subthemes, self.xrefs)
+
+
+def load_combos(conn: Connection) -> dict[int, Combo]:
+    return {
+        r.id: Combo(
+            r.id, r.meeting, r.meeting_code, r.year, r.category, r.themes, r.subthemes, r.xrefs
+        )
+        for r in conn.execute(select(t.facet_combos))
+    }
+
+
+class Indexer:
+    """Buffers index rows, allocating combinations and docids; ``flush`` writes them."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.combos = {c.key: c.id for c in load_combos(conn).values()}
+        self.next_combo = max(self.combos.values(), default=0) + 1
+        top = conn.scalar(select(func.max(t.statement_search.c.docid.op("&")(SEQ_MASK))))
+        self.next_seq = (top or 0) + 1
+        self.rows: list[dict[str, Any]] = []
+
+    def add(
+        self,
+        statement_id: str,
+        body: str,
+        meeting: int,
+        meeting_code: str,
+        year: int | None,
+        category: str | None,
+        themes: int,
+        subthemes: int,
+        xrefs: int,
+    ) -> None:
+        key = (meeting_code, category, themes, subthemes, xrefs)
+        combo = self.combos.get(key)
+        if combo is None:
+            combo = self.next_combo
+            if combo > COMBO_MASK:
+                raise ValueError("more than 2^20 distinct facet combinations")
+            self.conn.execute(
+                insert(t.facet_combos).values(
+                    id=combo,
+                    meeting=meeting,
+                    meeting_code=meeting_code,
+                    year=year,
+                    category=category,
+                    themes=themes,
+                    subthemes=subthemes,
+                    xrefs=xrefs,
+                    n_themes=themes.bit_count(),
+                )
+            )
+            self.combos[key] = combo
+            self.next_combo += 1
+        if not 0 <= meeting < 1 << (63 - MEETING_SHIFT) or self.next_seq > SEQ_MASK:
+            raise ValueError(f"meeting {meeting} or statement count out of the docid's range")
+        docid = meeting << MEETING_SHIFT | combo << SEQ_BITS | self.next_seq
+        self.next_seq += 1
+        self.rows.append({"docid": docid, "statement_id": statement_id, "body": body})
+
+    def flush(self) -> int:
+        n = len(self.rows)
+        if self.rows:
+            self.conn.execute(insert(t.statement_search), self.rows)
+            self.rows = []
+        return n
 
 
 def refresh(conn: Connection, statement_ids: Iterable[str] | None = None) -> int:
@@ -40,42 +139,29 @@ def refresh(conn: Connection, statement_ids: Iterable[str] | None = None) -> int
         st.c.id, st.c.text, st.c.text_es, st.c.category, mt.c.number, mt.c.code, mt.c.year
     ).join(mt, mt.c.code == st.c.meeting)
     ids = None if statement_ids is None else sorted(set(statement_ids))
+    placement_query = select(pl.c.statement_id, pl.c.theme, pl.c.subtheme)
+    xref_query = select(pl.c.statement_id, pt.c.theme).join(pt, pt.c.placement_id == pl.c.id)
     if ids is not None:
         if not ids:
             return 0
         query = query.where(st.c.id.in_(ids))
+        placement_query = placement_query.where(pl.c.statement_id.in_(ids))
+        xref_query = xref_query.where(pl.c.statement_id.in_(ids))
         conn.execute(delete(t.statement_search).where(t.statement_search.c.statement_id.in_(ids)))
     else:
         conn.execute(delete(t.statement_search))
+        conn.execute(delete(t.facet_combos))
     facets: dict[str, list[int]] = {}
-    placement_query = select(pl.c.statement_id, pl.c.theme, pl.c.subtheme)
-    xref_query = select(pl.c.statement_id, pt.c.theme).join(pt, pt.c.placement_id == pl.c.id)
-    if ids is not None:
-        placement_query = placement_query.where(pl.c.statement_id.in_(ids))
-        xref_query = xref_query.where(pl.c.statement_id.in_(ids))
     for sid, theme, order in conn.execute(placement_query):
         f = facets.setdefault(sid, [0, 0, 0])
         f[0] |= theme_bit(theme)
         f[1] |= subtheme_bit(theme, order)
     for sid, theme in conn.execute(xref_query):
         facets.setdefault(sid, [0, 0, 0])[2] |= theme_bit(theme)
-    rows: list[dict[str, Any]] = []
-    for sid, text, text_es, category, number, code, year in conn.execute(query):
+    indexer = Indexer(conn)
+    for sid, text, text_es, category, number, code, year in conn.execute(query.order_by(st.c.id)):
         themes, subthemes, xrefs = facets.get(sid, [0, 0, 0])
-        rows.append(
-            {
-                "statement_id": sid,
-                "body": index_body(text, text_es),
-                "meeting": number,
-                "meeting_code": code,
-                "year": year,
-                "category": category,
-                "themes": themes,
-                "subthemes": subthemes,
-                "xrefs": xrefs,
-                "n_themes": themes.bit_count(),
-            }
+        indexer.add(
+            sid, index_body(text, text_es), number, code, year, category, themes, subthemes, xrefs
         )
-    if rows:
-        conn.execute(insert(t.statement_search), rows)
-    return len(rows)
+    return indexer.flush()

@@ -1,4 +1,4 @@
-"""search index: statement_search (+ FTS5 on SQLite, tsvector + GIN on PostgreSQL)
+"""search index: facet_combos, statement_search (+ FTS5 on SQLite, tsvector + GIN on PostgreSQL)
 
 Revision ID: 0002
 Revises: 0001
@@ -41,10 +41,8 @@ POSTGRES_TSV = [
 
 def upgrade() -> None:
     op.create_table(
-        "statement_search",
-        sa.Column("docid", sa.Integer(), nullable=False),
-        sa.Column("statement_id", sa.String(length=32), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
+        "facet_combos",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("meeting", sa.Integer(), nullable=False),
         sa.Column("meeting_code", sa.String(length=16), nullable=False),
         sa.Column("year", sa.Integer(), nullable=True),
@@ -53,6 +51,18 @@ def upgrade() -> None:
         sa.Column("subthemes", sa.BigInteger(), nullable=False),
         sa.Column("xrefs", sa.BigInteger(), nullable=False),
         sa.Column("n_themes", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_facet_combos")),
+    )
+    op.create_table(
+        "statement_search",
+        sa.Column(
+            "docid",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
+        sa.Column("statement_id", sa.String(length=32), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["statement_id"],
             ["statements.id"],
@@ -61,9 +71,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("docid", name=op.f("pk_statement_search")),
         sa.UniqueConstraint("statement_id", name=op.f("uq_statement_search_statement_id")),
-    )
-    op.create_index(
-        op.f("ix_statement_search_meeting"), "statement_search", ["meeting"], unique=False
     )
     dialect = op.get_bind().dialect.name
     for ddl in SQLITE_FTS if dialect == "sqlite" else POSTGRES_TSV:
@@ -80,5 +87,5 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS statement_fts_vocab")
         op.execute("DROP TABLE IF EXISTS statement_fts")
-    op.drop_index(op.f("ix_statement_search_meeting"), table_name="statement_search")
     op.drop_table("statement_search")
+    op.drop_table("facet_combos")
