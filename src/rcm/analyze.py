@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 
 import snowballstemmer
 
@@ -38,7 +38,12 @@ def words(text: str) -> list[str]:
 def spans(text: str) -> Iterator[tuple[int, int, str]]:
     """(start, end, folded word) for each word of the original text, for highlighting."""
     for m in _WORD.finditer(text):
-        yield m.start(), m.end(), fold(m.group())
+        yield m.start(), m.end(), _fold_word(m.group())
+
+
+@lru_cache(maxsize=1 << 16)
+def _fold_word(word: str) -> str:
+    return fold(word)
 
 
 @cache

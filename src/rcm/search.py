@@ -18,6 +18,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy import text
@@ -781,6 +782,18 @@ def count_facets(
 SNIPPET_WORDS = 36
 
 
+@lru_cache(maxsize=1 << 16)
+def _word_stems(word: str) -> tuple[str, str]:
+    return analyze.stem(word, "en"), analyze.stem(word, "es")
+
+
+def _matches(word: str, stems: frozenset[str], prefixes: tuple[str, ...]) -> bool:
+    en, es = _word_stems(word)
+    return (
+        en in stems or es in stems or any(en.startswith(p) or word.startswith(p) for p in prefixes)
+    )
+
+
 def snippet(
     text_: str, stems: set[str], prefixes: tuple[str, ...], size: int = SNIPPET_WORDS
 ) -> str:
@@ -788,12 +801,7 @@ def snippet(
     words = list(analyze.spans(text_))
     if not words:
         return html.escape(text_)
-    stemmed = analyze.stems([w for _, _, w in words], "en")
-    spanish = analyze.stems([w for _, _, w in words], "es")
-    marked = [
-        s in stems or e in stems or any(s.startswith(p) or w.startswith(p) for p in prefixes)
-        for (_, _, w), s, e in zip(words, stemmed, spanish, strict=True)
-    ]
+    marked = [_matches(w, frozenset(stems), prefixes) for _, _, w in words]
     best, best_count = 0, -1
     window = sum(marked[:size])
     best_count = window

@@ -5,8 +5,8 @@ placements. See ``schema.py`` for the docid layout."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, delete, func, insert, select
 
@@ -31,26 +31,29 @@ def subtheme_bit(theme: int, order: int) -> int:
     return 1 << ((theme - 1) * MAX_SUBTHEMES + order - 1)
 
 
-def bits(mask: int) -> list[int]:
+@cache
+def bits(mask: int) -> tuple[int, ...]:
     """Theme numbers in a theme mask."""
-    return [i + 1 for i in range(mask.bit_length()) if mask >> i & 1]
+    return tuple(i + 1 for i in range(mask.bit_length()) if mask >> i & 1)
 
 
-def subtheme_pairs(mask: int) -> list[tuple[int, int]]:
+@cache
+def subtheme_pairs(mask: int) -> tuple[tuple[int, int], ...]:
     """(theme, order) pairs in a sub-theme mask."""
-    return [
+    return tuple(
         (i // MAX_SUBTHEMES + 1, i % MAX_SUBTHEMES + 1)
         for i in range(mask.bit_length())
         if mask >> i & 1
-    ]
+    )
 
 
 def combo_of(docid: int) -> int:
     return (docid >> SEQ_BITS) & COMBO_MASK
 
 
-@dataclass(frozen=True)
-class Combo:
+class Combo(NamedTuple):
+    """One combination of facet values shared by many statements (a row of facet_combos)."""
+
     id: int
     meeting: int
     meeting_code: str
@@ -66,12 +69,12 @@ class Combo:
 
 
 def load_combos(conn: Connection) -> dict[int, Combo]:
-    return {
-        r.id: Combo(
-            r.id, r.meeting, r.meeting_code, r.year, r.category, r.themes, r.subthemes, r.xrefs
-        )
-        for r in conn.execute(select(t.facet_combos))
-    }
+    # Read on every search: plain tuples rather than SQLAlchemy rows.
+    rows = conn.exec_driver_sql(
+        "SELECT id, meeting, meeting_code, year, category, themes, subthemes, xrefs "
+        "FROM facet_combos"
+    )
+    return {r[0]: Combo._make(r) for r in rows}
 
 
 class Indexer:
