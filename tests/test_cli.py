@@ -176,3 +176,33 @@ def test_no_traceback_from_a_real_process(tmp_path):
     assert proc.stderr.strip().startswith("rcm: error: ")
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "x.db").exists()
+
+
+def test_search_command(ingested):
+    out = ingested("search", "trafficking", "--theme", "TS5", "--meeting", "XII..").output
+    assert out.startswith(
+        "10 statements: text matches 'trafficking' and theme is TS5 and meeting is XII RCM or later"
+    )
+    assert "[trafficking]" in out and "theme: " in out
+    data = json.loads(ingested("search", "smuggl*", "--json", "--limit", "2").output)
+    assert set(data) >= {"query", "total", "hits", "facets"}
+    assert len(data["hits"]) == 2 and set(data["hits"][0]) >= {"id", "score", "snippet"}
+    assert data["total"] == sum(v["count"] for v in data["facets"]["meeting"])
+    page2 = json.loads(
+        ingested("search", "smuggl*", "--json", "--limit", "2", "--page", "2").output
+    )
+    assert not {h["id"] for h in page2["hits"]} & {h["id"] for h in data["hits"]}
+
+
+def test_search_command_errors(ingested):
+    result = ingested("search", '"open phrase')
+    assert result.exit_code == 1
+    assert result.output.startswith("rcm: error: unbalanced quote")
+    result = ingested("search", "x", "--theme", "TS8")
+    assert result.exit_code == 1 and "no theme TS8" in result.output
+
+
+def test_related_command(ingested, compendium):
+    enhance = next(s for s in compendium.statements if s.text.startswith("Enhance the development"))
+    data = json.loads(ingested("related", enhance.id, "--json", "--limit", "3").output)
+    assert sorted(h["meeting_label"] for h in data["hits"]) == ["I RCM", "IV RCM", "XX RCM"]

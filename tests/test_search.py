@@ -350,3 +350,31 @@ def test_index_follows_every_write(store, compendium):
     store.ingest(replace(compendium, placements=moved))
     [hit] = [h for h in search(store, SearchRequest("", limit=500)).hits if h.id == first.id]
     assert hit.themes == (6,)
+
+
+def test_spanish_text_is_searched_with_spanish_stems(store, compendium):
+    from dataclasses import replace
+
+    from sqlalchemy import update
+
+    store.ingest(compendium)
+    first = compendium.statements[0]
+    spanish = replace(
+        first, text_es="Promover la tipificación de la trata de migrantes como delito."
+    )
+    # Re-ingesting the (English) compilation never overwrites a stored Spanish text, so a Spanish
+    # text is written on its own, with its index row, as a later editing path will.
+
+    from rcm.store import schema, search_index
+
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(schema.statements)
+            .where(schema.statements.c.id == first.id)
+            .values(text_es=spanish.text_es)
+        )
+        search_index.refresh(conn, [first.id])
+    # "tipificaciones" and "tipificación" share the Spanish stem; accents do not matter.
+    assert ids(store, "tipificaciones") == [first.id]
+    assert ids(store, "TIPIFICACION") == [first.id]
+    assert ids(store, '"trata de migrantes"') == [first.id]
