@@ -467,9 +467,12 @@ def _fts_clause(clause: Clause) -> str:
 
 
 def fts5_match(parsed: ParsedQuery) -> tuple[str | None, str | None]:
-    """FTS5 MATCH strings: the positive part, and the excluded part (for NOT IN)."""
+    """FTS5 MATCH strings: what to match (with FTS5's own NOT for exclusions), and, for a query
+    of exclusions only, what to leave out (FTS5 cannot match "everything but")."""
     pos = " AND ".join(_fts_clause(c) for c in parsed.positive) or None
     neg = " OR ".join(_fts_clause(c) for c in parsed.negative) or None
+    if pos and neg:
+        return f"({pos}) NOT ({neg})", None
     return pos, neg
 
 
