@@ -5,13 +5,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DB     ?= rcm.db
 
-.PHONY: run test lint format bench clean help
+.PHONY: run test lint format bench bench-1m clean help
 
 help:
 	@echo "make run    set up .venv, build $(DB) from the shipped compilation if absent, show stats"
 	@echo "make test   set up .venv and run every test (lint, SQLite, PostgreSQL if RCM_TEST_POSTGRES_URL)"
 	@echo "make lint   ruff, ruff format --check, mypy"
-	@echo "make bench  ingest benchmark (bench/)"
+	@echo "make bench  ingest and search benchmarks at 10k and 100k statements (bench/)"
+	@echo "make bench-1m  the search benchmark at 1M statements (builds a 1 GB database once)"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +38,13 @@ test: $(STAMP) lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_ingest.py
+	test -f bench/data/synthetic-10k.db || $(BIN)/python bench/synthetic.py 10000 bench/data/synthetic-10k.db
+	test -f bench/data/synthetic-100k.db || $(BIN)/python bench/synthetic.py 100000 bench/data/synthetic-100k.db
+	$(BIN)/python bench/bench_search.py bench/data/synthetic-10k.db bench/data/synthetic-100k.db
+
+bench-1m: bench
+	test -f bench/data/synthetic-1m.db || $(BIN)/python bench/synthetic.py 1000000 bench/data/synthetic-1m.db
+	$(BIN)/python bench/bench_search.py bench/data/synthetic-1m.db
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis src/*.egg-info
