@@ -281,14 +281,19 @@ def _or_list(labels: Sequence[str]) -> str:
     return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
 
 
-def theme_filter(themes: Sequence[int]) -> Filter:
-    _check_themes(themes)
+def _theme_mask_filter(column: str, themes: Sequence[int], sentence: str) -> Filter:
+    for t in themes:
+        if not 1 <= t <= 6:
+            raise SearchError(f"no theme TS{t}; valid: TS1, TS2, TS3, TS4, TS5, TS6")
     mask = sum(theme_bit(t) for t in set(themes))
+    labels = _or_list([f"TS{t}" for t in sorted(set(themes))])
     return Filter(
-        "(c.themes & :theme_mask) != 0",
-        {"theme_mask": mask},
-        "theme is " + _or_list([f"TS{t}" for t in sorted(set(themes))]),
+        f"(c.{column} & :{column}_mask) != 0", {f"{column}_mask": mask}, sentence + labels
     )
+
+
+def theme_filter(themes: Sequence[int]) -> Filter:
+    return _theme_mask_filter("themes", themes, "theme is ")
 
 
 def subtheme_filter(
@@ -368,19 +373,7 @@ def multi_theme_filter(several: bool = True) -> Filter:
 
 
 def xref_filter(themes: Sequence[int]) -> Filter:
-    _check_themes(themes)
-    mask = sum(theme_bit(t) for t in set(themes))
-    return Filter(
-        "(c.xrefs & :xref_mask) != 0",
-        {"xref_mask": mask},
-        "a note cross-references " + _or_list([f"TS{t}" for t in sorted(set(themes))]),
-    )
-
-
-def _check_themes(themes: Sequence[int]) -> None:
-    for t in themes:
-        if not 1 <= t <= 6:
-            raise SearchError(f"no theme TS{t}; valid: TS1, TS2, TS3, TS4, TS5, TS6")
+    return _theme_mask_filter("xrefs", themes, "a note cross-references ")
 
 
 # Parsers for what people type on the command line or in a URL.

@@ -274,31 +274,12 @@ class Store:
             r = conn.execute(select(t.meetings).where(t.meetings.c.code == code)).first()
             if r is None:
                 raise NotFound(f"no meeting {code}")
-            return Meeting(
-                code=r.code,
-                number=r.number,
-                label=r.label,
-                year=r.year,
-                kind=MeetingKind(r.kind),
-                place=r.place,
-                date=r.date,
-            )
+            return _meeting(r)
 
     def source(self) -> SourceInfo | None:
         with self._read() as conn:
             r = conn.execute(select(t.sources).order_by(t.sources.c.id.desc()).limit(1)).first()
-            return (
-                None
-                if r is None
-                else SourceInfo(
-                    name=r.name,
-                    sha256=r.sha256,
-                    size=r.size,
-                    lines=r.lines,
-                    title=r.title,
-                    date=r.date,
-                )
-            )
+            return None if r is None else _source(r)
 
     def subtheme_titles(self) -> dict[tuple[int, int], str]:
         with self._read() as conn:
@@ -667,22 +648,30 @@ def _statement(row: RowMapping, items: tuple[str, ...]) -> Statement:
     )
 
 
-def _load(conn: Connection) -> Compendium:
-    src = (
-        conn.execute(select(t.sources).order_by(t.sources.c.id.desc()).limit(1)).mappings().first()
+def _meeting(r: Any) -> Meeting:
+    return Meeting(
+        code=r.code,
+        number=r.number,
+        label=r.label,
+        year=r.year,
+        kind=MeetingKind(r.kind),
+        place=r.place,
+        date=r.date,
     )
+
+
+def _source(r: Any) -> SourceInfo:
+    return SourceInfo(
+        name=r.name, sha256=r.sha256, size=r.size, lines=r.lines, title=r.title, date=r.date
+    )
+
+
+def _load(conn: Connection) -> Compendium:
+    src = conn.execute(select(t.sources).order_by(t.sources.c.id.desc()).limit(1)).first()
     if src is None:
         raise StoreError("the database holds no compendium yet: run `rcm ingest`")
     meetings = [
-        Meeting(
-            code=r.code,
-            number=r.number,
-            label=r.label,
-            year=r.year,
-            kind=MeetingKind(r.kind),
-            place=r.place,
-            date=r.date,
-        )
+        _meeting(r)
         for r in conn.execute(select(t.meetings).order_by(t.meetings.c.number, t.meetings.c.code))
     ]
     subs: dict[int, list[Subtheme]] = {}
@@ -718,19 +707,12 @@ def _load(conn: Connection) -> Compendium:
         Notice(r.kind, r.line, r.message, r.text)
         for r in conn.execute(
             select(t.source_notices)
-            .where(t.source_notices.c.source_id == src["id"])
+            .where(t.source_notices.c.source_id == src.id)
             .order_by(t.source_notices.c.position)
         )
     ]
     return Compendium(
-        source=SourceInfo(
-            name=src["name"],
-            sha256=src["sha256"],
-            size=src["size"],
-            lines=src["lines"],
-            title=src["title"],
-            date=src["date"],
-        ),
+        source=_source(src),
         themes=themes,
         meetings=meetings,
         statements=statements,
