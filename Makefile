@@ -4,11 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DB     ?= rcm.db
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
 
-.PHONY: run test lint format bench bench-1m clean help
+.PHONY: run test lint format bench bench-1m browser clean help
 
 help:
-	@echo "make run    set up .venv, build $(DB) from the shipped compilation if absent, show stats"
+	@echo "make run    set up .venv, build $(DB) from the shipped compilation if absent, serve http://$(HOST):$(PORT)/"
 	@echo "make test   set up .venv and run every test (lint, SQLite, PostgreSQL if RCM_TEST_POSTGRES_URL)"
 	@echo "make lint   ruff, ruff format --check, mypy"
 	@echo "make bench  ingest and search benchmarks at 10k and 100k statements (bench/)"
@@ -22,18 +24,24 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	@test -f $(DB) || $(BIN)/rcm --db $(DB) ingest
-	$(BIN)/rcm --db $(DB) stats
+	$(BIN)/rcm --db $(DB) serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix src tests bench
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench tools
+	$(BIN)/ruff format src tests bench tools
 
-test: $(STAMP) lint
+# Browser tests use Debian's Chromium; install it when missing and we may (root, apt-get present).
+browser:
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } || \
+		echo "chromium not installed: browser tests will be skipped"
+
+test: $(STAMP) lint browser
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

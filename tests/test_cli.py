@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from rcm.cli import cli
 
-COMMANDS = ["ingest", "migrate", "stats", "show", "check", "export", "search", "related"]
+COMMANDS = ["ingest", "migrate", "stats", "show", "check", "export", "search", "related", "serve"]
 
 
 @pytest.fixture

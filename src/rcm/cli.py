@@ -415,6 +415,23 @@ def related_command(ctx: click.Context, statement_id: str, limit: int, as_json: 
         _print_result(result, facets=False)
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """Serve the web app (pages, JSON API under /api/, OpenAPI at /openapi.json)."""
+    import uvicorn
+
+    from rcm.web import create_app
+
+    store = _store(ctx)
+    store.require_current()
+    click.echo(f"serving {store.display_url} on http://{host}:{port}/", err=True)
+    uvicorn.run(create_app(store), host=host, port=port, workers=workers, log_level="warning")
+
+
 def main() -> None:
     cli.main(prog_name="rcm")
 

@@ -285,6 +285,74 @@ class Store:
         with self._read() as conn:
             return {(r.theme, r.position): r.title for r in conn.execute(select(t.subthemes))}
 
+    def themes(self) -> list[Theme]:
+        with self._read() as conn:
+            subs: dict[int, list[Subtheme]] = {}
+            for r in conn.execute(
+                select(t.subthemes).order_by(t.subthemes.c.theme, t.subthemes.c.position)
+            ):
+                subs.setdefault(r.theme, []).append(Subtheme(r.theme, r.position, r.title, r.page))
+            return [
+                Theme(r.number, r.title, r.un_title, r.consultation, tuple(subs.get(r.number, ())))
+                for r in conn.execute(select(t.themes).order_by(t.themes.c.number))
+            ]
+
+    def meetings(self) -> list[Meeting]:
+        with self._read() as conn:
+            return [
+                _meeting(r)
+                for r in conn.execute(
+                    select(t.meetings).order_by(t.meetings.c.number, t.meetings.c.code)
+                )
+            ]
+
+    def categories(self) -> list[CategoryInfo]:
+        with self._read() as conn:
+            return [
+                CategoryInfo(Category(r.name), r.label, r.definition)
+                for r in conn.execute(select(t.categories).order_by(t.categories.c.position))
+            ]
+
+    def statements_where(self, *conditions: Any) -> list[tuple[Statement, list[Placement]]]:
+        """Statements with their placements, for those having a placement (or being a statement)
+        matching ``conditions`` (on ``placements`` or ``statements``), in document order."""
+        with self._read() as conn:
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    select(t.statements.c.id)
+                    .join(
+                        t.placements, t.placements.c.statement_id == t.statements.c.id, isouter=True
+                    )
+                    .where(*conditions)
+                    .group_by(t.statements.c.id)
+                    .order_by(func.min(t.placements.c.line), t.statements.c.id)
+                )
+            ]
+            if not ids:
+                return []
+            rows = {
+                r["id"]: r
+                for r in conn.execute(
+                    select(t.statements).where(t.statements.c.id.in_(ids))
+                ).mappings()
+            }
+            items: dict[str, list[str]] = {}
+            for r in conn.execute(
+                select(t.statement_items)
+                .where(t.statement_items.c.statement_id.in_(ids))
+                .order_by(t.statement_items.c.statement_id, t.statement_items.c.position)
+            ):
+                items.setdefault(r.statement_id, []).append(r.text)
+            placements: dict[str, list[Placement]] = {}
+            for p in _placements(
+                conn, select(t.placements).where(t.placements.c.statement_id.in_(ids))
+            ):
+                placements.setdefault(p.statement_id, []).append(p)
+            return [
+                (_statement(rows[i], tuple(items.get(i, ()))), placements.get(i, [])) for i in ids
+            ]
+
     def counts(self) -> dict[str, Any]:
         """Aggregates for ``rcm stats``, computed by the database."""
         with self._read() as conn:

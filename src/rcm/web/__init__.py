@@ -1,0 +1,347 @@
+"""The web app: server-rendered pages and a JSON API under /api/, both from the data functions in
+``rcm.web.pages``. ``create_app(store)`` builds it; ``rcm serve`` runs it with uvicorn."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rcm.errors import NotFound, RcmError
+from rcm.search import MAX_OFFSET
+from rcm.store import Store
+from rcm.web import charts, i18n, pages
+
+__all__ = ["create_app"]
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+MAX_LIST_PARAMS = 20
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("rcm.web", "templates"),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["language_name"] = i18n.language_name
+    env.globals["LANGUAGES"] = i18n.LANGUAGES
+    env.filters["roman_label"] = lambda code: f"{code} RCM"
+    return env
+
+
+def create_app(store: Store) -> FastAPI:
+    app = FastAPI(
+        title="RCM Compendium",
+        version="1",
+        description=(
+            "The statements of the Regional Conference on Migration (Puebla Process), "
+            "1996 onwards: "
+            "search with facets, statements, themes and meetings."
+        ),
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    env = _environment()
+    app.mount("/static", StaticFiles(packages=[("rcm.web", "static")]), name="static")
+
+    def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        lang = i18n.current.get()
+        html = env.get_template(template).render(
+            request=request,
+            lang=lang,
+            path=request.url.path,
+            query=request.url.query,
+            url_with=lambda **changes: _url_with(request, **changes),
+            lang_url=lambda code: _url_with(request, lang=code),
+            **context,
+        )
+        return HTMLResponse(html, status_code=status)
+
+    def wants_json(request: Request) -> bool:
+        return request.url.path.startswith("/api/") or request.url.path.endswith(".json")
+
+    def error_response(request: Request, status: int, message: str) -> Response:
+        if wants_json(request):
+            return JSONResponse(
+                {"error": {"status": status, "message": message}}, status_code=status
+            )
+        return render(request, "error.html", status=status, status_code=status, message=message)
+
+    @app.middleware("http")
+    async def language_and_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        asked = request.query_params.get("lang")
+        lang = i18n.choose(
+            asked, request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")
+        )
+        token = i18n.current.set(lang)
+        try:
+            response = await call_next(request)
+        finally:
+            i18n.current.reset(token)
+        if asked in i18n.LANGUAGES:
+            response.set_cookie(
+                i18n.COOKIE, asked, max_age=365 * 24 * 3600, samesite="lax", httponly=True
+            )
+        response.headers["Content-Language"] = lang
+        response.headers["Vary"] = "Accept-Language, Cookie"
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.exception_handler(RcmError)
+    async def domain_error(request: Request, exc: RcmError) -> Response:
+        message = exc.message
+        if isinstance(exc, NotFound):
+            message = i18n.gettext("Not found") + ": " + exc.message
+        return error_response(request, exc.status, message)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameters(request: Request, exc: RequestValidationError) -> Response:
+        details = "; ".join(
+            f"{'.'.join(str(x) for x in e.get('loc', ())[1:])}: {e.get('msg', '')}"
+            for e in exc.errors()[:3]
+        )
+        return error_response(request, 400, i18n.gettext("Bad parameters") + f" ({details})")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return error_response(request, 404, i18n.gettext("There is no page at this address."))
+        return error_response(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:  # pragma: no cover
+        return error_response(request, 500, i18n.gettext("Something went wrong on our side."))
+
+    # --- pages ---------------------------------------------------------------------------------
+
+    @app.get("/", include_in_schema=False)
+    def home_html(request: Request) -> Response:
+        return render(request, "home.html", data=pages.home(store))
+
+    @app.get("/search", include_in_schema=False)
+    def search_html(request: Request) -> Response:
+        params = _search_params(request)
+        try:
+            data = pages.search_page(store, **params)
+        except RcmError as exc:
+            if exc.status != 400:
+                raise
+            return render(
+                request, "search.html", status=400, data=None, params=params, error=exc.message
+            )
+        return render(request, "search.html", data=data, params=params, error=None)
+
+    @app.get("/search.csv", include_in_schema=False)
+    def search_csv(request: Request) -> Response:
+        hits, _ = _all_hits(request)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(["id", "meeting", "year", "themes", "category", "text"])
+        for h in hits:
+            writer.writerow(
+                [
+                    h["id"],
+                    h["meeting_label"],
+                    h["year"],
+                    " ".join(f"TS{t}" for t in h["themes"]),
+                    h["category"] or "",
+                    h["text"],
+                ]
+            )
+        return PlainTextResponse(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="rcm-search.csv"'},
+        )
+
+    @app.get("/search.json", include_in_schema=False)
+    def search_json(request: Request) -> Response:
+        hits, data = _all_hits(request)
+        data = dict(data, hits=hits, offset=0, limit=len(hits), page=1, pages=1)
+        return Response(
+            json.dumps(data, ensure_ascii=False, indent=2),
+            media_type="application/json",
+            headers={"Content-Disposition": 'attachment; filename="rcm-search.json"'},
+        )
+
+    def _all_hits(request: Request) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        params = _search_params(request)
+        params.update(page=1, size=pages.MAX_PAGE_SIZE)
+        first = pages.search_page(store, **params)
+        hits = list(first["hits"])
+        page = 1
+        while len(hits) < first["total"] and len(hits) < MAX_OFFSET:
+            page += 1
+            hits += pages.search_page(store, **dict(params, page=page))["hits"]
+        return hits, first
+
+    @app.get("/statements/{statement_id}", include_in_schema=False)
+    def statement_html(request: Request, statement_id: str) -> Response:
+        return render(request, "statement.html", data=pages.statement_page(store, statement_id))
+
+    @app.get("/themes", include_in_schema=False)
+    def themes_html(request: Request) -> Response:
+        return render(request, "themes.html", data=pages.themes_page(store))
+
+    @app.get("/themes/{number}", include_in_schema=False)
+    def theme_html(request: Request, number: int) -> Response:
+        return render(request, "theme.html", data=pages.theme_page(store, number))
+
+    @app.get("/meetings", include_in_schema=False)
+    def meetings_html(request: Request) -> Response:
+        return render(request, "meetings.html", data=pages.meetings_page(store))
+
+    @app.get("/meetings/{code}", include_in_schema=False)
+    def meeting_html(request: Request, code: str) -> Response:
+        return render(request, "meeting.html", data=pages.meeting_page(store, code))
+
+    @app.get("/about", include_in_schema=False)
+    def about_html(request: Request) -> Response:
+        data = pages.about_page(store)
+        legend = {th["number"]: f"TS{th['number']}" for th in pages.home(store)["themes"]}
+        chart = Markup(
+            charts.stacked_bars(
+                data["chart_meetings"], i18n.gettext("Statements per meeting, by theme"), legend
+            )
+        )
+        return render(request, "about.html", data=data, chart=chart)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> Response:
+        store.require_current()
+        return PlainTextResponse("ok")
+
+    # --- JSON API --------------------------------------------------------------------------------
+
+    @app.get("/api/search", tags=["search"], summary="Search statements, with facet counts")
+    def api_search(
+        request: Request,
+        q: Annotated[
+            str, Query(max_length=2000, description='words, "phrase", OR, -exclude, prefix*')
+        ] = "",
+        page: Annotated[int, Query(ge=1, le=pages.MAX_PAGE)] = 1,
+        size: Annotated[int, Query(ge=1, le=pages.MAX_PAGE_SIZE)] = pages.PAGE_SIZE,
+        sort: Annotated[str | None, Query(pattern="^(relevance|oldest|newest)$")] = None,
+        theme: Annotated[
+            list[str] | None, Query(description="TS1…TS6; repeat for any of several")
+        ] = None,
+        subtheme: Annotated[list[str] | None, Query(description="TS3.2")] = None,
+        category: Annotated[list[str] | None, Query()] = None,
+        meeting: Annotated[str | None, Query(max_length=40, description="XII..XXI")] = None,
+        year: Annotated[str | None, Query(max_length=20, description="2005..2010")] = None,
+        several: Annotated[str | None, Query(pattern="^(yes|no)?$")] = None,
+        xref: Annotated[list[str] | None, Query()] = None,
+    ) -> dict[str, Any]:
+        return pages.search_page(store, **_search_params(request))
+
+    @app.get("/api/statements/{statement_id}", tags=["statements"], summary="One statement")
+    def api_statement(statement_id: str) -> dict[str, Any]:
+        return pages.statement_page(store, statement_id)
+
+    @app.get("/api/themes", tags=["themes"], summary="The six themes, their sub-themes and counts")
+    def api_themes() -> dict[str, Any]:
+        return pages.themes_page(store)
+
+    @app.get(
+        "/api/themes/{number}", tags=["themes"], summary="A theme's statements in document order"
+    )
+    def api_theme(number: int) -> dict[str, Any]:
+        return pages.theme_page(store, number)
+
+    @app.get(
+        "/api/meetings", tags=["meetings"], summary="Meetings and how many statements each adopted"
+    )
+    def api_meetings() -> dict[str, Any]:
+        return pages.meetings_page(store)
+
+    @app.get(
+        "/api/meetings/{code}", tags=["meetings"], summary="What a meeting adopted (19 or XIX)"
+    )
+    def api_meeting(code: str) -> dict[str, Any]:
+        return pages.meeting_page(store, code)
+
+    @app.get("/api/about", tags=["about"], summary="The source and its consistency report")
+    def api_about() -> dict[str, Any]:
+        return pages.about_page(store)
+
+    return app
+
+
+def _search_params(request: Request) -> dict[str, Any]:
+    qp = request.query_params
+
+    def many(name: str) -> list[str]:
+        values = [v for v in qp.getlist(name) if v.strip()]
+        if len(values) > MAX_LIST_PARAMS:
+            raise RcmError(f"at most {MAX_LIST_PARAMS} values for {name}")
+        return values
+
+    def number(name: str, default: int) -> int:
+        raw = qp.get(name, "")
+        if not raw:
+            return default
+        if not raw.isdigit() or len(raw) > 6:
+            raise RcmError(f"{name} must be a whole number")
+        return int(raw)
+
+    q = qp.get("q", "")
+    if len(q) > 10_000:
+        raise RcmError("the query is too long")
+    return {
+        "q": q,
+        "themes": many("theme"),
+        "subthemes": many("subtheme"),
+        "categories": many("category"),
+        "meeting": qp.get("meeting") or None,
+        "year": qp.get("year") or None,
+        "several": qp.get("several") or None,
+        "xrefs": many("xref"),
+        "sort": qp.get("sort") or None,
+        "page": number("page", 1),
+        "size": number("size", pages.PAGE_SIZE),
+    }
+
+
+def _url_with(request: Request, **changes: Any) -> str:
+    """This page's address with some parameters changed (None removes one; a list repeats it)."""
+    params: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        params.setdefault(key, []).append(value)
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        elif isinstance(value, list | tuple):
+            params[key] = [str(v) for v in value]
+        else:
+            params[key] = [str(value)]
+    if "page" not in changes and any(k != "lang" for k in changes):
+        params.pop("page", None)
+    query = urlencode([(k, v) for k, vs in params.items() for v in vs])
+    return f"{request.url.path}?{query}" if query else request.url.path

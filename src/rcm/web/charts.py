@@ -1,0 +1,55 @@
+"""Charts as server-rendered SVG: readable without JavaScript, printable, with a text alternative.
+Every label is escaped; the markup is built here and nowhere else."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+# Six colours distinguishable by most colour-blind readers (Okabe–Ito), one per theme.
+THEME_COLOURS = {1: "#0072B2", 2: "#E69F00", 3: "#009E73", 4: "#CC79A7", 5: "#D55E00", 6: "#56B4E9"}
+
+
+def stacked_bars(rows: list[dict[str, Any]], title: str, legend: dict[int, str]) -> str:
+    """Statements per meeting, stacked by theme (a statement filed under several themes counts
+    once under each)."""
+    width, height, left, bottom, top = 760, 300, 40, 40, 20
+    totals = [sum(r["themes"].values()) for r in rows]
+    peak = max([*totals, 1])
+    bar = (width - left - 10) / max(len(rows), 1)
+    scale = (height - bottom - top) / peak
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height + 30}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for tick in range(0, peak + 1, max(1, peak // 5)):
+        y = height - bottom - tick * scale
+        parts.append(
+            f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">{tick}</text>'
+        )
+    for i, r in enumerate(rows):
+        x = left + i * bar + 2
+        y = height - bottom
+        for theme, n in sorted((int(k), v) for k, v in r["themes"].items()):
+            h = n * scale
+            y -= h
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar - 4:.1f}" height="{h:.1f}" '
+                f'fill="{THEME_COLOURS.get(theme, "#777")}"><title>{escape(r["label"])}: '
+                f"TS{theme} {n}</title></rect>"
+            )
+        parts.append(
+            f'<text x="{x + (bar - 4) / 2:.1f}" y="{height - bottom + 14}" text-anchor="middle" '
+            f'class="tick">{escape(r["code"])}</text>'
+        )
+    x = left
+    for theme, label in sorted(legend.items()):
+        parts.append(
+            f'<rect x="{x}" y="{height + 8}" width="12" height="12" fill="{THEME_COLOURS[theme]}"/>'
+            f'<text x="{x + 16}" y="{height + 18}" class="tick">{escape(label)}</text>'
+        )
+        x += 120
+    parts.append("</svg>")
+    return "".join(parts)

@@ -1,0 +1,70 @@
+"""Spanish and English for the interface: gettext catalogs (``locales/*/LC_MESSAGES/messages.po``),
+compiled in memory at start-up, and the choice of language for a request: ``?lang=``, then the
+remembered cookie, then ``Accept-Language``. Statements keep the language of the corpus."""
+
+from __future__ import annotations
+
+import io
+from contextvars import ContextVar
+from functools import cache
+from importlib.resources import files
+
+from babel import Locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+LANGUAGES = ("en", "es")
+DEFAULT = "en"
+COOKIE = "rcm_lang"
+
+current: ContextVar[str] = ContextVar("rcm_lang", default=DEFAULT)
+
+
+@cache
+def translations(lang: str) -> NullTranslations:
+    if lang == DEFAULT:
+        return NullTranslations()
+    po = files("rcm.web").joinpath("locales", lang, "LC_MESSAGES", "messages.po")
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale=lang)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+def gettext(message: str) -> str:
+    return translations(current.get()).ugettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(current.get()).ungettext(singular, plural, n)
+
+
+def choose(query: str | None, cookie: str | None, accept: str | None) -> str:
+    for candidate in (query, cookie):
+        if candidate in LANGUAGES:
+            return candidate
+    if accept:
+        ranked = []
+        for part in accept.split(",")[:20]:
+            piece = part.strip().split(";")
+            tag = piece[0].strip().lower()
+            q = 1.0
+            for param in piece[1:]:
+                if param.strip().startswith("q="):
+                    try:
+                        q = float(param.strip()[2:])
+                    except ValueError:
+                        q = 0.0
+            ranked.append((q, tag))
+        for _, tag in sorted(ranked, key=lambda x: -x[0]):
+            base = tag.split("-")[0]
+            if base in LANGUAGES:
+                return base
+    return DEFAULT
+
+
+def language_name(lang: str) -> str:
+    return str(Locale.parse(lang).get_display_name(lang)).capitalize()

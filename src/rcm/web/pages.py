@@ -1,0 +1,268 @@
+"""One data function per page. Each returns plain, JSON-ready data; the HTML page, its JSON twin
+under /api/ and the downloads are all rendered from it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from rcm.check import KINDS, check_compendium
+from rcm.cite import citation
+from rcm.errors import NotFound
+from rcm.model import Meeting, Placement, Statement, from_roman
+from rcm.search import SearchError, SearchRequest, make_filters, related, search
+from rcm.store import Store
+from rcm.store import schema as t
+
+PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+MAX_PAGE = 500
+
+
+def _placement(p: Placement, titles: dict[tuple[int, int], str]) -> dict[str, Any]:
+    return {
+        "theme": p.theme,
+        "subtheme": titles.get((p.theme, p.subtheme), ""),
+        "subtheme_order": p.subtheme,
+        "position": p.position,
+        "also_relevant": list(p.also_relevant),
+        "also_relevant_all": p.also_relevant_all,
+        "note": p.note,
+        "line": p.line,
+    }
+
+
+def _statement(
+    s: Statement, placements: list[Placement], meeting: Meeting, titles: dict[tuple[int, int], str]
+) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "meeting": meeting.number,
+        "meeting_code": meeting.code,
+        "meeting_label": meeting.label,
+        "meeting_kind": meeting.kind.value,
+        "year": meeting.year,
+        "text": s.text,
+        "heading": s.heading,
+        "items": list(s.items),
+        "lang": s.lang,
+        "text_es": s.text_es,
+        "category": s.category.value if s.category else None,
+        "category_source": s.category_source.value if s.category_source else None,
+        "category_confidence": s.category_confidence,
+        "themes": sorted({p.theme for p in placements}),
+        "placements": [_placement(p, titles) for p in placements],
+    }
+
+
+def home(store: Store) -> dict[str, Any]:
+    counts = store.counts()
+    per_theme = {row["theme"]: row for row in counts["themes"]}
+    return {
+        "statements": counts["statements"],
+        "placements": counts["placements"],
+        "meetings": sum(1 for m in counts["meetings"] if m["statements"]),
+        "themes": [
+            {
+                "number": th.number,
+                "code": th.code,
+                "title": th.title,
+                "un_title": th.un_title,
+                "statements": per_theme.get(th.number, {}).get("statements", 0),
+                "subthemes": [{"order": s.order, "title": s.title} for s in th.subthemes],
+            }
+            for th in store.themes()
+        ],
+    }
+
+
+def search_page(
+    store: Store,
+    q: str = "",
+    themes: list[str] | None = None,
+    subthemes: list[str] | None = None,
+    categories: list[str] | None = None,
+    meeting: str | None = None,
+    year: str | None = None,
+    several: str | None = None,
+    xrefs: list[str] | None = None,
+    sort: str | None = None,
+    page: int = 1,
+    size: int = PAGE_SIZE,
+) -> dict[str, Any]:
+    if not 1 <= page <= MAX_PAGE:
+        raise SearchError(f"page must be between 1 and {MAX_PAGE}")
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise SearchError(f"size must be between 1 and {MAX_PAGE_SIZE}")
+    several_themes = {"yes": True, "no": False, "": None, None: None}.get(several)
+    if several not in (None, "", "yes", "no"):
+        raise SearchError("several must be yes or no")
+    filters = make_filters(
+        store,
+        themes=themes or (),
+        subthemes=subthemes or (),
+        categories=categories or (),
+        meetings=meeting or None,
+        years=year or None,
+        several_themes=several_themes,
+        xrefs=xrefs or (),
+    )
+    result = search(store, SearchRequest(q, filters, sort or None, size, (page - 1) * size))
+    data = result.as_dict()
+    data["page"] = page
+    data["pages"] = max(1, -(-result.total // size))
+    data["size"] = size
+    return data
+
+
+def statement_page(store: Store, statement_id: str) -> dict[str, Any]:
+    statement, placements = store.statement(statement_id)
+    meeting = store.meeting(statement.meeting)
+    titles = store.subtheme_titles()
+    categories = {c.category.value: c for c in store.categories()}
+    data = _statement(statement, placements, meeting, titles)
+    category = categories.get(data["category"] or "")
+    data["category_definition"] = category.definition if category else None
+    data["citation"] = citation(statement, meeting, store.source())
+    data["related"] = [
+        {"id": h.id, "meeting_label": h.meeting_label, "year": h.year, "text": h.text}
+        for h in related(store, statement.id, limit=5).hits
+    ]
+    return data
+
+
+def theme_page(store: Store, number: int) -> dict[str, Any]:
+    theme = next((th for th in store.themes() if th.number == number), None)
+    if theme is None:
+        raise NotFound(f"no theme {number}: the themes are 1 to 6")
+    meetings = {m.code: m for m in store.meetings()}
+    titles = store.subtheme_titles()
+    rows = store.statements_where(t.placements.c.theme == number)
+    sections = []
+    for sub in theme.subthemes:
+        entries = []
+        for s, placements in rows:
+            for p in placements:
+                if (p.theme, p.subtheme) == (number, sub.order):
+                    entries.append(
+                        (p.position, _statement(s, placements, meetings[s.meeting], titles), p)
+                    )
+        entries.sort(key=lambda e: e[0])
+        sections.append(
+            {
+                "order": sub.order,
+                "title": sub.title,
+                "page": sub.page,
+                "statements": [
+                    dict(data, note=p.note, position=p.position, also_here=list(p.also_relevant))
+                    for _, data, p in entries
+                ],
+            }
+        )
+    return {
+        "number": theme.number,
+        "code": theme.code,
+        "title": theme.title,
+        "un_title": theme.un_title,
+        "consultation": theme.consultation,
+        "subthemes": sections,
+    }
+
+
+def meeting_number(value: str) -> str:
+    """A meeting code from what a URL holds: "19", "XIX", "xix"."""
+    cleaned = value.strip().upper()
+    if cleaned.isdigit() and 0 < int(cleaned) < 4000:
+        from rcm.model import to_roman
+
+        return to_roman(int(cleaned))
+    try:
+        base = cleaned.split("-")[0]
+        from_roman(base)
+    except ValueError:
+        raise NotFound(f"no meeting {value!r}: write it as 19 or XIX") from None
+    return cleaned
+
+
+def meetings_page(store: Store) -> dict[str, Any]:
+    counts = {m["meeting"]: m["statements"] for m in store.counts()["meetings"]}
+    return {
+        "meetings": [
+            {
+                "code": m.code,
+                "number": m.number,
+                "label": m.label,
+                "year": m.year,
+                "kind": m.kind.value,
+                "statements": counts.get(m.code, 0),
+            }
+            for m in store.meetings()
+        ]
+    }
+
+
+def meeting_page(store: Store, value: str) -> dict[str, Any]:
+    code = meeting_number(value)
+    meeting = store.meeting(code)
+    titles = store.subtheme_titles()
+    rows = store.statements_where(t.statements.c.meeting == code)
+    return {
+        "code": meeting.code,
+        "number": meeting.number,
+        "label": meeting.label,
+        "year": meeting.year,
+        "kind": meeting.kind.value,
+        "statements": [_statement(s, p, meeting, titles) for s, p in rows],
+    }
+
+
+def themes_page(store: Store) -> dict[str, Any]:
+    return {"themes": home(store)["themes"]}
+
+
+def about_page(store: Store) -> dict[str, Any]:
+    compendium = store.load()
+    findings = check_compendium(compendium)
+    meetings = {m.code: m for m in compendium.meetings}
+    per_meeting: dict[str, Counter[int]] = {m.code: Counter() for m in compendium.meetings}
+    per_category: dict[int, Counter[str]] = {th.number: Counter() for th in compendium.themes}
+    seen: set[tuple[str, int]] = set()
+    category_of = {
+        s.id: (s.category.value if s.category else "unassigned") for s in compendium.statements
+    }
+    meeting_of = {s.id: s.meeting for s in compendium.statements}
+    for p in compendium.placements:
+        if (p.statement_id, p.theme) in seen:
+            continue
+        seen.add((p.statement_id, p.theme))
+        per_meeting[meeting_of[p.statement_id]][p.theme] += 1
+        per_category[p.theme][category_of[p.statement_id]] += 1
+    return {
+        "source": {
+            "name": compendium.source.name,
+            "title": compendium.source.title,
+            "date": compendium.source.date,
+            "sha256": compendium.source.sha256,
+            "lines": compendium.source.lines,
+        },
+        "statements": len(compendium.statements),
+        "placements": len(compendium.placements),
+        "categories": [
+            {"name": c.category.value, "label": c.label, "definition": c.definition}
+            for c in compendium.categories
+        ],
+        "kinds": KINDS,
+        "findings": [f.as_dict() for f in findings],
+        "chart_meetings": [
+            {
+                "code": code,
+                "label": meetings[code].label,
+                "year": meetings[code].year,
+                "themes": {str(k): v for k, v in sorted(c.items())},
+            }
+            for code, c in per_meeting.items()
+        ],
+        "chart_categories": [
+            {"theme": th, "counts": dict(c)} for th, c in sorted(per_category.items())
+        ],
+    }

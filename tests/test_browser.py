@@ -1,0 +1,148 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright against the app served by
+uvicorn on loopback. `.ci/run` installs Chromium when it is missing; elsewhere these tests skip
+(saying why) unless RCM_REQUIRE_BROWSER is set."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("RCM_REQUIRE_BROWSER"):
+        raise RuntimeError(f"{CHROMIUM} is missing but RCM_REQUIRE_BROWSER is set")
+    pytest.skip(
+        f"browser tests skipped: {CHROMIUM} not installed (apt-get install chromium)",
+        allow_module_level=True,
+    )
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[str]:
+    import uvicorn
+
+    from rcm.parse import read_compilation
+    from rcm.store import Store
+    from rcm.web import create_app
+
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('web') / 'rcm.db'}", create=True)
+    store.ingest(read_compilation())
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not srv.started:
+        if time.time() > deadline:
+            raise RuntimeError("the web app did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory) -> Iterator[Browser]:
+    home = tmp_path_factory.mktemp("home")
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, args=ARGS, env={**os.environ, "HOME": str(home)}
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[Page]:
+    context = browser.new_context(accept_downloads=True, locale="en-GB")
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def test_search_then_open_a_statement(server, page):
+    page.goto(server + "/")
+    page.fill("#q", "trafficking")
+    page.press("#q", "Enter")
+    expect(page).to_have_url(f"{server}/search?q=trafficking")
+    expect(page.locator(".summary")).to_contain_text("25 statements")
+    first = page.locator(".hit-title > a").first
+    sid = first.inner_text()
+    first.click()
+    expect(page.locator("h1")).to_have_text(f"Statement {sid}")
+    expect(page.locator("#citation")).to_contain_text(sid)
+
+
+def test_refine_with_a_facet_and_sort(server, page):
+    page.goto(server + "/search?q=trafficking")
+    page.locator(".facets a", has_text="TS3").first.click()
+    expect(page.locator(".summary")).to_contain_text("theme is TS3")
+    page.select_option("#sort", "newest")  # site.js submits on change
+    expect(page).to_have_url(re.compile(r"sort=newest"))
+    expect(page.locator("#sort")).to_have_value("newest")
+
+
+def test_switch_language_and_it_is_remembered(server, page):
+    page.goto(server + "/")
+    page.click("a[data-lang=es]")
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.locator("h1")).to_have_text(
+        "Las declaraciones de la Conferencia Regional sobre Migración"
+    )
+    page.click("text=Temas")
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.locator("h1")).to_have_text("Temas")
+
+
+def test_download_csv(server, page, tmp_path):
+    page.goto(server + "/search?q=maras+OR+terrorist")
+    with page.expect_download() as info:
+        page.click("text=CSV")
+    target = tmp_path / "result.csv"
+    info.value.save_as(target)
+    rows = list(csv.DictReader(target.open(encoding="utf-8")))
+    assert {r["meeting"] for r in rows} == {"IX RCM", "VII RCM"}
+
+
+def test_keyboard_reaches_the_search_box(server, page):
+    page.goto(server + "/")
+    page.keyboard.press("Tab")
+    expect(page.locator("a.skip")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(server + "/#main")
+
+
+def test_works_without_javascript(server, browser):
+    context = browser.new_context(java_script_enabled=False)
+    pg = context.new_page()
+    pg.goto(server + "/")
+    pg.fill("#q", '"unaccompanied migrant children"')
+    pg.press("#q", "Enter")
+    expect(pg.locator(".summary")).to_contain_text("statements")
+    assert pg.locator("li.hit").count() >= 1
+    context.close()
+
+
+def test_unknown_statement_shows_a_404_page(server, page):
+    response = page.goto(server + "/statements/XIX-0000")
+    assert response is not None and response.status == 404
+    expect(page.locator("h1")).to_have_text("Not found")
