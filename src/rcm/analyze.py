@@ -31,6 +31,20 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
+def _base_letter(ch: str) -> str:
+    base = unicodedata.normalize("NFKD", ch)[:1]
+    return base if len(base) == 1 and base.isalpha() else ch
+
+
+# Latin letters with diacritics -> their base letter, one character for one: offsets are kept.
+_SAME_LENGTH_FOLD = {cp: _base_letter(chr(cp)) for cp in range(0xC0, 0x250)}
+
+
+def fold_in_place(text: str) -> str:
+    """Accents removed without changing the length, for finding words and mapping back."""
+    return text.translate(_SAME_LENGTH_FOLD)
+
+
 def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 

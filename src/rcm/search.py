@@ -34,7 +34,6 @@ from rcm.store.search_index import (
     Combo,
     bits,
     combo_of,
-    load_combos,
     subtheme_bit,
     subtheme_pairs,
     theme_bit,
@@ -668,11 +667,10 @@ def search(store: Store, request: SearchRequest) -> SearchResult:
     with store.connection() as conn:
         page = conn.execute(text(sql.page), sql.params).all()
         groups = conn.execute(text(sql.facets), sql.params).all()
-        combos = load_combos(conn)
         details = store.hit_details(conn, [int(r.docid) for r in page])
-        meetings = store.meeting_labels(conn)
-        titles = store.subtheme_titles_in(conn)
-        theme_titles = store.theme_titles(conn)
+        known = store.lookups(conn)
+    combos, meetings = known.combos, known.meetings
+    titles, theme_titles = known.subtheme_titles, known.theme_titles
     counted = [(combos[int(g.combo)], int(g.n)) for g in groups]
     return SearchResult(
         query=request.query,
@@ -775,7 +773,7 @@ def count_facets(
 
 # --- snippets -----------------------------------------------------------------------------------
 
-SNIPPET_WORDS = 36
+SNIPPET_CHARS = 240
 
 
 @lru_cache(maxsize=1 << 16)
@@ -790,34 +788,53 @@ def _matches(word: str, stems: frozenset[str], prefixes: tuple[str, ...]) -> boo
     )
 
 
+@lru_cache(maxsize=1024)
+def _candidates(keys: frozenset[str]) -> re.Pattern[str] | None:
+    # Words that may match: those starting like a stem (stems are prefixes of their words, give
+    # or take the last letters); each candidate is then checked exactly.
+    if not keys:
+        return None
+    alternatives = "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})[^\W_]*", re.I)
+
+
 def snippet(
-    text_: str, stems: set[str], prefixes: tuple[str, ...], size: int = SNIPPET_WORDS
+    text_: str, stems: set[str], prefixes: tuple[str, ...], size: int = SNIPPET_CHARS
 ) -> str:
-    """The window of ``size`` words with the most matches, HTML-escaped, matches in <mark>."""
-    words = list(analyze.spans(text_))
-    if not words:
-        return html.escape(text_)
-    marked = [_matches(w, frozenset(stems), prefixes) for _, _, w in words]
-    best, best_count = 0, -1
-    window = sum(marked[:size])
-    best_count = window
-    for start in range(1, max(1, len(words) - size + 1)):
-        window += marked[start + size - 1] - marked[start - 1]
-        if window > best_count:
-            best, best_count = start, window
-    end = min(len(words), best + size)
-    begin_char = 0 if best == 0 else words[best][0]
-    end_char = len(text_) if end == len(words) else words[end - 1][1]
-    out = ["\u2026 " if best > 0 else ""]
-    cursor = begin_char
-    for i in range(best, end):
-        start, stop, _ = words[i]
-        if marked[i]:
-            out.append(html.escape(text_[cursor:start]))
-            out.append("<mark>" + html.escape(text_[start:stop]) + "</mark>")
-            cursor = stop
-    out.append(html.escape(text_[cursor:end_char]))
-    if end < len(words):
+    """About ``size`` characters of the statement around its densest run of matches, cut at word
+    boundaries, HTML-escaped, with matched words in <mark>."""
+    frozen = frozenset(stems)
+    pattern = _candidates(frozenset(k[:4] for k in (*stems, *prefixes)))
+    found: list[tuple[int, int]] = []
+    if pattern is not None:
+        for m in pattern.finditer(analyze.fold_in_place(text_)):
+            if _matches(analyze.fold(m.group()), frozen, prefixes):
+                found.append((m.start(), m.end()))
+    begin = 0
+    if found and len(text_) > size:
+        best, j = 0, 0
+        for i in range(len(found)):  # the window [start_i, start_i + size) holding most matches
+            while j < len(found) and found[j][0] < found[i][0] + size:
+                j += 1
+            if j - i > best:
+                best, begin = j - i, found[i][0]
+        begin = max(0, begin - 40)
+        if begin:
+            begin = text_.rfind(" ", 0, begin) + 1
+    end = len(text_)
+    if end - begin > size:
+        cut = text_.find(" ", begin + size)
+        end = len(text_) if cut < 0 else cut
+    out = ["\u2026 " if begin > 0 else ""]
+    cursor = begin
+    for start, stop in found:
+        if start < begin or stop > end:
+            continue
+        out.append(html.escape(text_[cursor:start]))
+        out.append("<mark>" + html.escape(text_[start:stop]) + "</mark>")
+        cursor = stop
+    out.append(html.escape(text_[cursor:end]))
+    if end < len(text_):
         out.append(" \u2026")
     return "".join(out)
 
@@ -847,9 +864,9 @@ def related(store: Store, statement_id: str, limit: int = 5) -> SearchResult:
     sql = build_search_sql(store.dialect, parsed, [], "relevance", limit, 0, exclude_docid=own)
     with store.connection() as conn:
         page = conn.execute(text(sql.page), sql.params).all()
-        combos = load_combos(conn)
         details = store.hit_details(conn, [int(r.docid) for r in page])
-        meetings = store.meeting_labels(conn)
+        known = store.lookups(conn)
+    combos, meetings = known.combos, known.meetings
     hits = _hits(page, details, combos, meetings, (set(chosen), ()))
     return SearchResult(
         query=f"related to {statement.id}",

@@ -74,6 +74,15 @@ def database_url(value: str | None = None) -> str:
 
 
 @dataclass(frozen=True)
+class Lookups:
+    generation: int
+    meetings: dict[str, tuple[str, int | None]]
+    subtheme_titles: dict[tuple[int, int], str]
+    theme_titles: dict[int, str]
+    combos: dict[int, search_index.Combo]
+
+
+@dataclass(frozen=True)
 class IngestResult:
     source: str
     sha256: str
@@ -113,6 +122,7 @@ class Store:
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._checked = False
+        self._lookups: Lookups | None = None
 
     @property
     def display_url(self) -> str:
@@ -188,7 +198,22 @@ class Store:
         except OperationalError as exc:
             raise StoreError(f"database {self.display_url}: {_reason(exc)}") from None
 
-    # Small lookups for search results, on an open connection.
+    # Small lookups for search results, on an open connection, cached until the index generation
+    # changes (every ingest and index refresh bumps it in its own transaction).
+
+    def lookups(self, conn: Connection) -> Lookups:
+        current = search_index.generation(conn)
+        cached = self._lookups
+        if cached is None or cached.generation != current:
+            cached = Lookups(
+                generation=current,
+                meetings=self.meeting_labels(conn),
+                subtheme_titles=self.subtheme_titles_in(conn),
+                theme_titles=self.theme_titles(conn),
+                combos=search_index.load_combos(conn),
+            )
+            self._lookups = cached
+        return cached
 
     @staticmethod
     def hit_details(conn: Connection, docids: list[int]) -> dict[int, dict[str, Any]]:
@@ -627,6 +652,7 @@ def _ingest(conn: Connection, c: Compendium) -> IngestResult:
         search_index.refresh(conn)
     elif changed_ids:
         search_index.refresh(conn, changed_ids)
+    search_index.bump_generation(conn)  # meetings, themes or titles may have changed too
     ids = {s.id for s in c.statements}
     return IngestResult(
         source=src.name,

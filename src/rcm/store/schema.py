@@ -215,3 +215,13 @@ statement_search = Table(
     ),
     Column("body", Text, nullable=False),
 )
+
+
+# Bumped in the same transaction as every write to the index or the reference data, so that readers
+# can cache small lookups (meetings, titles, facet combinations) and know when to read them again.
+index_state = Table(
+    "index_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("generation", Integer, nullable=False),
+)

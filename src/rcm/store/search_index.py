@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from rcm.analyze import index_body
 from rcm.store import schema as t
@@ -132,7 +132,17 @@ class Indexer:
         if self.rows:
             self.conn.execute(insert(t.statement_search), self.rows)
             self.rows = []
+        bump_generation(self.conn)
         return n
+
+
+def bump_generation(conn: Connection) -> None:
+    """Tell readers that cached lookups are stale (call inside the writing transaction)."""
+    conn.execute(update(t.index_state).values(generation=t.index_state.c.generation + 1))
+
+
+def generation(conn: Connection) -> int:
+    return int(conn.exec_driver_sql("SELECT generation FROM index_state").scalar() or 0)
 
 
 def refresh(conn: Connection, statement_ids: Iterable[str] | None = None) -> int:

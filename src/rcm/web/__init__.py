@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -16,7 +15,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request as StarletteRequest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rcm.errors import NotFound, RcmError
 from rcm.search import MAX_OFFSET
@@ -66,6 +68,7 @@ def create_app(store: Store) -> FastAPI:
         redoc_url=None,
     )
     env = _environment()
+    app.add_middleware(LanguageAndHeaders)
     app.mount("/static", StaticFiles(packages=[("rcm.web", "static")]), name="static")
 
     def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -90,29 +93,6 @@ def create_app(store: Store) -> FastAPI:
                 {"error": {"status": status, "message": message}}, status_code=status
             )
         return render(request, "error.html", status=status, status_code=status, message=message)
-
-    @app.middleware("http")
-    async def language_and_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        asked = request.query_params.get("lang")
-        lang = i18n.choose(
-            asked, request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")
-        )
-        token = i18n.current.set(lang)
-        try:
-            response = await call_next(request)
-        finally:
-            i18n.current.reset(token)
-        if asked in i18n.LANGUAGES:
-            response.set_cookie(
-                i18n.COOKIE, asked, max_age=365 * 24 * 3600, samesite="lax", httponly=True
-            )
-        response.headers["Content-Language"] = lang
-        response.headers["Vary"] = "Accept-Language, Cookie"
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
 
     @app.exception_handler(RcmError)
     async def domain_error(request: Request, exc: RcmError) -> Response:
@@ -258,40 +238,80 @@ def create_app(store: Store) -> FastAPI:
         year: Annotated[str | None, Query(max_length=20, description="2005..2010")] = None,
         several: Annotated[str | None, Query(pattern="^(yes|no)?$")] = None,
         xref: Annotated[list[str] | None, Query()] = None,
-    ) -> dict[str, Any]:
-        return pages.search_page(store, **_search_params(request))
+    ) -> JSONResponse:
+        return JSONResponse(pages.search_page(store, **_search_params(request)))
 
     @app.get("/api/statements/{statement_id}", tags=["statements"], summary="One statement")
-    def api_statement(statement_id: str) -> dict[str, Any]:
-        return pages.statement_page(store, statement_id)
+    def api_statement(statement_id: str) -> JSONResponse:
+        return JSONResponse(pages.statement_page(store, statement_id))
 
     @app.get("/api/themes", tags=["themes"], summary="The six themes, their sub-themes and counts")
-    def api_themes() -> dict[str, Any]:
-        return pages.themes_page(store)
+    def api_themes() -> JSONResponse:
+        return JSONResponse(pages.themes_page(store))
 
     @app.get(
         "/api/themes/{number}", tags=["themes"], summary="A theme's statements in document order"
     )
-    def api_theme(number: int) -> dict[str, Any]:
-        return pages.theme_page(store, number)
+    def api_theme(number: int) -> JSONResponse:
+        return JSONResponse(pages.theme_page(store, number))
 
     @app.get(
         "/api/meetings", tags=["meetings"], summary="Meetings and how many statements each adopted"
     )
-    def api_meetings() -> dict[str, Any]:
-        return pages.meetings_page(store)
+    def api_meetings() -> JSONResponse:
+        return JSONResponse(pages.meetings_page(store))
 
     @app.get(
         "/api/meetings/{code}", tags=["meetings"], summary="What a meeting adopted (19 or XIX)"
     )
-    def api_meeting(code: str) -> dict[str, Any]:
-        return pages.meeting_page(store, code)
+    def api_meeting(code: str) -> JSONResponse:
+        return JSONResponse(pages.meeting_page(store, code))
 
     @app.get("/api/about", tags=["about"], summary="The source and its consistency report")
-    def api_about() -> dict[str, Any]:
-        return pages.about_page(store)
+    def api_about() -> JSONResponse:
+        return JSONResponse(pages.about_page(store))
 
     return app
+
+
+class LanguageAndHeaders:
+    """Chooses the interface language for each request (``?lang=`` remembered in a cookie, else
+    the cookie, else Accept-Language) and adds the language and security headers. Plain ASGI: it
+    runs on every request, so it stays cheap."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = StarletteRequest(scope)
+        asked = request.query_params.get("lang")
+        lang = i18n.choose(
+            asked, request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")
+        )
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Content-Language"] = lang
+                headers["Vary"] = "Accept-Language, Cookie"
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if asked in i18n.LANGUAGES:
+                    headers.append(
+                        "Set-Cookie",
+                        f"{i18n.COOKIE}={asked}; Max-Age={365 * 24 * 3600}; Path=/; HttpOnly; "
+                        "SameSite=Lax",
+                    )
+            await send(message)
+
+        token = i18n.current.set(lang)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            i18n.current.reset(token)
 
 
 def _search_params(request: Request) -> dict[str, Any]:

@@ -72,6 +72,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("docid", name=op.f("pk_statement_search")),
         sa.UniqueConstraint("statement_id", name=op.f("uq_statement_search_statement_id")),
     )
+    op.create_table(
+        "index_state",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("generation", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_index_state")),
+    )
+    op.execute("INSERT INTO index_state (id, generation) VALUES (1, 0)")
     dialect = op.get_bind().dialect.name
     for ddl in SQLITE_FTS if dialect == "sqlite" else POSTGRES_TSV:
         op.execute(ddl)
@@ -89,3 +96,4 @@ def downgrade() -> None:
         op.execute("DROP TABLE IF EXISTS statement_fts")
     op.drop_table("statement_search")
     op.drop_table("facet_combos")
+    op.drop_table("index_state")
