@@ -155,9 +155,10 @@ def main() -> None:
                     urllib.request.urlopen(url, timeout=30).read()  # warm up
                     result = run_wrk(url, args.seconds, args.connections, str(script))
                     rows.append({"query": q, "target": label, **result})
+                    errors = result["non_2xx"] + result["socket_errors"]
                     print(
-                        f"{q:<10} {label:<42} {result['rps']:>8} rps  p50 {result['p50_ms']:>7} ms  "
-                        f"p95 {result['p95_ms']:>7} ms  errors {result['non_2xx'] + result['socket_errors']}",
+                        f"{q:<10} {label:<42} {result['rps']:>8} rps  "
+                        f"p50 {result['p50_ms']:>7} ms  p95 {result['p95_ms']:>7} ms  errors {errors}",
                         flush=True,
                     )
         finally:
