@@ -158,7 +158,8 @@ def main() -> None:
                     errors = result["non_2xx"] + result["socket_errors"]
                     print(
                         f"{q:<10} {label:<42} {result['rps']:>8} rps  "
-                        f"p50 {result['p50_ms']:>7} ms  p95 {result['p95_ms']:>7} ms  errors {errors}",
+                        f"p50 {result['p50_ms']:>7} ms  p95 {result['p95_ms']:>7} ms  "
+                        f"errors {errors}",
                         flush=True,
                     )
         finally:
