@@ -211,7 +211,19 @@ def create_app(store: Store) -> FastAPI:
                 data["chart_meetings"], i18n.gettext("Statements per meeting, by theme"), legend
             )
         )
-        return render(request, "about.html", data=data, chart=chart)
+        columns = ["principle", "understanding", "commitment", "unassigned"]
+        labels = {
+            "principle": i18n.gettext("principle"),
+            "understanding": i18n.gettext("understanding"),
+            "commitment": i18n.gettext("commitment"),
+            "unassigned": i18n.gettext("not yet assigned"),
+        }
+        heat = Markup(
+            charts.heat_table(
+                data["chart_categories"], columns, i18n.gettext("Themes by category"), labels
+            )
+        )
+        return render(request, "about.html", data=data, chart=chart, heat=heat)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> Response:

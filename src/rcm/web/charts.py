@@ -53,3 +53,43 @@ def stacked_bars(rows: list[dict[str, Any]], title: str, legend: dict[int, str])
         x += 120
     parts.append("</svg>")
     return "".join(parts)
+
+
+def heat_table(
+    rows: list[dict[str, Any]], columns: list[str], title: str, labels: dict[str, str]
+) -> str:
+    """Themes × category as a grid of shaded cells with the count in each."""
+    cell_w, cell_h, left, top = 120, 34, 60, 30
+    peak = max([max(r["counts"].values(), default=0) for r in rows] + [1])
+    width = left + cell_w * len(columns) + 10
+    height = top + cell_h * len(rows) + 10
+    parts = [
+        f'<svg class="chart heat" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for j, col in enumerate(columns):
+        parts.append(
+            f'<text x="{left + j * cell_w + cell_w / 2}" y="{top - 10}" text-anchor="middle" '
+            f'class="tick">{escape(labels.get(col, col))}</text>'
+        )
+    for i, r in enumerate(rows):
+        y = top + i * cell_h
+        parts.append(
+            f'<text x="{left - 8}" y="{y + cell_h / 2 + 4}" text-anchor="end" class="tick">'
+            f"TS{int(r['theme'])}</text>"
+        )
+        for j, col in enumerate(columns):
+            n = int(r["counts"].get(col, 0))
+            shade = 0.08 + 0.82 * n / peak if n else 0.0
+            x = left + j * cell_w
+            label = f"TS{int(r['theme'])}, {escape(labels.get(col, col))}: {n}"
+            ink = "#fff" if shade > 0.5 else "#1b1b1b"
+            parts.append(
+                f'<rect x="{x}" y="{y}" width="{cell_w - 2}" height="{cell_h - 2}" fill="#0b5394" '
+                f'fill-opacity="{shade:.2f}" stroke="#d0d7de"><title>{label}</title></rect>'
+                f'<text x="{x + cell_w / 2}" y="{y + cell_h / 2 + 4}" text-anchor="middle" '
+                f'class="tick" fill="{ink}">{n}</text>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
