@@ -92,6 +92,11 @@ def test_statement_page(client, compendium):
 def test_theme_page_reads_like_the_compilation(client, compendium):
     soup = page(client, "/themes/3")
     sections = soup.select("section[id^=sub-]")
+    sub = page(client, "/themes/3/2")
+    assert [h.text for h in sub.select("section[id^=sub-] h2")] == ["Return and readmission"]
+    assert len(sub.select("tbody tr")) == 11
+    page(client, "/themes/3/9", status=404)
+    assert client.get("/api/themes/5/2").json()["subtheme"].startswith("Appropriate identification")
     assert [s.h2.text for s in sections] == [
         "Borders, transit, entry",
         "Return and readmission",

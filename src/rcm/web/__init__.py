@@ -194,6 +194,10 @@ def create_app(store: Store) -> FastAPI:
     def theme_html(request: Request, number: int) -> Response:
         return render(request, "theme.html", data=pages.theme_page(store, number))
 
+    @app.get("/themes/{number}/{order}", include_in_schema=False)
+    def subtheme_html(request: Request, number: int, order: int) -> Response:
+        return render(request, "theme.html", data=pages.subtheme_page(store, number, order))
+
     @app.get("/meetings", include_in_schema=False)
     def meetings_html(request: Request) -> Response:
         return render(request, "meetings.html", data=pages.meetings_page(store))
@@ -266,6 +270,10 @@ def create_app(store: Store) -> FastAPI:
     )
     def api_theme(number: int) -> JSONResponse:
         return JSONResponse(pages.theme_page(store, number))
+
+    @app.get("/api/themes/{number}/{order}", tags=["themes"], summary="One sub-theme's statements")
+    def api_subtheme(number: int, order: int) -> JSONResponse:
+        return JSONResponse(pages.subtheme_page(store, number, order))
 
     @app.get(
         "/api/meetings", tags=["meetings"], summary="Meetings and how many statements each adopted"

@@ -169,6 +169,14 @@ def theme_page(store: Store, number: int) -> dict[str, Any]:
     }
 
 
+def subtheme_page(store: Store, number: int, order: int) -> dict[str, Any]:
+    data = theme_page(store, number)
+    chosen = [s for s in data["subthemes"] if s["order"] == order]
+    if not chosen:
+        raise NotFound(f"no sub-theme {order} under theme {number}")
+    return dict(data, subthemes=chosen, subtheme=chosen[0]["title"])
+
+
 def meeting_number(value: str) -> str:
     """A meeting code from what a URL holds: "19", "XIX", "xix"."""
     cleaned = value.strip().upper()
