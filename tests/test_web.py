@@ -173,7 +173,7 @@ def test_html_errors(client):
     )
     assert soup.html["lang"] == "es"
     assert soup.h1.text == "No encontrado"
-    soup = page(client, "/search?q=%22open", status=400, cookies={})
+    soup = page(client, "/search?q=%22open", status=400)
     assert "unbalanced quote" in soup.select_one(".error").text
     page(client, "/search?page=99999999", status=400)
     page(client, "/search?" + "&".join(f"theme=TS{i % 6 + 1}" for i in range(50)), status=400)
@@ -187,7 +187,8 @@ def test_language_switch_is_remembered(loaded_store):
         assert soup.html["lang"] == "es" and soup.h1.text.startswith("Las declaraciones")
         assert page(c, "/themes").html["lang"] == "es"  # remembered by a cookie
         assert page(c, "/?lang=en").html["lang"] == "en"
-        r = c.get("/", headers={"Accept-Language": "es"}, cookies={"rcm_lang": "en"})
+        c.cookies.set("rcm_lang", "en")
+        r = c.get("/", headers={"Accept-Language": "es"})
         assert r.headers["content-language"] == "en"
 
 
