@@ -7,30 +7,59 @@ import io
 import json
 from typing import Any
 
-from rcm.model import Compendium
+from rcm.model import Compendium, Meeting, Placement, Statement
 
 __all__ = ["SCHEMA", "compendium_document", "to_csv", "to_json"]
 
 SCHEMA = "rcm-compendium/1"
 
 
+def placement_dict(p: Placement, subtheme_title: str) -> dict[str, Any]:
+    """A placement as the JSON export and the API show it."""
+    return {
+        "theme": p.theme,
+        "subtheme": subtheme_title,
+        "subtheme_order": p.subtheme,
+        "position": p.position,
+        "also_relevant": list(p.also_relevant),
+        "also_relevant_all": p.also_relevant_all,
+        "note": p.note,
+        "line": p.line,
+    }
+
+
+def statement_dict(
+    s: Statement, meeting: Meeting, placements: list[Placement], titles: dict[tuple[int, int], str]
+) -> dict[str, Any]:
+    """A statement with its placements as the JSON export and the API show it."""
+    return {
+        "id": s.id,
+        "meeting": meeting.number,
+        "meeting_code": s.meeting,
+        "meeting_label": meeting.label,
+        "meeting_kind": meeting.kind.value,
+        "year": meeting.year,
+        "text": s.text,
+        "heading": s.heading,
+        "items": list(s.items),
+        "lang": s.lang,
+        "text_es": s.text_es,
+        "category": s.category.value if s.category else None,
+        "category_source": s.category_source.value if s.category_source else None,
+        "category_confidence": s.category_confidence,
+        "placements": [
+            placement_dict(p, titles.get((p.theme, p.subtheme), "")) for p in placements
+        ],
+    }
+
+
 def compendium_document(c: Compendium) -> dict[str, Any]:
     """The whole compendium as one JSON-ready document."""
     meetings = {m.code: m for m in c.meetings}
-    by_statement: dict[str, list[dict[str, Any]]] = {}
+    titles = {(s.theme, s.order): s.title for th in c.themes for s in th.subthemes}
+    by_statement: dict[str, list[Placement]] = {}
     for p in c.placements:
-        by_statement.setdefault(p.statement_id, []).append(
-            {
-                "theme": p.theme,
-                "subtheme": c.subtheme(p.theme, p.subtheme).title,
-                "subtheme_order": p.subtheme,
-                "position": p.position,
-                "also_relevant": list(p.also_relevant),
-                "also_relevant_all": p.also_relevant_all,
-                "note": p.note,
-                "line": p.line,
-            }
-        )
+        by_statement.setdefault(p.statement_id, []).append(p)
     return {
         "schema": SCHEMA,
         "source": {
@@ -59,23 +88,7 @@ def compendium_document(c: Compendium) -> dict[str, Any]:
             for th in c.themes
         ],
         "statements": [
-            {
-                "id": s.id,
-                "meeting": meetings[s.meeting].number,
-                "meeting_code": s.meeting,
-                "meeting_label": meetings[s.meeting].label,
-                "meeting_kind": meetings[s.meeting].kind.value,
-                "year": meetings[s.meeting].year,
-                "text": s.text,
-                "heading": s.heading,
-                "items": list(s.items),
-                "lang": s.lang,
-                "text_es": s.text_es,
-                "category": s.category.value if s.category else None,
-                "category_source": s.category_source.value if s.category_source else None,
-                "category_confidence": s.category_confidence,
-                "placements": by_statement.get(s.id, []),
-            }
+            statement_dict(s, meetings[s.meeting], by_statement.get(s.id, []), titles)
             for s in c.statements
         ],
     }

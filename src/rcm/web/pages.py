@@ -9,6 +9,7 @@ from typing import Any
 from rcm.check import KINDS, check_compendium
 from rcm.cite import citation
 from rcm.errors import NotFound
+from rcm.export import statement_dict
 from rcm.model import Meeting, Placement, Statement, from_roman
 from rcm.search import SearchError, SearchRequest, make_filters, related, search
 from rcm.store import Store
@@ -19,40 +20,12 @@ MAX_PAGE_SIZE = 100
 MAX_PAGE = 500
 
 
-def _placement(p: Placement, titles: dict[tuple[int, int], str]) -> dict[str, Any]:
-    return {
-        "theme": p.theme,
-        "subtheme": titles.get((p.theme, p.subtheme), ""),
-        "subtheme_order": p.subtheme,
-        "position": p.position,
-        "also_relevant": list(p.also_relevant),
-        "also_relevant_all": p.also_relevant_all,
-        "note": p.note,
-        "line": p.line,
-    }
-
-
 def _statement(
     s: Statement, placements: list[Placement], meeting: Meeting, titles: dict[tuple[int, int], str]
 ) -> dict[str, Any]:
-    return {
-        "id": s.id,
-        "meeting": meeting.number,
-        "meeting_code": meeting.code,
-        "meeting_label": meeting.label,
-        "meeting_kind": meeting.kind.value,
-        "year": meeting.year,
-        "text": s.text,
-        "heading": s.heading,
-        "items": list(s.items),
-        "lang": s.lang,
-        "text_es": s.text_es,
-        "category": s.category.value if s.category else None,
-        "category_source": s.category_source.value if s.category_source else None,
-        "category_confidence": s.category_confidence,
-        "themes": sorted({p.theme for p in placements}),
-        "placements": [_placement(p, titles) for p in placements],
-    }
+    data = statement_dict(s, meeting, placements, titles)
+    data["themes"] = sorted({p.theme for p in placements})
+    return data
 
 
 def home(store: Store) -> dict[str, Any]:
