@@ -432,6 +432,224 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     uvicorn.run(create_app(store), host=host, port=port, workers=workers, log_level="warning")
 
 
+def _actor(name: str | None) -> str:
+    return name or f"cli:{os.environ.get('USER') or os.environ.get('USERNAME') or 'unknown'}"
+
+
+@cli.group(name="round")
+def round_group() -> None:
+    """Consultation rounds: "Still valid?" asked of the Member Countries."""
+
+
+@round_group.command(name="open")
+@click.argument("title")
+@click.option("--purpose", default="", help="What the round is for.")
+@click.option("--deadline", metavar="YYYY-MM-DD", help="The last day answers are expected.")
+@click.option(
+    "--theme", "themes", multiple=True, metavar="TS5", help="Only statements under this theme."
+)
+@click.option("--category", "categories", multiple=True, metavar="NAME", help="Only this category.")
+@click.option("--meeting", "meetings", metavar="XII..XXI", help="Only these meetings.")
+@click.option(
+    "--silence-is-consent", is_flag=True, help="After the deadline, no answer = no objection."
+)
+@click.option("--public", is_flag=True, help="Results may be published.")
+@click.option("--as", "actor", metavar="NAME", help="Who opens it (for the audit trail).")
+@click.pass_context
+def round_open(
+    ctx: click.Context,
+    title: str,
+    purpose: str,
+    deadline: str | None,
+    themes: tuple[str, ...],
+    categories: tuple[str, ...],
+    meetings: str | None,
+    silence_is_consent: bool,
+    public: bool,
+    actor: str | None,
+) -> None:
+    """Open a round on all statements, or those the filters choose. Prints the round's id last."""
+    from rcm import consult
+
+    with _store(ctx) as store:
+        filters = make_filters(store, themes=themes, categories=categories, meetings=meetings)
+        rnd = consult.open_round(
+            store,
+            title,
+            filters=filters,
+            purpose=purpose,
+            deadline=deadline,
+            silence_is_consent=silence_is_consent,
+            public=public,
+            actor=_actor(actor),
+        )
+    click.echo(f"opened round {rnd.id} “{rnd.title}”: {rnd.statements} statements ({rnd.scope})")
+    click.echo(rnd.id)
+
+
+@round_group.command(name="close")
+@click.argument("round_id", metavar="ROUND", type=int)
+@click.option("--as", "actor", metavar="NAME")
+@click.pass_context
+def round_close(ctx: click.Context, round_id: int, actor: str | None) -> None:
+    """Close a round: it becomes read-only."""
+    from rcm import consult
+
+    with _store(ctx) as store:
+        rnd = consult.close_round(store, round_id, _actor(actor))
+    click.echo(f"round {rnd.id} closed")
+
+
+@round_group.command(name="reopen")
+@click.argument("round_id", metavar="ROUND", type=int)
+@click.option("--as", "actor", metavar="NAME")
+@click.pass_context
+def round_reopen(ctx: click.Context, round_id: int, actor: str | None) -> None:
+    """Reopen a closed round."""
+    from rcm import consult
+
+    with _store(ctx) as store:
+        rnd = consult.reopen_round(store, round_id, _actor(actor))
+    click.echo(f"round {rnd.id} open")
+
+
+@round_group.command(name="list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def round_list(ctx: click.Context, as_json: bool) -> None:
+    """List the rounds."""
+    from rcm import consult
+
+    with _store(ctx) as store:
+        rounds = consult.list_rounds(store)
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in rounds], ensure_ascii=False, indent=2))
+        return
+    for r in rounds:
+        click.echo(f"{r.id:>4}  {r.state:<6}  {r.deadline or '':<10}  {r.statements:>5}  {r.title}")
+
+
+@round_group.command(name="status")
+@click.argument("round_id", metavar="ROUND", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def round_status_command(ctx: click.Context, round_id: int, as_json: bool) -> None:
+    """Per statement its status (reaffirmed, to be updated, contested, pending) and each
+    country's answer; per country how many it answered."""
+    from rcm import consult
+
+    with _store(ctx) as store:
+        data = consult.round_status(store, round_id)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    rnd = data["round"]
+    click.echo(
+        f"round {rnd['id']} “{rnd['title']}” ({rnd['state']}): {rnd['statements']} statements"
+    )
+    click.echo("  " + ", ".join(f"{k} {v}" for k, v in sorted(data["totals"].items())))
+    click.echo(
+        "countries: "
+        + "  ".join(f"{c} {v['answered']}/{v['total']}" for c, v in data["countries"].items())
+    )
+    for s in data["statements"]:
+        answered = sum(1 for a in s["answers"].values() if a)
+        click.echo(f"  {s['id']:<12} {s['status']:<14} {answered}/{len(s['answers'])} answered")
+
+
+@round_group.command(name="questionnaire")
+@click.argument("round_id", metavar="ROUND", type=int)
+@click.option(
+    "--country", required=True, metavar="CRI", help="The Member Country (ISO 3166 alpha-3)."
+)
+@click.option("-o", "--output", required=True, metavar="FILE.xlsx")
+@click.pass_context
+def round_questionnaire(ctx: click.Context, round_id: int, country: str, output: str) -> None:
+    """Write a country's questionnaire (.xlsx): one sheet per theme, with a drop-down."""
+    from rcm import consult
+
+    with _store(ctx) as store:
+        data = consult.write_questionnaire(store, round_id, country)
+    target = Path(output)
+    if target.is_dir():
+        raise RcmError(f"{output} is a folder; give a file name")
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        raise RcmError(f"cannot write {output}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {output}")
+
+
+@round_group.command(name="import")
+@click.argument("round_id", metavar="ROUND", type=int)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as", "actor", metavar="NAME", help="Who sends it (for the audit trail).")
+@click.pass_context
+def round_import(ctx: click.Context, round_id: int, file: Path, actor: str | None) -> None:
+    """Read a filled-in questionnaire back: all answers or none."""
+    from rcm import consult
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise RcmError(f"cannot read {file}: {exc.strerror or exc}") from None
+    with _store(ctx) as store:
+        result = consult.import_questionnaire(store, round_id, data, file.name, _actor(actor))
+    click.echo(
+        f"{result.country}: {result.written} answers written, {result.unchanged} unchanged, "
+        f"{result.blank} left blank"
+    )
+
+
+@cli.group(name="opinion")
+def opinion_group() -> None:
+    """A Member Country's answer on one statement in one round."""
+
+
+@opinion_group.command(name="set")
+@click.argument("round_id", metavar="ROUND", type=int)
+@click.argument("country", metavar="COUNTRY")
+@click.argument("statement_id", metavar="ID")
+@click.argument("value", metavar="VALUE")
+@click.option("--wording", help="The proposed wording (required for “valid with changes”).")
+@click.option("--reason", help="Why (required for “no longer valid”).")
+@click.option("--comment")
+@click.option(
+    "--expect-version", type=int, help="Refuse if the opinion changed since this version."
+)
+@click.option("--as", "actor", metavar="NAME")
+@click.pass_context
+def opinion_set(
+    ctx: click.Context,
+    round_id: int,
+    country: str,
+    statement_id: str,
+    value: str,
+    wording: str | None,
+    reason: str | None,
+    comment: str | None,
+    expect_version: int | None,
+    actor: str | None,
+) -> None:
+    """Record an answer: valid, "valid with changes", "no longer valid" or abstain."""
+    from rcm import consult
+
+    with _store(ctx) as store:
+        op = consult.set_opinion(
+            store,
+            round_id,
+            country,
+            statement_id,
+            value,
+            proposed_wording=wording,
+            reason=reason,
+            comment=comment,
+            author=_actor(actor),
+            expected_version=expect_version,
+        )
+    click.echo(f"{op.country} on {op.statement_id}: {op.value.value} (version {op.version})")
+
+
 def main() -> None:
     cli.main(prog_name="rcm")
 

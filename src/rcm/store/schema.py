@@ -225,3 +225,73 @@ index_state = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("generation", Integer, nullable=False),
 )
+
+
+# --- the consultation ("Still valid?") -----------------------------------------------------------
+
+rounds = Table(
+    "rounds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("deadline", String(10)),  # ISO date, the last day answers are expected
+    Column("scope", Text, nullable=False),  # the filter that chose the statements, as a sentence
+    Column("state", String(8), nullable=False),  # open | closed
+    Column("silence_is_consent", Boolean, nullable=False),
+    Column("public", Boolean, nullable=False),
+    Column("secret", String(64), nullable=False),  # signs questionnaires
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(100), nullable=False),
+)
+
+round_statements = Table(
+    "round_statements",
+    metadata,
+    Column("round_id", Integer, ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True),
+    Column("statement_id", String(32), ForeignKey("statements.id"), primary_key=True),
+)
+
+opinions = Table(
+    "opinions",
+    metadata,
+    Column("round_id", Integer, ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True),
+    Column("country", String(3), ForeignKey("countries.iso3"), primary_key=True),
+    Column("statement_id", String(32), ForeignKey("statements.id"), primary_key=True),
+    Column("value", String(20), nullable=False),
+    Column("proposed_wording", Text),
+    Column("reason", Text),
+    Column("comment", Text),
+    Column("author", String(100), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+# Every version of every opinion: never overwritten, never deleted.
+opinion_history = Table(
+    "opinion_history",
+    metadata,
+    Column("round_id", Integer, ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True),
+    Column("country", String(3), primary_key=True),
+    Column("statement_id", String(32), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("value", String(20), nullable=False),
+    Column("proposed_wording", Text),
+    Column("reason", Text),
+    Column("comment", Text),
+    Column("author", String(100), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("source", String(40), nullable=False),  # cli, web, xlsx:<file name>
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("object", String(200), nullable=False),
+    Column("before", Text),
+    Column("after", Text),
+)

@@ -97,6 +97,9 @@ def statement_page(store: Store, statement_id: str) -> dict[str, Any]:
     category = categories.get(data["category"] or "")
     data["category_definition"] = category.definition if category else None
     data["citation"] = citation(statement, meeting, store.source())
+    from rcm.consult import history
+
+    data["opinions"] = history(store, statement.id)
     data["related"] = [
         {"id": h.id, "meeting_label": h.meeting_label, "year": h.year, "text": h.text}
         for h in related(store, statement.id, limit=5).hits

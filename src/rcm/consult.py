@@ -1,0 +1,738 @@
+""" "Still valid?": consultation rounds, the Member Countries' opinions, and the consensus rule.
+
+A round fixes its statements when it opens. An opinion is one Member Country's answer on one
+statement in one round; every change is a new version, kept in ``opinion_history`` and in the audit
+trail, and a writer that read an older version gets a conflict instead of overwriting (optimistic
+concurrency). The consensus rule (``consensus``) is a pure function, so it can be tested alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import secrets
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from rcm import taxonomy
+from rcm.errors import DocumentError, NotFound, Problem, RcmError
+from rcm.search import Filter, SearchRequest, search
+from rcm.store import Store
+from rcm.store import schema as t
+
+__all__ = [
+    "ConflictError",
+    "OpinionValue",
+    "Status",
+    "close_round",
+    "consensus",
+    "import_questionnaire",
+    "list_rounds",
+    "open_round",
+    "reopen_round",
+    "round_status",
+    "set_opinion",
+    "write_questionnaire",
+]
+
+
+class OpinionValue(StrEnum):
+    VALID = "valid"
+    VALID_WITH_CHANGES = "valid with changes"
+    NO_LONGER_VALID = "no longer valid"
+    ABSTAIN = "abstain"
+
+
+class Status(StrEnum):
+    REAFFIRMED = "reaffirmed"
+    TO_BE_UPDATED = "to be updated"
+    CONTESTED = "contested"
+    PENDING = "pending"
+
+
+class ConflictError(RcmError):
+    """Someone else changed the thing since it was read, or the round is closed."""
+
+    status = 409
+    exit_code = 5
+
+
+# The questionnaire's drop-down, in the words ministries use, and what each means.
+ANSWERS = {
+    "Yes": OpinionValue.VALID,
+    "Yes, with changes": OpinionValue.VALID_WITH_CHANGES,
+    "No": OpinionValue.NO_LONGER_VALID,
+    "Abstain": OpinionValue.ABSTAIN,
+}
+
+
+def member_countries() -> list[str]:
+    return [c.iso3 for c in taxonomy.countries() if c.member]
+
+
+def consensus(
+    answers: Mapping[str, OpinionValue | None], silence_is_no_objection: bool = False
+) -> Status:
+    """The RCM works by consensus. Per statement, over every Member Country:
+
+    - *contested*: at least one country answered "no longer valid";
+    - *pending*: otherwise, some country has not answered (unless the round counts silence after
+      its deadline as no objection);
+    - *to be updated*: otherwise, at least one country proposed a change;
+    - *reaffirmed*: otherwise. An abstention does not block consensus (it is not an objection).
+    """
+    values = [answers.get(c) for c in member_countries()]
+    if OpinionValue.NO_LONGER_VALID in values:
+        return Status.CONTESTED
+    if None in values and not silence_is_no_objection:
+        return Status.PENDING
+    if OpinionValue.VALID_WITH_CHANGES in values:
+        return Status.TO_BE_UPDATED
+    return Status.REAFFIRMED
+
+
+@dataclass(frozen=True)
+class Round:
+    id: int
+    title: str
+    purpose: str
+    deadline: str | None
+    scope: str
+    state: str
+    silence_is_consent: bool
+    public: bool
+    created_at: datetime
+    created_by: str
+    statements: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "created_at": self.created_at.isoformat()}
+
+
+@dataclass(frozen=True)
+class Opinion:
+    round_id: int
+    country: str
+    statement_id: str
+    value: OpinionValue
+    proposed_wording: str | None
+    reason: str | None
+    comment: str | None
+    author: str
+    at: datetime
+    version: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "value": self.value.value, "at": self.at.isoformat()}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _audit(conn: Connection, actor: str, action: str, obj: str, before: Any, after: Any) -> None:
+    conn.execute(
+        insert(t.audit_events).values(
+            at=_now(),
+            actor=actor,
+            action=action,
+            object=obj,
+            before=None if before is None else json.dumps(before, default=str, ensure_ascii=False),
+            after=None if after is None else json.dumps(after, default=str, ensure_ascii=False),
+        )
+    )
+
+
+def _round(conn: Connection, round_id: int) -> Round:
+    r = conn.execute(select(t.rounds).where(t.rounds.c.id == round_id)).first()
+    if r is None:
+        raise NotFound(f"no round {round_id}")
+    n = conn.scalar(
+        select(func.count())
+        .select_from(t.round_statements)
+        .where(t.round_statements.c.round_id == round_id)
+    )
+    return Round(
+        r.id,
+        r.title,
+        r.purpose,
+        r.deadline,
+        r.scope,
+        r.state,
+        r.silence_is_consent,
+        r.public,
+        r.created_at,
+        r.created_by,
+        int(n or 0),
+    )
+
+
+def _check_deadline(deadline: str | None) -> str | None:
+    if deadline is None:
+        return None
+    try:
+        return date.fromisoformat(deadline).isoformat()
+    except ValueError:
+        raise RcmError(f"deadline {deadline!r} is not a date such as 2017-06-30") from None
+
+
+def open_round(
+    store: Store,
+    title: str,
+    *,
+    filters: Sequence[Filter] = (),
+    purpose: str = "",
+    deadline: str | None = None,
+    silence_is_consent: bool = False,
+    public: bool = False,
+    actor: str = "secretariat",
+) -> Round:
+    """Open a round on the statements the filters choose (all when none), fixed from now on."""
+    if not title.strip():
+        raise RcmError("a round needs a title")
+    deadline = _check_deadline(deadline)
+    ids: list[str] = []
+    offset = 0
+    while True:
+        page = search(store, SearchRequest("", tuple(filters), "oldest", 500, offset))
+        ids += [h.id for h in page.hits]
+        offset += 500
+        if offset >= page.total or offset > 10_000:
+            break
+    if not ids:
+        raise RcmError("no statement matches this scope: the round would be empty")
+    scope = " and ".join(f.sentence for f in filters) or "all statements"
+    with store.engine.begin() as conn:
+        round_id = conn.execute(
+            insert(t.rounds)
+            .values(
+                title=title.strip(),
+                purpose=purpose,
+                deadline=deadline,
+                scope=scope,
+                state="open",
+                silence_is_consent=silence_is_consent,
+                public=public,
+                secret=secrets.token_hex(32),
+                created_at=_now(),
+                created_by=actor,
+            )
+            .returning(t.rounds.c.id)
+        ).scalar_one()
+        conn.execute(
+            insert(t.round_statements), [{"round_id": round_id, "statement_id": i} for i in ids]
+        )
+        _audit(
+            conn,
+            actor,
+            "round.open",
+            f"round {round_id}",
+            None,
+            {"title": title, "scope": scope, "statements": len(ids), "deadline": deadline},
+        )
+        return _round(conn, round_id)
+
+
+def _set_state(store: Store, round_id: int, state: str, actor: str) -> Round:
+    with store.engine.begin() as conn:
+        before = _round(conn, round_id)
+        if before.state == state:
+            raise ConflictError(f"round {round_id} is already {state}")
+        conn.execute(update(t.rounds).where(t.rounds.c.id == round_id).values(state=state))
+        _audit(
+            conn,
+            actor,
+            f"round.{'close' if state == 'closed' else 'reopen'}",
+            f"round {round_id}",
+            {"state": before.state},
+            {"state": state},
+        )
+        return _round(conn, round_id)
+
+
+def close_round(store: Store, round_id: int, actor: str = "secretariat") -> Round:
+    return _set_state(store, round_id, "closed", actor)
+
+
+def reopen_round(store: Store, round_id: int, actor: str = "secretariat") -> Round:
+    return _set_state(store, round_id, "open", actor)
+
+
+def list_rounds(store: Store) -> list[Round]:
+    with store.connection() as conn:
+        ids = conn.scalars(select(t.rounds.c.id).order_by(t.rounds.c.id)).all()
+        return [_round(conn, i) for i in ids]
+
+
+def get_round(store: Store, round_id: int) -> Round:
+    with store.connection() as conn:
+        return _round(conn, round_id)
+
+
+def _validate(
+    country: str, value: str, wording: str | None, reason: str | None
+) -> tuple[str, OpinionValue, str | None, str | None]:
+    code = country.strip().upper()
+    if code not in member_countries():
+        raise RcmError(
+            f"{country!r} is not a Member Country; valid: {', '.join(member_countries())}"
+        )
+    try:
+        v = OpinionValue(value.strip().lower())
+    except ValueError:
+        raise RcmError(
+            f"{value!r} is not an answer; valid: {', '.join(o.value for o in OpinionValue)}"
+        ) from None
+    wording = (wording or "").strip() or None
+    reason = (reason or "").strip() or None
+    if v is OpinionValue.VALID_WITH_CHANGES and not wording:
+        raise RcmError("“valid with changes” needs the proposed wording")
+    if v is OpinionValue.NO_LONGER_VALID and not reason:
+        raise RcmError("“no longer valid” needs a reason")
+    return code, v, wording, reason
+
+
+def _write_opinion(
+    conn: Connection,
+    rnd: Round,
+    country: str,
+    statement_id: str,
+    value: OpinionValue,
+    wording: str | None,
+    reason: str | None,
+    comment: str | None,
+    author: str,
+    expected_version: int | None,
+    source: str,
+) -> Opinion:
+    if rnd.state != "open":
+        raise ConflictError(f"round {rnd.id} is closed: it is read-only")
+    in_scope = conn.scalar(
+        select(func.count())
+        .select_from(t.round_statements)
+        .where(
+            t.round_statements.c.round_id == rnd.id,
+            t.round_statements.c.statement_id == statement_id,
+        )
+    )
+    if not in_scope:
+        raise NotFound(f"statement {statement_id} is not in round {rnd.id}")
+    o = t.opinions
+    key = (o.c.round_id == rnd.id, o.c.country == country, o.c.statement_id == statement_id)
+    current = conn.execute(select(o).where(*key)).first()
+    have = current.version if current else 0
+    if expected_version is not None and expected_version != have:
+        who = f" by {current.author} at {current.at:%Y-%m-%d %H:%M}" if current else ""
+        raise ConflictError(
+            f"{country}'s opinion on {statement_id} changed{who} (version {have}, you read "
+            f"{expected_version}): reload it and try again"
+        )
+    at = _now()
+    row = {
+        "value": value.value,
+        "proposed_wording": wording,
+        "reason": reason,
+        "comment": comment,
+        "author": author,
+        "at": at,
+        "version": have + 1,
+    }
+    try:
+        if current is None:
+            conn.execute(
+                insert(o).values(round_id=rnd.id, country=country, statement_id=statement_id, **row)
+            )
+        else:
+            done = conn.execute(update(o).where(*key, o.c.version == have).values(**row)).rowcount
+            if done != 1:
+                raise ConflictError(
+                    f"{country}'s opinion on {statement_id} changed meanwhile: try again"
+                )
+        conn.execute(
+            insert(t.opinion_history).values(
+                round_id=rnd.id, country=country, statement_id=statement_id, source=source, **row
+            )
+        )
+    except IntegrityError:
+        raise ConflictError(
+            f"{country}'s opinion on {statement_id} changed meanwhile: try again"
+        ) from None
+    _audit(
+        conn,
+        author,
+        "opinion.set",
+        f"round {rnd.id} {country} {statement_id}",
+        None if current is None else {"value": current.value, "version": current.version},
+        {"value": value.value, "version": have + 1, "source": source},
+    )
+    return Opinion(
+        rnd.id, country, statement_id, value, wording, reason, comment, author, at, have + 1
+    )
+
+
+def set_opinion(
+    store: Store,
+    round_id: int,
+    country: str,
+    statement_id: str,
+    value: str,
+    *,
+    proposed_wording: str | None = None,
+    reason: str | None = None,
+    comment: str | None = None,
+    author: str,
+    expected_version: int | None = None,
+    source: str = "cli",
+) -> Opinion:
+    code, v, wording, why = _validate(country, value, proposed_wording, reason)
+    sid = statement_id.strip().upper()
+    with store.engine.begin() as conn:
+        rnd = _round(conn, round_id)
+        return _write_opinion(
+            conn,
+            rnd,
+            code,
+            sid,
+            v,
+            wording,
+            why,
+            (comment or "").strip() or None,
+            author,
+            expected_version,
+            source,
+        )
+
+
+def opinions(store: Store, round_id: int) -> list[Opinion]:
+    with store.connection() as conn:
+        _round(conn, round_id)
+        rows = conn.execute(select(t.opinions).where(t.opinions.c.round_id == round_id))
+        return [
+            Opinion(
+                r.round_id,
+                r.country,
+                r.statement_id,
+                OpinionValue(r.value),
+                r.proposed_wording,
+                r.reason,
+                r.comment,
+                r.author,
+                r.at,
+                r.version,
+            )
+            for r in rows
+        ]
+
+
+def history(store: Store, statement_id: str) -> list[dict[str, Any]]:
+    """Every version of every opinion on a statement, oldest first (for the statement page)."""
+    h = t.opinion_history
+    with store.connection() as conn:
+        rows = conn.execute(
+            select(h)
+            .where(h.c.statement_id == statement_id.upper())
+            .order_by(h.c.round_id, h.c.country, h.c.version)
+        ).mappings()
+        return [{**dict(r), "at": r["at"].isoformat()} for r in rows]
+
+
+def round_status(store: Store, round_id: int, today: date | None = None) -> dict[str, Any]:
+    """Per statement: its status and each country's answer; per country: answered of total; per
+    theme: how many statements are in each status."""
+    with store.connection() as conn:
+        rnd = _round(conn, round_id)
+        ids = conn.scalars(
+            select(t.round_statements.c.statement_id).where(
+                t.round_statements.c.round_id == round_id
+            )
+        ).all()
+        themes: dict[str, set[int]] = {}
+        for sid, theme in conn.execute(
+            select(t.placements.c.statement_id, t.placements.c.theme).where(
+                t.placements.c.statement_id.in_(ids)
+            )
+        ):
+            themes.setdefault(sid, set()).add(theme)
+    answers: dict[str, dict[str, Opinion]] = {}
+    for op in opinions(store, round_id):
+        answers.setdefault(op.statement_id, {})[op.country] = op
+    today = today or datetime.now(UTC).date()
+    silence = (
+        rnd.silence_is_consent
+        and rnd.deadline is not None
+        and today > date.fromisoformat(rnd.deadline)
+    )
+    countries = member_countries()
+    statements = []
+    per_theme: dict[int, Counter[str]] = {}
+    for sid in sorted(ids):
+        given = answers.get(sid, {})
+        status = consensus({c: given[c].value if c in given else None for c in countries}, silence)
+        statements.append(
+            {
+                "id": sid,
+                "status": status.value,
+                "themes": sorted(themes.get(sid, ())),
+                "answers": {c: (given[c].value.value if c in given else None) for c in countries},
+                "proposed_wording": {
+                    c: o.proposed_wording for c, o in given.items() if o.proposed_wording
+                },
+                "reasons": {c: o.reason for c, o in given.items() if o.reason},
+            }
+        )
+        for theme in themes.get(sid, ()):
+            per_theme.setdefault(theme, Counter())[status.value] += 1
+    return {
+        "round": rnd.as_dict(),
+        "silence_counts_as_no_objection": silence,
+        "totals": dict(Counter(s["status"] for s in statements)),
+        "countries": {
+            c: {"answered": sum(1 for s in statements if s["answers"][c]), "total": len(statements)}
+            for c in countries
+        },
+        "themes": {str(k): dict(v) for k, v in sorted(per_theme.items())},
+        "statements": statements,
+    }
+
+
+# --- the Excel questionnaire ----------------------------------------------------------------------
+
+HEADER = ["Statement ID", "Meeting", "Statement", "Still valid?", "Proposed wording", "Comment"]
+SIGNATURE_SHEET = "signature"
+MAX_XLSX_BYTES = 5 * 1024 * 1024
+
+
+def _signature(secret: object, round_id: int, country: str) -> str:
+    return hmac.new(
+        str(secret).encode(), f"{round_id}:{country}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def write_questionnaire(store: Store, round_id: int, country: str) -> bytes:
+    """One sheet per theme, the statements of the round filed under it, in document order, with a
+    drop-down for "Still valid?" and a hidden, protected signature of round and country."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    code, _, _, _ = _validate(country, "valid", None, None)
+    with store.connection() as conn:
+        rnd = _round(conn, round_id)
+        secret = conn.scalar(select(t.rounds.c.secret).where(t.rounds.c.id == round_id))
+        ids = set(
+            conn.scalars(
+                select(t.round_statements.c.statement_id).where(
+                    t.round_statements.c.round_id == round_id
+                )
+            ).all()
+        )
+    given = {o.statement_id: o for o in opinions(store, round_id) if o.country == code}
+    reverse = {v: k for k, v in ANSWERS.items()}
+    wb = Workbook()
+    wb.remove(wb.active)
+    for theme in store.themes():
+        rows = store.statements_where(t.placements.c.theme == theme.number)
+        rows = [(s, p) for s, p in rows if s.id in ids]
+        if not rows:
+            continue
+        ws = wb.create_sheet(theme.code)
+        ws.append(HEADER)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        check = DataValidation(
+            type="list",
+            formula1='"' + ",".join(ANSWERS) + '"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="Still valid?",
+            error="Choose Yes, Yes, with changes, No or Abstain",
+        )
+        ws.add_data_validation(check)
+        meetings = {m.code: m.label for m in store.meetings()}
+        for s, _ in rows:
+            o = given.get(s.id)
+            ws.append(
+                [
+                    s.id,
+                    meetings.get(s.meeting, s.meeting),
+                    s.text,
+                    reverse[o.value] if o else None,
+                    o.proposed_wording if o else None,
+                    (o.reason or o.comment) if o else None,
+                ]
+            )
+            check.add(f"D{ws.max_row}")
+        for col, width in zip("ABCDEF", (14, 12, 80, 18, 50, 40), strict=True):
+            ws.column_dimensions[col].width = width
+        for row in ws.iter_rows(min_row=2, min_col=3, max_col=3):
+            row[0].alignment = Alignment(wrap_text=True, vertical="top")
+        ws.freeze_panes = "A2"
+    sig = wb.create_sheet(SIGNATURE_SHEET)
+    sig.append(["round", "country", "signature"])
+    sig.append([rnd.id, code, _signature(secret, rnd.id, code)])
+    sig.sheet_state = "veryHidden"
+    sig.protection.sheet = True
+    sig.protection.password = secrets.token_hex(8)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    round_id: int
+    country: str
+    written: int
+    unchanged: int
+    blank: int
+
+
+def import_questionnaire(
+    store: Store, round_id: int, data: bytes, name: str, author: str
+) -> ImportResult:
+    """Read a questionnaire back: every problem is reported with its sheet and row, and nothing is
+    written unless the whole file is right."""
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+
+    if len(data) > MAX_XLSX_BYTES:
+        raise DocumentError(
+            name,
+            [
+                Problem(
+                    0,
+                    f"the file is {len(data):,} bytes; a questionnaire is "
+                    f"at most {MAX_XLSX_BYTES:,}",
+                )
+            ],
+        )
+    try:
+        wb = load_workbook(io.BytesIO(data), data_only=True)
+    except (BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        raise DocumentError(
+            name, [Problem(0, f"not an .xlsx questionnaire ({type(exc).__name__})")]
+        ) from None
+    if SIGNATURE_SHEET not in wb.sheetnames:
+        raise DocumentError(
+            name,
+            [
+                Problem(
+                    0,
+                    "the questionnaire's signature is missing: download a "
+                    "new questionnaire with `rcm round questionnaire`",
+                )
+            ],
+        )
+    sig = wb[SIGNATURE_SHEET]
+    sig_round, sig_country, sig_value = (
+        sig.cell(2, 1).value,
+        sig.cell(2, 2).value,
+        sig.cell(2, 3).value,
+    )
+    with store.connection() as conn:
+        rnd = _round(conn, round_id)
+        secret = conn.scalar(select(t.rounds.c.secret).where(t.rounds.c.id == round_id))
+        in_scope = set(
+            conn.scalars(
+                select(t.round_statements.c.statement_id).where(
+                    t.round_statements.c.round_id == round_id
+                )
+            ).all()
+        )
+    if str(sig_round) != str(round_id):
+        raise DocumentError(
+            name, [Problem(0, f"this questionnaire is for round {sig_round}, not round {round_id}")]
+        )
+    country = str(sig_country or "")
+    if not hmac.compare_digest(str(sig_value or ""), _signature(secret, round_id, country)):
+        raise DocumentError(
+            name,
+            [
+                Problem(
+                    0,
+                    "the questionnaire's signature does not match this round "
+                    "and country: it was altered or belongs elsewhere",
+                )
+            ],
+        )
+    problems: list[str] = []
+    wanted: dict[str, tuple[OpinionValue, str | None, str | None, str | None, str]] = {}
+    blank = 0
+    for ws in wb.worksheets:
+        if ws.title == SIGNATURE_SHEET:
+            continue
+        header = [c.value for c in ws[1]][: len(HEADER)]
+        if header != HEADER:
+            problems.append(f"sheet {ws.title}, row 1: the columns must be {', '.join(HEADER)}")
+            continue
+        for i, row in enumerate(ws.iter_rows(min_row=2, max_col=len(HEADER), values_only=True), 2):
+            sid, _, _, answer, wording, comment = (list(row) + [None] * 6)[:6]
+            where = f"sheet {ws.title}, row {i}"
+            if sid is None and answer is None:
+                continue
+            sid = str(sid or "").strip().upper()
+            if sid not in in_scope:
+                problems.append(f"{where}: statement {sid or '(empty)'} is not in round {round_id}")
+                continue
+            if answer is None or str(answer).strip() == "":
+                blank += 1
+                continue
+            value = ANSWERS.get(str(answer).strip())
+            if value is None:
+                problems.append(f"{where}: “{answer}” is not one of {', '.join(ANSWERS)}")
+                continue
+            wording_s = str(wording).strip() if wording not in (None, "") else None
+            comment_s = str(comment).strip() if comment not in (None, "") else None
+            reason = comment_s if value is OpinionValue.NO_LONGER_VALID else None
+            if value is OpinionValue.VALID_WITH_CHANGES and not wording_s:
+                problems.append(f"{where}: “Yes, with changes” needs the proposed wording")
+                continue
+            if value is OpinionValue.NO_LONGER_VALID and not reason:
+                problems.append(f"{where}: “No” needs the reason in the Comment column")
+                continue
+            entry = (value, wording_s, reason, None if reason else comment_s, where)
+            if sid in wanted and wanted[sid][:4] != entry[:4]:
+                problems.append(f"{where}: {sid} is answered differently in {wanted[sid][4]}")
+                continue
+            wanted[sid] = entry
+    if problems:
+        raise DocumentError(name, [Problem(0, p) for p in problems])
+    written = unchanged = 0
+    current = {o.statement_id: o for o in opinions(store, round_id) if o.country == country}
+    with store.engine.begin() as conn:
+        rnd = _round(conn, round_id)
+        for sid, (value, wording_s, reason, comment_s, _) in sorted(wanted.items()):
+            before = current.get(sid)
+            if before and (
+                before.value,
+                before.proposed_wording,
+                before.reason,
+                before.comment,
+            ) == (value, wording_s, reason, comment_s):
+                unchanged += 1
+                continue
+            _write_opinion(
+                conn,
+                rnd,
+                country,
+                sid,
+                value,
+                wording_s,
+                reason,
+                comment_s,
+                author,
+                before.version if before else 0,
+                f"xlsx:{name[-30:]}",
+            )
+            written += 1
+    return ImportResult(round_id, country, written, unchanged, blank)
