@@ -13,7 +13,10 @@ from click.testing import CliRunner
 
 from rcm.cli import cli
 
-COMMANDS = ["ingest", "migrate", "stats", "show", "check", "export", "search", "related", "serve"]
+COMMANDS = [
+    "ingest", "migrate", "stats", "show", "check", "export", "search", "related", "serve", "round",
+    "opinion",
+]  # fmt: skip
 
 
 @pytest.fixture

@@ -345,3 +345,32 @@ def test_statement_page_shows_every_version(ready):
         assert html.count("<td>CRI</td>") == 2 and "&lt;b&gt;Old&lt;/b&gt;" in html
         data = c.get("/api/statements/XII-8133").json()
         assert [o["version"] for o in data["opinions"]] == [1, 2]
+
+
+def test_regional_position(ready):
+    rnd = consult.open_round(ready, "TS4", filters=[theme_filter([4])])
+    ids = [s["id"] for s in consult.round_status(ready, rnd.id)["statements"]]
+    reaffirmed, updated, contested = ids[0], ids[1], ids[2]
+    for c in COUNTRIES:
+        consult.set_opinion(ready, rnd.id, c, reaffirmed, "valid", author=c)
+        consult.set_opinion(ready, rnd.id, c, updated, "valid", author=c)
+    consult.set_opinion(
+        ready, rnd.id, "GTM", updated, "valid with changes", proposed_wording="New.", author="GTM"
+    )
+    consult.set_opinion(
+        ready, rnd.id, "HND", contested, "no longer valid", reason="Outdated.", author="x"
+    )
+    position = consult.regional_position(ready, rnd.id)
+    ts4 = next(s for s in position["themes"] if s["theme"] == 4)
+    assert [e["id"] for e in ts4["reaffirmed"]["unassigned"]] == [reaffirmed]
+    assert ts4["to_be_updated"][0]["id"] == updated
+    assert ts4["to_be_updated"][0]["proposed_wording"] == {"GTM": "New."}
+    assert [e["id"] for e in position["contested"]] == [contested]
+    assert position["contested"][0]["reasons"] == {"HND": "Outdated."}
+    assert len(position["pending"]) == len(ids) - 3
+    assert position["totals"] == {
+        "reaffirmed": 1,
+        "to be updated": 1,
+        "contested": 1,
+        "pending": len(ids) - 3,
+    }

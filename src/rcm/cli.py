@@ -557,6 +557,34 @@ def round_status_command(ctx: click.Context, round_id: int, as_json: bool) -> No
         click.echo(f"  {s['id']:<12} {s['status']:<14} {answered}/{len(s['answers'])} answered")
 
 
+@round_group.command(name="position")
+@click.argument("round_id", metavar="ROUND", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def round_position(ctx: click.Context, round_id: int, as_json: bool) -> None:
+    """The regional position: statements reaffirmed by theme and category, those to be updated
+    with the proposed wording, and, apart, the contested and pending ones."""
+    from rcm import consult
+
+    with _store(ctx) as store:
+        data = consult.regional_position(store, round_id)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"Regional position — round {data['round']['id']} “{data['round']['title']}”")
+    for section in data["themes"]:
+        click.echo(f"\nTS{section['theme']} {section['title']}")
+        for category, entries in sorted(section["reaffirmed"].items()):
+            click.echo(f"  reaffirmed ({category}): " + ", ".join(e["id"] for e in entries))
+        for e in section["to_be_updated"]:
+            click.echo(f"  to be updated: {e['id']}")
+            for country, wording in sorted(e["proposed_wording"].items()):
+                click.echo(f"    {country}: {wording}")
+    for kind in ("contested", "pending"):
+        if data[kind]:
+            click.echo(f"\n{kind}: " + ", ".join(e["id"] for e in data[kind]))
+
+
 @round_group.command(name="questionnaire")
 @click.argument("round_id", metavar="ROUND", type=int)
 @click.option(

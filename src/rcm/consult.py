@@ -38,6 +38,7 @@ __all__ = [
     "import_questionnaire",
     "list_rounds",
     "open_round",
+    "regional_position",
     "reopen_round",
     "round_status",
     "set_opinion",
@@ -501,6 +502,65 @@ def round_status(store: Store, round_id: int, today: date | None = None) -> dict
         },
         "themes": {str(k): dict(v) for k, v in sorted(per_theme.items())},
         "statements": statements,
+    }
+
+
+def regional_position(store: Store, round_id: int, today: date | None = None) -> dict[str, Any]:
+    """What the region can say: the statements reaffirmed, by theme and category, and beside them
+    those to be updated with every proposed wording; the contested and pending ones are listed
+    apart so that nobody mistakes them for consensus."""
+    status = round_status(store, round_id, today)
+    ids = [s["id"] for s in status["statements"]]
+    with store.connection() as conn:
+        rows = conn.execute(
+            select(
+                t.statements.c.id,
+                t.statements.c.text,
+                t.statements.c.category,
+                t.statements.c.meeting,
+            ).where(t.statements.c.id.in_(ids))
+        ).all()
+    info = {r.id: r for r in rows}
+    themes = {th.number: th.title for th in store.themes()}
+    by_theme: dict[int, dict[str, Any]] = {}
+    apart: dict[str, list[dict[str, Any]]] = {"contested": [], "pending": []}
+    for s in status["statements"]:
+        r = info[s["id"]]
+        entry = {
+            "id": s["id"],
+            "meeting": r.meeting,
+            "category": r.category or "unassigned",
+            "text": r.text,
+        }
+        if s["status"] == Status.CONTESTED.value:
+            apart["contested"].append({**entry, "reasons": s["reasons"]})
+            continue
+        if s["status"] == Status.PENDING.value:
+            missing = [c for c, a in s["answers"].items() if a is None]
+            apart["pending"].append({**entry, "not_answered": missing})
+            continue
+        for theme in s["themes"] or [0]:
+            section = by_theme.setdefault(
+                theme,
+                {
+                    "theme": theme,
+                    "title": themes.get(theme, ""),
+                    "reaffirmed": {},
+                    "to_be_updated": [],
+                },
+            )
+            if s["status"] == Status.REAFFIRMED.value:
+                section["reaffirmed"].setdefault(entry["category"], []).append(entry)
+            else:
+                section["to_be_updated"].append(
+                    {**entry, "proposed_wording": s["proposed_wording"]}
+                )
+    return {
+        "round": status["round"],
+        "totals": status["totals"],
+        "themes": [by_theme[k] for k in sorted(by_theme)],
+        "contested": apart["contested"],
+        "pending": apart["pending"],
     }
 
 
