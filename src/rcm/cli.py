@@ -678,6 +678,67 @@ def opinion_set(
     click.echo(f"{op.country} on {op.statement_id}: {op.value.value} (version {op.version})")
 
 
+@cli.group(name="users")
+def users_group() -> None:
+    """People: the Secretariat, country focal points, observers."""
+
+
+@users_group.command(name="add")
+@click.argument("username")
+@click.option(
+    "--role", type=click.Choice(["secretariat", "focal_point", "observer"]), required=True
+)
+@click.option("--country", metavar="CRI", help="A focal point's country (ISO 3166 alpha-3).")
+@click.option("--name", default="", help="Full name.")
+@click.pass_context
+def users_add(ctx: click.Context, username: str, role: str, country: str | None, name: str) -> None:
+    """Create a user; prints a generated password once."""
+    from rcm import users
+
+    with _store(ctx) as store:
+        user, password = users.add_user(store, username, role, country=country, name=name)
+    click.echo(
+        f"added {user.username} ({user.role.value}{' ' + user.country if user.country else ''})"
+    )
+    click.echo(f"password: {password}")
+
+
+@users_group.command(name="list")
+@click.pass_context
+def users_list(ctx: click.Context) -> None:
+    """List the users."""
+    from rcm import users
+
+    with _store(ctx) as store:
+        for u in users.list_users(store):
+            state = "active" if u.active else "disabled"
+            click.echo(f"{u.username:<24} {u.role.value:<12} {u.country or '':<4} {state}")
+
+
+@users_group.command(name="disable")
+@click.argument("username")
+@click.pass_context
+def users_disable(ctx: click.Context, username: str) -> None:
+    """Disable a user and end their sessions."""
+    from rcm import users
+
+    with _store(ctx) as store:
+        users.disable_user(store, username)
+    click.echo(f"disabled {username}")
+
+
+@users_group.command(name="reset-password")
+@click.argument("username")
+@click.pass_context
+def users_reset_password(ctx: click.Context, username: str) -> None:
+    """Give a user a new, generated password (printed once); ends their sessions."""
+    from rcm import users
+
+    with _store(ctx) as store:
+        password = users.reset_password(store, username)
+    click.echo(f"password: {password}")
+
+
 def main() -> None:
     cli.main(prog_name="rcm")
 

@@ -413,6 +413,25 @@ def set_opinion(
         )
 
 
+def set_opinion_as(
+    store: Store,
+    user: Any,
+    round_id: int,
+    country: str,
+    statement_id: str,
+    value: str,
+    **fields: Any,
+) -> Opinion:
+    """``set_opinion`` for a signed-in user, after the permission check (``rcm.users``)."""
+    from rcm.users import check_can_answer
+
+    rnd = get_round(store, round_id)
+    check_can_answer(user, country, rnd.state)
+    return set_opinion(
+        store, round_id, country, statement_id, value, author=user.username, **fields
+    )
+
+
 def opinions(store: Store, round_id: int) -> list[Opinion]:
     with store.connection() as conn:
         _round(conn, round_id)

@@ -1,0 +1,290 @@
+"""People and what they may do: the Secretariat (everything), a country's focal point (that
+country's opinions, while a round is open), observers (comment, never vote). Passwords are hashed
+with argon2; repeated failed logins lock an account for a while; sessions expire; each session has
+its own CSRF token for the web forms."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from rcm import taxonomy
+from rcm.errors import NotFound, RcmError
+from rcm.store import Store
+from rcm.store import schema as t
+
+__all__ = [
+    "AuthError",
+    "Forbidden",
+    "Role",
+    "User",
+    "add_user",
+    "authenticate",
+    "check_can_answer",
+    "disable_user",
+    "end_session",
+    "list_users",
+    "reset_password",
+    "session_user",
+    "start_session",
+]
+
+MAX_FAILURES = 5
+LOCK_FOR = timedelta(minutes=15)
+SESSION_LIFETIME = timedelta(hours=8)
+MIN_PASSWORD = 12
+
+_hasher = PasswordHasher()
+# Verified when the username is unknown, so that a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class Role(StrEnum):
+    SECRETARIAT = "secretariat"
+    FOCAL_POINT = "focal_point"
+    OBSERVER = "observer"
+
+
+class AuthError(RcmError):
+    status = 401
+    exit_code = 6
+
+
+class Forbidden(RcmError):
+    status = 403
+    exit_code = 6
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    name: str
+    role: Role
+    country: str | None
+    active: bool
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite gives back naive datetimes: they were written in UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _user(r: object) -> User:
+    return User(r.id, r.username, r.name, Role(r.role), r.country, r.active)  # type: ignore[attr-defined]
+
+
+def _check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise RcmError(f"a password needs at least {MIN_PASSWORD} characters")
+    return password
+
+
+def add_user(
+    store: Store,
+    username: str,
+    role: str,
+    *,
+    country: str | None = None,
+    name: str = "",
+    password: str | None = None,
+) -> tuple[User, str]:
+    """Create a user; returns the user and the password (generated when none is given)."""
+    username = username.strip().lower()
+    if (
+        not username
+        or len(username) > 100
+        or not username.replace(".", "")
+        .replace("-", "")
+        .replace("_", "")
+        .replace("@", "")
+        .isalnum()
+    ):
+        raise RcmError(f"{username!r} is not a username (letters, digits, . - _ @)")
+    try:
+        r = Role(role)
+    except ValueError:
+        raise RcmError(
+            f"unknown role {role!r}; valid: {', '.join(x.value for x in Role)}"
+        ) from None
+    members = {c.iso3 for c in taxonomy.countries()}
+    code = country.strip().upper() if country else None
+    if r is Role.FOCAL_POINT and code not in members:
+        raise RcmError(f"a focal point needs --country, one of {', '.join(sorted(members))}")
+    if r is not Role.FOCAL_POINT and code:
+        raise RcmError("only a focal point has a country")
+    secret = _check_password(password) if password else secrets.token_urlsafe(15)
+    try:
+        with store.engine.begin() as conn:
+            uid = conn.execute(
+                insert(t.users)
+                .values(
+                    username=username,
+                    name=name or username,
+                    role=r.value,
+                    country=code,
+                    password_hash=_hasher.hash(secret),
+                    active=True,
+                    failed_logins=0,
+                    locked_until=None,
+                    created_at=_now(),
+                )
+                .returning(t.users.c.id)
+            ).scalar_one()
+    except IntegrityError:
+        raise RcmError(f"there is already a user {username!r}") from None
+    return User(uid, username, name or username, r, code, True), secret
+
+
+def list_users(store: Store) -> list[User]:
+    with store.connection() as conn:
+        return [_user(r) for r in conn.execute(select(t.users).order_by(t.users.c.username))]
+
+
+def _find(store: Store, username: str) -> User:
+    with store.connection() as conn:
+        r = conn.execute(
+            select(t.users).where(t.users.c.username == username.strip().lower())
+        ).first()
+    if r is None:
+        raise NotFound(f"no user {username!r}")
+    return _user(r)
+
+
+def disable_user(store: Store, username: str) -> User:
+    user = _find(store, username)
+    with store.engine.begin() as conn:
+        conn.execute(update(t.users).where(t.users.c.id == user.id).values(active=False))
+        conn.execute(delete(t.sessions).where(t.sessions.c.user_id == user.id))
+    return _find(store, username)
+
+
+def reset_password(store: Store, username: str, password: str | None = None) -> str:
+    """A new password (generated when none is given); ends the user's sessions and lifts a lock."""
+    user = _find(store, username)
+    secret = _check_password(password) if password else secrets.token_urlsafe(15)
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(t.users)
+            .where(t.users.c.id == user.id)
+            .values(password_hash=_hasher.hash(secret), failed_logins=0, locked_until=None)
+        )
+        conn.execute(delete(t.sessions).where(t.sessions.c.user_id == user.id))
+    return secret
+
+
+def authenticate(store: Store, username: str, password: str, now: datetime | None = None) -> User:
+    """The user, or AuthError with the same message whatever was wrong (no hint for guessing)."""
+    now = now or _now()
+    refused = AuthError("wrong username or password, or the account is locked: try again later")
+    user: User | None = None
+    with store.engine.begin() as conn:
+        r = conn.execute(
+            select(t.users).where(t.users.c.username == username.strip().lower()).with_for_update()
+        ).first()
+        if r is None:
+            with contextlib.suppress(VerificationError):
+                _hasher.verify(_DUMMY_HASH, password)
+        elif r.active and not ((locked := _aware(r.locked_until)) is not None and locked > now):
+            try:
+                _hasher.verify(r.password_hash, password)
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                # Count the failure (it is committed with this transaction); lock after too many.
+                failures = r.failed_logins + 1
+                lock = failures >= MAX_FAILURES
+                conn.execute(
+                    update(t.users)
+                    .where(t.users.c.id == r.id)
+                    .values(
+                        failed_logins=0 if lock else failures,
+                        locked_until=now + LOCK_FOR if lock else r.locked_until,
+                    )
+                )
+            else:
+                values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
+                if _hasher.check_needs_rehash(r.password_hash):
+                    values["password_hash"] = _hasher.hash(password)
+                conn.execute(update(t.users).where(t.users.c.id == r.id).values(**values))
+                user = _user(r)
+    if user is None:
+        raise refused
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(store: Store, user: User, now: datetime | None = None) -> tuple[str, str]:
+    """A new session (a fresh token at every login: no session fixation); returns (token, csrf)."""
+    now = now or _now()
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    with store.engine.begin() as conn:
+        conn.execute(delete(t.sessions).where(t.sessions.c.expires_at < now))
+        conn.execute(
+            insert(t.sessions).values(
+                token_hash=_digest(token),
+                user_id=user.id,
+                csrf=csrf,
+                created_at=now,
+                expires_at=now + SESSION_LIFETIME,
+            )
+        )
+    return token, csrf
+
+
+def session_user(
+    store: Store, token: str | None, now: datetime | None = None
+) -> tuple[User, str] | None:
+    """The signed-in user and the session's CSRF token, or None (unknown, expired or disabled)."""
+    if not token or len(token) > 200:
+        return None
+    now = now or _now()
+    with store.connection() as conn:
+        r = conn.execute(
+            select(t.users, t.sessions.c.csrf, t.sessions.c.expires_at)
+            .join(t.sessions, t.sessions.c.user_id == t.users.c.id)
+            .where(t.sessions.c.token_hash == _digest(token))
+        ).first()
+    if r is None or not r.active:
+        return None
+    expires = _aware(r.expires_at)
+    if expires is None or expires <= now:
+        return None
+    return _user(r), r.csrf
+
+
+def end_session(store: Store, token: str) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(delete(t.sessions).where(t.sessions.c.token_hash == _digest(token)))
+
+
+def check_can_answer(user: User, country: str, round_state: str) -> None:
+    """Who may write an opinion: the Secretariat for any country, a focal point for their own
+    country only; nobody in a closed round; observers never."""
+    if not user.active:
+        raise Forbidden("this account is disabled")
+    if round_state != "open":
+        raise Forbidden("the round is closed: it is read-only")
+    if user.role is Role.SECRETARIAT:
+        return
+    if user.role is Role.FOCAL_POINT and user.country == country.strip().upper():
+        return
+    if user.role is Role.OBSERVER:
+        raise Forbidden("observers may comment but never answer for a country")
+    raise Forbidden(f"{user.username} may not answer for {country.strip().upper()}")
