@@ -42,6 +42,12 @@ def server(tmp_path_factory) -> Iterator[str]:
 
     store = Store(f"sqlite:///{tmp_path_factory.mktemp('web') / 'rcm.db'}", create=True)
     store.ingest(read_compilation())
+    from rcm import consult, users
+    from rcm.search import theme_filter
+
+    users.add_user(store, "cri", "focal_point", country="CRI", password="costa rica focal point")
+    users.add_user(store, "sec", "secretariat", password="secretariat password")
+    consult.open_round(store, "Inputs 2017", filters=[theme_filter([5])])
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -146,3 +152,48 @@ def test_unknown_statement_shows_a_404_page(server, page):
     response = page.goto(server + "/statements/XIX-0000")
     assert response is not None and response.status == 404
     expect(page.locator("h1")).to_have_text("Not found")
+
+
+def sign_in(page: Page, server: str, username: str, password: str) -> None:
+    page.goto(server + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("form.login button[type=submit]")
+
+
+def test_a_round_end_to_end(server, page, tmp_path):
+    from openpyxl import load_workbook
+
+    # The focal point answers in the browser…
+    sign_in(page, server, "cri", "costa rica focal point")
+    page.goto(server + "/rounds/1/answers")
+    expect(page.locator("h1")).to_contain_text("CRI")
+    page.select_option("#v-XII-8133", "valid")
+    page.select_option("#v-XII-8033", "valid with changes")
+    page.fill("#w-XII-8033", "Victims shall not be prosecuted.")
+    page.click("form.answers button[type=submit]")
+    expect(page.locator(".saved")).to_contain_text("2 answers saved")
+    # …and through the questionnaire: download, fill in, send back.
+    with page.expect_download() as info:
+        page.click("text=Download the questionnaire (.xlsx)")
+    path = tmp_path / "cri.xlsx"
+    info.value.save_as(path)
+    wb = load_workbook(path)
+    for row in wb["TS5"].iter_rows(min_row=2):
+        if row[0].value == "XIX-9805":
+            row[3].value = "No"
+            row[5].value = "Superseded."
+    wb.save(path)
+    page.set_input_files("#file", str(path))
+    page.click("form.upload button[type=submit]")
+    expect(page.locator(".saved")).to_contain_text("1 answer saved")
+    page.click("form.account button[type=submit]")
+    # The Secretariat sees the dashboard and the regional position.
+    sign_in(page, server, "sec", "secretariat password")
+    page.goto(server + "/rounds/1")
+    expect(page.locator("svg.heat")).to_be_visible()
+    row = page.locator("table.status tbody tr", has_text="XIX-9805")
+    expect(row).to_contain_text("contested")
+    page.click("text=Regional position")
+    expect(page.locator("h1")).to_have_text("Regional position")
+    expect(page.locator("body")).to_contain_text("CRI: Superseded.")  # contested, with its reason

@@ -42,6 +42,7 @@ __all__ = [
     "reopen_round",
     "round_status",
     "set_opinion",
+    "set_opinions",
     "write_questionnaire",
 ]
 
@@ -413,6 +414,60 @@ def set_opinion(
         )
 
 
+@dataclass(frozen=True)
+class Answer:
+    """One row of a form or questionnaire: the answer, and the version the writer last saw."""
+
+    statement_id: str
+    value: str
+    proposed_wording: str | None = None
+    reason: str | None = None
+    comment: str | None = None
+    expected_version: int | None = None
+
+
+def set_opinions(
+    store: Store,
+    round_id: int,
+    country: str,
+    answers: Sequence[Answer],
+    *,
+    author: str,
+    source: str,
+) -> list[Opinion]:
+    """Several answers of one country, all or none: every row is checked first (errors name the
+    statement), then all are written in one transaction (a conflict on any undoes them all)."""
+    problems: list[str] = []
+    checked = []
+    for a in answers:
+        try:
+            code, v, wording, reason = _validate(country, a.value, a.proposed_wording, a.reason)
+        except RcmError as exc:
+            problems.append(f"{a.statement_id}: {exc.message}")
+            continue
+        checked.append((a, code, v, wording, reason))
+    if problems:
+        raise RcmError("; ".join(problems))
+    with store.engine.begin() as conn:
+        rnd = _round(conn, round_id)
+        return [
+            _write_opinion(
+                conn,
+                rnd,
+                code,
+                a.statement_id.strip().upper(),
+                v,
+                wording,
+                reason,
+                (a.comment or "").strip() or None,
+                author,
+                a.expected_version,
+                source,
+            )
+            for a, code, v, wording, reason in checked
+        ]
+
+
 def set_opinion_as(
     store: Store,
     user: Any,
@@ -676,7 +731,12 @@ class ImportResult:
 
 
 def import_questionnaire(
-    store: Store, round_id: int, data: bytes, name: str, author: str
+    store: Store,
+    round_id: int,
+    data: bytes,
+    name: str,
+    author: str,
+    expected_country: str | None = None,
 ) -> ImportResult:
     """Read a questionnaire back: every problem is reported with its sheet and row, and nothing is
     written unless the whole file is right."""
@@ -731,6 +791,10 @@ def import_questionnaire(
     if str(sig_round) != str(round_id):
         raise DocumentError(
             name, [Problem(0, f"this questionnaire is for round {sig_round}, not round {round_id}")]
+        )
+    if expected_country is not None and str(sig_country or "") != expected_country:
+        raise DocumentError(
+            name, [Problem(0, f"this questionnaire is for {sig_country}, not {expected_country}")]
         )
     country = str(sig_country or "")
     if not hmac.compare_digest(str(sig_value or ""), _signature(secret, round_id, country)):

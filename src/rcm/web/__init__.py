@@ -24,6 +24,7 @@ from rcm.errors import NotFound, RcmError
 from rcm.search import MAX_OFFSET
 from rcm.store import Store
 from rcm.web import charts, i18n, pages
+from rcm.web.rounds import add_round_routes
 
 __all__ = ["create_app"]
 
@@ -291,6 +292,7 @@ def create_app(store: Store) -> FastAPI:
     def api_about() -> JSONResponse:
         return JSONResponse(pages.about_page(store))
 
+    add_round_routes(app, store, render)
     return app
 
 

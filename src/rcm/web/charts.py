@@ -3,6 +3,7 @@ Every label is escaped; the markup is built here and nowhere else."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
@@ -56,9 +57,14 @@ def stacked_bars(rows: list[dict[str, Any]], title: str, legend: dict[int, str])
 
 
 def heat_table(
-    rows: list[dict[str, Any]], columns: list[str], title: str, labels: dict[str, str]
+    rows: list[dict[str, Any]],
+    columns: list[str],
+    title: str,
+    labels: dict[str, str],
+    row_label: Callable[[dict[str, Any]], str] | None = None,
 ) -> str:
-    """Themes × category as a grid of shaded cells with the count in each."""
+    """A grid of shaded cells with the count in each (themes × category, countries × themes).
+    Each row is {"counts": {column: n}, …}; ``row_label`` names it (default: its theme)."""
     cell_w, cell_h, left, top = 120, 34, 60, 30
     peak = max([max(r["counts"].values(), default=0) for r in rows] + [1])
     width = left + cell_w * len(columns) + 10
@@ -75,15 +81,16 @@ def heat_table(
         )
     for i, r in enumerate(rows):
         y = top + i * cell_h
+        name = row_label(r) if row_label else f"TS{int(r['theme'])}"
         parts.append(
             f'<text x="{left - 8}" y="{y + cell_h / 2 + 4}" text-anchor="end" class="tick">'
-            f"TS{int(r['theme'])}</text>"
+            f"{escape(name)}</text>"
         )
         for j, col in enumerate(columns):
             n = int(r["counts"].get(col, 0))
             shade = 0.08 + 0.82 * n / peak if n else 0.0
             x = left + j * cell_w
-            label = f"TS{int(r['theme'])}, {escape(labels.get(col, col))}: {n}"
+            label = f"{escape(name)}, {escape(labels.get(col, col))}: {n}"
             ink = "#fff" if shade > 0.5 else "#1b1b1b"
             parts.append(
                 f'<rect x="{x}" y="{y}" width="{cell_w - 2}" height="{cell_h - 2}" fill="#0b5394" '

@@ -1,0 +1,315 @@
+"""Web pages of the consultation: sign-in, rounds, a country's answers (form, questionnaire
+download and upload), the dashboard and the regional position. Every form carries the session's
+CSRF token; every page checks who may see it (``rcm.users``)."""
+
+from __future__ import annotations
+
+import hmac
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
+
+from rcm import consult, users
+from rcm.errors import RcmError
+from rcm.store import Store, schema
+from rcm.users import AuthError, Forbidden, Role, User
+from rcm.web import charts, i18n
+
+SESSION_COOKIE = "rcm_session"
+MAX_UPLOAD = consult.MAX_XLSX_BYTES
+
+Render = Callable[..., Response]
+
+
+def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
+    def viewer(request: Request) -> tuple[User, str] | None:
+        return users.session_user(store, request.cookies.get(SESSION_COOKIE))
+
+    def signed_in(request: Request) -> tuple[User, str]:
+        found = viewer(request)
+        if found is None:
+            raise AuthError(i18n.gettext("Please sign in first."))
+        return found
+
+    async def form_with_csrf(request: Request, csrf: str) -> Any:
+        form = await request.form(max_files=1, max_fields=2000)
+        if not hmac.compare_digest(str(form.get("csrf", "")), csrf):
+            raise Forbidden(
+                i18n.gettext("This form has expired or came from another site: reload the page.")
+            )
+        return form
+
+    def can_see_results(user: User | None, rnd: consult.Round) -> bool:
+        if user is not None and user.role in (Role.SECRETARIAT, Role.OBSERVER):
+            return True
+        return rnd.public and rnd.state == "closed"
+
+    def answering_country(user: User, requested: str | None) -> str:
+        if user.role is Role.FOCAL_POINT:
+            if requested and requested.upper() != user.country:
+                raise Forbidden(i18n.gettext("You may only see and answer for your own country."))
+            return str(user.country)
+        if user.role is Role.SECRETARIAT:
+            code = (requested or "").upper()
+            if code not in consult.member_countries():
+                raise RcmError(i18n.gettext("Choose a Member Country."))
+            return code
+        raise Forbidden(i18n.gettext("Observers may comment but never answer for a country."))
+
+    @app.get("/login", include_in_schema=False)
+    def login_page(request: Request) -> Response:
+        return render(
+            request, "login.html", error=None, next=request.query_params.get("next", "/rounds")
+        )
+
+    @app.post("/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        form = await request.form(max_files=0, max_fields=10)
+        target = str(form.get("next") or "/rounds")
+        if not target.startswith("/") or target.startswith("//"):
+            target = "/rounds"
+        try:
+            user = users.authenticate(
+                store, str(form.get("username", ""))[:100], str(form.get("password", ""))[:200]
+            )
+        except AuthError:
+            return render(
+                request,
+                "login.html",
+                status=401,
+                error=i18n.gettext(
+                    "Wrong username or password, or the account is locked: try again later."
+                ),
+                next=target,
+            )
+        token, _ = users.start_session(store, user)
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            httponly=True,
+            samesite="lax",
+            max_age=int(users.SESSION_LIFETIME.total_seconds()),
+        )
+        return response
+
+    @app.post("/logout", include_in_schema=False)
+    async def logout(request: Request) -> Response:
+        _, csrf = signed_in(request)
+        await form_with_csrf(request, csrf)
+        users.end_session(store, request.cookies.get(SESSION_COOKIE, ""))
+        response = RedirectResponse("/", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    @app.get("/rounds", include_in_schema=False)
+    def rounds_page(request: Request) -> Response:
+        found = viewer(request)
+        user = found[0] if found else None
+        rounds = consult.list_rounds(store)
+        if user is None:
+            rounds = [r for r in rounds if r.public and r.state == "closed"]
+        return render(
+            request, "rounds.html", rounds=rounds, user=user, csrf=found[1] if found else ""
+        )
+
+    @app.get("/rounds/{round_id}", include_in_schema=False)
+    def round_page(request: Request, round_id: int) -> Response:
+        found = viewer(request)
+        user = found[0] if found else None
+        rnd = consult.get_round(store, round_id)
+        if not can_see_results(user, rnd):
+            if user is not None and user.role is Role.FOCAL_POINT:
+                return RedirectResponse(f"/rounds/{round_id}/answers", status_code=303)
+            raise (Forbidden if user else AuthError)(
+                i18n.gettext(
+                    "Only the Secretariat and observers see the results before they are published."
+                )
+            )
+        status = consult.round_status(store, round_id)
+        themes = sorted({t for s in status["statements"] for t in s["themes"]})
+        rows = []
+        for country in consult.member_countries():
+            counts: Counter[str] = Counter()
+            for s in status["statements"]:
+                if s["answers"][country]:
+                    for t in s["themes"]:
+                        counts[f"TS{t}"] += 1
+            rows.append({"label": country, "counts": dict(counts)})
+        grid = Markup(
+            charts.heat_table(
+                rows,
+                [f"TS{t}" for t in themes],
+                i18n.gettext("Answers by country and theme"),
+                {},
+                row_label=lambda r: str(r["label"]),
+            )
+        )
+        return render(
+            request, "round.html", data=status, grid=grid, user=user, csrf=found[1] if found else ""
+        )
+
+    @app.get("/rounds/{round_id}/position", include_in_schema=False)
+    def position_page(request: Request, round_id: int) -> Response:
+        found = viewer(request)
+        user = found[0] if found else None
+        rnd = consult.get_round(store, round_id)
+        if not can_see_results(user, rnd):
+            raise (Forbidden if user else AuthError)(
+                i18n.gettext(
+                    "Only the Secretariat and observers see the results before they are published."
+                )
+            )
+        return render(
+            request,
+            "position.html",
+            data=consult.regional_position(store, round_id),
+            user=user,
+            csrf=found[1] if found else "",
+        )
+
+    def answers_context(rnd: consult.Round, country: str) -> dict[str, Any]:
+        status = consult.round_status(store, rnd.id)
+        mine = {o.statement_id: o for o in consult.opinions(store, rnd.id) if o.country == country}
+        ids = [s["id"] for s in status["statements"]]
+        texts = {s.id: s.text for s, _ in store.statements_where(schema.statements.c.id.in_(ids))}
+        return {
+            "round": rnd,
+            "country": country,
+            "rows": [
+                {"id": s["id"], "text": texts.get(s["id"], ""), "opinion": mine.get(s["id"])}
+                for s in status["statements"]
+            ],
+            "choices": [v.value for v in consult.OpinionValue],
+        }
+
+    @app.get("/rounds/{round_id}/answers", include_in_schema=False)
+    def answers_page(request: Request, round_id: int) -> Response:
+        user, csrf = signed_in(request)
+        rnd = consult.get_round(store, round_id)
+        country = answering_country(user, request.query_params.get("country") or user.country)
+        return render(
+            request,
+            "answers.html",
+            user=user,
+            csrf=csrf,
+            errors=[],
+            saved=None,
+            **answers_context(rnd, country),
+        )
+
+    @app.post("/rounds/{round_id}/answers", include_in_schema=False)
+    async def save_answers(request: Request, round_id: int) -> Response:
+        user, csrf = signed_in(request)
+        form = await form_with_csrf(request, csrf)
+        rnd = consult.get_round(store, round_id)
+        country = answering_country(user, str(form.get("country") or user.country or ""))
+        users.check_can_answer(user, country, rnd.state)
+        current = {
+            o.statement_id: o for o in consult.opinions(store, round_id) if o.country == country
+        }
+        answers = []
+        for key in form:
+            if not key.startswith("v:"):
+                continue
+            sid = key[2:]
+            value = str(form.get(key) or "").strip()
+            if not value:
+                continue
+            wording = str(form.get(f"w:{sid}") or "").strip() or None
+            note = str(form.get(f"c:{sid}") or "").strip() or None
+            version = str(form.get(f"ver:{sid}") or "0")
+            before = current.get(sid)
+            reason = note if value == consult.OpinionValue.NO_LONGER_VALID.value else None
+            comment = None if reason else note
+            if before and (
+                before.value.value,
+                before.proposed_wording,
+                before.reason,
+                before.comment,
+            ) == (value, wording, reason, comment):
+                continue
+            answers.append(
+                consult.Answer(
+                    sid, value, wording, reason, comment, int(version) if version.isdigit() else 0
+                )
+            )
+        try:
+            written = consult.set_opinions(
+                store, round_id, country, answers, author=user.username, source="web"
+            )
+        except RcmError as exc:
+            if exc.status not in (400, 409):
+                raise
+            return render(
+                request,
+                "answers.html",
+                status=exc.status,
+                user=user,
+                csrf=csrf,
+                errors=[exc.message],
+                saved=None,
+                **answers_context(rnd, country),
+            )
+        return render(
+            request,
+            "answers.html",
+            user=user,
+            csrf=csrf,
+            errors=[],
+            saved=len(written),
+            **answers_context(rnd, country),
+        )
+
+    @app.get("/rounds/{round_id}/questionnaire.xlsx", include_in_schema=False)
+    def questionnaire(request: Request, round_id: int) -> Response:
+        user, _ = signed_in(request)
+        country = answering_country(user, request.query_params.get("country") or user.country)
+        data = consult.write_questionnaire(store, round_id, country)
+        name = quote(f"rcm-round-{round_id}-{country}.xlsx")
+        return Response(
+            data,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f"attachment; filename={name}"},
+        )
+
+    @app.post("/rounds/{round_id}/questionnaire", include_in_schema=False)
+    async def upload(request: Request, round_id: int) -> Response:
+        user, csrf = signed_in(request)
+        form = await form_with_csrf(request, csrf)
+        rnd = consult.get_round(store, round_id)
+        country = answering_country(user, str(form.get("country") or user.country or ""))
+        users.check_can_answer(user, country, rnd.state)
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise RcmError(i18n.gettext("Choose the questionnaire file to send."))
+        data = await upload.read(MAX_UPLOAD + 1)
+        errors: list[str] = []
+        saved = None
+        try:
+            result = consult.import_questionnaire(
+                store,
+                round_id,
+                data,
+                upload.filename or "upload.xlsx",
+                user.username,
+                expected_country=country,
+            )
+            saved = result.written
+        except RcmError as exc:
+            errors = [str(p) for p in getattr(exc, "problems", [])] or [exc.message]
+        return render(
+            request,
+            "answers.html",
+            status=400 if errors else 200,
+            user=user,
+            csrf=csrf,
+            errors=errors,
+            saved=saved,
+            **answers_context(rnd, country),
+        )

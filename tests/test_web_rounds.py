@@ -1,0 +1,200 @@
+"""The consultation's web pages in-process, on SQLite and PostgreSQL: sign-in, who sees what, CSRF
+on every form, answers by form and by questionnaire, conflicts and closed rounds."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from rcm import consult, users
+from rcm.search import theme_filter
+from rcm.web import create_app
+
+
+@pytest.fixture
+def site(store, compendium):
+    store.ingest(compendium)
+    passwords = {}
+    for name, role, country in [
+        ("sec", "secretariat", None),
+        ("cri", "focal_point", "CRI"),
+        ("mex", "focal_point", "MEX"),
+        ("obs", "observer", None),
+    ]:
+        _, passwords[name] = users.add_user(store, name, role, country=country)
+    rnd = consult.open_round(store, "TS5", filters=[theme_filter([5])], deadline="2030-01-01")
+    return store, passwords, rnd
+
+
+def client_for(store, passwords=None, who=None) -> TestClient:
+    c = TestClient(create_app(store), follow_redirects=False)
+    if who:
+        r = c.post("/login", data={"username": who, "password": passwords[who], "next": "/rounds"})
+        assert r.status_code == 303 and r.headers["location"] == "/rounds"
+    return c
+
+
+def csrf_of(c: TestClient, url: str) -> str:
+    soup = BeautifulSoup(c.get(url).text, "html.parser")
+    return soup.select_one("input[name=csrf]")["value"]
+
+
+def test_sign_in_and_out(site):
+    store, passwords, _ = site
+    c = client_for(store)
+    r = c.post("/login", data={"username": "cri", "password": "wrong password"})
+    assert r.status_code == 401 and "Wrong username or password" in r.text
+    c = client_for(store, passwords, "cri")
+    assert "Signed in as" in c.get("/rounds").text
+    assert c.post("/logout", data={"csrf": "forged"}).status_code == 403
+    token = csrf_of(c, "/rounds")
+    assert c.post("/logout", data={"csrf": token}).status_code == 303
+    assert c.get("/rounds/1/answers").status_code == 401
+    # An open redirect is refused.
+    r = client_for(store).post(
+        "/login", data={"username": "cri", "password": passwords["cri"], "next": "//evil.example"}
+    )
+    assert r.headers["location"] == "/rounds"
+
+
+@pytest.mark.parametrize(
+    ("who", "url", "status"),
+    [
+        (None, "/rounds/{id}", 401),
+        ("cri", "/rounds/{id}", 303),  # a focal point goes to their own answers
+        ("sec", "/rounds/{id}", 200),
+        ("obs", "/rounds/{id}", 200),
+        (None, "/rounds/{id}/position", 401),
+        ("cri", "/rounds/{id}/position", 403),
+        ("sec", "/rounds/{id}/position", 200),
+        (None, "/rounds/{id}/answers", 401),
+        ("cri", "/rounds/{id}/answers", 200),
+        ("cri", "/rounds/{id}/answers?country=MEX", 403),
+        ("obs", "/rounds/{id}/answers", 403),
+        ("sec", "/rounds/{id}/answers?country=MEX", 200),
+        ("sec", "/rounds/{id}/answers", 400),  # the Secretariat must choose a country
+        ("cri", "/rounds/{id}/questionnaire.xlsx", 200),
+        ("cri", "/rounds/{id}/questionnaire.xlsx?country=MEX", 403),
+        ("obs", "/rounds/{id}/questionnaire.xlsx?country=MEX", 403),
+    ],
+)
+def test_who_sees_what(site, who, url, status):
+    store, passwords, rnd = site
+    c = client_for(store, passwords, who)
+    assert c.get(url.format(id=rnd.id)).status_code == status
+
+
+def answers_form(c: TestClient, rnd, country=None) -> dict[str, str]:
+    url = f"/rounds/{rnd.id}/answers" + (f"?country={country}" if country else "")
+    soup = BeautifulSoup(c.get(url).text, "html.parser")
+    form = soup.select_one("form.answers")
+    data = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
+    return data
+
+
+def test_answer_by_form(site):
+    store, passwords, rnd = site
+    c = client_for(store, passwords, "cri")
+    data = answers_form(c, rnd)
+    assert data["country"] == "CRI"
+    r = c.post(f"/rounds/{rnd.id}/answers", data={**data, "csrf": "forged", "v:XII-8133": "valid"})
+    assert r.status_code == 403 and consult.opinions(store, rnd.id) == []
+    r = c.post(
+        f"/rounds/{rnd.id}/answers",
+        data={**data, "v:XII-8133": "valid", "v:XII-8033": "valid with changes"},
+    )
+    assert r.status_code == 400 and "needs the proposed wording" in r.text
+    assert consult.opinions(store, rnd.id) == []  # all or nothing
+    r = c.post(
+        f"/rounds/{rnd.id}/answers",
+        data={
+            **data,
+            "v:XII-8133": "valid",
+            "v:XII-8033": "valid with changes",
+            "w:XII-8033": "New words.",
+        },
+    )
+    assert r.status_code == 200 and "2 answers saved" in r.text
+    assert {o.statement_id: o.value.value for o in consult.opinions(store, rnd.id)} == {
+        "XII-8133": "valid",
+        "XII-8033": "valid with changes",
+    }
+    # Another writer changed it meanwhile: a conflict, not a silent overwrite.
+    stale = answers_form(c, rnd)
+    consult.set_opinion(store, rnd.id, "CRI", "XII-8133", "abstain", author="sec")
+    r = c.post(
+        f"/rounds/{rnd.id}/answers",
+        data={**stale, "v:XII-8133": "no longer valid", "c:XII-8133": "Outdated."},
+    )
+    assert r.status_code == 409 and "reload" in r.text
+    # The country field is checked against who is signed in.
+    r = c.post(f"/rounds/{rnd.id}/answers", data={**data, "country": "MEX", "v:XII-8133": "valid"})
+    assert r.status_code == 403
+
+
+def test_closed_round_refuses_answers(site):
+    store, passwords, rnd = site
+    c = client_for(store, passwords, "sec")
+    data = answers_form(c, rnd, "MEX")
+    consult.close_round(store, rnd.id)
+    r = c.post(f"/rounds/{rnd.id}/answers", data={**data, "v:XII-8133": "valid"})
+    assert r.status_code == 403 and consult.opinions(store, rnd.id) == []
+
+
+def test_answer_by_questionnaire(site):
+    store, passwords, rnd = site
+    c = client_for(store, passwords, "cri")
+    wb = load_workbook(io.BytesIO(c.get(f"/rounds/{rnd.id}/questionnaire.xlsx").content))
+    for row in wb["TS5"].iter_rows(min_row=2):
+        if row[0].value == "XII-8133":
+            row[3].value = "Yes"
+    out = io.BytesIO()
+    wb.save(out)
+    token = answers_form(c, rnd)["csrf"]
+    files = {"file": ("cri.xlsx", out.getvalue(), "application/octet-stream")}
+    r = c.post(
+        f"/rounds/{rnd.id}/questionnaire", data={"csrf": token, "country": "CRI"}, files=files
+    )
+    assert r.status_code == 200 and "1 answer saved" in r.text
+    # Mexico's questionnaire sent by Costa Rica's focal point is refused.
+    mexico = consult.write_questionnaire(store, rnd.id, "MEX")
+    files = {"file": ("mex.xlsx", mexico, "application/octet-stream")}
+    r = c.post(
+        f"/rounds/{rnd.id}/questionnaire", data={"csrf": token, "country": "CRI"}, files=files
+    )
+    assert r.status_code == 400 and "for MEX, not CRI" in r.text
+    files = {"file": ("junk.xlsx", b"junk", "application/octet-stream")}
+    r = c.post(f"/rounds/{rnd.id}/questionnaire", data={"csrf": token}, files=files)
+    assert r.status_code == 400 and "not an .xlsx questionnaire" in r.text
+    assert len(consult.opinions(store, rnd.id)) == 1
+
+
+def test_dashboard_and_position(site):
+    store, passwords, rnd = site
+    consult.set_opinion(
+        store, rnd.id, "CRI", "XII-8133", "no longer valid", reason="<i>Old</i>", author="cri"
+    )
+    c = client_for(store, passwords, "sec")
+    page = c.get(f"/rounds/{rnd.id}").text
+    assert "Answers by country and theme" in page and "<svg" in page
+    soup = BeautifulSoup(page, "html.parser")
+    row = next(tr for tr in soup.select("table.status tbody tr") if "XII-8133" in tr.text)
+    assert "contested" in row.text and "✗" in row.text
+    position = c.get(f"/rounds/{rnd.id}/position").text
+    assert "Contested" in position and "&lt;i&gt;Old&lt;/i&gt;" in position
+
+
+def test_published_rounds_are_public(site):
+    store, _, rnd = site
+    anonymous = client_for(store)
+    assert f"/rounds/{rnd.id}" not in anonymous.get("/rounds").text
+    public = consult.open_round(store, "Public", filters=[theme_filter([4])], public=True)
+    consult.close_round(store, public.id)
+    assert anonymous.get(f"/rounds/{public.id}").status_code == 200
+    assert anonymous.get(f"/rounds/{public.id}/position").status_code == 200
+    assert re.search(rf'href="/rounds/{public.id}"', anonymous.get("/rounds").text)
