@@ -330,9 +330,10 @@ def test_cli_round_trip(db_url, tmp_path):
     assert run("round", "list").output.count("Inputs 2017") == 1
 
 
-def test_statement_page_shows_every_version(ready):
+def test_statement_page_shows_every_version_to_those_who_may_see_it(ready):
     from fastapi.testclient import TestClient
 
+    from rcm import users
     from rcm.web import create_app
 
     rnd = consult.open_round(ready, "TS5", filters=[theme_filter([5])])
@@ -340,11 +341,38 @@ def test_statement_page_shows_every_version(ready):
     consult.set_opinion(
         ready, rnd.id, "CRI", "XII-8133", "no longer valid", reason="<b>Old</b>", author="focal:CRI"
     )
-    with TestClient(create_app(ready)) as c:
-        html = c.get("/statements/XII-8133").text
-        assert html.count("<td>CRI</td>") == 2 and "&lt;b&gt;Old&lt;/b&gt;" in html
-        data = c.get("/api/statements/XII-8133").json()
-        assert [o["version"] for o in data["opinions"]] == [1, 2]
+    passwords = {}
+    for name, role, country in [
+        ("sec", "secretariat", None),
+        ("cri", "focal_point", "CRI"),
+        ("mex", "focal_point", "MEX"),
+    ]:
+        _, passwords[name] = users.add_user(ready, name, role, country=country)
+
+    def rows_seen_by(who):
+        with TestClient(create_app(ready)) as c:
+            if who:
+                c.post("/login", data={"username": who, "password": passwords[who]})
+            html = c.get("/statements/XII-8133").text
+            api = c.get("/api/statements/XII-8133").json()
+        from bs4 import BeautifulSoup
+
+        shown = BeautifulSoup(html, "html.parser").select("table.opinions tbody tr")
+        assert len(shown) == len(api["opinions"])
+        if any(o["reason"] for o in api["opinions"]):
+            assert "&lt;b&gt;Old&lt;/b&gt;" in html
+        return [o["version"] for o in api["opinions"]]
+
+    assert rows_seen_by("sec") == [1, 2]
+    assert rows_seen_by("cri") == [1, 2]
+    assert rows_seen_by("mex") == []  # another country's drafts are never shown
+    assert rows_seen_by(None) == []
+    consult.close_round(ready, rnd.id)
+    assert rows_seen_by(None) == []  # closed but not public
+    public = consult.open_round(ready, "Public", filters=[theme_filter([5])], public=True)
+    consult.set_opinion(ready, public.id, "MEX", "XII-8133", "valid", author="focal:MEX")
+    consult.close_round(ready, public.id)
+    assert rows_seen_by(None) == [1]
 
 
 def test_regional_position(ready):

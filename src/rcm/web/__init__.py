@@ -20,11 +20,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request as StarletteRequest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rcm import users
 from rcm.errors import NotFound, RcmError
 from rcm.search import MAX_OFFSET
 from rcm.store import Store
 from rcm.web import charts, i18n, pages
-from rcm.web.rounds import add_round_routes
+from rcm.web.rounds import SESSION_COOKIE, add_round_routes
 
 __all__ = ["create_app"]
 
@@ -185,7 +186,9 @@ def create_app(store: Store) -> FastAPI:
 
     @app.get("/statements/{statement_id}", include_in_schema=False)
     def statement_html(request: Request, statement_id: str) -> Response:
-        return render(request, "statement.html", data=pages.statement_page(store, statement_id))
+        viewer = users.session_user(store, request.cookies.get(SESSION_COOKIE))
+        data = pages.statement_page(store, statement_id, viewer[0] if viewer else None)
+        return render(request, "statement.html", data=data)
 
     @app.get("/themes", include_in_schema=False)
     def themes_html(request: Request) -> Response:
@@ -259,8 +262,11 @@ def create_app(store: Store) -> FastAPI:
         return JSONResponse(pages.search_page(store, **_search_params(request)))
 
     @app.get("/api/statements/{statement_id}", tags=["statements"], summary="One statement")
-    def api_statement(statement_id: str) -> JSONResponse:
-        return JSONResponse(pages.statement_page(store, statement_id))
+    def api_statement(request: Request, statement_id: str) -> JSONResponse:
+        viewer = users.session_user(store, request.cookies.get(SESSION_COOKIE))
+        return JSONResponse(
+            pages.statement_page(store, statement_id, viewer[0] if viewer else None)
+        )
 
     @app.get("/api/themes", tags=["themes"], summary="The six themes, their sub-themes and counts")
     def api_themes() -> JSONResponse:

@@ -88,7 +88,9 @@ def search_page(
     return data
 
 
-def statement_page(store: Store, statement_id: str) -> dict[str, Any]:
+def statement_page(store: Store, statement_id: str, viewer: Any = None) -> dict[str, Any]:
+    """``viewer`` is the signed-in user (or None): the Member Countries' answers are shown only to
+    those who may see them (see ``visible_opinions``)."""
     statement, placements = store.statement(statement_id)
     meeting = store.meeting(statement.meeting)
     titles = store.subtheme_titles()
@@ -97,14 +99,31 @@ def statement_page(store: Store, statement_id: str) -> dict[str, Any]:
     category = categories.get(data["category"] or "")
     data["category_definition"] = category.definition if category else None
     data["citation"] = citation(statement, meeting, store.source())
-    from rcm.consult import history
-
-    data["opinions"] = history(store, statement.id)
+    data["opinions"] = visible_opinions(store, statement.id, viewer)
     data["related"] = [
         {"id": h.id, "meeting_label": h.meeting_label, "year": h.year, "text": h.text}
         for h in related(store, statement.id, limit=5).hits
     ]
     return data
+
+
+def visible_opinions(store: Store, statement_id: str, viewer: Any) -> list[dict[str, Any]]:
+    """Every version of the answers on a statement that ``viewer`` may read: the Secretariat and
+    observers all; a focal point their own country's, and everyone the answers of public rounds
+    once closed. Drafts of another country are never shown."""
+    from rcm.consult import history, list_rounds
+    from rcm.users import Role
+
+    published = {r.id for r in list_rounds(store) if r.public and r.state == "closed"}
+    role = getattr(viewer, "role", None)
+    own = getattr(viewer, "country", None)
+    return [
+        h
+        for h in history(store, statement_id)
+        if role in (Role.SECRETARIAT, Role.OBSERVER)
+        or h["round_id"] in published
+        or (role is Role.FOCAL_POINT and h["country"] == own)
+    ]
 
 
 def theme_page(store: Store, number: int) -> dict[str, Any]:
