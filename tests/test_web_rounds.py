@@ -198,3 +198,37 @@ def test_published_rounds_are_public(site):
     assert anonymous.get(f"/rounds/{public.id}").status_code == 200
     assert anonymous.get(f"/rounds/{public.id}/position").status_code == 200
     assert re.search(rf'href="/rounds/{public.id}"', anonymous.get("/rounds").text)
+
+
+def test_the_secretariat_opens_and_closes_rounds(site):
+    store, passwords, _ = site
+    focal = client_for(store, passwords, "cri")
+    token = csrf_of(focal, "/rounds")
+    assert focal.post("/rounds", data={"csrf": token, "title": "Sneaky"}).status_code == 403
+    sec = client_for(store, passwords, "sec")
+    token = csrf_of(sec, "/rounds")
+    assert sec.post("/rounds", data={"csrf": "forged", "title": "x"}).status_code == 403
+    r = sec.post(
+        "/rounds",
+        data={
+            "csrf": token,
+            "title": "TS6 commitments",
+            "theme": ["TS6"],
+            "deadline": "2030-06-30",
+            "public": "1",
+        },
+    )
+    assert r.status_code == 303
+    new_id = int(r.headers["location"].rsplit("/", 1)[1])
+    created = consult.get_round(store, new_id)
+    assert (created.statements, created.scope, created.public) == (16, "theme is TS6", True)
+    r = sec.post(f"/rounds/{new_id}/state", data={"csrf": token, "state": "closed"})
+    assert r.status_code == 303 and consult.get_round(store, new_id).state == "closed"
+    r = sec.post(f"/rounds/{new_id}/state", data={"csrf": token, "state": "open"})
+    assert consult.get_round(store, new_id).state == "open"
+    assert (
+        focal.post(
+            f"/rounds/{new_id}/state", data={"csrf": csrf_of(focal, "/rounds"), "state": "closed"}
+        ).status_code
+        == 403
+    )

@@ -118,6 +118,47 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
             request, "rounds.html", rounds=rounds, user=user, csrf=found[1] if found else ""
         )
 
+    def secretariat(request: Request) -> tuple[User, str]:
+        user, csrf = signed_in(request)
+        if user.role is not Role.SECRETARIAT:
+            raise Forbidden(i18n.gettext("Only the Secretariat may do this."))
+        return user, csrf
+
+    @app.post("/rounds", include_in_schema=False)
+    async def open_round(request: Request) -> Response:
+        user, csrf = secretariat(request)
+        form = await form_with_csrf(request, csrf)
+        from rcm.search import make_filters
+
+        filters = make_filters(
+            store,
+            themes=[str(v) for v in form.getlist("theme")][:6],
+            categories=[str(v) for v in form.getlist("category") if v][:4],
+        )
+        rnd = consult.open_round(
+            store,
+            str(form.get("title", ""))[:300],
+            filters=filters,
+            purpose=str(form.get("purpose", ""))[:2000],
+            deadline=str(form.get("deadline") or "") or None,
+            silence_is_consent=bool(form.get("silence")),
+            public=bool(form.get("public")),
+            actor=user.username,
+        )
+        return RedirectResponse(f"/rounds/{rnd.id}", status_code=303)
+
+    @app.post("/rounds/{round_id}/state", include_in_schema=False)
+    async def change_state(request: Request, round_id: int) -> Response:
+        user, csrf = secretariat(request)
+        form = await form_with_csrf(request, csrf)
+        if form.get("state") == "closed":
+            consult.close_round(store, round_id, user.username)
+        elif form.get("state") == "open":
+            consult.reopen_round(store, round_id, user.username)
+        else:
+            raise RcmError("state must be open or closed")
+        return RedirectResponse(f"/rounds/{round_id}", status_code=303)
+
     @app.get("/rounds/{round_id}", include_in_schema=False)
     def round_page(request: Request, round_id: int) -> Response:
         found = viewer(request)
