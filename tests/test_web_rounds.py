@@ -232,3 +232,30 @@ def test_the_secretariat_opens_and_closes_rounds(site):
         ).status_code
         == 403
     )
+
+
+def test_observers_comment_but_never_answer(site):
+    store, passwords, rnd = site
+    obs = client_for(store, passwords, "obs")
+    token = csrf_of(obs, f"/rounds/{rnd.id}")
+    r = obs.post(
+        f"/rounds/{rnd.id}/comments",
+        data={"csrf": token, "statement": "XII-8133", "text": "IOM: <b>still</b> relevant."},
+    )
+    assert r.status_code == 303
+    page = obs.get(f"/rounds/{rnd.id}").text
+    assert "IOM: &lt;b&gt;still&lt;/b&gt; relevant." in page
+    assert consult.opinions(store, rnd.id) == []  # a comment is not an answer
+    assert consult.round_status(store, rnd.id)["countries"]["CRI"]["answered"] == 0
+    cri = client_for(store, passwords, "cri")
+    token = csrf_of(cri, f"/rounds/{rnd.id}/answers")
+    r = cri.post(
+        f"/rounds/{rnd.id}/comments", data={"csrf": token, "statement": "XII-8133", "text": "x"}
+    )
+    assert r.status_code == 403
+    r = obs.post(
+        f"/rounds/{rnd.id}/comments",
+        data={"csrf": csrf_of(obs, f"/rounds/{rnd.id}"), "statement": "XIX-0021", "text": "x"},
+    )
+    assert r.status_code == 404  # not in this round
+    assert len(consult.comments(store, rnd.id)) == 1

@@ -33,6 +33,7 @@ __all__ = [
     "ConflictError",
     "OpinionValue",
     "Status",
+    "add_comment",
     "close_round",
     "consensus",
     "import_questionnaire",
@@ -485,6 +486,56 @@ def set_opinion_as(
     return set_opinion(
         store, round_id, country, statement_id, value, author=user.username, **fields
     )
+
+
+MAX_COMMENT = 5000
+
+
+def add_comment(
+    store: Store, user: Any, round_id: int, statement_id: str, text: str
+) -> dict[str, Any]:
+    """An observer's (or the Secretariat's) comment on a statement of an open round. It is not an
+    answer and never counts in the consensus: comments are kept apart."""
+    from rcm.users import Forbidden, Role
+
+    if user.role not in (Role.OBSERVER, Role.SECRETARIAT) or not user.active:
+        raise Forbidden("only observers and the Secretariat comment here; focal points answer")
+    body = text.strip()
+    if not body or len(body) > MAX_COMMENT:
+        raise RcmError(f"a comment needs between 1 and {MAX_COMMENT:,} characters")
+    sid = statement_id.strip().upper()
+    with store.engine.begin() as conn:
+        rnd = _round(conn, round_id)
+        if rnd.state != "open":
+            raise ConflictError(f"round {round_id} is closed: it is read-only")
+        in_scope = conn.scalar(
+            select(func.count())
+            .select_from(t.round_statements)
+            .where(
+                t.round_statements.c.round_id == round_id, t.round_statements.c.statement_id == sid
+            )
+        )
+        if not in_scope:
+            raise NotFound(f"statement {sid} is not in round {round_id}")
+        row = {
+            "round_id": round_id,
+            "statement_id": sid,
+            "author": user.username,
+            "text": body,
+            "at": _now(),
+        }
+        conn.execute(insert(t.observer_comments).values(**row))
+        _audit(conn, user.username, "comment.add", f"round {round_id} {sid}", None, {"text": body})
+    return {**row, "at": row["at"].isoformat()}
+
+
+def comments(store: Store, round_id: int) -> list[dict[str, Any]]:
+    c = t.observer_comments
+    with store.connection() as conn:
+        rows = conn.execute(
+            select(c).where(c.c.round_id == round_id).order_by(c.c.statement_id, c.c.at, c.c.id)
+        ).mappings()
+        return [{**dict(r), "at": r["at"].isoformat()} for r in rows]
 
 
 def opinions(store: Store, round_id: int) -> list[Opinion]:

@@ -325,3 +325,18 @@ sessions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
+
+
+# Observers (observer states, IOM, UNHCR, civil society) comment; they never answer. Kept apart.
+observer_comments = Table(
+    "observer_comments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "round_id", Integer, ForeignKey("rounds.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("statement_id", String(32), ForeignKey("statements.id"), nullable=False),
+    Column("author", String(100), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)

@@ -192,8 +192,27 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
             )
         )
         return render(
-            request, "round.html", data=status, grid=grid, user=user, csrf=found[1] if found else ""
+            request,
+            "round.html",
+            data=status,
+            grid=grid,
+            user=user,
+            csrf=found[1] if found else "",
+            comments=consult.comments(store, round_id),
         )
+
+    @app.post("/rounds/{round_id}/comments", include_in_schema=False)
+    async def comment(request: Request, round_id: int) -> Response:
+        user, csrf = signed_in(request)
+        form = await form_with_csrf(request, csrf)
+        consult.add_comment(
+            store,
+            user,
+            round_id,
+            str(form.get("statement", ""))[:40],
+            str(form.get("text", ""))[: consult.MAX_COMMENT + 1],
+        )
+        return RedirectResponse(f"/rounds/{round_id}#comments", status_code=303)
 
     @app.get("/rounds/{round_id}/position", include_in_schema=False)
     def position_page(request: Request, round_id: int) -> Response:
