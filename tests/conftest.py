@@ -17,6 +17,10 @@ from rcm.store import Store, database_url
 
 PG_ENV = "RCM_TEST_POSTGRES_URL"
 
+# Cheap argon2 parameters for the many users the tests create (tests/test_users.py checks the
+# production defaults separately).
+os.environ.setdefault("RCM_FAST_PASSWORD_HASHING", "1")
+
 
 @pytest.fixture(scope="session")
 def compendium() -> Compendium:

@@ -4,6 +4,7 @@ concurrent writers, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import io
+import json
 import threading
 from datetime import date
 
@@ -137,7 +138,8 @@ def test_status_and_the_silence_rule(ready):
     before = consult.round_status(ready, rnd.id, today=date(2017, 6, 1))
     states = {s["id"]: s["status"] for s in before["statements"]}
     assert states["XII-8133"] == "pending" and states["XII-8033"] == "contested"
-    assert before["countries"]["CRI"] == {"answered": 1, "total": 31}
+    assert before["countries"]["CRI"] == {"answered": 1, "total": 31, "changes": 0, "objections": 0}
+    assert before["countries"]["USA"]["objections"] == 1
     after = consult.round_status(ready, rnd.id, today=date(2017, 7, 1))
     states = {s["id"]: s["status"] for s in after["statements"]}
     assert states["XII-8133"] == "reaffirmed" and states["XII-8033"] == "contested"
@@ -402,3 +404,38 @@ def test_regional_position(ready):
         "contested": 1,
         "pending": len(ids) - 3,
     }
+
+
+def test_a_full_round_from_the_cli(db_url, tmp_path):
+    """Open, 11 questionnaires out, answers in, status, regional position."""
+    runner = CliRunner()
+
+    def run(*args):
+        result = runner.invoke(cli, ["--db", db_url, *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run("ingest")
+    round_id = run("round", "open", "TS4", "--theme", "TS4").strip().splitlines()[-1]
+    for country in COUNTRIES:
+        path = tmp_path / f"{country}.xlsx"
+        run("round", "questionnaire", round_id, "--country", country, "-o", str(path))
+        wb = load_workbook(path)
+        for ws in wb.worksheets:
+            if ws.title == consult.SIGNATURE_SHEET:
+                continue
+            for row in ws.iter_rows(min_row=2):
+                if row[0].value == "XIV-7894" and country == "GTM":
+                    row[3].value, row[4].value = "Yes, with changes", "Guatemala's wording."
+                else:
+                    row[3].value = "Yes"
+        wb.save(path)
+        assert f"{country}: " in run("round", "import", round_id, str(path))
+    status = json.loads(run("round", "status", round_id, "--json"))
+    assert all(v["answered"] == v["total"] == 14 for v in status["countries"].values())
+    position = json.loads(run("round", "position", round_id, "--json"))
+    ts4 = next(s for s in position["themes"] if s["theme"] == 4)
+    updated = {e["id"]: e["proposed_wording"] for e in ts4["to_be_updated"]}
+    assert updated == {"XIV-7894": {"GTM": "Guatemala's wording."}}
+    assert status["totals"] == {"reaffirmed": 13, "to be updated": 1}
+    assert "Regional position" in run("round", "position", round_id)

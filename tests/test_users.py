@@ -125,3 +125,17 @@ def test_users_cli(db_url):
     assert "disabled" in runner.invoke(cli, ["--db", db_url, "users", "list"]).output
     missing = runner.invoke(cli, ["--db", db_url, "users", "disable", "nobody"])
     assert missing.exit_code == 2 and "no user 'nobody'" in missing.output
+
+
+def test_production_hashing_uses_argon2_defaults(monkeypatch):
+    from argon2 import PasswordHasher
+
+    monkeypatch.delenv("RCM_FAST_PASSWORD_HASHING", raising=False)
+    hasher = users._password_hasher()
+    default = PasswordHasher()
+    assert (hasher.time_cost, hasher.memory_cost, hasher.parallelism) == (
+        default.time_cost,
+        default.memory_cost,
+        default.parallelism,
+    )
+    assert default.memory_cost >= 64 * 1024

@@ -259,3 +259,82 @@ def test_observers_comment_but_never_answer(site):
     )
     assert r.status_code == 404  # not in this round
     assert len(consult.comments(store, rnd.id)) == 1
+
+
+# --- the full matrix: role × route × round state -----------------------------------------
+
+ROLES = [None, "sec", "cri", "mex", "obs"]
+
+
+def expected(route: str, who: str | None, state: str) -> int:
+    """What the rules say (README, "The consultation"): 401 signed out, 403 not allowed."""
+    signed_in = who is not None
+    staff = who in ("sec", "obs")
+    if route in ("dashboard", "position"):
+        if staff:
+            return 200
+        if who in ("cri", "mex"):
+            return 303 if route == "dashboard" else 403
+        return 401
+    if not signed_in:
+        return 401
+    own = {"cri": "CRI", "mex": "MEX"}.get(who)
+    if route in ("answers:CRI", "questionnaire:CRI"):
+        return 200 if who == "sec" or own == "CRI" else 403
+    if route == "post-answers:CRI":
+        if who == "sec" or own == "CRI":
+            return 200 if state == "open" else 403
+        return 403
+    if route == "post-comment":
+        if who in ("sec", "obs"):
+            return 303 if state == "open" else 409
+        return 403
+    if route == "post-state":
+        return 303 if who == "sec" else 403
+    raise AssertionError(route)
+
+
+ROUTES = ["dashboard", "position", "answers:CRI", "questionnaire:CRI", "post-answers:CRI",
+          "post-comment", "post-state"]  # fmt: skip
+
+
+@pytest.mark.parametrize("state", ["open", "closed"])
+def test_the_full_permission_matrix(site, state):
+    store, passwords, rnd = site
+    if state == "closed":
+        consult.close_round(store, rnd.id)
+    failures = []
+    for who in ROLES:
+        c = client_for(store, passwords, who)
+        token = csrf_of(c, "/rounds") if who else "none"
+        for route in ROUTES:
+            if route == "dashboard":
+                r = c.get(f"/rounds/{rnd.id}")
+            elif route == "position":
+                r = c.get(f"/rounds/{rnd.id}/position")
+            elif route == "answers:CRI":
+                r = c.get(f"/rounds/{rnd.id}/answers?country=CRI")
+            elif route == "questionnaire:CRI":
+                r = c.get(f"/rounds/{rnd.id}/questionnaire.xlsx?country=CRI")
+            elif route == "post-answers:CRI":
+                r = c.post(
+                    f"/rounds/{rnd.id}/answers",
+                    data={"csrf": token, "country": "CRI", "v:XII-8133": "abstain"},
+                )
+            elif route == "post-comment":
+                r = c.post(
+                    f"/rounds/{rnd.id}/comments",
+                    data={"csrf": token, "statement": "XII-8133", "text": "note"},
+                )
+            else:  # post-state: a state change that is always possible from the current state
+                target = "closed" if consult.get_round(store, rnd.id).state == "open" else "open"
+                r = c.post(f"/rounds/{rnd.id}/state", data={"csrf": token, "state": target})
+                if r.status_code == 303:  # put it back for the next role
+                    consult._set_state(store, rnd.id, state, "test")
+            want = expected(route, who, state)
+            if r.status_code != want:
+                failures.append(f"{who} {route} ({state}): {r.status_code}, expected {want}")
+    assert not failures, "\n".join(failures)
+    # Nobody wrote for Mexico, and only allowed writers wrote at all.
+    written = {(o.country, o.author) for o in consult.opinions(store, rnd.id)}
+    assert written <= ({("CRI", "sec"), ("CRI", "cri")} if state == "open" else set())

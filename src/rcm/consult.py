@@ -621,8 +621,14 @@ def round_status(store: Store, round_id: int, today: date | None = None) -> dict
         "round": rnd.as_dict(),
         "silence_counts_as_no_objection": silence,
         "totals": dict(Counter(s["status"] for s in statements)),
+        # Progress, and divergence: how often each country departs from plain reaffirmation.
         "countries": {
-            c: {"answered": sum(1 for s in statements if s["answers"][c]), "total": len(statements)}
+            c: {
+                "answered": sum(1 for s in statements if s["answers"][c]),
+                "total": len(statements),
+                "changes": sum(1 for s in statements if s["answers"][c] == "valid with changes"),
+                "objections": sum(1 for s in statements if s["answers"][c] == "no longer valid"),
+            }
             for c in countries
         },
         "themes": {str(k): dict(v) for k, v in sorted(per_theme.items())},
