@@ -53,7 +53,6 @@ def _environment() -> Environment:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["language_name"] = i18n.language_name
     env.globals["LANGUAGES"] = i18n.LANGUAGES
-    env.filters["roman_label"] = lambda code: f"{code} RCM"
     return env
 
 
