@@ -112,12 +112,18 @@ def main() -> None:
         return
     reports = []
     for db in args.databases:
-        out = subprocess.run(
+        child = subprocess.run(
             [sys.executable, __file__, "--child", "--repeat", str(args.repeat), str(db)],
-            check=True,
+            check=False,
             capture_output=True,
             text=True,
-        ).stdout
+        )
+        if child.returncode:
+            raise SystemExit(
+                f"{db}: {child.stderr.strip().splitlines()[-1]} "
+                "(rebuild it with bench/synthetic.py)"
+            )
+        out = child.stdout
         report = json.loads(out)
         reports.append(report)
         print(
