@@ -249,3 +249,15 @@ def test_every_message_has_a_spanish_translation():
             assert es.ungettext(m[0], m[1], 2) != m[1] or m[1] == "", m
         else:
             assert es.ugettext(m) != m or m in {"Error"}, m
+
+
+def test_app_from_the_environment(tmp_path, monkeypatch, compendium):
+    """What `rcm serve --workers N` gives each worker process."""
+    from rcm.store import Store
+    from rcm.web import app_from_env
+
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    Store(url, create=True).ingest(compendium)
+    monkeypatch.setenv("RCM_DATABASE_URL", url)
+    with TestClient(app_from_env()) as c:
+        assert c.get("/api/search?q=maras").json()["total"] == 1

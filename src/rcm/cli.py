@@ -429,7 +429,19 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     store = _store(ctx)
     store.require_current()
     click.echo(f"serving {store.display_url} on http://{host}:{port}/", err=True)
-    uvicorn.run(create_app(store), host=host, port=port, workers=workers, log_level="warning")
+    if workers == 1:
+        uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+        return
+    # Several worker processes each build the app from the environment.
+    os.environ["RCM_DATABASE_URL"] = store.url
+    uvicorn.run(
+        "rcm.web:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 def _actor(name: str | None) -> str:

@@ -27,7 +27,7 @@ from rcm.store import Store
 from rcm.web import charts, i18n, pages
 from rcm.web.rounds import SESSION_COOKIE, add_round_routes
 
-__all__ = ["create_app"]
+__all__ = ["app_from_env", "create_app"]
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -54,6 +54,11 @@ def _environment() -> Environment:
     env.globals["language_name"] = i18n.language_name
     env.globals["LANGUAGES"] = i18n.LANGUAGES
     return env
+
+
+def app_from_env() -> FastAPI:
+    """The app for the database named by RCM_DATABASE_URL (for `rcm serve --workers N`)."""
+    return create_app(Store())
 
 
 def create_app(store: Store) -> FastAPI:
