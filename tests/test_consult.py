@@ -354,7 +354,15 @@ def test_statement_page_shows_every_version_to_those_who_may_see_it(ready):
     def rows_seen_by(who):
         with TestClient(create_app(ready)) as c:
             if who:
-                c.post("/login", data={"username": who, "password": passwords[who]})
+                c.get("/login")
+                c.post(
+                    "/login",
+                    data={
+                        "username": who,
+                        "password": passwords[who],
+                        "csrf": c.cookies.get("rcm_login"),
+                    },
+                )
             html = c.get("/statements/XII-8133").text
             api = c.get("/api/statements/XII-8133").json()
         from bs4 import BeautifulSoup

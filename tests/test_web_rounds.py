@@ -34,9 +34,22 @@ def site(store, compendium):
 def client_for(store, passwords=None, who=None) -> TestClient:
     c = TestClient(create_app(store), follow_redirects=False)
     if who:
-        r = c.post("/login", data={"username": who, "password": passwords[who], "next": "/rounds"})
+        r = c.post(
+            "/login",
+            data={
+                "username": who,
+                "password": passwords[who],
+                "next": "/rounds",
+                "csrf": login_token(c),
+            },
+        )
         assert r.status_code == 303 and r.headers["location"] == "/rounds"
     return c
+
+
+def login_token(c: TestClient) -> str:
+    soup = BeautifulSoup(c.get("/login").text, "html.parser")
+    return soup.select_one("input[name=csrf]")["value"]
 
 
 def csrf_of(c: TestClient, url: str) -> str:
@@ -47,7 +60,13 @@ def csrf_of(c: TestClient, url: str) -> str:
 def test_sign_in_and_out(site):
     store, passwords, _ = site
     c = client_for(store)
-    r = c.post("/login", data={"username": "cri", "password": "wrong password"})
+    r = c.post("/login", data={"username": "cri", "password": passwords["cri"]})
+    assert r.status_code == 403  # no login token: refused even with the right password
+    r = c.post("/login", data={"username": "cri", "password": passwords["cri"], "csrf": "forged"})
+    assert r.status_code == 403
+    r = c.post(
+        "/login", data={"username": "cri", "password": "wrong password", "csrf": login_token(c)}
+    )
     assert r.status_code == 401 and "Wrong username or password" in r.text
     c = client_for(store, passwords, "cri")
     assert "Signed in as" in c.get("/rounds").text
@@ -56,8 +75,15 @@ def test_sign_in_and_out(site):
     assert c.post("/logout", data={"csrf": token}).status_code == 303
     assert c.get("/rounds/1/answers").status_code == 401
     # An open redirect is refused.
-    r = client_for(store).post(
-        "/login", data={"username": "cri", "password": passwords["cri"], "next": "//evil.example"}
+    fresh = client_for(store)
+    r = fresh.post(
+        "/login",
+        data={
+            "username": "cri",
+            "password": passwords["cri"],
+            "next": "//evil.example",
+            "csrf": login_token(fresh),
+        },
     )
     assert r.headers["location"] == "/rounds"
 

@@ -5,6 +5,7 @@ CSRF token; every page checks who may see it (``rcm.users``)."""
 from __future__ import annotations
 
 import hmac
+import secrets
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +22,7 @@ from rcm.users import AuthError, Forbidden, Role, User
 from rcm.web import charts, i18n
 
 SESSION_COOKIE = "rcm_session"
+LOGIN_COOKIE = "rcm_login"
 MAX_UPLOAD = consult.MAX_XLSX_BYTES
 
 Render = Callable[..., Response]
@@ -61,11 +63,21 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
             return code
         raise Forbidden(i18n.gettext("Observers may comment but never answer for a country."))
 
+    def login_form(
+        request: Request, status: int = 200, error: str | None = None, target: str = "/rounds"
+    ) -> Response:
+        # Signing in has no session yet: its form is protected by a double-submit token (a cookie
+        # and the same value in the form), so no other site can sign a reader into its account.
+        token = secrets.token_urlsafe(24)
+        response = render(
+            request, "login.html", status=status, error=error, next=target, csrf=token
+        )
+        response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", max_age=3600)
+        return response
+
     @app.get("/login", include_in_schema=False)
     def login_page(request: Request) -> Response:
-        return render(
-            request, "login.html", error=None, next=request.query_params.get("next", "/rounds")
-        )
+        return login_form(request, target=request.query_params.get("next", "/rounds"))
 
     @app.post("/login", include_in_schema=False)
     async def login(request: Request) -> Response:
@@ -73,6 +85,14 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
         target = str(form.get("next") or "/rounds")
         if not target.startswith("/") or target.startswith("//"):
             target = "/rounds"
+        expected = request.cookies.get(LOGIN_COOKIE, "")
+        if not expected or not hmac.compare_digest(str(form.get("csrf", "")), expected):
+            return login_form(
+                request,
+                403,
+                i18n.gettext("This form has expired or came from another site: reload the page."),
+                target,
+            )
         try:
             user = users.authenticate(
                 store, str(form.get("username", ""))[:100], str(form.get("password", ""))[:200]
