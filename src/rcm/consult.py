@@ -179,6 +179,12 @@ def _round(conn: Connection, round_id: int) -> Round:
     )
 
 
+def _scope(conn: Connection, round_id: int) -> set[str]:
+    """The ids of the statements a round asks about."""
+    rs = t.round_statements
+    return set(conn.scalars(select(rs.c.statement_id).where(rs.c.round_id == round_id)).all())
+
+
 def _check_deadline(deadline: str | None) -> str | None:
     if deadline is None:
         return None
@@ -576,11 +582,7 @@ def round_status(store: Store, round_id: int, today: date | None = None) -> dict
     theme: how many statements are in each status."""
     with store.connection() as conn:
         rnd = _round(conn, round_id)
-        ids = conn.scalars(
-            select(t.round_statements.c.statement_id).where(
-                t.round_statements.c.round_id == round_id
-            )
-        ).all()
+        ids = sorted(_scope(conn, round_id))
         themes: dict[str, set[int]] = {}
         for sid, theme in conn.execute(
             select(t.placements.c.statement_id, t.placements.c.theme).where(
@@ -598,7 +600,7 @@ def round_status(store: Store, round_id: int, today: date | None = None) -> dict
         and today > date.fromisoformat(rnd.deadline)
     )
     countries = member_countries()
-    statements = []
+    statements: list[dict[str, Any]] = []
     per_theme: dict[int, Counter[str]] = {}
     for sid in sorted(ids):
         given = answers.get(sid, {})
@@ -719,13 +721,7 @@ def write_questionnaire(store: Store, round_id: int, country: str) -> bytes:
     with store.connection() as conn:
         rnd = _round(conn, round_id)
         secret = conn.scalar(select(t.rounds.c.secret).where(t.rounds.c.id == round_id))
-        ids = set(
-            conn.scalars(
-                select(t.round_statements.c.statement_id).where(
-                    t.round_statements.c.round_id == round_id
-                )
-            ).all()
-        )
+        ids = _scope(conn, round_id)
     given = {o.statement_id: o for o in opinions(store, round_id) if o.country == code}
     reverse = {v: k for k, v in ANSWERS.items()}
     wb = Workbook()
@@ -838,13 +834,7 @@ def import_questionnaire(
     with store.connection() as conn:
         rnd = _round(conn, round_id)
         secret = conn.scalar(select(t.rounds.c.secret).where(t.rounds.c.id == round_id))
-        in_scope = set(
-            conn.scalars(
-                select(t.round_statements.c.statement_id).where(
-                    t.round_statements.c.round_id == round_id
-                )
-            ).all()
-        )
+        in_scope = _scope(conn, round_id)
     if str(sig_round) != str(round_id):
         raise DocumentError(
             name, [Problem(0, f"this questionnaire is for round {sig_round}, not round {round_id}")]

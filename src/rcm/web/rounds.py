@@ -51,6 +51,14 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
             return True
         return rnd.public and rnd.state == "closed"
 
+    def require_results(user: User | None, rnd: consult.Round) -> None:
+        if not can_see_results(user, rnd):
+            raise (Forbidden if user else AuthError)(
+                i18n.gettext(
+                    "Only the Secretariat and observers see the results before they are published."
+                )
+            )
+
     def answering_country(user: User, requested: str | None) -> str:
         if user.role is Role.FOCAL_POINT:
             if requested and requested.upper() != user.country:
@@ -184,14 +192,9 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
         found = viewer(request)
         user = found[0] if found else None
         rnd = consult.get_round(store, round_id)
-        if not can_see_results(user, rnd):
-            if user is not None and user.role is Role.FOCAL_POINT:
-                return RedirectResponse(f"/rounds/{round_id}/answers", status_code=303)
-            raise (Forbidden if user else AuthError)(
-                i18n.gettext(
-                    "Only the Secretariat and observers see the results before they are published."
-                )
-            )
+        if not can_see_results(user, rnd) and user is not None and user.role is Role.FOCAL_POINT:
+            return RedirectResponse(f"/rounds/{round_id}/answers", status_code=303)
+        require_results(user, rnd)
         status = consult.round_status(store, round_id)
         themes = sorted({t for s in status["statements"] for t in s["themes"]})
         rows = []
@@ -238,13 +241,7 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
     def position_page(request: Request, round_id: int) -> Response:
         found = viewer(request)
         user = found[0] if found else None
-        rnd = consult.get_round(store, round_id)
-        if not can_see_results(user, rnd):
-            raise (Forbidden if user else AuthError)(
-                i18n.gettext(
-                    "Only the Secretariat and observers see the results before they are published."
-                )
-            )
+        require_results(user, consult.get_round(store, round_id))
         return render(
             request,
             "position.html",
