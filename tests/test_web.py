@@ -144,6 +144,20 @@ def test_api(client, compendium):
     assert {"/api/search", "/api/statements/{statement_id}", "/api/themes", "/api/meetings"} <= set(
         schema["paths"]
     )
+    documented = {p["name"] for p in schema["paths"]["/api/search"]["get"]["parameters"]}
+    assert documented == {
+        "q",
+        "page",
+        "size",
+        "sort",
+        "theme",
+        "subtheme",
+        "category",
+        "meeting",
+        "year",
+        "several",
+        "xref",
+    }
 
 
 @pytest.mark.parametrize(
@@ -152,10 +166,13 @@ def test_api(client, compendium):
         ("/api/statements/XIX-0000", 404, "no statement XIX-0000"),
         ("/api/themes/9", 404, "no theme 9"),
         ("/api/search?q=%22open", 400, "unbalanced quote"),
-        ("/api/search?page=abc", 400, "Bad parameters"),
-        ("/api/search?size=100000", 400, "Bad parameters"),
+        ("/api/search?page=abc", 400, "page must be a whole number"),
+        ("/api/search?size=100000", 400, "size must be between 1 and 100"),
+        ("/api/search?sort=random", 400, "unknown sort 'random'"),
+        ("/api/search?several=maybe", 400, "several must be yes or no"),
+        ("/api/themes/abc", 400, "Bad parameters"),
         ("/api/search?theme=TS9", 400, "no theme TS9"),
-        ("/api/search?q=" + "x" * 3000, 400, "Bad parameters"),
+        ("/api/search?q=" + "x" * 3000, 400, "the limit is 1,000"),
         ("/api/nothing", 404, "no page"),
     ],
 )

@@ -6,10 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -40,6 +40,53 @@ SECURITY_HEADERS = {
 }
 
 MAX_LIST_PARAMS = 20
+
+
+def _param(
+    name: str, description: str, schema: dict[str, Any], many: bool = False
+) -> dict[str, Any]:
+    if many:
+        schema = {"type": "array", "items": schema, "maxItems": MAX_LIST_PARAMS}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+        "explode": True,
+    }
+
+
+SEARCH_PARAMETERS = [
+    _param(
+        "q", 'words, "exact phrase", OR, -exclude, prefix*', {"type": "string", "maxLength": 1000}
+    ),
+    _param("page", "page number", {"type": "integer", "minimum": 1, "maximum": pages.MAX_PAGE}),
+    _param(
+        "size", "hits per page", {"type": "integer", "minimum": 1, "maximum": pages.MAX_PAGE_SIZE}
+    ),
+    _param(
+        "sort",
+        "relevance (default with words), oldest (default without), newest",
+        {"type": "string", "enum": ["relevance", "oldest", "newest"]},
+    ),
+    _param("theme", "TS1…TS6; repeat for any of several", {"type": "string"}, many=True),
+    _param("subtheme", "TS3.2 (theme.order)", {"type": "string"}, many=True),
+    _param(
+        "category",
+        "principle, understanding, commitment, unassigned",
+        {"type": "string"},
+        many=True,
+    ),
+    _param("meeting", "XII, XII..XXI, XII.., ..X", {"type": "string", "maxLength": 40}),
+    _param("year", "2005, 2005..2010", {"type": "string", "maxLength": 20}),
+    _param(
+        "several",
+        "yes: placed under several themes; no: under one",
+        {"type": "string", "enum": ["yes", "no"]},
+    ),
+    _param("xref", "a cross-reference note names this theme (TS3)", {"type": "string"}, many=True),
+]
 
 
 def _environment() -> Environment:
@@ -244,25 +291,15 @@ def create_app(store: Store) -> FastAPI:
 
     # --- JSON API --------------------------------------------------------------------------------
 
-    @app.get("/api/search", tags=["search"], summary="Search statements, with facet counts")
-    def api_search(
-        request: Request,
-        q: Annotated[
-            str, Query(max_length=2000, description='words, "phrase", OR, -exclude, prefix*')
-        ] = "",
-        page: Annotated[int, Query(ge=1, le=pages.MAX_PAGE)] = 1,
-        size: Annotated[int, Query(ge=1, le=pages.MAX_PAGE_SIZE)] = pages.PAGE_SIZE,
-        sort: Annotated[str | None, Query(pattern="^(relevance|oldest|newest)$")] = None,
-        theme: Annotated[
-            list[str] | None, Query(description="TS1…TS6; repeat for any of several")
-        ] = None,
-        subtheme: Annotated[list[str] | None, Query(description="TS3.2")] = None,
-        category: Annotated[list[str] | None, Query()] = None,
-        meeting: Annotated[str | None, Query(max_length=40, description="XII..XXI")] = None,
-        year: Annotated[str | None, Query(max_length=20, description="2005..2010")] = None,
-        several: Annotated[str | None, Query(pattern="^(yes|no)?$")] = None,
-        xref: Annotated[list[str] | None, Query()] = None,
-    ) -> JSONResponse:
+    @app.get(
+        "/api/search",
+        tags=["search"],
+        summary="Search statements, with facet counts",
+        openapi_extra={"parameters": SEARCH_PARAMETERS},
+    )
+    def api_search(request: Request) -> JSONResponse:
+        # Parameters are read by _search_params (the same reader as the HTML page) rather than
+        # declared in the signature: the declarations' validation cost more than the search.
         return JSONResponse(pages.search_page(store, **_search_params(request)))
 
     @app.get("/api/statements/{statement_id}", tags=["statements"], summary="One statement")
