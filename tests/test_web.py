@@ -278,3 +278,24 @@ def test_app_from_the_environment(tmp_path, monkeypatch, compendium):
     monkeypatch.setenv("RCM_DATABASE_URL", url)
     with TestClient(app_from_env()) as c:
         assert c.get("/api/search?q=maras").json()["total"] == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/search?q=maras",
+        "/statements/IX-7780",
+        "/themes",
+        "/themes/2",
+        "/themes/2/1",
+        "/meetings",
+        "/meetings/IX",
+        "/about",
+        "/nothing-here",
+    ],
+)
+def test_page_titles_are_plain_text(client, url):
+    page = client.get(url).text
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and len(title) < 200

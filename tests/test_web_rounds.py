@@ -364,3 +364,20 @@ def test_the_full_permission_matrix(site, state):
     # Nobody wrote for Mexico, and only allowed writers wrote at all.
     written = {(o.country, o.author) for o in consult.opinions(store, rnd.id)}
     assert written <= ({("CRI", "sec"), ("CRI", "cri")} if state == "open" else set())
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/rounds",
+        "/rounds/{id}",
+        "/rounds/{id}/position",
+        "/rounds/{id}/answers?country=CRI",
+        "/login",
+    ],
+)
+def test_page_titles_are_plain_text(site, url):
+    store, passwords, rnd = site
+    page = client_for(store, passwords, "sec").get(url.format(id=rnd.id)).text
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and len(title) < 200
