@@ -378,3 +378,11 @@ def test_spanish_text_is_searched_with_spanish_stems(store, compendium):
     assert ids(store, "tipificaciones") == [first.id]
     assert ids(store, "TIPIFICACION") == [first.id]
     assert ids(store, '"trata de migrantes"') == [first.id]
+
+
+def test_matching_ids_has_no_page_limit(loaded_store, compendium):
+    from rcm.search import matching_ids
+
+    assert len(matching_ids(loaded_store, [])) == 129
+    ts5 = {p.statement_id for p in compendium.placements if p.theme == 5}
+    assert set(matching_ids(loaded_store, [theme_filter([5])])) == ts5

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rcm import taxonomy
 from rcm.errors import DocumentError, NotFound, Problem, RcmError
-from rcm.search import Filter, SearchRequest, search
+from rcm.search import Filter, matching_ids
 from rcm.store import Store
 from rcm.store import schema as t
 
@@ -209,14 +209,7 @@ def open_round(
     if not title.strip():
         raise RcmError("a round needs a title")
     deadline = _check_deadline(deadline)
-    ids: list[str] = []
-    offset = 0
-    while True:
-        page = search(store, SearchRequest("", tuple(filters), "oldest", 500, offset))
-        ids += [h.id for h in page.hits]
-        offset += 500
-        if offset >= page.total or offset > 10_000:
-            break
+    ids = matching_ids(store, filters)
     if not ids:
         raise RcmError("no statement matches this scope: the round would be empty")
     scope = " and ".join(f.sentence for f in filters) or "all statements"

@@ -505,6 +505,24 @@ _ORDER = {
 }
 
 
+def _combo_condition(filters: Sequence[Filter], params: dict[str, Any]) -> str:
+    """The filters as one condition on the docid's facet combination; adds their parameters."""
+    for f in filters:
+        params.update(f.params)
+    condition = " AND ".join(f.sql for f in filters)
+    return f"{_COMBO} IN (SELECT c.id FROM facet_combos AS c WHERE {condition})"
+
+
+def matching_ids(store: Store, filters: Sequence[Filter]) -> list[str]:
+    """Every statement id the filters choose (all when none), oldest meeting first: no ranking,
+    no snippets, no page limit."""
+    params: dict[str, Any] = {}
+    where = _combo_condition(filters, params) if filters else "1 = 1"
+    sql = f"SELECT s.statement_id FROM statement_search AS s WHERE {where} ORDER BY s.docid"
+    with store.connection() as conn:
+        return [r[0] for r in conn.execute(text(sql), params)]
+
+
 @dataclass(frozen=True)
 class SearchSQL:
     page: str  # docid, score of the requested page, in order
@@ -527,10 +545,7 @@ def build_search_sql(
     params: dict[str, Any] = {"limit": limit, "offset": offset}
     where: list[str] = []
     if filters:
-        condition = " AND ".join(f.sql for f in filters)
-        where.append(f"{_COMBO} IN (SELECT c.id FROM facet_combos AS c WHERE {condition})")
-        for f in filters:
-            params.update(f.params)
+        where.append(_combo_condition(filters, params))
     if exclude_docid is not None:
         where.append("s.docid != :exclude_docid")
         params["exclude_docid"] = exclude_docid
