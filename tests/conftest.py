@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 from rcm.model import Compendium
 from rcm.parse import read_compilation, shipped_compilation
 from rcm.store import Store, database_url
+from rcm.suggest import label_compendium
 
 PG_ENV = "RCM_TEST_POSTGRES_URL"
 
@@ -98,8 +99,8 @@ def store(db_url) -> Iterator[Store]:
 )
 def loaded_store(request, tmp_path_factory) -> Iterator[Store]:
     """The real compilation ingested once per test module, on SQLite and on PostgreSQL. Tests
-    using it must not write."""
-    compendium = read_compilation()
+    using it must not write. Labelled as `rcm ingest` labels it (curated categories, GCM links)."""
+    compendium = label_compendium(read_compilation())
     if request.param == "sqlite":
         store = Store(f"sqlite:///{tmp_path_factory.mktemp('db') / 'rcm.db'}", create=True)
         store.ingest(compendium)

@@ -143,6 +143,50 @@ class Placement:
 
 
 @dataclass(frozen=True)
+class ObjectiveLink:
+    """A statement serves a GCM objective. ``rank`` 1 is the most central; ``score`` is the
+    linker's where the link was suggested (None for a person's choice)."""
+
+    statement_id: str
+    objective: int
+    source: CategorySource
+    rank: int = 1
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class DraftStatement:
+    """A statement read from a new declaration, before a person accepts it into the compendium.
+
+    ``position`` is its 1-based order among the declaration's statements; ``lead`` is the chapeau it
+    hangs from where there is one ("The Vice-Ministers agreed to:"); ``heading`` and ``items`` as in
+    :class:`Statement`; ``line`` is where it starts in the source (paragraph number for .docx)."""
+
+    position: int
+    text: str
+    heading: str | None = None
+    items: tuple[str, ...] = ()
+    lead: str | None = None
+    line: int = 0
+    lang: str = "en"
+
+
+@dataclass(frozen=True)
+class DeclarationText:
+    """A declaration as a reader splits it: title lines, the preamble (kept apart, never a
+    statement), the operative statements, and closing lines (thanks, signature, place and date)."""
+
+    name: str
+    sha256: str
+    size: int
+    lang: str
+    title: str
+    preamble: tuple[str, ...]
+    statements: tuple[DraftStatement, ...]
+    closing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Notice:
     """Something in the source that is not a statement and not structure, kept and reported."""
 
@@ -173,6 +217,7 @@ class Compendium:
     placements: list[Placement]
     categories: list[CategoryInfo] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    objective_links: list[ObjectiveLink] = field(default_factory=list)
 
     def statement(self, statement_id: str) -> Statement:
         for s in self.statements:

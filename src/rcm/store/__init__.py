@@ -41,6 +41,7 @@ from rcm.model import (
     Meeting,
     MeetingKind,
     Notice,
+    ObjectiveLink,
     Placement,
     SourceInfo,
     Statement,
@@ -92,10 +93,18 @@ class IngestResult:
     absent: int
     placements: int
     placements_changed: bool
+    recategorised: int = 0
+    objective_links_changed: bool = False
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.placements_changed)
+        return bool(
+            self.added
+            or self.updated
+            or self.placements_changed
+            or self.recategorised
+            or self.objective_links_changed
+        )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -518,11 +527,30 @@ def _ingest(conn: Connection, c: Compendium) -> IngestResult:
         ],
     )
 
+    # Statements accepted from new declarations are not in the compilation: ingesting it neither
+    # compares, rewrites nor counts as absent their rows.
+    reviewed = set(
+        conn.scalars(
+            select(t.proposals.c.statement_id).where(t.proposals.c.statement_id.is_not(None))
+        )
+    )
+    compiled = select(t.placements)
+    if reviewed:
+        compiled = compiled.where(t.placements.c.statement_id.not_in(reviewed))
     # Placements are values: compare the whole set, rewrite only when the document changed them.
-    placements_changed = set(c.placements) != set(_placements(conn, select(t.placements)))
+    placements_changed = set(c.placements) != set(_placements(conn, compiled))
     if placements_changed:
-        conn.execute(delete(t.placement_themes))
-        conn.execute(delete(t.placements))
+        old_ids = select(t.placements.c.id).where(t.placements.c.statement_id.not_in(reviewed))
+        conn.execute(
+            delete(t.placement_themes).where(t.placement_themes.c.placement_id.in_(old_ids))
+        )
+        conn.execute(delete(t.placements).where(t.placements.c.statement_id.not_in(reviewed)))
+        # Out of the way of the compilation's rows; numbered after them below.
+        conn.execute(
+            update(t.placements)
+            .where(t.placements.c.statement_id.in_(reviewed))
+            .values(position=-t.placements.c.id)
+        )
     subtheme_rows = [
         {"theme": s.theme, "position": s.order, "title": s.title, "page": s.page}
         for th in c.themes
@@ -572,7 +600,7 @@ def _ingest(conn: Connection, c: Compendium) -> IngestResult:
 
     existing = {r.id: r for r in conn.execute(select(t.statements)).mappings()}
     existing_items = _items(conn, list(existing))
-    added = updated = unchanged = 0
+    added = updated = unchanged = recategorised = 0
     changed_ids: list[str] = []
     new_rows: list[dict[str, Any]] = []
     new_items: list[dict[str, Any]] = []
@@ -608,6 +636,19 @@ def _ingest(conn: Connection, c: Compendium) -> IngestResult:
             updated += 1
         else:
             unchanged += 1
+        if old is not None and _category_changes(old, s):
+            conn.execute(
+                update(t.statements)
+                .where(t.statements.c.id == s.id)
+                .values(
+                    category=s.category.value if s.category else None,
+                    category_source=s.category_source.value if s.category_source else None,
+                    category_confidence=s.category_confidence,
+                )
+            )
+            if s.id not in changed_ids:
+                changed_ids.append(s.id)
+                recategorised += 1
     if new_rows:
         conn.execute(insert(t.statements), new_rows)
     if new_items:
@@ -648,6 +689,9 @@ def _ingest(conn: Connection, c: Compendium) -> IngestResult:
         ]
         if refs:
             conn.execute(insert(t.placement_themes), refs)
+    if placements_changed and reviewed:
+        _renumber_reviewed(conn, reviewed)
+    links_changed = _write_objective_links(conn, c)
     if placements_changed:
         search_index.refresh(conn)
     elif changed_ids:
@@ -660,10 +704,77 @@ def _ingest(conn: Connection, c: Compendium) -> IngestResult:
         added=added,
         updated=updated,
         unchanged=unchanged,
-        absent=sum(1 for sid in existing if sid not in ids),
+        absent=sum(1 for sid in existing if sid not in ids and sid not in reviewed),
         placements=len(c.placements),
         placements_changed=placements_changed,
+        recategorised=recategorised,
+        objective_links_changed=links_changed,
     )
+
+
+def _category_changes(old: RowMapping, s: Statement) -> bool:
+    """Whether the document's category should replace the stored one: a curated category always
+    does (the curated file is the authority for the compilation's statements); a suggestion only
+    replaces another suggestion or nothing, never a person's choice."""
+    if s.category is None:
+        return False
+    new = (s.category.value, s.category_source.value if s.category_source else None)
+    if (old["category"], old["category_source"]) == new and (
+        old["category_confidence"] == s.category_confidence
+    ):
+        return False
+    return s.category_source == CategorySource.CURATED or old["category_source"] != "curated"
+
+
+def _renumber_reviewed(conn: Connection, reviewed: set[str]) -> None:
+    """Reviewed statements' rows follow the compilation's in each table, in the order accepted."""
+    pl = t.placements
+    rows = conn.execute(
+        select(pl.c.id, pl.c.theme, pl.c.subtheme)
+        .where(pl.c.statement_id.in_(reviewed))
+        .order_by(pl.c.theme, pl.c.subtheme, pl.c.id)
+    ).all()
+    last: dict[tuple[int, int], int] = {}
+    for r in rows:
+        key = (r.theme, r.subtheme)
+        if key not in last:
+            last[key] = (
+                conn.scalar(
+                    select(func.max(pl.c.position)).where(
+                        pl.c.theme == r.theme,
+                        pl.c.subtheme == r.subtheme,
+                        pl.c.statement_id.not_in(reviewed),
+                    )
+                )
+                or 0
+            )
+        last[key] += 1
+        conn.execute(update(pl).where(pl.c.id == r.id).values(position=last[key]))
+
+
+def _write_objective_links(conn: Connection, c: Compendium) -> bool:
+    """Replace the GCM links of the document's statements with the ones the pipeline gave them."""
+    so = t.statement_objectives
+    ids = [s.id for s in c.statements]
+    wanted = {
+        (x.statement_id, x.objective, x.source.value, x.rank, x.score) for x in c.objective_links
+    }
+    stored = {
+        (r.statement_id, r.objective, r.source, r.rank, r.score)
+        for r in conn.execute(select(so).where(so.c.statement_id.in_(ids)))
+    }
+    if wanted == stored:
+        return False
+    conn.execute(delete(so).where(so.c.statement_id.in_(ids)))
+    if wanted:
+        conn.execute(
+            insert(so),
+            [
+                {"statement_id": a, "objective": b, "source": c_, "rank": d, "score": e}
+                for a, b, c_, d, e in sorted(wanted)
+            ],
+        )
+    return True
 
 
 def _item_rows(sid: str, items: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -813,4 +924,16 @@ def _load(conn: Connection) -> Compendium:
         placements=placements,
         categories=categories,
         notices=notices,
+        objective_links=_objective_links(conn),
     )
+
+
+def _objective_links(conn: Connection, statement_id: str | None = None) -> list[ObjectiveLink]:
+    so = t.statement_objectives
+    query = select(so).order_by(so.c.statement_id, so.c.rank, so.c.objective)
+    if statement_id is not None:
+        query = query.where(so.c.statement_id == statement_id)
+    return [
+        ObjectiveLink(r.statement_id, r.objective, CategorySource(r.source), r.rank, r.score)
+        for r in conn.execute(query)
+    ]

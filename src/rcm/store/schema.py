@@ -340,3 +340,82 @@ observer_comments = Table(
     Column("text", Text, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
 )
+
+
+# --- suggestions and new declarations -------------------------------------------------------------
+
+# Which GCM objectives a statement serves: curated (a person chose) or suggested (the linker).
+statement_objectives = Table(
+    "statement_objectives",
+    metadata,
+    Column(
+        "statement_id",
+        String(32),
+        ForeignKey("statements.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "objective",
+        Integer,
+        ForeignKey("gcm_objectives.number"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("source", String(16), nullable=False),
+    Column("rank", Integer, nullable=False),
+    Column("score", Float),
+)
+
+# A new declaration waiting for (or past) review. Its meeting enters ``meetings`` with the first
+# accepted statement; until then it lives here, so nothing reaches the compendium unreviewed.
+declarations = Table(
+    "declarations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("meeting_code", String(16), nullable=False, unique=True),
+    Column("meeting_number", Integer, nullable=False),
+    Column("meeting_label", String(64), nullable=False),
+    Column("meeting_kind", String(16), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("place", String(200)),
+    Column("date", String(32)),
+    Column("name", String(255), nullable=False),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("size", Integer, nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("preamble", Text, nullable=False),  # JSON list of paragraphs, kept apart
+    Column("closing", Text, nullable=False),  # JSON list
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Column("added_by", String(100), nullable=False),
+)
+
+# One draft statement of a declaration, with the machine's suggestions and a person's decision.
+proposals = Table(
+    "proposals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "declaration_id",
+        Integer,
+        ForeignKey("declarations.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("position", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("heading", Text),
+    Column("items", Text, nullable=False),  # JSON list
+    Column("lead", Text),
+    Column("line", Integer, nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column(
+        "suggestions", Text, nullable=False
+    ),  # JSON: category, themes, objectives, with evidence
+    Column("state", String(10), nullable=False),  # pending | accepted | rejected
+    Column("decided_by", String(100)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("decision", Text),  # JSON: what the person chose, whether they edited, or why rejected
+    Column("statement_id", String(32), ForeignKey("statements.id")),
+    UniqueConstraint("declaration_id", "position", name="uq_proposals_position"),
+)

@@ -1,0 +1,230 @@
+"""Category suggester: principle, understanding or commitment.
+
+Two parts. ``governing_cue`` reads a statement as the compilation's definitions ask one to: find the
+governing verb and its subject ("They agreed to…", "We recognize…", imperative "Promote…",
+"reaffirmed the principle…") and say which category that verb usually signals. ``CategoryModel``
+learns from the curated labels: a logistic regression over word n-grams plus the cue, so that the
+cue is evidence, not a verdict. Every suggestion carries the cue and the words that weighed most.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from rcm.analyze import fold
+from rcm.model import Category
+
+
+@dataclass(frozen=True)
+class Cue:
+    """The governing phrase of a statement and the category it usually signals."""
+
+    category: Category
+    phrase: str
+    rule: str
+
+
+# The subject that opens most statements; the verb that follows it governs the statement.
+_SUBJECT = (
+    r"(?:the\s+)?(?:vice[- ]ministers?|rcm(?:\s+member\s+(?:states|countries))?|member\s+countries|"
+    r"regional\s+conference(?:\s+on\s+migration)?|conference|participating\s+(?:states|countries)|"
+    r"governments?|countries|they|we|it\s+was)"
+)
+_ADVERBS = r"(?:(?:also|further|furthermore|hereby|jointly|once\s+again|again|firmly|strongly)\s+)*"
+
+# Order matters: the first rule that matches the governing clause decides the cue.
+_RULES: list[tuple[str, Category, re.Pattern[str]]] = [
+    (
+        "affirms a principle or norm",
+        Category.PRINCIPLE,
+        re.compile(
+            r"\b(?:reaffirm\w*|affirm\w*|reiterat\w*|recogni[sz]\w*|uphold\w*)\s+"
+            r"(?:the\s+|their\s+|our\s+)?(?:(?:full|fundamental|basic|guiding)\s+)?"
+            r"(?:principles?|respect\s+for|sovereign\s+right|right\s+of\s+(?:states|every|all)|"
+            r"fundamental\s+rights?|inalienable)\b"
+        ),
+    ),
+    (
+        "names a principle",
+        Category.PRINCIPLE,
+        re.compile(
+            r"\b(?:principles?\s+of|in\s+accordance\s+with\s+the\s+principles?|"
+            r"regardless\s+of\s+(?:their\s+)?(?:migratory|immigration)\s+status|"
+            r"non[- ]refoulement|sovereign\s+right)\b"
+        ),
+    ),
+    (
+        "expresses a commitment",
+        Category.COMMITMENT,
+        re.compile(
+            r"\b(?:commit\w*\s+(?:to|themselves|ourselves)|(?:expressed|reiterat\w*|reaffirm\w*)\s+"
+            r"(?:the\s+|their\s+|our\s+)?(?:firm\s+)?commitment|pledge\w*|undert(?:ake|ook)\w*|"
+            r"resolved?\s+to|decided?\s+to|agreed?\s+to\b|agree\s+on|instruct\w*|approv\w*|"
+            r"request\w*\s+the|entrust\w*|mandat\w*|will\s+(?:continue|promote|work|strengthen|"
+            r"seek|support|develop|establish|carry))"
+        ),
+    ),
+    (
+        "urges or calls for action",
+        Category.COMMITMENT,
+        re.compile(r"\b(?:urge[ds]?|call(?:ed)?\s+(?:on|upon)|exhort\w*|encourag\w*)\b"),
+    ),
+    (
+        "states an understanding",
+        Category.UNDERSTANDING,
+        re.compile(
+            r"\b(?:recogni[sz]\w*|acknowledg\w*|not(?:e|ed|ing)\s+(?:that|the|with)|"
+            r"agreed?\s+that|consider\w*\s+that|underscor\w*|underlin\w*|stress\w*|emphasi[sz]\w*|"
+            r"highlight\w*|express\w*\s+(?:their|our|its)?\s*(?:concern|satisfaction|appreciation|"
+            r"support)|welcom\w*|observ\w*|share\w*\s+the\s+view|conclud\w*|aware|convinced|"
+            r"understand\w*\s+that|reaffirm\w*\s+(?:the\s+)?importance|the\s+importance\s+of)\b"
+        ),
+    ),
+]
+
+# Plan-of-action lines open with an imperative or an infinitive: "Promote…", "To strengthen…".
+_IMPERATIVE = re.compile(
+    r"^(?:to\s+)?(?:promote|establish|strengthen|develop|encourage|support|continue|create|"
+    r"implement|foster|adopt|carry\s+out|design|consolidate|facilitate|improve|ensure|exchange|"
+    r"seek|work|include|incorporate|coordinate|disseminate|undertake|intensify|hold|prepare|"
+    r"provide|reinforce|increase|give|organi[sz]e|guarantee|analy[sz]e|identify|combat|prevent|"
+    r"advance|contribute|request|instruct|harmoni[sz]e|generate|share|conduct|make|maintain|"
+    r"follow|build|enhance|expand|apply|explore|invite|urge|take)\b"
+)
+_SUBJECT_VERB = re.compile(
+    rf"^(?:[^,;:]{{0,80}}?\b)?{_SUBJECT}\s+{_ADVERBS}(?P<verb>\w+(?:\s+\w+){{0,6}})"
+)
+
+
+def governing_clause(text: str) -> str:
+    """The words that govern the statement: from its subject's verb, or its first words."""
+    folded = fold(text).strip()
+    m = _SUBJECT_VERB.match(folded)
+    start = m.start("verb") if m else 0
+    return folded[start : start + 160]
+
+
+def governing_cue(text: str) -> Cue | None:
+    """What the governing verb of ``text`` signals, or None where no rule applies."""
+    folded = fold(text).strip().lstrip("-•·* ")
+    opening = re.sub(r"^(?:\w+[ \w]{0,60}?:\s+)", "", folded)  # a list heading "Return: To …"
+    if _IMPERATIVE.match(opening):
+        word = (
+            opening.split()[0] if not opening.startswith("to ") else " ".join(opening.split()[:2])
+        )
+        return Cue(Category.COMMITMENT, word, "imperative or infinitive opening (plan of action)")
+    clause = governing_clause(text)
+    for rule, category, pattern in _RULES:
+        m = pattern.search(clause)
+        if m:
+            return Cue(category, m.group(0), rule)
+    return None
+
+
+def _cue_features(texts: Sequence[str]) -> sparse.csr_matrix:
+    rows = []
+    order = list(Category)
+    for text in texts:
+        cue = governing_cue(text)
+        row = [0.0] * (len(order) + 1)
+        if cue is None:
+            row[-1] = 1.0
+        else:
+            row[order.index(cue.category)] = 1.0
+        rows.append(row)
+    return sparse.csr_matrix(np.array(rows))
+
+
+@dataclass(frozen=True)
+class CategorySuggestion:
+    category: Category
+    confidence: float
+    scores: dict[str, float]
+    cue: Cue | None
+    evidence: tuple[str, ...]  # the words and cue that weighed most for the chosen category
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "category": self.category.value,
+            "confidence": round(self.confidence, 3),
+            "scores": {k: round(v, 3) for k, v in self.scores.items()},
+            "cue": None
+            if self.cue is None
+            else {
+                "category": self.cue.category.value,
+                "phrase": self.cue.phrase,
+                "rule": self.cue.rule,
+            },
+            "evidence": list(self.evidence),
+        }
+
+
+CUE_WEIGHT = 2.0  # the cue counts as much as a couple of strong words; fixed, never tuned on tests
+
+
+class CategoryModel:
+    """Logistic regression over word uni/bigrams and the governing cue, trained on curated labels.
+
+    Fixed settings (no search over them): balanced class weights, C=4, multinomial (lbfgs); the
+    same data always gives the same model."""
+
+    def __init__(self, texts: Sequence[str], labels: Sequence[Category]) -> None:
+        if len(set(labels)) < 2:
+            raise ValueError("a category model needs examples of at least two categories")
+        self.vectorizer = TfidfVectorizer(
+            preprocessor=fold, ngram_range=(1, 2), min_df=1, sublinear_tf=True
+        )
+        words = self.vectorizer.fit_transform(texts)
+        self.model = LogisticRegression(
+            C=4.0, class_weight="balanced", solver="lbfgs", max_iter=2000
+        )
+        self.model.fit(self._features(words, texts), [c.value for c in labels])
+        self.feature_names = [*self.vectorizer.get_feature_names_out(), *_CUE_NAMES]
+
+    def _features(self, words: sparse.csr_matrix, texts: Sequence[str]) -> sparse.csr_matrix:
+        return sparse.hstack([words, _cue_features(texts) * CUE_WEIGHT]).tocsr()
+
+    def suggest_many(self, texts: Sequence[str]) -> list[CategorySuggestion]:
+        x = self._features(self.vectorizer.transform(texts), texts)
+        probabilities = self.model.predict_proba(x)
+        classes = [Category(c) for c in self.model.classes_]
+        coef = self.model.coef_
+        out = []
+        for i, text in enumerate(texts):
+            best = int(np.argmax(probabilities[i]))
+            category = classes[best]
+            # one row of weights per class (a single row when there are only two classes)
+            weights = coef[best] if coef.shape[0] > 1 else (coef[0] if best == 1 else -coef[0])
+            row = x.getrow(i)
+            contributions = sorted(
+                ((row.data[k] * weights[j], j) for k, j in enumerate(row.indices)), reverse=True
+            )
+            evidence = tuple(self.feature_names[j] for value, j in contributions[:4] if value > 0)
+            out.append(
+                CategorySuggestion(
+                    category=category,
+                    confidence=float(probabilities[i][best]),
+                    scores={
+                        c.value: float(p) for c, p in zip(classes, probabilities[i], strict=True)
+                    },
+                    cue=governing_cue(text),
+                    evidence=evidence,
+                )
+            )
+        return out
+
+
+_CUE_NAMES = [f"[cue: {c.value}]" for c in Category] + ["[cue: none]"]
+
+
+def rule_category(text: str, default: Category) -> Category:
+    """The keyword-rule baseline: the cue's category, else ``default``."""
+    cue = governing_cue(text)
+    return cue.category if cue else default
