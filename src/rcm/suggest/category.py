@@ -39,7 +39,9 @@ _SUBJECT = (
 )
 _ADVERBS = r"(?:(?:also|further|furthermore|hereby|jointly|once\s+again|again|firmly|strongly)\s+)*"
 
-# Order matters: the first rule that matches the governing clause decides the cue.
+# Order matters: the first rule that matches the governing clause decides the cue. As the curated
+# guideline has it, a norm reaffirmed as such is a principle, but where a statement both names a
+# norm and binds the members to act, the commitment governs.
 _RULES: list[tuple[str, Category, re.Pattern[str]]] = [
     (
         "affirms a principle or norm",
@@ -52,15 +54,6 @@ _RULES: list[tuple[str, Category, re.Pattern[str]]] = [
         ),
     ),
     (
-        "names a principle",
-        Category.PRINCIPLE,
-        re.compile(
-            r"\b(?:principles?\s+of|in\s+accordance\s+with\s+the\s+principles?|"
-            r"regardless\s+of\s+(?:their\s+)?(?:migratory|immigration)\s+status|"
-            r"non[- ]refoulement|sovereign\s+right)\b"
-        ),
-    ),
-    (
         "expresses a commitment",
         Category.COMMITMENT,
         re.compile(
@@ -69,6 +62,15 @@ _RULES: list[tuple[str, Category, re.Pattern[str]]] = [
             r"resolved?\s+to|decided?\s+to|agreed?\s+to\b|agree\s+on|instruct\w*|approv\w*|"
             r"request\w*\s+the|entrust\w*|mandat\w*|will\s+(?:continue|promote|work|strengthen|"
             r"seek|support|develop|establish|carry))"
+        ),
+    ),
+    (
+        "names a principle",
+        Category.PRINCIPLE,
+        re.compile(
+            r"\b(?:principles?\s+of|in\s+accordance\s+with\s+the\s+principles?|"
+            r"regardless\s+of\s+(?:their\s+)?(?:migratory|immigration)\s+status|"
+            r"non[- ]refoulement|sovereign\s+right)\b"
         ),
     ),
     (
