@@ -38,10 +38,11 @@ def server(tmp_path_factory) -> Iterator[str]:
 
     from rcm.parse import read_compilation
     from rcm.store import Store
+    from rcm.suggest import label_compendium
     from rcm.web import create_app
 
     store = Store(f"sqlite:///{tmp_path_factory.mktemp('web') / 'rcm.db'}", create=True)
-    store.ingest(read_compilation())
+    store.ingest(label_compendium(read_compilation()))
     from rcm import consult, users
     from rcm.search import theme_filter
 
@@ -197,3 +198,32 @@ def test_a_round_end_to_end(server, page, tmp_path):
     page.click("text=Regional position")
     expect(page.locator("h1")).to_have_text("Regional position")
     expect(page.locator("body")).to_contain_text("CRI: Superseded.")  # contested, with its reason
+
+
+def test_review_a_new_declaration(server, page):
+    """The Secretariat adds a declaration, accepts one statement with a change, rejects another,
+    and finds the accepted one in the compendium and in the GCM matrix."""
+    sign_in(page, server, "sec", "secretariat password")
+    page.goto(server + "/review")
+    sample = Path(__file__).parent / "data" / "declarations" / "xxii_rcm_en.txt"
+    page.set_input_files("#file", str(sample))
+    page.fill("#meeting", "XXII")
+    page.fill("#year", "2017")
+    page.click("form.add-declaration button[type=submit]")
+    expect(page.locator("table.declarations")).to_contain_text("XXII RCM")
+    page.locator("table.proposals a", has_text="Review").first.click()
+    expect(page.locator(".suggested-category")).to_contain_text("confidence")
+    page.select_option("#category", "principle")
+    page.check("input[name=place][value='1.1']")
+    page.click("form.accept button[type=submit]")
+    # on to the next statement of the declaration, which we reject
+    expect(page.locator("h1")).to_contain_text("Review")
+    page.fill("#reason", "Not an operative paragraph.")
+    page.click("form.reject button[type=submit]")
+    page.goto(server + "/review?state=accepted")
+    page.locator("table.proposals a", has_text="XXII-").first.click()
+    expect(page.locator("h1")).to_contain_text("XXII-")
+    expect(page.locator(".meta")).to_contain_text("XXII RCM")
+    expect(page.locator(".meta")).to_contain_text("principle")
+    page.goto(server + "/gcm")
+    expect(page.locator("table.coverage tbody tr")).to_have_count(23)

@@ -15,7 +15,7 @@ from rcm.cli import cli
 
 COMMANDS = [
     "ingest", "migrate", "stats", "show", "check", "export", "search", "related", "serve", "round",
-    "opinion", "users",
+    "opinion", "users", "suggest", "gcm", "declaration", "review",
 ]  # fmt: skip
 
 

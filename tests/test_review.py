@@ -313,7 +313,7 @@ def test_placements_as_typed(text, pair):
 
 
 def test_a_malformed_placement_is_a_clear_error():
-    with pytest.raises(ReviewError, match="write theme.sub-theme"):
+    with pytest.raises(ReviewError, match=r"write theme\.sub-theme"):
         parse_placement("TS5")
 
 

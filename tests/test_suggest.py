@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import replace
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import select
@@ -120,7 +121,7 @@ def test_a_suggestion_says_why(suggester):
     assert s.category.evidence  # the features that weighed most
     assert abs(sum(s.category.scores.values()) - 1) < 1e-6
     assert s.themes.themes and s.themes.scores[0].suggested
-    assert all(a.score >= b.score for a, b in zip(s.themes.scores, s.themes.scores[1:]))
+    assert all(a.score >= b.score for a, b in pairwise(s.themes.scores))
     assert {o.objective for o in s.objectives} & {10, 14}
     assert all(o.evidence for o in s.objectives)
     json.dumps(s.as_dict())  # serialisable as it is stored in the review queue

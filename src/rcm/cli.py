@@ -12,13 +12,16 @@ from typing import Any
 
 import click
 
+from rcm import gcm, review
 from rcm.check import KINDS, check_compendium
 from rcm.cite import citation
 from rcm.errors import DocumentError, RcmError
 from rcm.export import to_csv, to_json
-from rcm.parse import read_compilation
+from rcm.model import CategorySource
+from rcm.parse import read_compilation, read_declaration
 from rcm.search import SORTS, SearchRequest, SearchResult, make_filters, related, search
 from rcm.store import Store
+from rcm.suggest import label_compendium
 
 INTERNAL_ERROR = 70
 
@@ -104,7 +107,7 @@ def ingest(ctx: click.Context, file: Path | None) -> None:
     """Read the compilation FILE (default: the shipped 1996–2016 compilation) into the database.
 
     All or nothing, and idempotent: ingesting the same document again changes nothing."""
-    compendium = read_compilation(file)
+    compendium = label_compendium(read_compilation(file))
     with _store(ctx, create=True) as store:
         result = store.ingest(compendium)
     findings = check_compendium(compendium)
@@ -175,6 +178,8 @@ def show(ctx: click.Context, statement_id: str, as_json: bool) -> None:
         meeting = store.meeting(statement.meeting)
         titles = store.subtheme_titles()
         cite = citation(statement, meeting, store.source())
+        links = gcm.objective_links(store, statement.id)
+        objectives = gcm.objective_titles(store)
     if as_json:
         click.echo(
             json.dumps(
@@ -201,6 +206,10 @@ def show(ctx: click.Context, statement_id: str, as_json: bool) -> None:
                         }
                         for p in placements
                     ],
+                    "objectives": [
+                        {"objective": x.objective, "source": x.source.value, "score": x.score}
+                        for x in links
+                    ],
                     "citation": cite,
                 },
                 ensure_ascii=False,
@@ -209,9 +218,24 @@ def show(ctx: click.Context, statement_id: str, as_json: bool) -> None:
         )
         return
     click.echo(f"{statement.id}  {meeting.label} ({meeting.year})")
-    click.echo(
-        f"category: {statement.category.value if statement.category else 'not yet assigned'}"
-    )
+    if statement.category is None:
+        click.echo("category: not yet assigned")
+    elif statement.category_source == CategorySource.SUGGESTED:
+        click.echo(
+            f"category: {statement.category.value} (suggested, confidence "
+            f"{statement.category_confidence or 0:.2f}; not yet confirmed)"
+        )
+    else:
+        click.echo(f"category: {statement.category.value} (curated)")
+    if links:
+        click.echo(
+            "GCM objectives: "
+            + "; ".join(
+                f"{x.objective}. {objectives[x.objective]}"
+                + (" (suggested)" if x.source == CategorySource.SUGGESTED else "")
+                for x in links
+            )
+        )
     click.echo("")
     if statement.items:
         click.echo(f"{statement.heading}:")
@@ -749,6 +773,320 @@ def users_reset_password(ctx: click.Context, username: str) -> None:
     with _store(ctx) as store:
         password = users.reset_password(store, username)
     click.echo(f"password: {password}")
+
+
+# --- suggestions, the GCM, new declarations and their review ------------------------------------
+
+
+@cli.group(name="suggest")
+def suggest_group() -> None:
+    """Machine suggestions (category, themes, GCM objectives) and how good they are."""
+
+
+@suggest_group.command(name="evaluate")
+@click.option("--json", "as_json", is_flag=True, help="Print every figure as JSON.")
+@click.pass_context
+def suggest_evaluate(ctx: click.Context, as_json: bool) -> None:
+    """Cross-validated quality of the suggesters beside simple baselines."""
+    from rcm.suggest.evaluate import evaluate
+
+    with _store(ctx) as store:
+        report = evaluate(store.load())
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    cat, th, ob = report["category"], report["themes"], report["objectives"]
+    click.echo(
+        f"category ({cat['statements']} curated labels, {cat['folds']}-fold cross-validation, "
+        "copies kept in one fold)"
+    )
+    for name in ("model", "rules", "majority"):
+        e = cat[name]
+        click.echo(f"  {name:<14} accuracy {e['accuracy']:.3f}  macro-F1 {e['macro_f1']:.3f}")
+    click.echo(
+        f"themes ({th['statements']} statements, leave one meeting out, "
+        f"{th['meetings_held_out']} meetings)"
+    )
+    for name in ("model", "rules", "majority"):
+        e = th[name]
+        sub = (
+            f"  sub-theme micro-F1 {e['subtheme_micro_f1']:.3f}" if "subtheme_micro_f1" in e else ""
+        )
+        click.echo(f"  {name:<14} micro-F1 {e['micro_f1']:.3f}  macro-F1 {e['macro_f1']:.3f}{sub}")
+    click.echo(f"GCM objectives ({ob['links']} curated links on {ob['statements']} statements)")
+    for name in ("model", "titles_only"):
+        e = ob[name]
+        click.echo(
+            f"  {name:<14} precision@1 {e['precision_at_1']:.3f}  recall@3 {e['recall_at_3']:.3f}"
+            f"  micro-F1 {e['micro_f1']:.3f}"
+        )
+    e = ob["majority"]
+    click.echo(
+        f"  {'majority':<14} precision@1 {e['precision_at_1']:.3f}  micro-F1 {e['micro_f1']:.3f}"
+        f"  (always objective {e['objective']})"
+    )
+
+
+@suggest_group.command(name="text")
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True, help="Print the suggestions as JSON.")
+@click.pass_context
+def suggest_text(ctx: click.Context, text: str, as_json: bool) -> None:
+    """Suggest a category, themes and GCM objectives for TEXT (nothing is stored)."""
+    from rcm.suggest import Suggester
+
+    if not text.strip():
+        raise RcmError("give the text of a statement to suggest for")
+    with _store(ctx) as store:
+        compendium = store.load()
+        objectives = gcm.objective_titles(store)
+    s = Suggester.train(compendium).suggest(text)
+    if as_json:
+        click.echo(json.dumps(s.as_dict(), indent=2, ensure_ascii=False))
+        return
+    titles = {(th.number, sub.order): sub.title for th in compendium.themes for sub in th.subthemes}
+    _print_suggestions(s.as_dict(), titles, objectives)
+
+
+def _print_suggestions(
+    s: dict[str, Any], titles: dict[tuple[int, int], str], objectives: dict[int, str]
+) -> None:
+    c = s["category"]
+    cue = f"; governing phrase “{c['cue']['phrase']}” ({c['cue']['rule']})" if c["cue"] else ""
+    click.echo(f"  category: {c['category']} (confidence {c['confidence']:.2f}{cue})")
+    if c["evidence"]:
+        click.echo(f"    words that weighed most: {', '.join(c['evidence'])}")
+    for score in s["themes"]["scores"][:3]:
+        mark = "suggested" if score["suggested"] else "         "
+        sub = titles.get((score["theme"], score["subtheme"]), "")
+        click.echo(f"  {mark} TS{score['theme']} {score['score']:.2f}  {sub}")
+    for o in s["objectives"]:
+        click.echo(
+            f"  GCM {o['objective']:>2} {o['score']:.2f}  {objectives.get(o['objective'], '')}"
+            f"  [{', '.join(o['evidence'])}]"
+        )
+    if not s["objectives"]:
+        click.echo("  GCM: no objective scores high enough")
+
+
+@cli.group(name="gcm")
+def gcm_group() -> None:
+    """The Global Compact for Migration's 23 objectives and the statements that serve them."""
+
+
+@gcm_group.command(name="coverage")
+@click.option(
+    "--source",
+    type=click.Choice(gcm.SOURCES),
+    default="all",
+    show_default=True,
+    help="all: curated and suggested links; curated: only links a person chose.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the matrix as JSON.")
+@click.pass_context
+def gcm_coverage(ctx: click.Context, source: str, as_json: bool) -> None:
+    """Coverage matrix: GCM objectives × thematic sessions, how many statements."""
+    with _store(ctx) as store:
+        cov = gcm.coverage(store, source)
+    if as_json:
+        click.echo(json.dumps(cov.as_dict(), indent=2, ensure_ascii=False))
+        return
+    themes = list(cov.themes)
+    click.echo("objective".ljust(52) + "".join(f"TS{n:<4}" for n in themes) + "statements")
+    for r in cov.rows:
+        title = f"{r.objective:>2}. {r.title}"
+        title = title if len(title) <= 50 else title[:49] + "…"
+        cells = "".join(f"{(r.by_theme[n] or '·')!s:<6}" for n in themes)
+        click.echo(f"{title:<52}{cells}{r.statements}")
+    click.echo(
+        f"{cov.statements} statements linked; objectives without any statement: "
+        + (", ".join(str(n) for n in cov.uncovered) or "none")
+    )
+
+
+@cli.group(name="declaration")
+def declaration_group() -> None:
+    """New declarations: split into statements and queued for review."""
+
+
+@declaration_group.command(name="add")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--meeting", required=True, metavar="XXII", help="The meeting (Roman or number).")
+@click.option("--year", required=True, type=int, help="The year it was held.")
+@click.option("--extraordinary", is_flag=True, help="An extraordinary meeting of that cycle.")
+@click.option("--place", help="Where it was held, e.g. 'San Salvador, El Salvador'.")
+@click.option("--date", metavar="YYYY-MM-DD", help="When it was held.")
+@click.option("--as", "actor", metavar="NAME", help="Who adds it (for the audit trail).")
+@click.pass_context
+def declaration_add(
+    ctx: click.Context,
+    file: Path,
+    meeting: str,
+    year: int,
+    extraordinary: bool,
+    place: str | None,
+    date: str | None,
+    actor: str | None,
+) -> None:
+    """Split FILE (.txt or .docx) into statements and queue them, with suggestions, for review."""
+    text = read_declaration(file)
+    with _store(ctx) as store:
+        record, queued = review.add_declaration(
+            store,
+            text,
+            meeting=meeting,
+            year=year,
+            extraordinary=extraordinary,
+            place=place,
+            date=date,
+            actor=_actor(actor),
+        )
+    click.echo(
+        f"declaration {record.id}: {record.meeting.label} ({record.meeting.year}), "
+        f"{len(queued)} statements queued for review, {len(text.preamble)} preamble paragraphs "
+        f"and {len(text.closing)} closing lines kept apart"
+    )
+    click.echo(f"next: rcm review list --declaration {record.id}")
+
+
+@declaration_group.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print the declarations as JSON.")
+@click.pass_context
+def declaration_list(ctx: click.Context, as_json: bool) -> None:
+    """Declarations added for review, with how many statements are pending, accepted, rejected."""
+    with _store(ctx) as store:
+        found = review.declarations(store)
+    if as_json:
+        click.echo(json.dumps([d.as_dict() for d in found], indent=2, ensure_ascii=False))
+        return
+    if not found:
+        click.echo("no declarations added yet: rcm declaration add FILE --meeting XXII --year 2017")
+    for d in found:
+        c = d.counts
+        click.echo(
+            f"{d.id:>3}  {d.meeting.label} ({d.meeting.year})  {d.name}  "
+            f"pending {c['pending']}, accepted {c['accepted']}, rejected {c['rejected']}"
+        )
+
+
+@cli.group(name="review")
+def review_group() -> None:
+    """The review queue: accept, edit or reject each statement of a new declaration."""
+
+
+@review_group.command(name="list")
+@click.option("--declaration", "declaration_id", type=int, help="Only this declaration.")
+@click.option("--state", type=click.Choice(review.STATES), help="Only proposals in this state.")
+@click.option("--json", "as_json", is_flag=True, help="Print the proposals as JSON.")
+@click.pass_context
+def review_list(
+    ctx: click.Context, declaration_id: int | None, state: str | None, as_json: bool
+) -> None:
+    """Proposals with their suggested category and placements."""
+    with _store(ctx) as store:
+        found = review.proposals(store, declaration_id=declaration_id, state=state)
+    if as_json:
+        click.echo(json.dumps([p.as_dict() for p in found], indent=2, ensure_ascii=False))
+        return
+    if not found:
+        click.echo("nothing to review")
+    for p in found:
+        places = " ".join(f"{a}.{b}" for a, b in p.suggested_placements)
+        text = p.text if len(p.text) <= 90 else p.text[:89] + "…"
+        done = f" -> {p.statement_id}" if p.statement_id else ""
+        click.echo(
+            f"{p.id:>4}  {p.state:<8}{done}  {p.meeting_code} #{p.position}  "
+            f"[{p.suggested_category}; {places}]  {text}"
+        )
+
+
+@review_group.command(name="show")
+@click.argument("proposal_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the proposal as JSON.")
+@click.pass_context
+def review_show(ctx: click.Context, proposal_id: int, as_json: bool) -> None:
+    """One proposal: its text, where it came from, every suggestion and why."""
+    with _store(ctx) as store:
+        p = review.proposal(store, proposal_id)
+        titles = store.subtheme_titles()
+        objectives = gcm.objective_titles(store)
+    if as_json:
+        click.echo(json.dumps(p.as_dict(), indent=2, ensure_ascii=False))
+        return
+    click.echo(
+        f"proposal {p.id}: {p.meeting_code}, statement {p.position} (line {p.line}), {p.state}"
+    )
+    if p.lead:
+        click.echo(f"  under: {p.lead}")
+    click.echo("")
+    click.echo(p.text)
+    click.echo("\nsuggestions:")
+    _print_suggestions(p.suggestions, titles, objectives)
+    if p.state != "pending":
+        when = f" on {p.decided_at:%Y-%m-%d %H:%M} UTC" if p.decided_at else ""
+        click.echo(f"\n{p.state} by {p.decided_by}{when}")
+        click.echo(f"  {json.dumps(p.decision, ensure_ascii=False)}")
+
+
+@review_group.command(name="accept")
+@click.argument("proposal_id", type=int)
+@click.option("--text", help="The statement's wording, where it should differ from the draft.")
+@click.option("--category", help="principle, understanding or commitment (default: suggested).")
+@click.option(
+    "--place",
+    "places",
+    multiple=True,
+    metavar="5.2",
+    help="File under theme.sub-theme (repeat for several; default: as suggested).",
+)
+@click.option(
+    "--objective",
+    "objectives",
+    multiple=True,
+    type=int,
+    metavar="N",
+    help="GCM objective it serves (repeat; default: as suggested, marked suggested).",
+)
+@click.option("--as", "actor", metavar="NAME", help="Who decides (for the audit trail).")
+@click.pass_context
+def review_accept(
+    ctx: click.Context,
+    proposal_id: int,
+    text: str | None,
+    category: str | None,
+    places: tuple[str, ...],
+    objectives: tuple[int, ...],
+    actor: str | None,
+) -> None:
+    """Add the proposal to the compendium, as suggested or with your changes."""
+    placements = [review.parse_placement(x) for x in places] or None
+    with _store(ctx) as store:
+        p = review.accept_proposal(
+            store,
+            proposal_id,
+            actor=_actor(actor),
+            text=text,
+            category=category,
+            placements=placements,
+            objectives=list(objectives) if objectives else None,
+        )
+    d = p.decision or {}
+    click.echo(
+        f"proposal {p.id} accepted as {p.statement_id}: {d.get('category')}, filed under "
+        + ", ".join(f"TS{a}.{b}" for a, b in d.get("placements", []))
+    )
+
+
+@review_group.command(name="reject")
+@click.argument("proposal_id", type=int)
+@click.option("--reason", required=True, help="Why it does not belong in the compendium.")
+@click.option("--as", "actor", metavar="NAME", help="Who decides (for the audit trail).")
+@click.pass_context
+def review_reject(ctx: click.Context, proposal_id: int, reason: str, actor: str | None) -> None:
+    """Keep the proposal out of the compendium, saying why."""
+    with _store(ctx) as store:
+        p = review.reject_proposal(store, proposal_id, actor=_actor(actor), reason=reason)
+    click.echo(f"proposal {p.id} rejected")
 
 
 def main() -> None:

@@ -60,6 +60,11 @@ def compendium_document(c: Compendium) -> dict[str, Any]:
     by_statement: dict[str, list[Placement]] = {}
     for p in c.placements:
         by_statement.setdefault(p.statement_id, []).append(p)
+    objectives: dict[str, list[dict[str, Any]]] = {}
+    for x in sorted(c.objective_links, key=lambda x: (x.statement_id, x.rank)):
+        objectives.setdefault(x.statement_id, []).append(
+            {"objective": x.objective, "source": x.source.value, "score": x.score}
+        )
     return {
         "schema": SCHEMA,
         "source": {
@@ -89,6 +94,7 @@ def compendium_document(c: Compendium) -> dict[str, Any]:
         ],
         "statements": [
             statement_dict(s, meetings[s.meeting], by_statement.get(s.id, []), titles)
+            | {"objectives": objectives.get(s.id, [])}
             for s in c.statements
         ],
     }
@@ -105,6 +111,7 @@ CSV_COLUMNS = [
     "year",
     "category",
     "category_source",
+    "gcm_objectives",
     "themes",
     "subthemes",
     "also_relevant",
@@ -117,6 +124,10 @@ CSV_COLUMNS = [
 def to_csv(c: Compendium) -> str:
     """One row per statement (as a spreadsheet user expects); its placements joined with " | "."""
     meetings = {m.code: m for m in c.meetings}
+    objectives: dict[str, list[str]] = {}
+    for x in sorted(c.objective_links, key=lambda x: (x.statement_id, x.rank)):
+        mark = "" if x.source.value == "curated" else "?"
+        objectives.setdefault(x.statement_id, []).append(f"{x.objective}{mark}")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -131,6 +142,7 @@ def to_csv(c: Compendium) -> str:
                 meetings[s.meeting].year,
                 s.category.value if s.category else "",
                 s.category_source.value if s.category_source else "",
+                " ".join(objectives.get(s.id, [])),
                 " | ".join(f"TS{p.theme}" for p in ps),
                 " | ".join(c.subtheme(p.theme, p.subtheme).title for p in ps),
                 " ".join(f"TS{t}" for t in also),

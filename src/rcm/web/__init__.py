@@ -25,7 +25,9 @@ from rcm.errors import NotFound, RcmError
 from rcm.search import MAX_OFFSET
 from rcm.store import Store
 from rcm.web import charts, i18n, pages
-from rcm.web.rounds import SESSION_COOKIE, add_round_routes
+from rcm.web.auth import SESSION_COOKIE
+from rcm.web.review import add_review_routes
+from rcm.web.rounds import add_round_routes
 
 __all__ = ["app_from_env", "create_app"]
 
@@ -340,6 +342,7 @@ def create_app(store: Store) -> FastAPI:
         return JSONResponse(pages.about_page(store))
 
     add_round_routes(app, store, render)
+    add_review_routes(app, store, render)
     return app
 
 

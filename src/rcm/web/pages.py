@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from sqlalchemy import select
+
+from rcm import gcm
 from rcm.check import KINDS, check_compendium
 from rcm.cite import citation
-from rcm.errors import NotFound
+from rcm.errors import NotFound, RcmError
 from rcm.export import statement_dict
 from rcm.model import Meeting, Placement, Statement, from_roman
 from rcm.search import SearchError, SearchRequest, make_filters, related, search
@@ -99,6 +102,16 @@ def statement_page(store: Store, statement_id: str, viewer: Any = None) -> dict[
     category = categories.get(data["category"] or "")
     data["category_definition"] = category.definition if category else None
     data["citation"] = citation(statement, meeting, store.source())
+    titles_gcm = gcm.objective_titles(store)
+    data["objectives"] = [
+        {
+            "number": x.objective,
+            "title": titles_gcm[x.objective],
+            "source": x.source.value,
+            "score": x.score,
+        }
+        for x in gcm.objective_links(store, statement.id)
+    ]
     data["opinions"] = visible_opinions(store, statement.id, viewer)
     data["related"] = [
         {"id": h.id, "meeting_label": h.meeting_label, "year": h.year, "text": h.text}
@@ -269,3 +282,47 @@ def about_page(store: Store) -> dict[str, Any]:
             {"theme": th, "counts": dict(c)} for th, c in sorted(per_category.items())
         ],
     }
+
+
+def gcm_page(store: Store, source: str = "all") -> dict[str, Any]:
+    """The coverage matrix: GCM objectives × themes, how many statements serve each."""
+    if source not in gcm.SOURCES:
+        raise RcmError(f"source must be one of {', '.join(gcm.SOURCES)}")
+    data = gcm.coverage(store, source).as_dict()
+    data["max_cell"] = max(
+        (n for o in data["objectives"] for n in o["by_theme"].values()), default=0
+    )
+    return data
+
+
+def objective_page(store: Store, number: int) -> dict[str, Any]:
+    """The statements that serve one GCM objective, oldest first, with how the link was made."""
+    titles = gcm.objective_titles(store)
+    if number not in titles:
+        raise NotFound(f"no GCM objective {number}: the objectives are 1 to 23")
+    so = t.statement_objectives
+    links = {
+        r.statement_id: (r.source, r.score, r.rank)
+        for r in store_rows(store, select(so).where(so.c.objective == number))
+    }
+    meetings = {m.code: m for m in store.meetings()}
+    subtitles = store.subtheme_titles()
+    rows = store.statements_where(t.statements.c.id.in_(list(links))) if links else []
+    statements = []
+    for statement, placements in rows:
+        item = _statement(statement, placements, meetings[statement.meeting], subtitles)
+        source, score, rank = links[statement.id]
+        item.update(link_source=source, link_score=score, link_rank=rank)
+        statements.append(item)
+    statements.sort(key=lambda x: (x["meeting"], x["id"]))
+    return {
+        "number": number,
+        "title": titles[number],
+        "statements": statements,
+        "curated": sum(1 for x in statements if x["link_source"] == "curated"),
+    }
+
+
+def store_rows(store: Store, query: Any) -> list[Any]:
+    with store.connection() as conn:
+        return list(conn.execute(query).all())

@@ -20,8 +20,8 @@ from rcm.errors import RcmError
 from rcm.store import Store, schema
 from rcm.users import AuthError, Forbidden, Role, User
 from rcm.web import charts, i18n
+from rcm.web.auth import SESSION_COOKIE, Auth
 
-SESSION_COOKIE = "rcm_session"
 LOGIN_COOKIE = "rcm_login"
 MAX_UPLOAD = consult.MAX_XLSX_BYTES
 
@@ -29,22 +29,8 @@ Render = Callable[..., Response]
 
 
 def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
-    def viewer(request: Request) -> tuple[User, str] | None:
-        return users.session_user(store, request.cookies.get(SESSION_COOKIE))
-
-    def signed_in(request: Request) -> tuple[User, str]:
-        found = viewer(request)
-        if found is None:
-            raise AuthError(i18n.gettext("Please sign in first."))
-        return found
-
-    async def form_with_csrf(request: Request, csrf: str) -> Any:
-        form = await request.form(max_files=1, max_fields=2000)
-        if not hmac.compare_digest(str(form.get("csrf", "")), csrf):
-            raise Forbidden(
-                i18n.gettext("This form has expired or came from another site: reload the page.")
-            )
-        return form
+    auth = Auth(store)
+    viewer, signed_in, form_with_csrf = auth.viewer, auth.signed_in, auth.form_with_csrf
 
     def can_see_results(user: User | None, rnd: consult.Round) -> bool:
         if user is not None and user.role in (Role.SECRETARIAT, Role.OBSERVER):
@@ -146,11 +132,7 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
             request, "rounds.html", rounds=rounds, user=user, csrf=found[1] if found else ""
         )
 
-    def secretariat(request: Request) -> tuple[User, str]:
-        user, csrf = signed_in(request)
-        if user.role is not Role.SECRETARIAT:
-            raise Forbidden(i18n.gettext("Only the Secretariat may do this."))
-        return user, csrf
+    secretariat = auth.secretariat
 
     @app.post("/rounds", include_in_schema=False)
     async def open_round(request: Request) -> Response:

@@ -1,0 +1,986 @@
+"""Reader for a new RCM declaration, splitting it into draft statements as a reader would:
+
+    load (type, size) -> decode -> paragraphs -> title | units (sub-items attached to their parent)
+         -> preamble | operative part -> statements (with their chapeau) | closing lines -> checks
+
+The conventions are the reader's: blank lines and list markers separate paragraphs; the short
+lines at the top are the title; participial paragraphs ("Recognizing …", "Considerando …") and the
+sentence that introduces the meeting are the preamble; a paragraph ending with ":" such as
+"HEREBY DECLARE:" is the chapeau (``lead``) of the statements under it; a short heading over bullets
+is one list statement; the thanks to the host, "Adopted in …" and the signatures after the last
+statement are closing lines. Anything that stops a faithful reading is a
+:class:`~rcm.errors.DocumentError` with one message saying what to do; no other exception leaves
+this module, whatever the input.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import io
+import re
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from rcm.errors import DocumentError, Problem
+from rcm.model import DeclarationText, DraftStatement, from_roman
+from rcm.parse.text import collapse, dash_heading
+
+__all__ = ["MAX_BYTES", "read_declaration", "split_declaration"]
+
+MAX_BYTES = 1_000_000
+MAX_STATEMENTS = 400
+SUPPORTED_SUFFIXES = (".txt", ".docx")
+# A .docx is a zip: a small crafted file could unpack to gigabytes, so the unpacked size is capped.
+MAX_UNPACKED_BYTES = 50_000_000
+# Nobody hard-wraps wider than this: a block with a longer line has one paragraph per line (the
+# shape of Word's "Save as plain text"), not paragraphs wrapped over several lines.
+WRAP_LIMIT = 120
+HEADING_MAX_WORDS = 12
+TITLE_LINE_MAX_WORDS = 16
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+_SUFFIX_HINTS = {
+    ".doc": "save it from Word as .docx",
+    ".rtf": "save it from Word as .docx",
+    ".odt": "save it as .docx",
+    ".pdf": "copy its text into a .txt file, or use the Word document it was made from",
+}
+
+
+class _Mark(Enum):
+    """The kind of list marker a paragraph opens with."""
+
+    NUMBER = "number"  # 1.  1)  (1)  1.-   and the section markers A.  I.  II.
+    LETTER = "letter"  # a)  (a)  a.
+    ROMAN = "roman"  # i.  ii)  (iv)
+    BULLET = "bullet"  # •  -  *  ·
+
+
+# Nesting of the ordered kinds: a lettered item belongs under a numbered paragraph, not beside it.
+_RANK = {_Mark.NUMBER: 0, _Mark.LETTER: 1, _Mark.ROMAN: 2, _Mark.BULLET: 3}
+
+
+@dataclass(frozen=True)
+class _Para:
+    """One paragraph as a reader sees it. ``line`` is its first line (paragraph number in a
+    .docx); ``lines`` are its physical lines, whitespace-collapsed, the marker removed."""
+
+    line: int
+    lines: tuple[str, ...]
+    text: str
+    mark: _Mark | None = None
+    indent: int = 0
+
+
+def _para(line: int, lines: Sequence[str], mark: _Mark | None = None, indent: int = 0) -> _Para:
+    kept = tuple(s for s in (collapse(x) for x in lines) if s)
+    return _Para(line, kept, collapse(" ".join(kept)), mark, indent)
+
+
+@dataclass
+class _Unit:
+    """A paragraph with the sub-items that belong to it (lettered items, a list's bullets)."""
+
+    para: _Para
+    items: list[_Para] = field(default_factory=list)
+    chapeau: bool = False
+
+    @property
+    def full_text(self) -> str:
+        return " ".join([self.para.text, *(i.text for i in self.items)])
+
+
+# --- public API ----------------------------------------------------------------------------------
+
+
+def read_declaration(path: Path) -> DeclarationText:
+    """Read a declaration from a .txt (UTF-8, BOM tolerated) or .docx file."""
+    path = Path(path)
+    name = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        shown = f"“{path.suffix}”" if path.suffix else "without an extension"
+        hint = _SUFFIX_HINTS.get(suffix)
+        raise _error(
+            name,
+            f"unsupported file type {shown}: a declaration can be read from .txt (UTF-8 text) "
+            f"or .docx (Word)" + (f" — {hint}" if hint else ""),
+        )
+    raw = _load(path, name)
+    if suffix == ".docx":
+        return _read(_docx_paragraphs(raw, name), raw, name)
+    return _read(_text_paragraphs(_decode(raw, name)), raw, name)
+
+
+def split_declaration(text: str, name: str = "<text>") -> DeclarationText:
+    """Split the text of a declaration (as pasted or already decoded) into its parts."""
+    try:
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line = text.count("\n", 0, exc.start) + 1
+        raise DocumentError(
+            name, [Problem(line, "contains characters that are not valid Unicode text")]
+        ) from None
+    _check_size(name, len(raw), "the text")
+    return _read(_text_paragraphs(_clean(text.removeprefix("\ufeff"), name)), raw, name)
+
+
+# --- load and decode -----------------------------------------------------------------------------
+
+
+def _error(name: str, message: str, line: int = 0) -> DocumentError:
+    return DocumentError(name, [Problem(line, message)])
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:,.1f} MB"
+
+
+def _check_size(name: str, size: int, what: str) -> None:
+    if size > MAX_BYTES:
+        raise _error(
+            name,
+            f"{what} is {_megabytes(size)} ({size:,} bytes), over the limit of "
+            f"{_megabytes(MAX_BYTES)} ({MAX_BYTES:,} bytes): a declaration is a few pages — check "
+            "that this is the right file",
+        )
+
+
+def _load(path: Path, name: str) -> bytes:
+    # The size is checked before reading, and the read is bounded anyway: a file that grows, or a
+    # device such as /dev/zero that reports size 0, cannot make us read more than the limit.
+    try:
+        if path.is_dir():
+            raise _error(name, "is a folder, not a file")
+        _check_size(name, path.stat().st_size, "the file")
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise _error(name, "no such file") from None
+    except PermissionError:
+        raise _error(name, "cannot be read: permission denied") from None
+    except (OSError, ValueError) as exc:  # ValueError: a path the system refuses (a NUL in it)
+        raise _error(name, f"cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+    _check_size(name, len(raw), "the file")
+    return raw
+
+
+def _decode(raw: bytes, name: str) -> str:
+    save_as = "save the declaration as UTF-8 text (.txt) or as a Word document (.docx)"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise _error(name, f"the file is UTF-16 text, not UTF-8: {save_as}", 1)
+    if raw.startswith(_ZIP_MAGIC):
+        raise _error(name, "this is a Word (.docx) or zip file with a .txt name: rename it", 1)
+    if raw.startswith(_OLE_MAGIC):
+        raise _error(name, f"this is an old Word (.doc) or encrypted file: {save_as}", 1)
+    if raw.startswith(b"%PDF"):
+        raise _error(name, f"this is a PDF file with a .txt name: {save_as}", 1)
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        line = raw.count(b"\n", 0, nul) + 1
+        raise _error(name, f"binary data (a NUL byte), not text: {save_as}", line)
+    try:
+        text = raw.removeprefix(codecs.BOM_UTF8).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = exc.start + (len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0)
+        line = raw.count(b"\n", 0, offset) + 1
+        column = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+        byte = raw[offset : offset + 1].hex()
+        raise _error(
+            name,
+            f"byte 0x{byte} at column {column} is not UTF-8 (the file is probably Latin-1 or "
+            f"Windows-1252 text): {save_as}",
+            line,
+        ) from None
+    return _clean(text, name)
+
+
+_CONTROL = re.compile(r"[\x01-\x08\x0e-\x1f\x7f]")
+
+
+def _clean(text: str, name: str) -> str:
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise _error(
+            name,
+            "binary data (a NUL character), not text: save the declaration as UTF-8 text (.txt) "
+            "or as a Word document (.docx)",
+            text.count("\n", 0, nul) + 1,
+        )
+    # Stray control characters carry no wording: they read as spaces.
+    return _CONTROL.sub(" ", text)
+
+
+# --- paragraphs: plain text ----------------------------------------------------------------------
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_NUMBERED = re.compile(
+    r"\(?(?:(?P<num>\d{1,3})(?:\.\d{1,3})*|(?P<alpha>[A-Za-z]{1,5}))(?:\.-|[.)]|-(?=\s))(?=\s|$)"
+)
+_GLYPH = re.compile(r"[•·▪◦‣○●►➢➤■□✓]")
+_DASH = re.compile(r"[-–*](?=\s|$)")
+_ROMAN_LETTERS = re.compile(r"[ivx]+|[IVX]+")
+
+
+class _MarkerReader:
+    """Recognises the list marker opening a line. Remembers the last letter and roman numeral
+    seen, because "i)" after "h)" is a letter while "i)" opening a list is a roman numeral."""
+
+    def __init__(self) -> None:
+        self.last_letter = ""
+        self.last_roman = ""
+
+    def read(self, line: str) -> tuple[_Mark | None, str, int]:
+        stripped = line.lstrip()
+        indent = len(line[: len(line) - len(stripped)].expandtabs(4))
+        m = _NUMBERED.match(stripped)
+        if m:
+            mark = _Mark.NUMBER if m.group("num") else self._alpha(m.group("alpha"))
+            if mark is not None:
+                return mark, stripped[m.end() :], indent
+        m = _GLYPH.match(stripped) or _DASH.match(stripped)
+        if m:
+            return _Mark.BULLET, stripped[m.end() :], indent
+        return None, stripped, indent
+
+    def _alpha(self, token: str) -> _Mark | None:
+        roman = bool(_ROMAN_LETTERS.fullmatch(token)) and _roman_value(token) <= 39
+        if token.isupper():
+            # "A." and "I." number sections: they rank with numbers, not under them.
+            if len(token) == 1 or roman:
+                self.last_letter = self.last_roman = ""
+                return _Mark.NUMBER
+            return None
+        if not token.islower():
+            return None
+        if len(token) > 1 and not roman:
+            return None  # "etc.", "ie." are words, not markers
+        is_roman = roman and (
+            len(token) > 1
+            or (token == "i" and self.last_letter != "h")
+            or (token == "v" and self.last_roman == "iv")
+            or (token == "x" and self.last_roman == "ix")
+        )
+        if is_roman:
+            self.last_roman = token
+            return _Mark.ROMAN
+        self.last_letter = token
+        return _Mark.LETTER
+
+
+def _roman_value(token: str) -> int:
+    try:
+        return from_roman(token)
+    except ValueError:
+        return 10_000
+
+
+def _text_paragraphs(text: str) -> list[_Para]:
+    """Paragraphs of a plain text: a blank line or a line opening with a marker starts one; in a
+    block of one paragraph per line every line does, unless it continues a sentence."""
+    lines = _LINE_BREAK.split(text)
+    markers = _MarkerReader()
+    paras: list[_Para] = []
+    current: list[str] = []
+    start, mark, indent = 0, None, 0
+    unwrapped = False
+
+    def close() -> None:
+        if current:
+            paras.append(_para(start, current, mark, indent))
+            current.clear()
+
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            close()
+            continue
+        if not current:
+            unwrapped = _one_paragraph_per_line(lines, number - 1)
+        line_mark, rest, line_indent = markers.read(line)
+        new_sentence = unwrapped and not rest[:1].islower() and bool(collapse(" ".join(current)))
+        if not current or line_mark is not None or new_sentence:
+            close()
+            start, mark, indent = number, line_mark, line_indent
+            if line_mark is _Mark.NUMBER:
+                markers.last_letter = markers.last_roman = ""
+            current.append(rest)
+        else:
+            current.append(line)
+    close()
+    return _merge_bare_markers(paras)
+
+
+def _one_paragraph_per_line(lines: Sequence[str], first: int) -> bool:
+    """Whether the block of lines starting at ``first`` holds one paragraph per line: it has a
+    line too long to be hard-wrapped, or it is a column of short paragraphs — at least three
+    lines, none continuing a sentence in lower case, each after the first ending a clause
+    (a heading may stand first). Wrapped prose practically never has that shape."""
+    block: list[str] = []
+    for line in lines[first:]:
+        stripped = line.strip()
+        if not stripped:
+            break
+        if len(stripped) > WRAP_LIMIT:
+            return True
+        block.append(stripped)
+    return (
+        len(block) >= 3
+        and not any(line[:1].islower() for line in block)
+        and all(_ENDS_CLAUSE.search(line) for line in block[1:])
+    )
+
+
+def _merge_bare_markers(paras: list[_Para]) -> list[_Para]:
+    # A marker alone on its line ("1." then a blank line then the text) numbers the next paragraph.
+    out: list[_Para] = []
+    for p in paras:
+        if out and not out[-1].text and out[-1].mark is not None and p.mark is None and p.text:
+            bare = out.pop()
+            p = _Para(bare.line, p.lines, p.text, bare.mark, bare.indent)
+        out.append(p)
+    return [p for p in out if p.text]
+
+
+# --- paragraphs: Word ----------------------------------------------------------------------------
+
+_FORMAT_KIND = {
+    "bullet": _Mark.BULLET,
+    "lowerLetter": _Mark.LETTER,
+    "lowerRoman": _Mark.ROMAN,
+}
+
+
+def _docx_paragraphs(raw: bytes, name: str) -> list[_Para]:
+    _check_docx_container(raw, name)
+    import docx  # deferred: only .docx input needs python-docx and lxml loaded
+
+    try:
+        document = docx.Document(io.BytesIO(raw))
+        paras = list(_walk_docx(document))
+    except Exception as exc:  # python-docx and lxml raise many kinds on a damaged package
+        raise _error(
+            name,
+            "cannot be opened as a Word document (it is damaged or not a .docx): open it in Word "
+            "and save it again as .docx, or save it as UTF-8 text (.txt)",
+        ) from exc
+    return paras
+
+
+def _check_docx_container(raw: bytes, name: str) -> None:
+    if raw.startswith(_OLE_MAGIC):
+        raise _error(
+            name,
+            "is password-protected (encrypted) or an old Word 97-2003 document, which cannot be "
+            "read: in Word remove the password (File › Info › Protect Document) and save it as "
+            ".docx, or save it as UTF-8 text (.txt)",
+        )
+    if not raw.startswith(_ZIP_MAGIC):
+        raise _error(
+            name,
+            "is not a Word .docx file (it does not start like one): save the declaration from "
+            "Word as .docx, or as UTF-8 text with a .txt name",
+        )
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as package:
+            unpacked = sum(info.file_size for info in package.infolist())
+    except Exception:  # BadZipFile, EOFError, ValueError …: all mean a damaged package
+        raise _error(
+            name,
+            "is a damaged .docx (the file is truncated or corrupt): open it in Word and save it "
+            "again, or save it as UTF-8 text (.txt)",
+        ) from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise _error(
+            name,
+            f"unpacks to {_megabytes(unpacked)}, over the limit of "
+            f"{_megabytes(MAX_UNPACKED_BYTES)}: this is not a declaration, or it embeds large "
+            "files — save its text as .txt",
+        )
+
+
+def _walk_docx(document: Any) -> Iterator[_Para]:
+    formats = _numbering_formats(document)
+    markers = _MarkerReader()
+    for number, paragraph in enumerate(_docx_in_order(document), start=1):
+        text: str = paragraph.text or ""
+        lines = text.split("\n")  # a soft line break (Shift+Enter) stays inside the paragraph
+        if not text.strip():
+            continue  # an empty paragraph or one holding only a picture: counted, not read
+        kind, depth = _docx_list_kind(paragraph, formats)
+        if kind is not None:
+            first = lines[0].lstrip()
+            if _GLYPH.match(first):  # a bullet typed into a Word list item is not wording
+                first = first[1:]
+            # Word levels are scaled like indentation in a text, where 2 columns make a level.
+            yield _para(number, [first, *lines[1:]], kind, 4 * depth)
+            continue
+        mark, first, _ = markers.read(lines[0])
+        if mark is _Mark.NUMBER:
+            markers.last_letter = markers.last_roman = ""
+        yield _para(number, [first, *lines[1:]], mark, 0)
+
+
+def _docx_in_order(container: Any) -> Iterator[Any]:
+    """Every paragraph in reading order: body paragraphs, table cells row by row (a merged cell
+    once), nested tables in place."""
+    from docx.text.paragraph import Paragraph
+
+    for block in container.iter_inner_content():
+        if isinstance(block, Paragraph):
+            yield block
+            continue
+        for row in block.rows:
+            seen: set[int] = set()
+            for cell in row.cells:
+                if id(cell._tc) in seen:
+                    continue
+                seen.add(id(cell._tc))
+                yield from _docx_in_order(cell)
+
+
+def _numbering_formats(document: Any) -> dict[tuple[str, str], str]:
+    """(numId, ilvl) -> the level's number format ("bullet", "decimal", "lowerLetter" …)."""
+    from docx.oxml.ns import qn
+
+    try:
+        root = document.part.numbering_part.element
+    except Exception:  # no numbering part: no Word lists to look up
+        return {}
+    levels: dict[tuple[str, str], str] = {}
+    for abstract in root.findall(qn("w:abstractNum")):
+        for lvl in abstract.findall(qn("w:lvl")):
+            fmt = lvl.find(qn("w:numFmt"))
+            value = fmt.get(qn("w:val")) if fmt is not None else "decimal"
+            levels[(str(abstract.get(qn("w:abstractNumId"))), str(lvl.get(qn("w:ilvl"))))] = value
+    formats: dict[tuple[str, str], str] = {}
+    for num in root.findall(qn("w:num")):
+        ref = num.find(qn("w:abstractNumId"))
+        if ref is None:
+            continue
+        for (abstract_id, ilvl), value in levels.items():
+            if abstract_id == str(ref.get(qn("w:val"))):
+                formats[(str(num.get(qn("w:numId"))), ilvl)] = value
+    return formats
+
+
+def _docx_list_kind(
+    paragraph: Any, formats: dict[tuple[str, str], str]
+) -> tuple[_Mark | None, int]:
+    style = paragraph.style
+    style_name: str = (style.name or "") if style is not None else ""
+    ppr = paragraph._p.pPr
+    num_pr = ppr.numPr if ppr is not None else None
+    if num_pr is not None and num_pr.numId is not None and num_pr.numId.val != 0:
+        level = int(num_pr.ilvl.val) if num_pr.ilvl is not None else 0
+        fmt = formats.get((str(num_pr.numId.val), str(level)))
+        if fmt == "none":
+            return None, 0
+        if fmt is not None:
+            return _FORMAT_KIND.get(fmt, _Mark.NUMBER), level
+        return _style_kind(style_name) or _Mark.BULLET, level
+    if "list" in style_name.lower():
+        depth = re.search(r"(\d+)\s*$", style_name)
+        return _style_kind(style_name) or _Mark.BULLET, int(depth.group(1)) - 1 if depth else 0
+    return None, 0
+
+
+def _style_kind(style_name: str) -> _Mark | None:
+    lowered = style_name.lower()
+    if "bullet" in lowered:
+        return _Mark.BULLET
+    if "number" in lowered:
+        return _Mark.NUMBER
+    return None
+
+
+# --- the vocabulary of a declaration -------------------------------------------------------------
+
+
+def _forms(words: str) -> str:
+    """A regex alternation of English verbs with their -s/-d/-ed forms."""
+    alternatives = []
+    for w in words.split():
+        if w.endswith("e"):
+            alternatives.append(f"{w}[sd]?")
+        elif w.endswith("y"):
+            alternatives.append(f"{w[:-1]}(?:y|ies|ied)")
+        elif w.endswith(("s", "sh", "ch", "x")):
+            alternatives.append(f"{w}(?:es|ed)?")
+        elif w in {"commit", "submit"}:
+            alternatives.append(f"{w}(?:s|ted)?")
+        else:
+            alternatives.append(f"{w}(?:s|ed)?")
+    return "|".join(alternatives)
+
+
+# What the Vice-Ministers do in an operative paragraph ("The Vice-Ministers reaffirmed …").
+_EN_VERBS = (
+    "acknowledge adopt advance affirm agree approve call commend commit condemn congratulate "
+    "consider continue decide declare discuss emphasize emphasise encourage endorse entrust "
+    "establish exchange express highlight instruct intend invite mandate note pledge point "
+    "propose reaffirm recall recognize recognise recommend reiterate reject renew request resolve "
+    "review share stress support thank underline underscore urge welcome"
+)
+# What a plan of action asks for ("Promote …", "To strengthen …").
+_EN_IMPERATIVES = (
+    _EN_VERBS
+    + " accept address allocate analyze analyse apply assess assist broaden build collaborate "
+    "combat compile complete conduct consolidate contribute convene cooperate coordinate create "
+    "deepen define design develop disseminate elaborate engage enhance ensure evaluate expand "
+    "explore extend facilitate formulate foster guarantee harmonize harmonise identify implement "
+    "improve include incorporate increase inform integrate intensify involve launch maintain "
+    "mobilize mobilise monitor organize organise participate prevent prioritize prioritise promote "
+    "protect provide publish pursue raise reduce reinforce respect review secure sensitize "
+    "sensitise strengthen study submit sustain train update work"
+)
+_EN_IRREGULAR = (
+    "take|took|hold|held|make|made|give|gave|seek|sought|undertake|undertook|set|see|sees|saw"
+    "|bring|brought|concur|concurs|concurred"
+)
+_EN_SUBJECT = (
+    r"we|they|(?:the\s+)?vice[\s-]?ministers|the\s+(?:rcm|conference)"
+    r"|the\s+regional\s+conference(?:\s+on\s+migration)?"
+    r"|(?:the\s+)?(?:rcm\s+)?member\s+(?:countries|states)|(?:the\s+)?governments"
+    r"|the\s+(?:participating\s+)?(?:countries|delegations|states|participants)"
+    r"|(?:the\s+)?heads\s+of\s+delegation"
+)
+_EN_ADVERBS = (
+    r"also|further|furthermore|hereby|therefore|jointly|again|once\s+again|unanimously|fully"
+    r"|strongly|firmly|collectively|duly|formally"
+)
+_EN_AUX = r"will|shall|must|should|are|were|have|has|had"
+# After a subject any past tense reads as a statement ("The Vice Ministers reviewed …"), except the
+# verbs of the sentence introducing the meeting ("The Vice-Ministers gathered in …").
+_EN_PAST = r"(?!(?:gathered|assembled|convened|headed|based)\b)[a-z]{3,}ed"
+# "Additionally, welcomed …", "In that respect the governments emphasized …", "Asimismo, …".
+_CONNECTIVE = (
+    r"(?:(?:additionally|also|further(?:more)?|moreover|in\s+addition|likewise|finally|lastly"
+    r"|in\s+(?:that|this)\s+(?:respect|regard)|asimismo|además|igualmente|finalmente"
+    r"|por\s+último|en\s+este\s+sentido)\s*,?\s+)?"
+)
+_ES_SUBJECT = (
+    r"(?:las\s+y\s+)?los\s+vice\s*-?ministros(?:\s+y\s+(?:las\s+)?vice\s*-?ministras)?"
+    r"|las\s+y\s+los\s+vice\s*-?ministr[oa]s|(?:los\s+)?países\s+miembros(?:\s+de\s+la\s+crm)?"
+    r"|la\s+crm|la\s+conferencia(?:\s+regional\s+sobre\s+migración)?|(?:los\s+)?gobiernos"
+    r"|las\s+delegaciones|los\s+jefes\s+de\s+delegación|nosotr[oa]s"
+)
+_ES_WORDS = (
+    "reconocemos reafirmamos reiteramos acordamos decidimos declaramos expresamos instamos "
+    "instruimos exhortamos solicitamos encomendamos aprobamos adoptamos destacamos subrayamos "
+    "saludamos alentamos agradecemos promover fortalecer instruir impulsar fomentar reconocer "
+    "reafirmar reiterar acordar alentar apoyar continuar desarrollar establecer solicitar instar "
+    "exhortar encomendar coordinar facilitar garantizar asegurar mejorar incrementar intercambiar "
+    "compartir crear diseñar implementar elaborar identificar combatir prevenir proteger "
+    "proporcionar difundir avanzar incluir incorporar integrar mantener buscar explorar realizar "
+    "sensibilizar considerar acoger expresar destacar subrayar resaltar saludar aprobar adoptar "
+    "recomendar acordaron reconocieron reafirmaron reiteraron expresaron destacaron subrayaron "
+    "instaron"
+)
+
+_OPERATIVE_EN = re.compile(
+    rf"^{_CONNECTIVE}(?:{_EN_SUBJECT})(?:\s*,)?\s+(?:(?:{_EN_ADVERBS})\s+)*"
+    rf"(?:{_forms(_EN_VERBS)}|{_EN_IRREGULAR}|{_EN_AUX}|{_EN_PAST})\b"
+    # A verb followed by "of" is a noun in an agenda ("Review of …", "Exchange of …").
+    rf"|^{_CONNECTIVE}(?:to\s+)?(?:{_forms(_EN_IMPERATIVES)}|{_EN_IRREGULAR})\b"
+    r"(?!\s+(?:of|plan|remarks|session)\b|\s*:)",
+    re.I,
+)
+_OPERATIVE_ES = re.compile(
+    rf"^{_CONNECTIVE}(?:{_ES_SUBJECT})(?:\s*,)?\s+(?:(?:también|además|asimismo|igualmente|nuevamente)\s+)*"
+    r"(?:se\s+|nos\s+)?\w+(?:aron|ieron|yeron|an|en|amos|emos|imos)\b"
+    rf"|^{_CONNECTIVE}(?:nos\s+comprometemos|{'|'.join(_ES_WORDS.split())})\b",
+    re.I,
+)
+# Spanish verb morphology, trusted only in a Spanish text: English "Their" ends like an infinitive.
+_OPERATIVE_ES_FORMS = re.compile(
+    rf"^{_CONNECTIVE}(?:(?:nos|se)\s+)?\w+(?:amos|emos|imos|aron|ieron|yeron)\b"
+    rf"|^{_CONNECTIVE}\w{{2,}}(?:ar|er|ir)(?:se)?\b",
+    re.I,
+)
+# The XIX RCM style: a title, a dash, then the operative text ("Consular Protection—Strengthen …").
+_DASH_TITLE = re.compile(r"^[^—–]{2,200}?\s*[—–]\s*(?=\S)")
+_PREAMBLE_EN = re.compile(
+    r"^(?:recogni[sz]ing|considering|reaffirming|bearing\s+in\s+mind"
+    r"|taking\s+(?:into\s+(?:account|consideration)|note)|noting|aware|convinced|concerned|whereas"
+    r"|acknowledging|having|guided|mindful|emphasi[sz]ing|welcoming|recalling|reiterating"
+    r"|stressing|underlining|underscoring|highlighting|expressing|affirming|determined|committed"
+    r"|deeply|alarmed|encouraged|inspired|desiring|seeking|observing|appreciating|cogni[sz]ant"
+    r"|conscious|deploring|(?:further|also)\s+\w+ing|in\s+(?:the\s+)?(?:view|light)\s+of"
+    r"|given\s+(?:that|the))\b",
+    re.I,
+)
+_PREAMBLE_ES = re.compile(
+    r"^(?:considerando|reconociendo|reafirmando|reiterando|teniendo\s+(?:presente|en\s+cuenta)"
+    r"|tomando\s+(?:en\s+(?:cuenta|consideración)|nota)|conscientes|convencid[oa]s"
+    r"|preocupad[oa]s|destacando|acogiendo|subrayando|recordando|observando|resaltando"
+    r"|enfatizando|satisfech[oa]s|comprometid[oa]s|decidid[oa]s|alarmad[oa]s|animad[oa]s"
+    r"|guiad[oa]s|inspirad[oa]s|deseos[oa]s|persuadid[oa]s|vistos?|habida\s+cuenta"
+    r"|en\s+vista\s+de)\b",
+    re.I,
+)
+_GERUND_ES = re.compile(r"^(?!cuando\b)\w+(?:ando|iendo|yendo)\b", re.I)
+_OWN_SUBJECT = re.compile(
+    rf"^(?:{_EN_SUBJECT}|{_ES_SUBJECT})(?=[\s,])|^(?:nos\s+)?\w+(?:amos|emos|imos)\b", re.I
+)
+# The verb of a chapeau ("HEREBY DECLARE:", "We agree to:", "ACUERDAN:"); a colon alone is not
+# enough, or an agenda's "The programme is as follows:" would pass for a declaration.
+_CHAPEAU_VERB = re.compile(
+    r"\b(?:hereby|declare[sd]?|agree[sd]?|resolve[sd]?|decide[sd]?|commit(?:s|ted)?|undertake[sn]?"
+    r"|conclude[sd]?|recommend(?:s|ed)?|instruct(?:s|ed)?|urge[sd]?|reaffirm(?:s|ed)?"
+    r"|recogni[sz]e[sd]?|declar(?:a|an|amos|aron)|acuerd(?:a|an)|acord(?:amos|aron|ar)"
+    r"|resuelv(?:e|en)|resolv(?:emos|ieron)|decid(?:e|en|imos|ieron)|comprometen|comprometemos"
+    r"|recomiend(?:a|an)|recomend(?:amos|aron)|instruy(?:e|en|eron)|instruimos"
+    r"|inst(?:a|an|amos|aron)|reafirm(?:a|an|amos|aron)|reconoc(?:e|en|emos|ieron))\b",
+    re.I,
+)
+_THANKS_EN = re.compile(
+    rf"^(?:(?:{_EN_SUBJECT})(?:\s*,)?\s+(?:(?:also|further|once\s+again|again)\s+)*)?"
+    r"(?:thank(?:s|ed)?|(?:express|extend|convey|reiterate)(?:s|d|ed|es)?\s+(?:their|our|its)\s+"
+    r"(?:\w+\s+){0,2}(?:gratitude|thanks|appreciation))\b",
+    re.I,
+)
+_THANKS_ES = re.compile(
+    rf"^(?:(?:{_ES_SUBJECT})(?:\s*,)?\s+(?:(?:también|además|asimismo)\s+)*)?"
+    r"(?:agradec\w*|(?:expres|manifest|reiter)\w*\s+(?:su|nuestro|nuestra)\s+(?:\w+\s+){0,2}"
+    r"(?:agradecimiento|gratitud))\b",
+    re.I,
+)
+_HOST = re.compile(
+    r"\b(?:government|people|host|hospitality|presidency\s+pro\s+tempore|authorities|gobierno"
+    r"|pueblo|hospitalidad|anfitri\w+|presidencia\s+pro\s+tempore|autoridades)\b",
+    re.I,
+)
+_ADOPTED = re.compile(
+    r"^(?:adopted|signed|done|approved|issued|given)\s+(?:in|at|on)\b"
+    r"|^(?:dad[oa]|firmad[oa]|suscrit[oa]|aprobad[oa]|adoptad[oa]|hech[oa]|emitid[oa])\s+en\b",
+    re.I,
+)
+_SIGNATURE = re.compile(
+    r"^\(?(?:signed|firmado|sgd|fdo)\b|^(?:for|on\s+behalf\s+of|por)\s+(?:the\s+(?:government"
+    r"|republic)|el\s+gobierno|la\s+república)\b",
+    re.I,
+)
+_SALUTATION = re.compile(
+    r"^(?:dear|estimad[oa]s?|distinguid[oa]s?|excelentísim[oa]s?|to\s+whom\s+it\s+may\s+concern)"
+    r"\b.*[,:]$",
+    re.I,
+)
+_END_PUNCT = re.compile(r"[.;!?,…][\"'”’»)\]]*$")
+_ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’»)\]]*$")
+_ENDS_CLAUSE = re.compile(r"[.;:!?…][\"'”’»)\]]*$")
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+# Words a broken title line cannot end with: "… CONFERENCE ON" / "MIGRATION".
+_DANGLING = frozenset(
+    "of the on and for in to a an at with de del la el los las sobre y e en para por con al".split()
+)
+_WORD = re.compile(r"[^\W\d_]+")
+_EN_STOP = frozenset(
+    "the of and to in for on with that is are by as their its this be we they which from at our "
+    "will have has".split()
+)
+_ES_STOP = frozenset(
+    "de la el los las y en del que por con para una un se su sus al lo como más nuestro nuestra "
+    "sobre entre es son".split()
+)
+
+
+def _opening(text: str) -> str:
+    # Openers are read past an opening quote or bracket: "“We recognize …”".
+    return text.lstrip("\"'“‘«([")
+
+
+def _operative(text: str, lang: str) -> bool:
+    t = _opening(text)
+    if dash_heading(t):
+        t = _DASH_TITLE.sub("", t, count=1)
+    return bool(
+        _OPERATIVE_EN.match(t)
+        or _OPERATIVE_ES.match(t)
+        or (lang == "es" and _OPERATIVE_ES_FORMS.match(t))
+    )
+
+
+def _preambular(text: str, lang: str) -> bool:
+    t = _opening(text)
+    return bool(
+        _PREAMBLE_EN.match(t) or _PREAMBLE_ES.match(t) or (lang == "es" and _GERUND_ES.match(t))
+    )
+
+
+def _heading_like(text: str) -> bool:
+    return 0 < len(text.split()) <= HEADING_MAX_WORDS and not _END_PUNCT.search(text)
+
+
+def _is_chapeau(p: _Para) -> bool:
+    return p.mark is None and p.text.endswith(":") and bool(_CHAPEAU_VERB.search(p.text))
+
+
+def _structural_chapeau(text: str) -> bool:
+    """ "HEREBY DECLARE:", "ACUERDAN:" divide the document: all that follows hangs from them. A
+    sentence chapeau ("The Vice-Ministers agreed to:") leads only the items completing it."""
+    words = text.removesuffix(":").split()
+    return len(words) <= 2 or (bool(words) and words[-1].isupper())
+
+
+def _thanks_to_host(text: str) -> bool:
+    t = _opening(text)
+    return bool((_THANKS_EN.match(t) or _THANKS_ES.match(t)) and _HOST.search(text))
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def _read(paras: list[_Para], raw: bytes, name: str) -> DeclarationText:
+    if not paras:
+        raise _error(
+            name,
+            "no text found (the document is empty or blank; images are ignored): there is no "
+            "declaration to read",
+        )
+    lang = _language(paras)
+    _reject_letter(paras, name)
+    title, rest = _take_title(paras, lang)
+    units = _group(rest)
+    preamble, operative = _split_preamble(units, lang)
+    body, closing = _split_closing(operative, lang)
+    statements = _statements(body, lang)
+    _check_is_declaration(operative, statements, name, lang)
+    return DeclarationText(
+        name=name,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        size=len(raw),
+        lang=lang,
+        title=" — ".join(title),
+        preamble=tuple(u.full_text for u in preamble),
+        statements=tuple(statements),
+        closing=tuple(line for u in closing for line in _closing_lines(u.para)),
+    )
+
+
+def _language(paras: Sequence[_Para]) -> str:
+    words = [w for p in paras for w in _WORD.findall(p.text.lower())]
+    spanish = sum(w in _ES_STOP for w in words)
+    english = sum(w in _EN_STOP for w in words)
+    return "es" if spanish > english else "en"
+
+
+def _reject_letter(paras: Sequence[_Para], name: str) -> None:
+    for p in paras[:6]:
+        if len(p.text.split()) <= HEADING_MAX_WORDS and _SALUTATION.match(p.text):
+            raise _error(
+                name,
+                f"this looks like a letter (“{p.text}”), not a declaration: expected the text "
+                "of a declaration — title, preamble, a chapeau such as “HEREBY DECLARE:” and "
+                "its operative paragraphs",
+                p.line,
+            )
+
+
+def _take_title(paras: list[_Para], lang: str) -> tuple[list[str], list[_Para]]:
+    """The leading short lines, up to the first paragraph that is a sentence, a chapeau, a list
+    item, or the heading of a list."""
+    end = 0
+    while end < len(paras):
+        following = paras[end + 1] if end + 1 < len(paras) else None
+        if not _is_title(paras[end], following, lang):
+            break
+        end += 1
+    lines = [line for p in paras[:end] for line in _logical_lines(p.lines)]
+    return lines, paras[end:]
+
+
+def _is_title(p: _Para, following: _Para | None, lang: str) -> bool:
+    if p.mark is not None or p.text.endswith(":"):
+        return False
+    if following is not None and following.mark not in (None, _Mark.NUMBER):
+        return False  # a short line over bullets is a list's heading
+    if any(len(line.split()) > TITLE_LINE_MAX_WORDS for line in p.lines):
+        return False
+    words = len(p.text.split())
+    opener = _operative(p.text, lang) or _preambular(p.text, lang)
+    return not (_END_PUNCT.search(p.text) and (words >= 8 or opener))
+
+
+def _logical_lines(lines: Sequence[str]) -> list[str]:
+    """Short lines as printed, rejoined where one was broken ("… CONFERENCE ON" / "MIGRATION")."""
+    out: list[str] = []
+    for line in lines:
+        if out and (
+            out[-1].split()[-1].lower() in _DANGLING or out[-1].endswith(",") or line[:1].islower()
+        ):
+            out[-1] = f"{out[-1]} {line}"
+        else:
+            out.append(line)
+    return out
+
+
+def _group(paras: Sequence[_Para]) -> list[_Unit]:
+    """Attach sub-items to the paragraph they belong to: lettered items to their numbered
+    paragraph, bullets to a list's heading or to a paragraph ending with ":"."""
+    units: list[_Unit] = []
+    parent: _Unit | None = None
+    for p in paras:
+        if parent is not None and _is_sub_item(parent.para, p):
+            parent.items.append(p)
+            continue
+        unit = _Unit(p, chapeau=_is_chapeau(p))
+        units.append(unit)
+        parent = None if unit.chapeau else unit
+    return units
+
+
+def _is_sub_item(parent: _Para, q: _Para) -> bool:
+    if q.mark is None:
+        return False
+    if q.indent >= parent.indent + 2 or (q.indent > parent.indent and q.mark is not _Mark.NUMBER):
+        return parent.mark is not None or _opens_list(parent)
+    if parent.mark is None:
+        return _opens_list(parent) and q.mark is not _Mark.NUMBER
+    if q.mark is _Mark.BULLET:
+        return parent.mark is not _Mark.BULLET and _opens_list(parent)
+    if parent.mark is _Mark.BULLET:
+        return False
+    return _RANK[q.mark] > _RANK[parent.mark]
+
+
+def _opens_list(p: _Para) -> bool:
+    return p.text.endswith(":") or _heading_like(p.text)
+
+
+def _split_preamble(units: list[_Unit], lang: str) -> tuple[list[_Unit], list[_Unit]]:
+    """The preamble runs to the chapeau, or to the first operative paragraph where there is none."""
+    for i, unit in enumerate(units):
+        if _starts_operative(unit, lang):
+            return units[:i], units[i:]
+    return units, []
+
+
+def _starts_operative(unit: _Unit, lang: str) -> bool:
+    if unit.chapeau:
+        return True
+    text = unit.para.text
+    if _preambular(text, lang):
+        return False
+    return _operative(text, lang) or unit.para.mark is not None or bool(unit.items)
+
+
+def _split_closing(units: list[_Unit], lang: str) -> tuple[list[_Unit], list[_Unit]]:
+    """Closing lines: from "Adopted in …" to the end, and, walking back from there, the thanks
+    to the host, signatures and place/date lines that no statement follows."""
+    end = len(units)
+    for i, unit in enumerate(units):
+        if i > 0 and not unit.items and unit.para.mark is None and _ADOPTED.match(unit.para.text):
+            end = i
+            break
+    while end > 1 and _closing_candidate(units[end - 1], lang):
+        end -= 1
+    return units[:end], units[end:]
+
+
+def _closing_candidate(unit: _Unit, lang: str) -> bool:
+    if unit.chapeau or unit.items:
+        return False
+    p = unit.para
+    if _thanks_to_host(p.text):
+        return True
+    if p.mark is not None:
+        return False
+    if _ADOPTED.match(p.text) or _SIGNATURE.match(p.text):
+        return True
+    short = all(len(line.split()) <= HEADING_MAX_WORDS for line in p.lines)
+    return (
+        short
+        and not _operative(p.text, lang)
+        and (not _END_PUNCT.search(p.text) or bool(_YEAR.search(p.text)))
+    )
+
+
+def _closing_lines(p: _Para) -> list[str]:
+    # A thanks or "Adopted in" sentence is one line however it wraps; the short lines typed
+    # under it without a blank line (a signature block) stay lines.
+    if _thanks_to_host(p.text) or _ADOPTED.match(p.text):
+        for i, line in enumerate(p.lines):
+            if _ENDS_SENTENCE.search(line):
+                head = collapse(" ".join(p.lines[: i + 1]))
+                return [head, *_logical_lines(p.lines[i + 1 :])]
+        return [p.text]
+    return _logical_lines(p.lines)
+
+
+def _statements(units: list[_Unit], lang: str) -> list[DraftStatement]:
+    """Statements in order, each with the chapeau it hangs from."""
+    statements: list[DraftStatement] = []
+    structural: str | None = None
+    sentence: str | None = None
+    for unit in units:
+        p = unit.para
+        if unit.chapeau:
+            if _structural_chapeau(p.text):
+                structural, sentence = p.text, None
+            else:
+                sentence = p.text
+            continue
+        if (
+            p.mark is None
+            and not unit.items
+            and _heading_like(p.text)
+            and not _operative(p.text, lang)
+        ):
+            sentence = None  # a section heading: not a statement, and it ends a chapeau's reach
+            continue
+        if sentence and p.mark is None and _OWN_SUBJECT.match(_opening(p.text)):
+            sentence = None  # "They also recognized …" is a sentence of its own, not an item
+        statements.append(_statement(unit, len(statements) + 1, sentence or structural, lang))
+    return statements
+
+
+def _statement(unit: _Unit, position: int, lead: str | None, lang: str) -> DraftStatement:
+    p = unit.para
+    items = tuple(i.text for i in unit.items if i.text)
+    title = p.text.removesuffix(":").rstrip()
+    heading: str | None
+    if not items:
+        heading, text = dash_heading(p.text), p.text
+    elif title and _heading_like(p.text) and not (p.text.endswith(":") and _operative(title, lang)):
+        heading, text = title, f"{title}: {' '.join(items)}"
+    else:
+        heading, text = None, f"{p.text} {' '.join(items)}"
+    return DraftStatement(
+        position=position,
+        text=text,
+        heading=heading,
+        items=items,
+        lead=lead,
+        line=p.line,
+        lang=lang,
+    )
+
+
+def _check_is_declaration(
+    operative: list[_Unit], statements: list[DraftStatement], name: str, lang: str
+) -> None:
+    evidence = any(
+        u.chapeau or _operative(u.para.text, lang) or any(_operative(i.text, lang) for i in u.items)
+        for u in operative
+    )
+    if not evidence or not statements:
+        raise _error(
+            name,
+            "no operative paragraph found, so this does not look like a declaration: expected a "
+            "chapeau ending with “:” (“HEREBY DECLARE:”, “ACUERDAN:”) or operative paragraphs "
+            "opening like “We agree …”, “The Vice-Ministers agreed …”, “Promote …”, "
+            "“Acordamos …”, “Promover …”",
+        )
+    if len(statements) > MAX_STATEMENTS:
+        raise _error(
+            name,
+            f"{len(statements)} statements found, more than the {MAX_STATEMENTS} a declaration "
+            "can have (RCM declarations have a few dozen): this is probably not a declaration — "
+            "check that this is the right file",
+        )

@@ -1,0 +1,45 @@
+"""Who is asking, and whether a form really came from our page: shared by every page that needs a
+signed-in person (consultation rounds, the review queue)."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from fastapi import Request
+
+from rcm import users
+from rcm.store import Store
+from rcm.users import AuthError, Forbidden, Role, User
+from rcm.web import i18n
+
+SESSION_COOKIE = "rcm_session"
+
+
+class Auth:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def viewer(self, request: Request) -> tuple[User, str] | None:
+        """The signed-in user and their session's CSRF token, or None."""
+        return users.session_user(self.store, request.cookies.get(SESSION_COOKIE))
+
+    def signed_in(self, request: Request) -> tuple[User, str]:
+        found = self.viewer(request)
+        if found is None:
+            raise AuthError(i18n.gettext("Please sign in first."))
+        return found
+
+    def secretariat(self, request: Request) -> tuple[User, str]:
+        user, csrf = self.signed_in(request)
+        if user.role is not Role.SECRETARIAT:
+            raise Forbidden(i18n.gettext("Only the Secretariat may do this."))
+        return user, csrf
+
+    async def form_with_csrf(self, request: Request, csrf: str, *, max_fields: int = 2000) -> Any:
+        form = await request.form(max_files=1, max_fields=max_fields)
+        if not hmac.compare_digest(str(form.get("csrf", "")), csrf):
+            raise Forbidden(
+                i18n.gettext("This form has expired or came from another site: reload the page.")
+            )
+        return form

@@ -1,0 +1,162 @@
+"""`rcm suggest`, `rcm gcm`, `rcm declaration` and `rcm review` through the real command line
+parser, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import docx
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from rcm.cli import cli
+from rcm.store import Store
+from rcm.store import schema as t
+from rcm.suggest.curated import curated_categories
+
+DATA = Path(__file__).parent / "data" / "declarations"
+
+
+@pytest.fixture
+def run(db_url):
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(cli, ["--db", db_url, *args], catch_exceptions=False)
+
+    assert invoke("ingest").exit_code == 0
+    invoke.url = db_url  # type: ignore[attr-defined]
+    return invoke
+
+
+def count(url, table):
+    store = Store(url)
+    try:
+        with store.connection() as conn:
+            return conn.scalar(select(func.count()).select_from(table))
+    finally:
+        store.close()
+
+
+def test_ingest_labels_every_statement_from_the_curated_file(run):
+    stats = json.loads(run("stats", "--json").output)
+    assert stats["categories"] == {"commitment": 66, "principle": 8, "understanding": 55}
+    sid = next(iter(curated_categories()))
+    shown = run("show", sid).output
+    assert "(curated)" in shown and "GCM objectives:" in shown
+    data = json.loads(run("show", sid, "--json").output)
+    assert data["category_source"] == "curated" and data["objectives"]
+    exported = json.loads(run("export").output)
+    assert {s["category_source"] for s in exported["statements"]} == {"curated"}
+
+
+def test_suggest_text(run):
+    out = run("suggest", "text", "They agreed to strengthen the fight against human trafficking")
+    assert out.exit_code == 0
+    assert "category: commitment" in out.output and "governing phrase" in out.output
+    data = json.loads(
+        run("suggest", "text", "We recognize the role of civil society", "--json").output
+    )
+    assert data["category"]["category"] == "understanding"
+    assert run("suggest", "text", "  ").exit_code == 1
+
+
+def test_gcm_coverage(run):
+    out = run("gcm", "coverage")
+    assert out.exit_code == 0
+    lines = out.output.splitlines()
+    assert lines[0].startswith("objective") and "TS6" in lines[0]
+    assert len(lines) == 25  # header, 23 objectives, summary
+    assert "objectives without any statement: 8, 15, 20, 22" in lines[-1]
+    data = json.loads(run("gcm", "coverage", "--json", "--source", "curated").output)
+    assert len(data["objectives"]) == 23 and data["source"] == "curated"
+
+
+def test_the_review_workflow(run):
+    out = run(
+        "declaration", "add", str(DATA / "xxii_rcm_en.txt"), "--meeting", "XXII", "--year", "2017"
+    )
+    assert out.exit_code == 0, out.output
+    assert "declaration 1: XXII RCM (2017)" in out.output and "queued for review" in out.output
+    listed = run("review", "list").output.splitlines()
+    assert all("pending" in line for line in listed) and len(listed) > 5
+    assert "XXII RCM" in run("declaration", "list").output
+    shown = run("review", "show", "1")
+    assert shown.exit_code == 0 and "suggestions:" in shown.output and "category:" in shown.output
+    out = run(
+        "review", "accept", "1", "--category", "principle", "--place", "1.1", "--place", "TS5.2",
+        "--objective", "23", "--as", "ana",
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "accepted as XXII-" in out.output and "TS1.1, TS5.2" in out.output
+    sid = out.output.split("accepted as ")[1].split(":")[0]
+    shown = json.loads(run("show", sid, "--json").output)
+    assert shown["category"] == "principle" and shown["year"] == 2017
+    assert [p["theme"] for p in shown["placements"]] == [1, 5]
+    assert shown["objectives"] == [{"objective": 23, "source": "curated", "score": None}]
+    assert run("review", "reject", "2", "--reason", "a thanks, not a statement").exit_code == 0
+    again = run("review", "accept", "2")
+    assert again.exit_code == 5 and "already rejected" in again.output
+    pending = json.loads(run("review", "list", "--state", "pending", "--json").output)
+    assert {p["state"] for p in pending} == {"pending"}
+    assert run("review", "accept", "999").exit_code == 2
+    bad = run("review", "accept", "3", "--place", "TS5")
+    assert bad.exit_code == 1 and "theme.sub-theme" in bad.output
+    # the same file, or the same meeting, again: refused, nothing added
+    again = run(
+        "declaration", "add", str(DATA / "xxii_rcm_en.txt"), "--meeting", "XXIII", "--year", "2018"
+    )
+    assert again.exit_code == 5 and "already added as declaration 1" in again.output
+    again = run(
+        "declaration", "add", str(DATA / "joint_communique_en.txt"), "--meeting", "XXI",
+        "--year", "2016",
+    )  # fmt: skip
+    assert again.exit_code == 5 and "XXI RCM already exists" in again.output
+    assert count(run.url, t.declarations) == 1
+
+
+def test_a_docx_declaration_for_an_extraordinary_meeting(run, tmp_path):
+    document = docx.Document()
+    document.add_paragraph("EXTRAORDINARY DECLARATION OF THE REGIONAL CONFERENCE ON MIGRATION")
+    document.add_paragraph("Managua, Nicaragua, 2017")
+    document.add_paragraph("Considering the humanitarian situation of migrants in the region,")
+    document.add_paragraph("HEREBY DECLARE:")
+    document.add_paragraph(
+        "Strengthen coordination among consular networks to protect migrants in transit.",
+        style="List Number",
+    )
+    document.add_paragraph(
+        "Promote the exchange of information on smuggling of migrants among Member Countries.",
+        style="List Number",
+    )
+    path = tmp_path / "managua.docx"
+    document.save(path)
+    out = run(
+        "declaration", "add", str(path), "--meeting", "XXII", "--year", "2017", "--extraordinary",
+        "--place", "Managua",
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "Extraordinary Meeting of the XXII RCM" in out.output
+    assert "2 statements queued" in out.output and "1 preamble paragraphs" in out.output
+    accepted = run("review", "accept", "1")
+    assert accepted.exit_code == 0 and "accepted as XXII-E1-" in accepted.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (DATA.joinpath("not_a_declaration.txt").read_bytes(), "not_a_declaration.txt"),
+        (b"x" * (5 * 1024 * 1024), "MB"),
+        ("Declaración\n\n1. Acordamos".encode("latin-1"), "UTF-8"),
+    ],
+)
+def test_bad_declarations_add_nothing(run, tmp_path, content, message):
+    path = tmp_path / "not_a_declaration.txt"
+    path.write_bytes(content)
+    out = run("declaration", "add", str(path), "--meeting", "XXII", "--year", "2017")
+    assert out.exit_code == 4, out.output
+    assert message in out.output and "Traceback" not in out.output
+    assert count(run.url, t.declarations) == 0 and count(run.url, t.proposals) == 0
