@@ -236,3 +236,111 @@ def test_a_parse_only_ingest_then_a_labelled_one_fills_the_categories(store, com
     result = store.ingest(label_compendium(compendium))
     assert result.recategorised == 129 and result.objective_links_changed
     assert store.counts()["categories"] == {"commitment": 66, "principle": 8, "understanding": 55}
+
+
+# Parallel statements written for this test, in the compilation's style: a Spanish declaration must
+# be suggested what its English version would be (no Spanish text to learn from exists).
+PAIRS = [
+    (
+        "We commit to strengthen consular protection and assistance for migrants in transit.",
+        "Nos comprometemos a fortalecer la protección y asistencia consular a las personas "
+        "migrantes en tránsito.",
+    ),
+    (
+        "Promote the sustainable reintegration of returned migrants in their communities "
+        "of origin.",
+        "Promover la reintegración sostenible de las personas migrantes retornadas en sus "
+        "comunidades de origen.",
+    ),
+    (
+        "We recognize the contributions of migrants to the development of countries of origin, "
+        "transit and destination.",
+        "Reconocemos las contribuciones de las personas migrantes al desarrollo de los países de "
+        "origen, tránsito y destino.",
+    ),
+    (
+        "Strengthen cooperation to combat trafficking in persons and protect its victims.",
+        "Fortalecer la cooperación para combatir la trata de personas y proteger a sus víctimas.",
+    ),
+    (
+        "Reaffirm the principle of respect for the human rights of migrants regardless of their "
+        "migratory status.",
+        "Reafirmar el principio de respeto a los derechos humanos de las personas migrantes, "
+        "independientemente de su condición migratoria.",
+    ),
+    (
+        "Develop information campaigns on the risks of irregular migration.",
+        "Desarrollar campañas de información sobre los riesgos de la migración irregular.",
+    ),
+    (
+        "Instruct the Technical Secretariat to prepare a study on extra-regional migration flows.",
+        "Instruir a la Secretaría Técnica para que elabore un estudio sobre los flujos migratorios "
+        "extrarregionales.",
+    ),
+    (
+        "Promote the protection of unaccompanied migrant children and adolescents.",
+        "Promover la protección de las niñas, niños y adolescentes migrantes no acompañados.",
+    ),
+    (
+        "Improve border management and coordination among border authorities.",
+        "Mejorar la gestión de fronteras y la coordinación entre las autoridades fronterizas.",
+    ),
+    (
+        "Promote the exchange of data and statistics on migration flows in the region.",
+        "Promover el intercambio de datos y estadísticas sobre los flujos migratorios en la "
+        "región.",
+    ),
+]
+
+
+def test_spanish_statements_get_what_their_english_versions_get(suggester):
+    from rcm.suggest.lang import guess_language
+
+    same_category = same_theme = same_objective = 0
+    for en, es in PAIRS:
+        assert (guess_language(en), guess_language(es)) == ("en", "es")
+        a, b = suggester.suggest(en), suggester.suggest(es)
+        assert b.category.cue is not None, es  # the governing verb is read in Spanish
+        same_category += a.category.category == b.category.category
+        same_theme += a.themes.themes[0] == b.themes.themes[0]
+        same_objective += [o.objective for o in a.objectives][:1] == [
+            o.objective for o in b.objectives
+        ][:1]
+    assert same_category == len(PAIRS)
+    assert same_theme >= 9 and same_objective >= 8
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "phrase"),
+    [
+        ("Acordamos fortalecer la cooperación regional.", "commitment", "acordamos "),
+        (
+            "Reconocemos los desafíos de la migración extrarregional.",
+            "understanding",
+            "reconocemos",
+        ),
+        ("Promover el retorno digno de las personas migrantes.", "commitment", "promover"),
+        (
+            "Reafirmar el principio de responsabilidad compartida.",
+            "principle",
+            "reafirmar el principio",
+        ),
+        (
+            "Instruir a la Secretaría Técnica para que: elabore un informe.",
+            "commitment",
+            "instruir",
+        ),
+        ("Retorno: Promover el retorno seguro.", "commitment", "promover"),
+    ],
+)
+def test_the_governing_cue_in_spanish(text, category, phrase):
+    cue = governing_cue(text, "es")
+    assert cue is not None and (cue.category.value, cue.phrase) == (category, phrase.strip())
+
+
+def test_the_glossary_reads_domain_terms():
+    from rcm.suggest.lang import gloss
+
+    assert gloss("la trata de personas y el tráfico ilícito de migrantes") == (
+        "la trafficking in persons y el smuggling of migrants"
+    )

@@ -187,7 +187,9 @@ def add_declaration(
     roman = to_roman(number)
     compendium = store.load()
     suggester = Suggester.train(compendium)
-    suggestions = suggester.suggest_many([s.text for s in declaration.statements])
+    suggestions = suggester.suggest_many(
+        [s.text for s in declaration.statements], [s.lang for s in declaration.statements]
+    )
     try:
         with store.engine.begin() as conn:
             taken = _taken_codes(conn)

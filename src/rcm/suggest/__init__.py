@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from rcm import taxonomy
 from rcm.model import Category, CategorySource, Compendium, ObjectiveLink, Statement
 from rcm.suggest.curated import curated_categories, curated_objectives, objective_profiles
+from rcm.suggest.lang import prepare
 
 if TYPE_CHECKING:
     from rcm.suggest.category import CategoryModel, CategorySuggestion
@@ -96,18 +97,25 @@ class Suggester:
             ),
         )
 
-    def suggest_many(self, texts: Sequence[str]) -> list[Suggestions]:
+    def suggest_many(
+        self, texts: Sequence[str], langs: Sequence[str] | None = None
+    ) -> list[Suggestions]:
+        """Suggestions for each text; ``langs`` ("en", "es") guessed from the text if not given."""
+        from rcm.suggest.lang import guess_language
+
         if not texts:
             return []
-        categories = self.category_model.suggest_many(texts)
-        themes = self.theme_model.suggest_many(texts)
-        objectives = self.linker.link_many(texts)
+        langs = list(langs) if langs is not None else [guess_language(x) for x in texts]
+        read = [prepare(x, lang) for x, lang in zip(texts, langs, strict=True)]
+        categories = self.category_model.suggest_many(texts, langs)
+        themes = self.theme_model.suggest_many(read)
+        objectives = self.linker.link_many(read)
         return [
             Suggestions(c, t, o) for c, t, o in zip(categories, themes, objectives, strict=True)
         ]
 
-    def suggest(self, text: str) -> Suggestions:
-        return self.suggest_many([text])[0]
+    def suggest(self, text: str, lang: str | None = None) -> Suggestions:
+        return self.suggest_many([text], None if lang is None else [lang])[0]
 
 
 def label_compendium(c: Compendium) -> Compendium:
@@ -142,7 +150,9 @@ def label_compendium(c: Compendium) -> Compendium:
         if unlabelled:
             for s, cat in zip(
                 unlabelled,
-                suggester.category_model.suggest_many([statement_text(x) for x in unlabelled]),
+                suggester.category_model.suggest_many(
+                    [statement_text(x) for x in unlabelled], [x.lang for x in unlabelled]
+                ),
                 strict=True,
             ):
                 by_id[s.id] = replace(
@@ -155,7 +165,9 @@ def label_compendium(c: Compendium) -> Compendium:
         if missing_links:
             for s, found in zip(
                 missing_links,
-                suggester.linker.link_many([statement_text(x) for x in missing_links]),
+                suggester.linker.link_many(
+                    [prepare(statement_text(x), x.lang) for x in missing_links]
+                ),
                 strict=True,
             ):
                 objective_links.extend(

@@ -20,6 +20,7 @@ from sklearn.linear_model import LogisticRegression
 
 from rcm.analyze import fold
 from rcm.model import Category
+from rcm.suggest.lang import prepare
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,89 @@ _SUBJECT_VERB = re.compile(
 )
 
 
+# The same reading for Spanish declarations (accents folded): operative paragraphs there are often
+# infinitives ("Promover…", "Fortalecer…") or first-person plural ("Acordamos…", "Reconocemos…").
+_RULES_ES: list[tuple[str, Category, re.Pattern[str]]] = [
+    (
+        "affirms a principle or norm",
+        Category.PRINCIPLE,
+        re.compile(
+            r"\b(?:reafirm\w*|reiter\w*|reconoc\w*)\s+(?:el\s+|los\s+|nuestro\s+|su\s+)?"
+            r"(?:pleno\s+)?(?:principios?|respeto\s+(?:a|de)|derecho\s+soberano)\b"
+        ),
+    ),
+    (
+        "expresses a commitment",
+        Category.COMMITMENT,
+        re.compile(
+            r"\b(?:nos\s+comprometemos|se\s+comprometen|comprometerse|compromiso\s+de\s+\w+r\b|"
+            r"acord(?:amos|aron|ar|aron)\s+(?!que)|acuerdan\b|decid(?:imos|ieron|ir)\b|"
+            r"instru(?:ir|imos|yeron|ye|yen)\b|encomend\w*|solicit(?:ar|amos|aron)\s+a\b|"
+            r"exhort\w*|insta(?:r|mos|ron)?\b|alent(?:ar|amos|aron)\b)"
+        ),
+    ),
+    (
+        "names a principle",
+        Category.PRINCIPLE,
+        re.compile(
+            r"\b(?:principios?\s+de|independientemente\s+de\s+(?:su\s+)?(?:condicion|situacion|"
+            r"estatus)\s+migratori\w*|no\s+devolucion|derecho\s+soberano)\b"
+        ),
+    ),
+    (
+        "states an understanding",
+        Category.UNDERSTANDING,
+        re.compile(
+            r"\b(?:reconoc\w*|tom(?:ar|amos|aron)\s+nota|destac\w*|subray\w*|enfatiz\w*|"
+            r"acog\w*\s+con\s+beneplacito|consider\w*\s+que|expres\w*\s+(?:su|nuestra)\s+"
+            r"(?:preocupacion|satisfaccion|reconocimiento|agradecimiento)|reafirm\w*\s+(?:la\s+)?"
+            r"importancia|la\s+importancia\s+de|acord\w*\s+que|conscientes|convencidos)\b"
+        ),
+    ),
+]
+_IMPERATIVE_ES = re.compile(
+    r"^(?:promover|establecer|fortalecer|desarrollar|impulsar|fomentar|continuar|crear|"
+    r"implementar|adoptar|realizar|facilitar|mejorar|garantizar|asegurar|intercambiar|coordinar|"
+    r"difundir|reforzar|incrementar|apoyar|elaborar|trabajar|avanzar|combatir|prevenir|brindar|"
+    r"generar|compartir|mantener|ampliar|explorar|invitar|tomar\s+medidas|propiciar|procurar|"
+    r"armonizar|identificar|analizar|disenar|ejecutar|consolidar|velar|atender|proteger)\b"
+)
+
+
+def _cue_es(opening: str) -> Cue | None:
+    clause = opening[:200]
+    for rule, category, pattern in _RULES_ES[:2]:
+        m = pattern.search(clause)
+        if m:
+            return Cue(category, m.group(0).strip(), rule)
+    m = _IMPERATIVE_ES.match(opening)
+    if m:
+        return Cue(Category.COMMITMENT, m.group(0), "infinitive opening (plan of action)")
+    for rule, category, pattern in _RULES_ES[2:]:
+        m = pattern.search(clause)
+        if m:
+            return Cue(category, m.group(0).strip(), rule)
+    return None
+
+
+def _cue_en(opening: str) -> Cue | None:
+    if _IMPERATIVE.match(opening):
+        word = (
+            opening.split()[0] if not opening.startswith("to ") else " ".join(opening.split()[:2])
+        )
+        return Cue(Category.COMMITMENT, word, "imperative or infinitive opening (plan of action)")
+    clause = governing_clause(opening)
+    for rule, category, pattern in _RULES:
+        m = pattern.search(clause)
+        if m:
+            return Cue(category, m.group(0), rule)
+    return None
+
+
+# A list statement reads "Heading: item item …"; its heading ("Return") governs nothing.
+_LIST_HEADING = re.compile(r"^\w+[ \w]{0,60}?:\s+")
+
+
 def governing_clause(text: str) -> str:
     """The words that govern the statement: from its subject's verb, or its first words."""
     folded = fold(text).strip()
@@ -113,28 +197,23 @@ def governing_clause(text: str) -> str:
     return folded[start : start + 160]
 
 
-def governing_cue(text: str) -> Cue | None:
-    """What the governing verb of ``text`` signals, or None where no rule applies."""
+def governing_cue(text: str, lang: str = "en") -> Cue | None:
+    """What the governing verb of ``text`` signals, or None where no rule applies. A leading
+    "…:" is read as a clause first ("Instruct the Technical Secretariat to: …"), then, where
+    that finds nothing, as a list heading to skip ("Return: To implement …")."""
     folded = fold(text).strip().lstrip("-•·* ")
-    opening = re.sub(r"^(?:\w+[ \w]{0,60}?:\s+)", "", folded)  # a list heading "Return: To …"
-    if _IMPERATIVE.match(opening):
-        word = (
-            opening.split()[0] if not opening.startswith("to ") else " ".join(opening.split()[:2])
-        )
-        return Cue(Category.COMMITMENT, word, "imperative or infinitive opening (plan of action)")
-    clause = governing_clause(text)
-    for rule, category, pattern in _RULES:
-        m = pattern.search(clause)
-        if m:
-            return Cue(category, m.group(0), rule)
-    return None
+    read = _cue_es if lang == "es" else _cue_en
+    cue = read(folded)
+    if cue is None and _LIST_HEADING.match(folded):
+        cue = read(_LIST_HEADING.sub("", folded, count=1))
+    return cue
 
 
-def _cue_features(texts: Sequence[str]) -> sparse.csr_matrix:
+def _cue_features(texts: Sequence[str], langs: Sequence[str]) -> sparse.csr_matrix:
     rows = []
     order = list(Category)
-    for text in texts:
-        cue = governing_cue(text)
+    for text, lang in zip(texts, langs, strict=True):
+        cue = governing_cue(text, lang)
         row = [0.0] * (len(order) + 1)
         if cue is None:
             row[-1] = 1.0
@@ -184,17 +263,26 @@ class CategoryModel:
             preprocessor=fold, ngram_range=(1, 2), min_df=1, sublinear_tf=True
         )
         words = self.vectorizer.fit_transform(texts)
+        english = ["en"] * len(texts)
         self.model = LogisticRegression(
             C=4.0, class_weight="balanced", solver="lbfgs", max_iter=2000
         )
-        self.model.fit(self._features(words, texts), [c.value for c in labels])
+        self.model.fit(self._features(words, texts, english), [c.value for c in labels])
         self.feature_names = [*self.vectorizer.get_feature_names_out(), *_CUE_NAMES]
 
-    def _features(self, words: sparse.csr_matrix, texts: Sequence[str]) -> sparse.csr_matrix:
-        return sparse.hstack([words, _cue_features(texts) * CUE_WEIGHT]).tocsr()
+    def _features(
+        self, words: sparse.csr_matrix, texts: Sequence[str], langs: Sequence[str]
+    ) -> sparse.csr_matrix:
+        return sparse.hstack([words, _cue_features(texts, langs) * CUE_WEIGHT]).tocsr()
 
-    def suggest_many(self, texts: Sequence[str]) -> list[CategorySuggestion]:
-        x = self._features(self.vectorizer.transform(texts), texts)
+    def suggest_many(
+        self, texts: Sequence[str], langs: Sequence[str] | None = None
+    ) -> list[CategorySuggestion]:
+        """``langs``: each text's language ("en" when not given); a Spanish text's words are read
+        through the glossary (``rcm.suggest.lang``), its cue from the Spanish."""
+        langs = list(langs) if langs is not None else ["en"] * len(texts)
+        read = [prepare(text, lang) for text, lang in zip(texts, langs, strict=True)]
+        x = self._features(self.vectorizer.transform(read), texts, langs)
         probabilities = self.model.predict_proba(x)
         classes = [Category(c) for c in self.model.classes_]
         coef = self.model.coef_
@@ -216,7 +304,7 @@ class CategoryModel:
                     scores={
                         c.value: float(p) for c, p in zip(classes, probabilities[i], strict=True)
                     },
-                    cue=governing_cue(text),
+                    cue=governing_cue(text, langs[i]),
                     evidence=evidence,
                 )
             )
