@@ -327,3 +327,24 @@ def test_proposals_list_filters(filled):
     with pytest.raises(NotFound):
         proposals(filled, declaration_id=42)
     json.dumps([p.as_dict() for p in proposals(filled)])
+
+
+def test_a_spanish_statement_is_searchable_in_spanish(filled):
+    text = "Fortalecer la protección consular de las personas migrantes en tránsito."
+    raw = text.encode()
+    spanish = DeclarationText(
+        name="xxii_es.txt",
+        sha256=hashlib.sha256(raw).hexdigest(),
+        size=len(raw),
+        lang="es",
+        title="Declaración",
+        preamble=(),
+        statements=(DraftStatement(position=1, text=text, line=1, lang="es"),),
+    )
+    _, queued = add_declaration(filled, spanish, meeting="XXII", year=2017, actor="sec")
+    assert queued[0].suggested_category == "commitment"
+    p = accept_proposal(filled, queued[0].id, actor="ana")
+    statement, _ = filled.statement(p.statement_id)
+    assert (statement.lang, statement.text_es) == ("es", text)
+    hits = search(filled, SearchRequest("protecciones consulares"))  # Spanish stems match
+    assert p.statement_id in {h.id for h in hits.hits}

@@ -584,7 +584,7 @@ def _add_statement(
             text=text,
             heading=p.heading if keep_structure else None,
             lang=p.lang,
-            text_es=None,
+            text_es=text if p.lang == "es" else None,  # indexed with Spanish stems too
             category=category.value,
             category_source=CategorySource.CURATED.value,
             category_confidence=None,
