@@ -13,7 +13,7 @@ help:
 	@echo "make run    set up .venv, build $(DB) from the shipped compilation if absent, serve http://$(HOST):$(PORT)/"
 	@echo "make test   set up .venv and run every test (lint, SQLite, PostgreSQL if RCM_TEST_POSTGRES_URL)"
 	@echo "make lint   ruff, ruff format --check, mypy"
-	@echo "make bench  ingest and search benchmarks at 10k and 100k statements (bench/)"
+	@echo "make bench  ingest, suggestion and search benchmarks (search at 10k and 100k statements; bench/)"
 	@echo "make bench-1m  the search benchmark at 1M statements (builds a 1 GB database once)"
 
 $(STAMP): pyproject.toml
@@ -46,6 +46,7 @@ test: $(STAMP) lint browser
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_suggest.py
 	test -f bench/data/synthetic-10k.db || $(BIN)/python bench/synthetic.py 10000 bench/data/synthetic-10k.db
 	test -f bench/data/synthetic-100k.db || $(BIN)/python bench/synthetic.py 100000 bench/data/synthetic-100k.db
 	$(BIN)/python bench/bench_search.py bench/data/synthetic-10k.db bench/data/synthetic-100k.db
