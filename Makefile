@@ -7,7 +7,7 @@ DB     ?= rcm.db
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format bench bench-1m browser clean help
+.PHONY: run test lint format bench bench-1m browser office clean help
 
 help:
 	@echo "make run    set up .venv, build $(DB) from the shipped compilation if absent, serve http://$(HOST):$(PORT)/"
@@ -41,7 +41,13 @@ browser:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } || \
 		echo "chromium not installed: browser tests will be skipped"
 
-test: $(STAMP) lint browser
+# PDF export uses LibreOffice, its tests poppler-utils; install them when missing and we may.
+office:
+	@{ command -v soffice && command -v pdftotext; } >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-writer-nogui poppler-utils >/dev/null); } || \
+		echo "LibreOffice not installed: PDF export and its tests will be skipped"
+
+test: $(STAMP) lint browser office
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

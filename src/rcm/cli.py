@@ -293,22 +293,131 @@ def check(ctx: click.Context, file: Path | None, as_json: bool) -> None:
                 click.echo(f"  - {f.message}")
 
 
+BINARY_FORMATS = ("docx", "xlsx", "pdf")
+
+
 @cli.command()
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["json", "csv"]),
+    type=click.Choice(["json", "csv", *BINARY_FORMATS]),
     default="json",
     show_default=True,
-    help="json: the rcm-compendium/1 document; csv: one row per statement.",
+    help="json: the rcm-compendium/1 document; csv: one row per statement; docx: the compilation "
+    "as a Word document; pdf: the same as PDF (needs LibreOffice); xlsx: one sheet per theme.",
 )
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of standard output.")
+@click.option("--theme", "themes", multiple=True, metavar="TS5", help="Only this theme (repeat).")
+@click.option(
+    "--subtheme", "subthemes", multiple=True, metavar="TS3.2", help="Only this sub-theme (repeat)."
+)
+@click.option(
+    "--category", "categories", multiple=True, metavar="NAME", help="Only this category (repeat)."
+)
+@click.option("--meeting", "meetings", metavar="XII..XXI", help="Only these meetings.")
+@click.option("--year", "years", metavar="2005..2010", help="Only these years.")
+@click.option(
+    "--round",
+    "round_id",
+    type=int,
+    help="docx/pdf: only this round's statements, with its results in the Still valid? column.",
+)
+@click.option("--country", metavar="CRI", help="With --round: one country's filled-in copy.")
 @click.pass_context
-def export(ctx: click.Context, fmt: str, output: str | None) -> None:
-    """Export the whole compendium as JSON ("rcm-compendium/1") or CSV."""
+def export(
+    ctx: click.Context,
+    fmt: str,
+    output: str | None,
+    themes: tuple[str, ...],
+    subthemes: tuple[str, ...],
+    categories: tuple[str, ...],
+    meetings: str | None,
+    years: str | None,
+    round_id: int | None,
+    country: str | None,
+) -> None:
+    """Export the compendium, or a focused part of it (filters as in search)."""
+    from rcm.export.docx import Selection, select
+    from rcm.search import matching_ids, parse_subtheme, parse_theme
+
+    if country and round_id is None:
+        raise RcmError("--country needs --round: the answers come from a consultation round")
+    if round_id is not None and fmt not in ("docx", "pdf"):
+        raise RcmError("--round fills the Still valid? column of the docx or pdf compilation")
+    if fmt in BINARY_FORMATS and output is None and sys.stdout.isatty():
+        raise RcmError(f"a .{fmt} file is not for the terminal: give -o FILE (or -o - to pipe it)")
     with _store(ctx) as store:
         compendium = store.load()
-    _emit(to_json(compendium) if fmt == "json" else to_csv(compendium), output)
+        filters = make_filters(
+            store,
+            themes=themes,
+            subthemes=subthemes,
+            categories=categories,
+            meetings=meetings,
+            years=years,
+        )
+        ids = set(matching_ids(store, filters)) if filters else None
+        filled = None
+        if round_id is not None:
+            from rcm.export.still_valid import still_valid
+
+            filled = still_valid(store, round_id, country)
+            ids = set(filled.scope) if ids is None else ids & filled.scope
+    sentence = "; ".join(f.sentence for f in filters)
+    if ids is not None or themes or subthemes:
+        compendium = select(
+            compendium,
+            Selection(
+                statement_ids=frozenset(ids) if ids is not None else None,
+                themes=frozenset(parse_theme(x) for x in themes) if themes else None,
+                subthemes=frozenset(parse_subtheme(x) for x in subthemes) if subthemes else None,
+                sentence=sentence,
+            ),
+        )
+    if fmt == "json":
+        _emit(to_json(compendium), output)
+    elif fmt == "csv":
+        _emit(to_csv(compendium), output)
+    elif fmt == "xlsx":
+        from rcm.export.xlsx import compendium_xlsx
+
+        _emit_bytes(compendium_xlsx(compendium), output)
+    else:
+        from rcm.export.docx import compilation_docx
+
+        data = compilation_docx(
+            compendium,
+            selection=sentence or None,
+            still_valid=filled.lines if filled else None,
+            still_valid_heading=filled.heading if filled else None,
+        )
+        if fmt == "pdf":
+            from rcm.export.pdf import docx_to_pdf
+
+            data = docx_to_pdf(data)
+        _emit_bytes(data, output)
+
+
+def _emit_bytes(data: bytes, output: str | None) -> None:
+    """Binary output: to a pipe, or atomically to a file."""
+    if output is None or output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    target = Path(output)
+    if target.is_dir():
+        raise RcmError(f"{output} is a folder; give a file name")
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise RcmError(f"cannot write {output}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {output} ({len(data):,} bytes)", err=True)
 
 
 def _plain(snippet: str, color: bool) -> str:
@@ -619,6 +728,32 @@ def round_position(ctx: click.Context, round_id: int, as_json: bool) -> None:
     for kind in ("contested", "pending"):
         if data[kind]:
             click.echo(f"\n{kind}: " + ", ".join(e["id"] for e in data[kind]))
+
+
+@round_group.command(name="report")
+@click.argument("round_id", metavar="ROUND", type=int)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["docx", "pdf"]),
+    default="docx",
+    show_default=True,
+    help="docx: Word; pdf: the same as PDF (needs LibreOffice).",
+)
+@click.option("-o", "--output", required=True, metavar="FILE", help="Where to write it.")
+@click.pass_context
+def round_report(ctx: click.Context, round_id: int, fmt: str, output: str) -> None:
+    """The round's regional position document: reaffirmed by theme and category, proposed wording,
+    objections with their reasons, who has not answered."""
+    from rcm.export.position import position_docx
+
+    with _store(ctx) as store:
+        data = position_docx(store, round_id)
+    if fmt == "pdf":
+        from rcm.export.pdf import docx_to_pdf
+
+        data = docx_to_pdf(data)
+    _emit_bytes(data, output)
 
 
 @round_group.command(name="questionnaire")

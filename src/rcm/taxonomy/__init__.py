@@ -21,6 +21,7 @@ from rcm.model import (
 )
 
 __all__ = [
+    "CATEGORY_COLOURS",
     "categories",
     "countries",
     "gcm_objectives",
@@ -28,6 +29,15 @@ __all__ = [
     "meetings",
     "themes",
 ]
+
+
+# The rows' shading in the Word compilation (docs/docx-layout.md). The original's colours were lost
+# with the text export; these are ours, and a document's own colour legend overrides them.
+CATEGORY_COLOURS: dict[Category, str] = {
+    Category.PRINCIPLE: "C6D9F1",
+    Category.UNDERSTANDING: "D7E4BC",
+    Category.COMMITMENT: "FBD4B4",
+}
 
 
 def _rows(name: str) -> list[dict[str, str]]:

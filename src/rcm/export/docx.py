@@ -1,0 +1,288 @@
+"""The compilation as a Word document, in the layout of docs/docx-layout.md (which
+``rcm.parse.docx_compilation`` reads back): title page, introduction with the method and the colour
+legend, a real table of contents, one section per theme and sub-theme in document order, and a
+three-column table per sub-theme whose rows are shaded with their category's colour.
+
+python-docx has no shading or field API; both are written as WordprocessingML elements here.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from importlib.metadata import version
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+
+from rcm.model import Category, Compendium, Placement, Statement, to_roman
+from rcm.taxonomy import CATEGORY_COLOURS
+
+HEADER = ("Statements", "RCM", "Still valid?")
+LEGEND_LABELS = {
+    Category.PRINCIPLE: "Principles",
+    Category.UNDERSTANDING: "Understandings",
+    Category.COMMITMENT: "Commitments",
+}
+WIDTHS = (Cm(12.5), Cm(2.2), Cm(2.8))
+
+
+def shade(cell: object, fill: str) -> None:
+    """``w:shd`` on a table cell's properties: the only way to colour a cell in python-docx."""
+    tc_pr = cell._tc.get_or_add_tcPr()  # type: ignore[attr-defined]
+    for old in tc_pr.findall(qn("w:shd")):
+        tc_pr.remove(old)
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), fill)
+    tc_pr.append(shd)
+
+
+def _repeat_header(row: object) -> None:
+    tr_pr = row._tr.get_or_add_trPr()  # type: ignore[attr-defined]
+    header = OxmlElement("w:tblHeader")
+    header.set(qn("w:val"), "true")
+    tr_pr.append(header)
+
+
+def _field_run(paragraph: object, kind: str, instruction: str | None = None) -> None:
+    run = paragraph.add_run()  # type: ignore[attr-defined]
+    char = OxmlElement("w:fldChar")
+    char.set(qn("w:fldCharType"), kind)
+    run._r.append(char)
+    if instruction is not None:
+        instr_run = paragraph.add_run()  # type: ignore[attr-defined]
+        instr = OxmlElement("w:instrText")
+        instr.set(qn("xml:space"), "preserve")
+        instr.text = instruction
+        instr_run._r.append(instr)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a focused compilation holds: statement ids, and optionally only some themes or
+    sub-themes' sections; ``sentence`` says it on the title page."""
+
+    statement_ids: frozenset[str] | None = None
+    themes: frozenset[int] | None = None
+    subthemes: frozenset[tuple[int, int]] | None = None
+    sentence: str = ""
+
+
+def select(c: Compendium, selection: Selection) -> Compendium:
+    """The compendium reduced to a selection (placements keep their positions in the full table,
+    so "row 13 of TS1.2" still means what it meant)."""
+
+    def keep(p: Placement) -> bool:
+        return (
+            (selection.statement_ids is None or p.statement_id in selection.statement_ids)
+            and (selection.themes is None or p.theme in selection.themes)
+            and (selection.subthemes is None or (p.theme, p.subtheme) in selection.subthemes)
+        )
+
+    placements = [p for p in c.placements if keep(p)]
+    kept = {p.statement_id for p in placements}
+    return replace(
+        c,
+        placements=placements,
+        statements=[s for s in c.statements if s.id in kept],
+        objective_links=[x for x in c.objective_links if x.statement_id in kept],
+    )
+
+
+def _statement_cell(cell: object, s: Statement, note: str | None) -> None:
+    first = cell.paragraphs[0]  # type: ignore[attr-defined]
+    if s.items:
+        first.add_run(s.heading or "").bold = True
+        for item in s.items:
+            cell.add_paragraph(item, style="List Bullet")  # type: ignore[attr-defined]
+    else:
+        first.add_run(s.text)
+    if note:
+        # The text export shows italics as asterisks; in Word the note is italic again.
+        cell.add_paragraph().add_run(note.strip("*").strip()).italic = True  # type: ignore[attr-defined]
+
+
+def compilation_docx(
+    c: Compendium,
+    *,
+    title: str | None = None,
+    selection: str | None = None,
+    still_valid: Mapping[str, Sequence[str]] | None = None,
+    still_valid_heading: str | None = None,
+) -> bytes:
+    """The compilation (or a selection of it: pass a ``select``-ed compendium and its sentence)
+    as .docx bytes. ``still_valid`` fills the third column: statement id -> lines (a round's
+    result)."""
+    doc = Document()
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.left_margin = section.right_margin = Cm(2)
+    normal = doc.styles["Normal"]
+    normal.font.name = "Calibri"
+    normal.font.size = Pt(10)
+    props = doc.core_properties
+    props.title = title or c.source.title or "Compilation of the RCM statements"
+    props.subject = "Regional Conference on Migration: statements by theme and sub-theme"
+    props.author = "RCM Technical Secretariat (generated by rcm)"
+    props.keywords = "RCM; Puebla Process; migration; compendium"
+
+    _title_page(doc, c, title, selection, still_valid_heading)
+    _introduction(doc, c)
+    _contents(doc, c)
+    by_statement = {s.id: s for s in c.statements}
+    meetings = {m.code: m for m in c.meetings}
+    rows: dict[tuple[int, int], list[Placement]] = {}
+    for p in c.placements:
+        rows.setdefault((p.theme, p.subtheme), []).append(p)
+    for theme in c.themes:
+        subs = [s for s in theme.subthemes if rows.get((theme.number, s.order))]
+        if not subs:
+            continue
+        heading = doc.add_heading(f"{to_roman(theme.number)}. {theme.title}", level=1)
+        heading.paragraph_format.page_break_before = True
+        if theme.un_title:
+            when = f" ({theme.consultation})" if theme.consultation else ""
+            doc.add_paragraph().add_run(
+                f"UN thematic session {theme.number}: {theme.un_title}{when}"
+            ).italic = True
+        for sub in subs:
+            doc.add_heading(sub.title, level=2)
+            _table(doc, rows[(theme.number, sub.order)], by_statement, meetings, still_valid)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def _title_page(
+    doc: object, c: Compendium, title: str | None, selection: str | None, round_note: str | None
+) -> None:
+    doc.add_paragraph("Regional Conference on Migration", style="Title")  # type: ignore[attr-defined]
+    doc.add_paragraph(  # type: ignore[attr-defined]
+        title or c.source.title or "Compilation of the RCM statements", style="Subtitle"
+    )
+    if c.source.date:
+        doc.add_paragraph(c.source.date)  # type: ignore[attr-defined]
+    if selection:
+        doc.add_paragraph(f"Selection: {selection}")  # type: ignore[attr-defined]
+    if round_note:
+        doc.add_paragraph(round_note)  # type: ignore[attr-defined]
+    n = len(c.statements)
+    doc.add_paragraph(  # type: ignore[attr-defined]
+        f"{n} statement{'s' if n != 1 else ''} in {len(c.placements)} rows. Generated on "
+        f"{datetime.now(UTC):%d %B %Y} by RCM Compendium {version('rcm-compendium')} from "
+        f"{c.source.name} (sha256 {c.source.sha256[:12]}…)."
+    )
+
+
+def _introduction(doc: object, c: Compendium) -> None:
+    heading = doc.add_heading("Introduction", level=1)  # type: ignore[attr-defined]
+    heading.paragraph_format.page_break_before = True
+    say = doc.add_paragraph  # type: ignore[attr-defined]
+    say(
+        "This document gathers the statements adopted by the Vice-Ministerial meetings of the "
+        "Regional Conference on Migration (RCM, the Puebla Process), as compiled by its Technical "
+        "Secretariat, and arranges them by the six thematic sessions the United Nations defined "
+        "for the consultations towards the Global Compact for Safe, Orderly and Regular Migration."
+    )
+    for theme in c.themes:
+        when = f" ({theme.consultation})" if theme.consultation else ""
+        item = say(f"{to_roman(theme.number)}. {theme.un_title or theme.title}{when}")
+        item.paragraph_format.left_indent = Cm(0.8)
+    say(
+        "Within each thematic session the Technical Secretariat defined sub-themes, a proposal to "
+        "make particular topics easier to find, not an official division. A statement relevant to "
+        "several sessions is repeated in each of them, with a note at its end naming the others. "
+        'Each statement gives the meeting that approved it; the last column, "Still valid?", '
+        "gathers the Member Countries' opinion on whether the statement still holds."
+    )
+    say(
+        "Each statement is also classified as a principle, an understanding or a commitment, "
+        "the three kinds of product the New York Declaration expects of the Global Compact, "
+        "using these definitions:"
+    )
+    for info in c.categories:
+        p = say(style="List Bullet")
+        p.add_run(f"{info.label}: ").bold = True
+        p.add_run(info.definition)
+    say("Rows are shaded with the colour of their category:")
+    legend = doc.add_table(rows=1, cols=2)  # type: ignore[attr-defined]
+    legend.style = "Table Grid"
+    legend.cell(0, 0).paragraphs[0].add_run("Color code").bold = True
+    for category, label in LEGEND_LABELS.items():
+        row = legend.add_row()
+        row.cells[0].text = label
+        shade(row.cells[1], CATEGORY_COLOURS[category])
+    say("Rows without shading have no category assigned yet.")
+
+
+def _contents(doc: object, c: Compendium) -> None:
+    heading = doc.add_heading("Contents", level=1)  # type: ignore[attr-defined]
+    heading.paragraph_format.page_break_before = True
+    subs_in_use = {(p.theme, p.subtheme) for p in c.placements}
+    entries: list[tuple[int, str]] = []
+    for theme in c.themes:
+        subs = [s for s in theme.subthemes if (theme.number, s.order) in subs_in_use]
+        if subs:
+            entries.append((1, f"{to_roman(theme.number)}. {theme.title}"))
+            entries.extend((2, s.title) for s in subs)
+    # A real TOC field; its cached result lists the headings (Word adds page numbers when it
+    # updates the field, which it is asked to do on opening).
+    first = doc.add_paragraph()  # type: ignore[attr-defined]
+    _field_run(first, "begin", ' TOC \\o "1-2" \\h \\z \\u ')
+    _field_run(first, "separate")
+    paragraphs = [first]
+    for i, (level, text) in enumerate(entries):
+        p = first if i == 0 else doc.add_paragraph()  # type: ignore[attr-defined]
+        p.paragraph_format.left_indent = Cm(0 if level == 1 else 0.8)
+        p.add_run(text).bold = level == 1
+        paragraphs.append(p)
+    _field_run(paragraphs[-1], "end")
+    settings = doc.settings.element  # type: ignore[attr-defined]
+    update = OxmlElement("w:updateFields")
+    update.set(qn("w:val"), "true")
+    settings.append(update)
+
+
+def _table(
+    doc: object,
+    placements: Iterable[Placement],
+    statements: Mapping[str, Statement],
+    meetings: Mapping[str, object],
+    still_valid: Mapping[str, Sequence[str]] | None,
+) -> None:
+    table = doc.add_table(rows=1, cols=3)  # type: ignore[attr-defined]
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False  # LibreOffice and Word then keep the grid's widths
+    for column, width in zip(table.columns, WIDTHS, strict=True):
+        column.width = width
+    header = table.rows[0]
+    for cell, text, width in zip(header.cells, HEADER, WIDTHS, strict=True):
+        cell.paragraphs[0].add_run(text).bold = True
+        cell.width = width
+    _repeat_header(header)
+    for p in placements:
+        s = statements[p.statement_id]
+        cells = table.add_row().cells
+        _statement_cell(cells[0], s, p.note)
+        meeting = meetings[s.meeting]
+        cells[1].paragraphs[0].add_run(meeting.label)  # type: ignore[attr-defined]
+        ident = cells[1].add_paragraph().add_run(s.id)
+        ident.font.size = Pt(7)
+        ident.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
+        lines = (still_valid or {}).get(s.id, ())
+        for i, line in enumerate(lines):
+            target = cells[2].paragraphs[0] if i == 0 else cells[2].add_paragraph()
+            target.add_run(line).font.size = Pt(8)
+        for cell, width in zip(cells, WIDTHS, strict=True):
+            cell.width = width
+            if s.category is not None:
+                shade(cell, CATEGORY_COLOURS[s.category])

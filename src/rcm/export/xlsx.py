@@ -1,0 +1,266 @@
+"""The compendium as an Excel workbook for analysts: one row per statement on "All statements", one
+row per placement on a sheet per theme, rows coloured by category, and an "About" sheet.
+
+The bytes depend only on the compendium, the selection and the ``generated`` date: the zip entries
+and the document properties carry that date instead of the clock, so the same export made twice on
+one day is byte-identical (caches and checksums can rely on it).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
+
+from rcm.model import Compendium, Statement
+from rcm.taxonomy import CATEGORY_COLOURS
+
+__all__ = ["ALL_COLUMNS", "THEME_COLUMNS", "compendium_xlsx"]
+
+ALL_SHEET = "All statements"
+ABOUT_SHEET = "About"
+
+# (header, width in characters). The widths fit the compilation's longest values except Text,
+# which wraps.
+THEME_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("Sub-theme", 34),
+    ("Position", 9),
+    ("Id", 11),
+    ("Meeting", 12),
+    ("Year", 7),
+    ("Category", 14),
+    ("Category source", 10),
+    ("Text", 90),
+    ("Note", 30),
+    ("Also relevant for", 16),
+    ("GCM objectives", 11),
+)
+ALL_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("Id", 11),
+    ("Meeting", 12),
+    ("Year", 7),
+    ("Category", 14),
+    ("Category source", 10),
+    ("Themes", 14),
+    ("GCM objectives", 11),
+    ("Text", 100),
+)
+
+# Characters an .xlsx cannot hold (openpyxl refuses them); none are expected in the compilation,
+# but declarations come from outside.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def statement_cell_text(s: Statement) -> str:
+    """The statement as one cell: a list statement as its heading and one item per line."""
+    if not s.items:
+        return s.text
+    return "\n".join([f"{s.heading}:" if s.heading else "", *(f"- {i}" for i in s.items)]).strip()
+
+
+def objectives_by_statement(c: Compendium) -> dict[str, str]:
+    """Each statement's GCM objectives in rank order, "10 7"; a suggested one is marked "?"."""
+    out: dict[str, list[str]] = {}
+    for x in sorted(c.objective_links, key=lambda x: (x.statement_id, x.rank, x.objective)):
+        mark = "" if x.source.value == "curated" else "?"
+        out.setdefault(x.statement_id, []).append(f"{x.objective}{mark}")
+    return {k: " ".join(v) for k, v in out.items()}
+
+
+def compendium_xlsx(
+    compendium: Compendium,
+    *,
+    statement_ids: set[str] | None = None,
+    generated: date | None = None,
+) -> bytes:
+    """The compendium (or only ``statement_ids``) as .xlsx bytes: "All statements", then "TS1" …
+    "TS6" for the themes that have rows, then "About". ``generated`` defaults to today (UTC)."""
+    from openpyxl import Workbook
+
+    day = generated or datetime.now(UTC).date()
+    c = compendium
+    chosen = [s for s in c.statements if statement_ids is None or s.id in statement_ids]
+    ids = {s.id for s in chosen}
+    meetings = {m.code: m for m in c.meetings}
+    objectives = objectives_by_statement(c)
+    placements = [p for p in c.placements if p.statement_id in ids]
+    themes_of: dict[str, list[str]] = {}
+    for p in placements:
+        themes_of.setdefault(p.statement_id, []).append(f"TS{p.theme}")
+    by_id = {s.id: s for s in chosen}
+
+    wb = Workbook()
+    wb.remove(wb.active)
+
+    rows: list[tuple[list[Any], Statement]] = []
+    for s in chosen:
+        m = meetings.get(s.meeting)
+        themes = list(dict.fromkeys(themes_of.get(s.id, ())))
+        rows.append(
+            (
+                [
+                    s.id,
+                    m.label if m else s.meeting,
+                    m.year if m else None,
+                    s.category.value if s.category else None,
+                    s.category_source.value if s.category_source else None,
+                    " ".join(themes) or None,
+                    objectives.get(s.id),
+                    statement_cell_text(s),
+                ],
+                s,
+            )
+        )
+    _data_sheet(wb.create_sheet(ALL_SHEET), ALL_COLUMNS, rows)
+
+    for theme in sorted(c.themes, key=lambda th: th.number):
+        mine = sorted(
+            (p for p in placements if p.theme == theme.number),
+            key=lambda p: (p.subtheme, p.position, p.line),
+        )
+        if not mine:
+            continue
+        titles = {st.order: st.title for st in theme.subthemes}
+        theme_rows = []
+        for p in mine:
+            s = by_id[p.statement_id]
+            m = meetings.get(s.meeting)
+            theme_rows.append(
+                (
+                    [
+                        titles.get(p.subtheme, str(p.subtheme)),
+                        p.position,
+                        s.id,
+                        m.label if m else s.meeting,
+                        m.year if m else None,
+                        s.category.value if s.category else None,
+                        s.category_source.value if s.category_source else None,
+                        statement_cell_text(s),
+                        p.note,
+                        " ".join(f"TS{t}" for t in p.also_relevant) or None,
+                        objectives.get(s.id),
+                    ],
+                    s,
+                )
+            )
+        _data_sheet(wb.create_sheet(theme.code), THEME_COLUMNS, theme_rows)
+
+    _about_sheet(wb.create_sheet(ABOUT_SHEET), c, len(chosen), day)
+
+    stamp = datetime(day.year, day.month, day.day)
+    wb.properties.creator = "rcm"
+    wb.properties.title = c.source.title or "RCM Compendium"
+    wb.properties.created = stamp
+    out = io.BytesIO()
+    wb.save(out)
+    wb.properties.modified = stamp
+    return _restamp(out.getvalue(), _core_xml(wb), stamp)
+
+
+def _set(cell: Any, value: Any) -> None:
+    if isinstance(value, str):
+        value = _ILLEGAL.sub("", value)
+    cell.value = value
+    # openpyxl stores any string starting with "=" as a formula; a statement is never one, and a
+    # formula from imported text would run in the analyst's Excel.
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+
+
+def _data_sheet(
+    ws: Any, columns: Sequence[tuple[str, int]], rows: Iterable[tuple[list[Any], Statement]]
+) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    headers = [h for h, _ in columns]
+    text_col = headers.index("Text") + 1
+    bold = Font(bold=True)
+    top = Alignment(vertical="top")
+    wrapped = Alignment(vertical="top", wrap_text=True)
+    fills = {
+        cat: PatternFill(fill_type="solid", start_color=f"FF{rgb}", end_color=f"FF{rgb}")
+        for cat, rgb in CATEGORY_COLOURS.items()
+    }
+    for col, header in enumerate(headers, 1):
+        cell = ws.cell(row=1, column=col, value=header)
+        cell.font = bold
+        cell.alignment = top
+    r = 1
+    for r, (values, s) in enumerate(rows, 2):
+        fill = fills.get(s.category) if s.category else None
+        for col, value in enumerate(values, 1):
+            cell = ws.cell(row=r, column=col)
+            _set(cell, value)
+            cell.alignment = wrapped if col == text_col else top
+            if fill is not None:
+                cell.fill = fill
+    for col, (_, width) in enumerate(columns, 1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{r}"
+
+
+def _about_sheet(ws: Any, c: Compendium, selected: int, day: date) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    bold = Font(bold=True)
+    wrapped = Alignment(vertical="top", wrap_text=True)
+    ws.append(["RCM Compendium: statements of the Regional Conference on Migration"])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append([])
+    facts = [
+        ("Source", c.source.title),
+        ("Source date", c.source.date),
+        ("Source file", c.source.name),
+        ("Source SHA-256", c.source.sha256),
+        ("Generated", day.isoformat()),
+        ("Statements", f"{selected} of {len(c.statements)}"),
+        ("GCM objectives", 'In rank order; a number followed by "?" is a suggestion.'),
+        ("Category source", "curated: a person's choice; suggested: the suggester's."),
+    ]
+    for label, value in facts:
+        ws.append([label, value])
+        ws.cell(row=ws.max_row, column=1).font = bold
+        ws.cell(row=ws.max_row, column=2).alignment = wrapped
+    ws.append([])
+    ws.append(["Category", "Label", "Definition", "Row colour"])
+    for cell in ws[ws.max_row]:
+        cell.font = bold
+    infos = {ci.category: ci for ci in c.categories}
+    for cat, rgb in CATEGORY_COLOURS.items():
+        ci = infos.get(cat)
+        ws.append(
+            [cat.value, ci.label if ci else cat.value.title(), ci.definition if ci else "", rgb]
+        )
+        ws.cell(row=ws.max_row, column=4).fill = PatternFill(
+            fill_type="solid", start_color=f"FF{rgb}", end_color=f"FF{rgb}"
+        )
+        ws.cell(row=ws.max_row, column=3).alignment = wrapped
+    ws.append(["(empty)", "Unassigned", "No category has been assigned yet.", "no colour"])
+    for col, width in zip("ABCD", (18, 60, 50, 12), strict=True):
+        ws.column_dimensions[col].width = width
+
+
+def _core_xml(wb: Any) -> bytes:
+    from openpyxl.xml.functions import tostring
+
+    data: bytes = tostring(wb.properties.to_tree())
+    return data
+
+
+def _restamp(data: bytes, core: bytes, stamp: datetime) -> bytes:
+    """Rewrite the archive with every entry dated ``stamp`` and the document properties as given:
+    openpyxl dates both with the clock, which would make every export differ."""
+    out = io.BytesIO()
+    when = (stamp.year, stamp.month, stamp.day, 0, 0, 0)
+    with ZipFile(io.BytesIO(data)) as src, ZipFile(out, "w", ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = core if info.filename == "docProps/core.xml" else src.read(info)
+            entry = ZipInfo(info.filename, date_time=when)
+            entry.compress_type = ZIP_DEFLATED
+            dst.writestr(entry, body)
+    return out.getvalue()
