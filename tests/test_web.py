@@ -299,3 +299,23 @@ def test_page_titles_are_plain_text(client, url):
     page = client.get(url).text
     title = page.split("<title>", 1)[1].split("</title>", 1)[0]
     assert "<" not in title and len(title) < 200
+
+
+def test_the_search_result_as_word_and_excel(client):
+    import io
+
+    import docx
+    from openpyxl import load_workbook
+
+    total = client.get("/api/search?q=trafficking&theme=TS5").json()["total"]
+    r = client.get("/search.docx?q=trafficking&theme=TS5")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    document = docx.Document(io.BytesIO(r.content))
+    ids = {row.cells[1].paragraphs[1].text for t in document.tables[1:] for row in t.rows[1:]}
+    assert len(ids) == total
+    assert any("trafficking" in p.text and "TS5" in p.text for p in document.paragraphs)
+    r = client.get("/search.xlsx?q=trafficking&theme=TS5")
+    workbook = load_workbook(io.BytesIO(r.content))
+    assert workbook["All statements"].max_row == total + 1
+    assert client.get("/search.docx?q=%22unbalanced").status_code == 400

@@ -110,6 +110,10 @@ def app_from_env() -> FastAPI:
     return create_app(Store())
 
 
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def create_app(store: Store) -> FastAPI:
     app = FastAPI(
         title="RCM Compendium",
@@ -225,6 +229,38 @@ def create_app(store: Store) -> FastAPI:
             media_type="application/json",
             headers={"Content-Disposition": 'attachment; filename="rcm-search.json"'},
         )
+
+    @app.get("/search.docx", include_in_schema=False)
+    def search_docx(request: Request) -> Response:
+        from rcm.export.docx import compilation_docx
+
+        compendium, sentence = _focused(request)
+        return Response(
+            compilation_docx(compendium, selection=sentence or None),
+            media_type=DOCX,
+            headers={"Content-Disposition": 'attachment; filename="rcm-compilation.docx"'},
+        )
+
+    @app.get("/search.xlsx", include_in_schema=False)
+    def search_xlsx(request: Request) -> Response:
+        from rcm.export.xlsx import compendium_xlsx
+
+        compendium, _ = _focused(request)
+        return Response(
+            compendium_xlsx(compendium),
+            media_type=XLSX,
+            headers={"Content-Disposition": 'attachment; filename="rcm-compendium.xlsx"'},
+        )
+
+    def _focused(request: Request) -> tuple[Any, str]:
+        """The compendium reduced to a search result, for the Word and Excel downloads."""
+        from rcm.export.docx import Selection, select
+
+        hits, data = _all_hits(request)
+        sentence = str(data.get("filter") or "")
+        return select(
+            store.load(), Selection(statement_ids=frozenset(h["id"] for h in hits))
+        ), sentence
 
     def _all_hits(request: Request) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         params = _search_params(request)
