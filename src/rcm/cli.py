@@ -106,7 +106,9 @@ def _emit(text: str, output: str | None) -> None:
 def ingest(ctx: click.Context, file: Path | None) -> None:
     """Read the compilation FILE (default: the shipped 1996–2016 compilation) into the database.
 
-    All or nothing, and idempotent: ingesting the same document again changes nothing."""
+    FILE is the compilation's text export or a Word compilation (.docx, docs/docx-layout.md:
+    categories from the rows' shading). All or nothing, and idempotent: ingesting the same
+    document again changes nothing."""
     compendium = label_compendium(read_compilation(file))
     with _store(ctx, create=True) as store:
         result = store.ingest(compendium)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -23,6 +24,7 @@ from rcm.ids import assign_ids
 from rcm.model import (
     Category,
     CategoryInfo,
+    CategorySource,
     Compendium,
     Notice,
     Placement,
@@ -35,6 +37,8 @@ from rcm.model import (
 from rcm.parse import text as tx
 
 SHIPPED_NAME = "rcm_compilation_1996_2016.txt"
+WORD_MAGIC = b"PK\x03\x04"  # a .docx is a zip
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # a password-protected .docx, or a Word 97-2003 .doc
 
 
 def shipped_compilation() -> bytes:
@@ -43,7 +47,8 @@ def shipped_compilation() -> bytes:
 
 
 def read_compilation(path: str | Path | None = None) -> Compendium:
-    """Read a compilation file (default: the shipped one) into a :class:`Compendium`."""
+    """Read a compilation file (default: the shipped one), text export or Word document, into a
+    :class:`Compendium`."""
     if path is None:
         return parse_compilation(shipped_compilation(), SHIPPED_NAME)
     p = Path(path)
@@ -59,8 +64,14 @@ def read_compilation(path: str | Path | None = None) -> Compendium:
 
 
 def parse_compilation(data: bytes | str, source: str = "<compilation>") -> Compendium:
-    """Parse the compilation's text export. Raises DocumentError (nothing partial is returned)."""
+    """Parse the compilation, from its text export or as a Word document (told apart by the first
+    bytes, not the name). Raises DocumentError (nothing partial is returned)."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    if raw.startswith((WORD_MAGIC, OLE_MAGIC)):
+        # Deferred: the Word reader builds on this module, and only Word input needs python-docx.
+        from rcm.parse.docx_compilation import parse_compilation_docx
+
+        return parse_compilation_docx(raw, source)
     text = decode(raw, source)
     lines = split_lines(text)
     front, body = split_front_matter(lines, source)
@@ -102,7 +113,7 @@ def decode(raw: bytes, source: str) -> str:
         raise DocumentError(
             source, [Problem(1, "the file is UTF-16; export the compilation as UTF-8 text")]
         )
-    if raw.startswith(b"PK\x03\x04"):
+    if raw.startswith(WORD_MAGIC):  # parse_compilation reads these; decode alone does not
         raise DocumentError(
             source, [Problem(1, "this is a .docx/.zip file, not the compilation's text export")]
         )
@@ -585,6 +596,7 @@ class StatementRow:
     heading: str | None
     items: tuple[str, ...]
     note: tx.Note | None
+    category: Category | None = None
 
 
 def read_row(
@@ -667,21 +679,49 @@ def assemble(
             statement_rows.append(read_row(section, position, row, notices))
     if problems:
         raise DocumentError(source, problems)
+    return build_compendium(
+        info, build_themes(fm, sections), fm.categories, statement_rows, notices
+    )
 
-    # One statement per (meeting, normal form): copies filed under several sections become one.
+
+def group_copies(rows: Iterable[StatementRow]) -> dict[tuple[str, str], list[StatementRow]]:
+    """One statement per (meeting, normal form): copies filed under several sections become one.
+    Keys come in the order of each statement's first copy, copies in the order given."""
     by_key: dict[tuple[str, str], list[StatementRow]] = {}
-    for r in statement_rows:
+    for r in rows:
         by_key.setdefault((r.meeting, tx.normal_form(r.text)), []).append(r)
+    return by_key
+
+
+def build_compendium(
+    info: SourceInfo,
+    themes: list[Theme],
+    categories: list[CategoryInfo],
+    rows: list[StatementRow],
+    notices: list[Notice],
+) -> Compendium:
+    """The compendium of statement ``rows`` given in document order (what every reader of the
+    compilation shares: deduplication, ids, placements, statement order)."""
+    by_key = group_copies(rows)
     ids = assign_ids(by_key)
-    theme_numbers = fm_theme_numbers(sections)
+    theme_numbers = [t.number for t in themes]
     statements: list[Statement] = []
     placements: list[Placement] = []
     for (meeting, key), copies in by_key.items():
         first = copies[0]
         sid = ids[(meeting, key)]
+        # A row's category is a person's label (the Word compilation's shading); copies were
+        # checked to agree by the reader, and an unlabelled copy does not unlabel the others.
+        category = next((c.category for c in copies if c.category is not None), None)
         statements.append(
             Statement(
-                id=sid, meeting=meeting, text=first.text, heading=first.heading, items=first.items
+                id=sid,
+                meeting=meeting,
+                text=first.text,
+                heading=first.heading,
+                items=first.items,
+                category=category,
+                category_source=CategorySource.CURATED if category is not None else None,
             )
         )
         for c in copies:
@@ -699,19 +739,18 @@ def assemble(
                 )
             )
     placements.sort(key=lambda p: (p.theme, p.subtheme, p.position))
-    meeting_order = {m.code: m.number for m in known.values()}
-    first_line: dict[str, int] = {}
-    for p in placements:
-        first_line[p.statement_id] = min(p.line, first_line.get(p.statement_id, p.line))
-    statements.sort(key=lambda s: (meeting_order[s.meeting], first_line[s.id]))
     meetings = list(taxonomy.meetings())
+    meeting_order = {m.code: m.number for m in meetings}
+    # Within a meeting, statements keep the order of their first copy in the document (the
+    # stable sort keeps by_key's first-seen order).
+    statements.sort(key=lambda s: meeting_order[s.meeting])
     return Compendium(
         source=info,
-        themes=build_themes(fm, sections),
+        themes=themes,
         meetings=meetings,
         statements=statements,
         placements=placements,
-        categories=fm.categories,
+        categories=categories,
         notices=sorted(notices, key=lambda n: n.line),
     )
 
