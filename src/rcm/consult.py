@@ -8,10 +8,10 @@ concurrency). The consensus rule (``consensus``) is a pure function, so it can b
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import io
 import json
+import logging
 import secrets
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from rcm import taxonomy
+from rcm import settings, taxonomy
 from rcm.errors import DocumentError, NotFound, Problem, RcmError
 from rcm.search import Filter, matching_ids
 from rcm.store import Store
@@ -142,7 +142,17 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+AUDIT_LOG = logging.getLogger("rcm.audit")
+
+
 def _audit(conn: Connection, actor: str, action: str, obj: str, before: Any, after: Any) -> None:
+    AUDIT_LOG.info(
+        "%s %s by %s",
+        action,
+        obj,
+        actor,
+        extra={"fields": {"event": "audit", "action": action, "object": obj, "actor": actor}},
+    )
     conn.execute(
         insert(t.audit_events).values(
             at=_now(),
@@ -698,9 +708,9 @@ MAX_XLSX_BYTES = 5 * 1024 * 1024
 
 
 def _signature(secret: object, round_id: int, country: str) -> str:
-    return hmac.new(
-        str(secret).encode(), f"{round_id}:{country}".encode(), hashlib.sha256
-    ).hexdigest()
+    # The round's secret (in the database) and the deployment's key (in the environment): a
+    # copy of the database alone cannot sign a questionnaire for another country.
+    return settings.keyed("questionnaire", f"{secret}:{round_id}:{country}")
 
 
 def write_questionnaire(store: Store, round_id: int, country: str) -> bytes:

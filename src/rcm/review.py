@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from rcm.consult import ConflictError
+from rcm.consult import AUDIT_LOG, ConflictError
 from rcm.errors import NotFound, RcmError, StoreError
 from rcm.ids import assign_ids
 from rcm.model import (
@@ -285,6 +285,13 @@ def add_declaration(
 
 
 def _audit(conn: Connection, actor: str, action: str, obj: str, before: Any, after: Any) -> None:
+    AUDIT_LOG.info(
+        "%s %s by %s",
+        action,
+        obj,
+        actor,
+        extra={"fields": {"event": "audit", "action": action, "object": obj, "actor": actor}},
+    )
     conn.execute(
         insert(t.audit_events).values(
             at=_now(),

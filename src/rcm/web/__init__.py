@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
+import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,10 +19,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request as StarletteRequest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rcm import users
+from rcm import settings, users
 from rcm.errors import NotFound, RcmError
 from rcm.search import MAX_OFFSET
 from rcm.store import Store
@@ -30,6 +33,8 @@ from rcm.web.review import add_review_routes
 from rcm.web.rounds import add_round_routes
 
 __all__ = ["app_from_env", "create_app"]
+
+REQUEST_LOG = logging.getLogger("rcm.request")
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -106,15 +111,18 @@ def _environment() -> Environment:
 
 
 def app_from_env() -> FastAPI:
-    """The app for the database named by RCM_DATABASE_URL (for `rcm serve --workers N`)."""
-    return create_app(Store())
+    """The app for the database named by RCM_DATABASE_URL (for `rcm serve --workers N`), with the
+    settings of the environment (``rcm.settings``)."""
+    config = settings.current()
+    settings.configure_logging(config)
+    return create_app(Store(), config)
 
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def create_app(store: Store) -> FastAPI:
+def create_app(store: Store, config: settings.Config | None = None) -> FastAPI:
     app = FastAPI(
         title="RCM Compendium",
         version="1",
@@ -126,8 +134,12 @@ def create_app(store: Store) -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
     )
+    config = config or settings.current()
+    app.state.config = config
     env = _environment()
-    app.add_middleware(LanguageAndHeaders)
+    app.add_middleware(LanguageAndHeaders, secure=config.secure_cookies)
+    if "*" not in config.allowed_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts))
     app.mount("/static", StaticFiles(packages=[("rcm.web", "static")]), name="static")
 
     def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -324,8 +336,20 @@ def create_app(store: Store) -> FastAPI:
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> Response:
-        store.require_current()
-        return PlainTextResponse("ok")
+        """For load balancers and monitors: 200 when the database answers and its schema is the
+        one this rcm needs, else 503 saying which."""
+        from rcm.store import migrate
+
+        head = migrate.head_revision()
+        try:
+            current = store.revision()
+        except RcmError as exc:
+            return JSONResponse({"status": "error", "database": exc.message}, status_code=503)
+        body = {"status": "ok", "database": "reachable", "schema": current, "expected": head}
+        if current != head:
+            body["status"] = "error"
+            return JSONResponse(body, status_code=503)
+        return JSONResponse(body)
 
     # --- JSON API --------------------------------------------------------------------------------
 
@@ -387,31 +411,38 @@ class LanguageAndHeaders:
     the cookie, else Accept-Language) and adds the language and security headers. Plain ASGI: it
     runs on every request, so it stays cheap."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, secure: bool = False) -> None:
         self.app = app
+        self.secure = secure
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request = StarletteRequest(scope)
+        started = time.perf_counter()
+        status = 500  # what the log says if the app fails before it answers
         asked = request.query_params.get("lang")
         lang = i18n.choose(
             asked, request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")
         )
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers["Content-Language"] = lang
                 headers["Vary"] = "Accept-Language, Cookie"
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                if self.secure:
+                    headers.setdefault("Strict-Transport-Security", "max-age=31536000")
                 if asked in i18n.LANGUAGES:
                     headers.append(
                         "Set-Cookie",
                         f"{i18n.COOKIE}={asked}; Max-Age={365 * 24 * 3600}; Path=/; HttpOnly; "
-                        "SameSite=Lax",
+                        "SameSite=Lax" + ("; Secure" if self.secure else ""),
                     )
             await send(message)
 
@@ -420,6 +451,24 @@ class LanguageAndHeaders:
             await self.app(scope, receive, send_with_headers)
         finally:
             i18n.current.reset(token)
+            if REQUEST_LOG.isEnabledFor(logging.INFO):
+                client = scope.get("client")
+                REQUEST_LOG.info(
+                    "%s %s %s",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    extra={
+                        "fields": {
+                            "event": "request",
+                            "method": scope["method"],
+                            "path": scope["path"],
+                            "status": status,
+                            "ms": round((time.perf_counter() - started) * 1000, 1),
+                            "client": client[0] if client else None,
+                        }
+                    },
+                )
 
 
 def _search_params(request: Request) -> dict[str, Any]:

@@ -66,7 +66,14 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
         response = render(
             request, "login.html", status=status, error=error, next=target, csrf=token
         )
-        response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", max_age=3600)
+        response.set_cookie(
+            LOGIN_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            max_age=3600,
+            secure=request.app.state.config.secure_cookies,
+        )
         return response
 
     @app.get("/login", include_in_schema=False)
@@ -109,6 +116,7 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
             httponly=True,
             samesite="lax",
             max_age=int(users.SESSION_LIFETIME.total_seconds()),
+            secure=request.app.state.config.secure_cookies,
         )
         return response
 

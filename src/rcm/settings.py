@@ -1,0 +1,207 @@
+"""Settings for a deployment, declared once (name, default, help) and read from the environment.
+
+``RCM_ENV=production`` turns the safe defaults on and refuses to start without what production
+needs: a secret key and the host names the app answers to. Development (the default, what
+``make run`` uses on loopback) needs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from rcm.errors import RcmError
+
+# The key development uses when none is given. Production refuses it.
+DEVELOPMENT_KEY = "rcm-development-key-not-secret"
+MIN_KEY_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS = (
+    Setting(
+        "RCM_DATABASE_URL",
+        "./rcm.db",
+        "The database: a SQLite path, or postgresql://user@host/dbname (also `rcm --db`).",
+    ),
+    Setting(
+        "RCM_ENV",
+        "development",
+        "development or production. Production requires RCM_SECRET_KEY and RCM_ALLOWED_HOSTS, "
+        "marks cookies Secure and logs JSON lines.",
+    ),
+    Setting(
+        "RCM_SECRET_KEY",
+        "(development: a fixed, public key)",
+        f"At least {MIN_KEY_LENGTH} characters, the same for every worker. Keys the session "
+        "tokens stored in the database and the questionnaires' signatures, so that a copy of the "
+        "database alone can neither take over a session nor forge a country's questionnaire. "
+        "Changing it signs everyone out and voids questionnaires already sent.",
+    ),
+    Setting(
+        "RCM_ALLOWED_HOSTS",
+        "(development: any)",
+        "Comma-separated host names the app answers to (the Host header), e.g. "
+        "rcm.example.org; others get 400. Required in production.",
+    ),
+    Setting(
+        "RCM_SECURE_COOKIES",
+        "(production: on)",
+        "on or off: send cookies only over HTTPS. On by default in production.",
+    ),
+    Setting(
+        "RCM_LOG_FORMAT",
+        "(production: json, else text)",
+        "json (one JSON object per line: requests and every consultation change) or text.",
+    ),
+    Setting("RCM_LOG_LEVEL", "info", "debug, info, warning or error."),
+    Setting(
+        "RCM_FORWARDED_ALLOW_IPS",
+        "127.0.0.1",
+        "The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are trusted "
+        "(uvicorn's --forwarded-allow-ips), so logs show the client's address.",
+    ),
+)
+
+
+class ConfigError(RcmError):
+    """A deployment setting is missing or wrong: the app does not start."""
+
+    status = 500
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Config:
+    env: str
+    secret_key: str
+    allowed_hosts: tuple[str, ...]  # ("*",) = any
+    secure_cookies: bool
+    log_format: str
+    log_level: str
+    forwarded_allow_ips: str
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+
+def _flag(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "on", "yes", "true"):
+        return True
+    if value in ("0", "off", "no", "false"):
+        return False
+    raise ConfigError(f"{name} must be on or off, not {raw!r}")
+
+
+def load(environ: Mapping[str, str] | None = None) -> Config:
+    """The settings from ``environ`` (default: the process environment), checked."""
+    env_vars = os.environ if environ is None else environ
+    env = env_vars.get("RCM_ENV", "development").strip().lower() or "development"
+    if env not in ("development", "production"):
+        raise ConfigError(f"RCM_ENV must be development or production, not {env!r}")
+    production = env == "production"
+    key = env_vars.get("RCM_SECRET_KEY", "")
+    if production:
+        if not key:
+            raise ConfigError(
+                "RCM_SECRET_KEY is required in production: set it to a long random value, the "
+                'same for every worker (e.g. python -c "import secrets; '
+                'print(secrets.token_urlsafe(48))")'
+            )
+        if key == DEVELOPMENT_KEY or len(key) < MIN_KEY_LENGTH:
+            raise ConfigError(
+                f"RCM_SECRET_KEY must be at least {MIN_KEY_LENGTH} characters and not the "
+                "development key"
+            )
+    hosts = tuple(
+        h.strip().lower() for h in env_vars.get("RCM_ALLOWED_HOSTS", "").split(",") if h.strip()
+    )
+    if production and (not hosts or "*" in hosts):
+        raise ConfigError(
+            "RCM_ALLOWED_HOSTS is required in production: the host names the app answers to, "
+            "comma-separated (e.g. rcm.example.org), not *"
+        )
+    raw_secure = env_vars.get("RCM_SECURE_COOKIES", "")
+    secure = _flag("RCM_SECURE_COOKIES", raw_secure) if raw_secure else production
+    log_format = env_vars.get("RCM_LOG_FORMAT", "").strip().lower() or (
+        "json" if production else "text"
+    )
+    if log_format not in ("json", "text"):
+        raise ConfigError(f"RCM_LOG_FORMAT must be json or text, not {log_format!r}")
+    level = env_vars.get("RCM_LOG_LEVEL", "info").strip().lower() or "info"
+    if level not in ("debug", "info", "warning", "error"):
+        raise ConfigError(f"RCM_LOG_LEVEL must be debug, info, warning or error, not {level!r}")
+    return Config(
+        env=env,
+        secret_key=key or DEVELOPMENT_KEY,
+        allowed_hosts=hosts or ("*",),
+        secure_cookies=secure,
+        log_format=log_format,
+        log_level=level,
+        forwarded_allow_ips=env_vars.get("RCM_FORWARDED_ALLOW_IPS", "127.0.0.1").strip()
+        or "127.0.0.1",
+    )
+
+
+@cache
+def current() -> Config:
+    """The process's settings, read once."""
+    return load()
+
+
+def keyed(purpose: str, value: str) -> str:
+    """HMAC-SHA256 of ``value`` under the secret key, separated by ``purpose``."""
+    key = hmac.new(current().secret_key.encode(), purpose.encode(), hashlib.sha256).digest()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and the record's ``fields``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        import json
+        from datetime import UTC, datetime
+
+        data = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            **getattr(record, "fields", {}),
+        }
+        if record.exc_info:
+            data["error"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def configure_logging(config: Config | None = None) -> None:
+    """The "rcm" loggers to standard error, as JSON lines or text (idempotent)."""
+    config = config or current()
+    logger = logging.getLogger("rcm")
+    logger.setLevel(config.log_level.upper())
+    for handler in list(logger.handlers):
+        if getattr(handler, "rcm", False):
+            logger.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.rcm = True  # type: ignore[attr-defined]
+    handler.setFormatter(
+        JsonFormatter()
+        if config.log_format == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    logger.addHandler(handler)
+    logger.propagate = False

@@ -1,0 +1,244 @@
+"""Deployment settings and the web app's defences: production settings refused when unsafe,
+allowed hosts, Secure cookies, CSRF on every state-changing route, who may post where, session
+fixation, keyed session tokens and questionnaire signatures, security headers, /healthz, and the
+structured logs of requests and consultation changes."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import re
+
+import pytest
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from rcm import consult, settings, users
+from rcm.search import theme_filter
+from rcm.settings import ConfigError, load
+from rcm.store import Store
+from rcm.store import schema as t
+from rcm.suggest import label_compendium
+from rcm.web import create_app
+
+KEY = "k" * 40
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"RCM_ENV": "production"}, "RCM_SECRET_KEY is required in production"),
+        ({"RCM_ENV": "production", "RCM_SECRET_KEY": "short"}, "at least 32 characters"),
+        (
+            {"RCM_ENV": "production", "RCM_SECRET_KEY": settings.DEVELOPMENT_KEY},
+            "not the development key",
+        ),
+        ({"RCM_ENV": "production", "RCM_SECRET_KEY": KEY}, "RCM_ALLOWED_HOSTS is required"),
+        (
+            {"RCM_ENV": "production", "RCM_SECRET_KEY": KEY, "RCM_ALLOWED_HOSTS": "*"},
+            "RCM_ALLOWED_HOSTS is required",
+        ),
+        ({"RCM_ENV": "staging"}, "RCM_ENV must be development or production"),
+        ({"RCM_SECURE_COOKIES": "maybe"}, "must be on or off"),
+        ({"RCM_LOG_FORMAT": "xml"}, "json or text"),
+        ({"RCM_LOG_LEVEL": "loud"}, "RCM_LOG_LEVEL"),
+    ],
+)
+def test_unsafe_or_wrong_settings_are_refused(environ, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load(environ)
+
+
+def test_safe_defaults():
+    dev = load({})
+    assert (dev.env, dev.allowed_hosts, dev.secure_cookies, dev.log_format) == (
+        "development",
+        ("*",),
+        False,
+        "text",
+    )
+    prod = load(
+        {"RCM_ENV": "production", "RCM_SECRET_KEY": KEY, "RCM_ALLOWED_HOSTS": "rcm.example.org"}
+    )
+    assert prod.secure_cookies and prod.log_format == "json"
+    assert prod.allowed_hosts == ("rcm.example.org",)
+    assert not load({"RCM_ENV": "production", "RCM_SECRET_KEY": KEY, "RCM_ALLOWED_HOSTS": "a",
+                     "RCM_SECURE_COOKIES": "off"}).secure_cookies  # fmt: skip
+
+
+def test_every_setting_is_documented():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    deploy = (Path(__file__).resolve().parents[1] / "docs" / "deploy.md").read_text(
+        encoding="utf-8"
+    )
+    for s in settings.SETTINGS:
+        assert s.name in readme or s.name in deploy, s.name
+
+
+PRODUCTION = load(
+    {"RCM_ENV": "production", "RCM_SECRET_KEY": KEY, "RCM_ALLOWED_HOSTS": "rcm.example.org"}
+)
+
+
+@pytest.fixture
+def site(store, compendium):
+    store.ingest(label_compendium(compendium))
+    passwords = {}
+    for name, role, country in [
+        ("sec", "secretariat", None),
+        ("cri", "focal_point", "CRI"),
+        ("obs", "observer", None),
+    ]:
+        _, passwords[name] = users.add_user(store, name, role, country=country)
+    rnd = consult.open_round(store, "TS6", filters=[theme_filter([6])], actor="sec")
+    return store, passwords, rnd
+
+
+def sign_in(c: TestClient, who: str, password: str) -> None:
+    token = BeautifulSoup(c.get("/login").text, "html.parser").select_one("input[name=csrf]")
+    r = c.post("/login", data={"username": who, "password": password, "csrf": token["value"]})
+    assert r.status_code == 303, r.text
+
+
+def test_allowed_hosts_and_secure_cookies_in_production(site):
+    store, passwords, _ = site
+    c = TestClient(create_app(store, PRODUCTION), base_url="https://rcm.example.org",
+                   follow_redirects=False)  # fmt: skip
+    assert c.get("/").status_code == 200
+    assert c.get("/", headers={"host": "evil.example.com"}).status_code == 400
+    r = c.get("/login")
+    assert "secure" in r.headers["set-cookie"].lower()
+    assert r.headers["strict-transport-security"].startswith("max-age=")
+    sign_in(c, "sec", passwords["sec"])
+    session_cookie = next(h for h in c.cookies.jar if h.name == "rcm_session")
+    assert session_cookie.secure
+
+
+def all_post_routes(app) -> list[str]:
+    return sorted(
+        {
+            re.sub(r"\{[^}]+\}", "1", route.path)
+            for route in app.routes
+            if "POST" in getattr(route, "methods", set())
+        }
+    )
+
+
+def test_every_state_changing_route_needs_the_csrf_token_and_a_session(site):
+    store, passwords, _ = site
+    app = create_app(store)
+    routes = all_post_routes(app)
+    assert "/review/declarations" in routes and "/rounds/1/answers" in routes and len(routes) >= 10
+    with store.connection() as conn:
+        before = conn.scalar(select(func.count()).select_from(t.audit_events))
+    anonymous = TestClient(app, follow_redirects=False)
+    secretariat = TestClient(app, follow_redirects=False)
+    sign_in(secretariat, "sec", passwords["sec"])
+    for path in routes:
+        if path == "/login":  # its own double-submit token: test_login_needs_its_token
+            continue
+        assert anonymous.post(path, data={"csrf": "x"}).status_code in (401, 403), path
+        assert secretariat.post(path, data={}).status_code == 403, path
+        assert secretariat.post(path, data={"csrf": "forged"}).status_code == 403, path
+    with store.connection() as conn:
+        assert conn.scalar(select(func.count()).select_from(t.audit_events)) == before
+
+
+def test_login_needs_its_token(site):
+    store, passwords, _ = site
+    c = TestClient(create_app(store), follow_redirects=False)
+    r = c.post("/login", data={"username": "sec", "password": passwords["sec"]})
+    assert r.status_code == 403 and "rcm_session" not in r.headers.get("set-cookie", "")
+
+
+def test_only_the_secretariat_may_review_and_only_members_answer(site):
+    store, passwords, _ = site
+    app = create_app(store)
+    for who, review_status in [("cri", 403), ("obs", 403), ("sec", 200)]:
+        c = TestClient(app, follow_redirects=False)
+        sign_in(c, who, passwords[who])
+        assert c.get("/review").status_code == review_status, who
+
+
+def test_session_fixation_and_logout(site):
+    store, passwords, _ = site
+    c = TestClient(create_app(store), follow_redirects=False)
+    planted = "attacker-chosen-session-value"
+    c.cookies.set("rcm_session", planted)
+    sign_in(c, "sec", passwords["sec"])
+    values = {x.value for x in c.cookies.jar if x.name == "rcm_session"}
+    issued = next(iter(values - {planted}))  # a fresh token at sign-in, never the one presented
+    c.cookies.clear()
+    c.cookies.set("rcm_session", issued)
+    assert users.session_user(store, planted) is None
+    assert c.get("/review").status_code == 200
+    # the stored value is keyed, not the token or its plain hash
+    with store.connection() as conn:
+        stored = set(conn.scalars(select(t.sessions.c.token_hash)))
+    assert issued not in stored and hashlib.sha256(issued.encode()).hexdigest() not in stored
+    token = BeautifulSoup(c.get("/review").text, "html.parser").select_one("input[name=csrf]")
+    assert c.post("/logout", data={"csrf": token["value"]}).status_code == 303
+    stale = TestClient(create_app(store), follow_redirects=False)
+    stale.cookies.set("rcm_session", issued)
+    assert stale.get("/review").status_code == 401  # the session ended on the server too
+
+
+def test_a_questionnaire_signed_under_another_key_is_refused(site, monkeypatch):
+    store, _, rnd = site
+    data = consult.write_questionnaire(store, rnd.id, "CRI")
+    other = load({"RCM_SECRET_KEY": "another key that is long enough to be used here"})
+    monkeypatch.setattr(settings, "current", lambda: other)
+    with pytest.raises(consult.RcmError, match=r"signature|signed|questionnaire"):
+        consult.import_questionnaire(store, rnd.id, data, "cri.xlsx", "cri")
+
+
+@pytest.mark.parametrize("path", ["/", "/api/search?q=return", "/static/site.css", "/nowhere"])
+def test_security_headers_everywhere(site, path):
+    store, _, _ = site
+    r = TestClient(create_app(store)).get(path)
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["x-frame-options"] == "DENY"
+    assert r.headers["referrer-policy"] == "same-origin"
+
+
+def test_healthz(site, tmp_path):
+    store, _, _ = site
+    r = TestClient(create_app(store)).get("/healthz")
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+    assert r.json()["schema"] == r.json()["expected"]
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "empty.db").close()  # a database with no schema
+    empty = Store(f"sqlite:///{tmp_path / 'empty.db'}")
+    r = TestClient(create_app(empty)).get("/healthz")
+    assert r.status_code == 503 and r.json()["status"] == "error"
+
+
+def test_structured_logs_of_requests_and_consultation_changes(site):
+    store, _, rnd = site
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(settings.JsonFormatter())
+    logger = logging.getLogger("rcm")
+    old_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        TestClient(create_app(store)).get("/api/search?q=return")
+        first = consult.round_status(store, rnd.id)["statements"][0]["id"]
+        consult.set_opinion(store, rnd.id, "CRI", first, "valid", author="cri")
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+    lines = [json.loads(x) for x in stream.getvalue().splitlines()]
+    request = next(x for x in lines if x.get("event") == "request")
+    assert request["path"] == "/api/search" and request["status"] == 200 and request["ms"] >= 0
+    audit = [x for x in lines if x.get("event") == "audit"]
+    assert audit and audit[-1]["actor"] == "cri" and audit[-1]["action"] == "opinion.set"
