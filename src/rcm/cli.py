@@ -1226,6 +1226,69 @@ def review_reject(ctx: click.Context, proposal_id: int, reason: str, actor: str 
     click.echo(f"proposal {p.id} rejected")
 
 
+# --- backups --------------------------------------------------------------------------------------
+
+
+def _print_tables(tables: dict[str, int], err: bool = False) -> None:
+    width = max(len(name) for name in tables)
+    for name, n in tables.items():
+        click.echo(f"  {name:<{width}}  {n:>9,}", err=err)
+
+
+@cli.command(name="backup")
+@click.option(
+    "-o", "--output", required=True, metavar="FILE", help="Where to write it (- = stdout)."
+)
+@click.pass_context
+def backup_command(ctx: click.Context, output: str) -> None:
+    """Back up the whole database to FILE (rcm-backup/1: gzip-compressed JSON Lines).
+
+    Consistent even while people write (one read transaction). Holds users' password hashes: keep
+    it as safe as the database. Sign-in sessions and the search index are not in it."""
+    from rcm import backup as backups
+
+    with _store(ctx) as store:
+        data = backups.backup(store)
+    header = backups.read_header(data, output)
+    _emit_bytes(data, output)
+    to_stderr = output == "-"  # the backup itself is on stdout
+    tables: dict[str, int] = header["tables"]
+    click.echo(
+        f"{header['format']}, schema {header['schema_revision']}: {sum(tables.values()):,} rows "
+        f"in {len(tables)} tables",
+        err=to_stderr,
+    )
+    _print_tables(tables, err=to_stderr)
+
+
+@cli.command(name="restore")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.pass_context
+def restore_command(ctx: click.Context, file: Path) -> None:
+    """Restore the backup FILE (from `rcm backup`) into a new, empty database (--db).
+
+    SQLite and PostgreSQL either way round. The whole file is checked first; then everything is
+    written in one transaction, or nothing. Users sign in again (sessions are not in a backup)."""
+    from rcm import backup as backups
+    from rcm.errors import Problem
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise backups.BackupError(
+            str(file), [Problem(0, f"cannot be read ({exc.strerror or exc})")]
+        ) from None
+    with _store(ctx, create=True) as store:
+        result = backups.restore(store, data, name=str(file))
+        where = store.display_url
+    click.echo(
+        f"restored {file} ({result.format}, schema {result.schema_revision}, made by rcm "
+        f"{result.rcm_version} at {result.created_at}) into {where}: {result.rows:,} rows in "
+        f"{len(result.tables)} tables, {result.indexed:,} statements indexed"
+    )
+    _print_tables(result.tables)
+
+
 def main() -> None:
     cli.main(prog_name="rcm")
 
