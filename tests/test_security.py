@@ -242,3 +242,57 @@ def test_structured_logs_of_requests_and_consultation_changes(site):
     assert request["path"] == "/api/search" and request["status"] == 200 and request["ms"] >= 0
     audit = [x for x in lines if x.get("event") == "audit"]
     assert audit and audit[-1]["actor"] == "cri" and audit[-1]["action"] == "opinion.set"
+
+
+def test_a_production_server_with_two_workers(tmp_path):
+    """`rcm serve --workers 2` as deployed: production settings from the environment, JSON logs on
+    standard error, the host check, /healthz."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from rcm.parse import read_compilation
+
+    db = tmp_path / "rcm.db"
+    Store(f"sqlite:///{db}", create=True).ingest(label_compendium(read_compilation()))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "RCM_ENV": "production",
+        "RCM_SECRET_KEY": KEY,
+        "RCM_ALLOWED_HOSTS": "rcm.example.org,127.0.0.1",
+    }
+    rcm = os.path.join(os.path.dirname(sys.executable), "rcm")
+    log = tmp_path / "server.log"
+    with log.open("w") as err:
+        server = subprocess.Popen(
+            [rcm, "--db", str(db), "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            stderr=err,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 30
+        while True:
+            try:
+                r = httpx.get(base + "/healthz")
+                break
+            except httpx.TransportError:
+                assert time.time() < deadline, log.read_text()
+                time.sleep(0.2)
+        assert r.status_code == 200 and r.json()["status"] == "ok"
+        assert httpx.get(base + "/", headers={"host": "evil.example.com"}).status_code == 400
+        assert httpx.get(base + "/api/search?q=return").status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    lines = [json.loads(x) for x in log.read_text().splitlines() if x.startswith("{")]
+    requests = [x for x in lines if x.get("event") == "request"]
+    assert {x["path"] for x in requests} >= {"/healthz", "/api/search"}
+    assert all(x["level"] == "info" and "ms" in x for x in requests)

@@ -550,33 +550,52 @@ def related_command(ctx: click.Context, statement_id: str, limit: int, as_json: 
         _print_result(result, facets=False)
 
 
-@cli.command()
+def _settings_epilog() -> str:
+    from rcm.settings import SETTINGS
+
+    return "Settings (environment variables; docs/deploy.md):\n\n" + "\n\n".join(
+        f"\b\n{x.name} [default: {x.default}]\n  {x.help}" for x in SETTINGS
+    )
+
+
+@cli.command(epilog=_settings_epilog())
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
-    """Serve the web app (pages, JSON API under /api/, OpenAPI at /openapi.json)."""
+    """Serve the web app (pages, JSON API under /api/, OpenAPI at /openapi.json).
+
+    Production: RCM_ENV=production with RCM_SECRET_KEY and RCM_ALLOWED_HOSTS, several workers
+    behind a reverse proxy (docs/deploy.md)."""
     import uvicorn
 
+    from rcm import settings
     from rcm.web import create_app
 
+    config = settings.current()  # wrong or unsafe settings stop here, with one clear line
+    settings.configure_logging(config)
     store = _store(ctx)
     store.require_current()
-    click.echo(f"serving {store.display_url} on http://{host}:{port}/", err=True)
+    click.echo(
+        f"serving {store.display_url} on http://{host}:{port}/ ({config.env}, {workers} "
+        f"worker{'s' if workers != 1 else ''})",
+        err=True,
+    )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,  # rcm logs each request itself (rcm.request), as JSON in production
+        "proxy_headers": True,
+        "forwarded_allow_ips": config.forwarded_allow_ips,
+    }
     if workers == 1:
-        uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(store, config), **options)
         return
     # Several worker processes each build the app from the environment.
     os.environ["RCM_DATABASE_URL"] = store.url
-    uvicorn.run(
-        "rcm.web:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-    )
+    uvicorn.run("rcm.web:app_from_env", factory=True, workers=workers, **options)
 
 
 def _actor(name: str | None) -> str:
