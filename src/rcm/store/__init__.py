@@ -27,7 +27,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import RowMapping, make_url
+from sqlalchemy.engine import ExceptionContext, RowMapping, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 
 from rcm import taxonomy
@@ -113,6 +113,34 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Python's sqlite3 opens a transaction only before INSERT, UPDATE or DELETE: each CREATE TABLE of a
+# migration would be committed at once, and a migration interrupted halfway (the process killed)
+# would leave half a schema that no later migration can complete ("table ... already exists").
+# Migrations therefore run on a connection where SQLAlchemy itself emits the BEGIN (IMMEDIATE: a
+# second migrator waits for the first rather than failing), so that the whole upgrade is one
+# transaction, as on PostgreSQL.
+
+
+def _sqlite_manual_begin(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin_immediate(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class DatabaseFailure(StoreError):
+    """The database failed under a statement: the connection was lost, the server shut down, the
+    disk failed. The transaction the statement was part of is rolled back (by the server, or as
+    the error leaves the ``with engine.begin()`` block), whoever was writing."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(
+            f"database {url}: {reason} (the transaction was rolled back: nothing was written)"
+        )
+        self.reason = reason
+
+
 class Store:
     def __init__(self, url: str | None = None, *, create: bool = False) -> None:
         self.url = database_url(url)
@@ -130,6 +158,7 @@ class Store:
             raise StoreError(f"cannot use database {self.display_url}: {exc}") from None
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        event.listen(self.engine, "handle_error", self._database_failure)
         self._checked = False
         self._lookups: Lookups | None = None
 
@@ -139,6 +168,18 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def _database_failure(self, ctx: ExceptionContext) -> None:
+        # One clear line for every caller (the consultation, the review queue, the web app), in
+        # place of SQLAlchemy's message with the statement and its parameters. Only failures of
+        # the database itself under a statement; a failed COMMIT (no statement) is left alone, as
+        # whether it was saved is not known.
+        if (
+            isinstance(ctx.sqlalchemy_exception, OperationalError)
+            and ctx.connection is not None
+            and ctx.statement is not None
+        ):
+            raise DatabaseFailure(self.display_url, _reason(ctx.sqlalchemy_exception))
 
     def __enter__(self) -> Store:
         return self
@@ -151,16 +192,25 @@ class Store:
     def revision(self) -> str | None:
         try:
             return migrate.current_revision(self.engine)
-        except OperationalError as exc:
+        except (OperationalError, DatabaseFailure) as exc:
             raise StoreError(f"cannot open database {self.display_url}: {_reason(exc)}") from None
 
     def migrate(self) -> tuple[str | None, str]:
         """Bring the schema to the newest revision; returns (before, after)."""
         before = self.revision()
+        engine = self.engine
+        if self.dialect == "sqlite":
+            engine = create_engine(self.url)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", _sqlite_manual_begin)
+            event.listen(engine, "begin", _sqlite_begin_immediate)
         try:
-            migrate.upgrade(self.engine)
+            migrate.upgrade(engine)
         except SQLAlchemyError as exc:
             raise StoreError(f"migration failed on {self.display_url}: {_reason(exc)}") from None
+        finally:
+            if engine is not self.engine:
+                engine.dispose()
         return before, migrate.head_revision()
 
     def require_current(self) -> None:
@@ -185,7 +235,7 @@ class Store:
         try:
             with self.engine.begin() as conn:
                 return _ingest(conn, compendium)
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, DatabaseFailure) as exc:
             raise StoreError(
                 f"ingest into {self.display_url} failed and was rolled back: {_reason(exc)}"
             ) from None
@@ -204,7 +254,7 @@ class Store:
         try:
             with self._read() as conn:
                 yield conn
-        except OperationalError as exc:
+        except (OperationalError, DatabaseFailure) as exc:
             raise StoreError(f"database {self.display_url}: {_reason(exc)}") from None
 
     # Small lookups for search results, on an open connection, cached until the index generation
@@ -452,7 +502,9 @@ class Store:
             }
 
 
-def _reason(exc: SQLAlchemyError) -> str:
+def _reason(exc: SQLAlchemyError | DatabaseFailure) -> str:
+    if isinstance(exc, DatabaseFailure):
+        return exc.reason
     if isinstance(exc, DBAPIError) and exc.orig is not None:
         return str(exc.orig).strip().splitlines()[0]
     return str(exc).strip().splitlines()[0]
