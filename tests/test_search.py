@@ -207,6 +207,12 @@ def test_each_filter(loaded_store, compendium):
         ({"meetings": "XXI..XII"}, "is backwards"),
         ({"meetings": "twelve"}, "is not a meeting"),
         ({"years": "05..10"}, "is not a year"),
+        # found by schemathesis: these were 500s (ValueError from to_roman / int)
+        ({"meetings": "0"}, "numbered I"),
+        ({"meetings": "4000"}, "numbered I"),
+        ({"meetings": "XII..0"}, "numbered I"),
+        ({"meetings": "²"}, "is not a meeting"),
+        ({"years": "²⁰⁰⁵"}, "is not a year"),
     ],
 )
 def test_bad_filters_are_explained(loaded_store, kwargs, message):

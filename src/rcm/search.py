@@ -397,14 +397,23 @@ def parse_subtheme(value: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
+MAX_MEETING = 2047  # what a docid's meeting bits hold (store/search_index.py)
+
+
 def _meeting_number(value: str) -> int:
     cleaned = value.strip().upper().removesuffix("RCM").strip()
-    if cleaned.isdigit():
-        return int(cleaned)
-    try:
-        return from_roman(cleaned)
-    except ValueError:
-        raise SearchError(f"{value!r} is not a meeting; write it as XII or XII RCM") from None
+    if re.fullmatch(r"[0-9]{1,6}", cleaned):  # ASCII digits only: "²".isdigit() is True
+        number = int(cleaned)
+    else:
+        try:
+            number = from_roman(cleaned)
+        except ValueError:
+            raise SearchError(f"{value!r} is not a meeting; write it as XII or XII RCM") from None
+    if not 1 <= number <= MAX_MEETING:
+        raise SearchError(
+            f"{value!r} is not a meeting: meetings are numbered I (1) to {MAX_MEETING}"
+        )
+    return number
 
 
 def parse_range(value: str, kind: Literal["meeting", "year"]) -> tuple[int | None, int | None]:
@@ -418,7 +427,7 @@ def parse_range(value: str, kind: Literal["meeting", "year"]) -> tuple[int | Non
 
 
 def _year(value: str) -> int:
-    if not value.strip().isdigit() or len(value.strip()) != 4:
+    if not re.fullmatch(r"[0-9]{4}", value.strip()):
         raise SearchError(f"{value!r} is not a year such as 2005")
     return int(value)
 

@@ -362,7 +362,9 @@ def _docx_paragraphs(raw: bytes, name: str) -> list[_Para]:
 
     try:
         document = docx.Document(io.BytesIO(raw))
-        paras = list(_walk_docx(document))
+        # A number typed alone in its paragraph ("1." then the wording) numbers the next one, as
+        # in a text file.
+        paras = _merge_bare_markers(list(_walk_docx(document)))
     except Exception as exc:  # python-docx and lxml raise many kinds on a damaged package
         raise _error(
             name,
