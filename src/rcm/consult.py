@@ -817,6 +817,17 @@ def import_questionnaire(
         raise DocumentError(
             name, [Problem(0, f"not an .xlsx questionnaire ({type(exc).__name__})")]
         ) from None
+    except Exception as exc:  # zlib, XML and openpyxl errors from a damaged file: many kinds
+        raise DocumentError(
+            name,
+            [
+                Problem(
+                    0,
+                    f"the questionnaire is damaged ({type(exc).__name__}): download a new one "
+                    "or save it again in Excel",
+                )
+            ],
+        ) from None
     if SIGNATURE_SHEET not in wb.sheetnames:
         raise DocumentError(
             name,
