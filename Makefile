@@ -7,7 +7,7 @@ DB     ?= rcm.db
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format bench bench-1m browser office clean help
+.PHONY: run test lint format bench bench-1m load fuzz browser office clean help
 
 help:
 	@echo "make run    set up .venv, build $(DB) from the shipped compilation if absent, serve http://$(HOST):$(PORT)/"
@@ -60,6 +60,16 @@ bench: $(STAMP)
 bench-1m: bench
 	test -f bench/data/synthetic-1m.db || $(BIN)/python bench/synthetic.py 1000000 bench/data/synthetic-1m.db
 	$(BIN)/python bench/bench_search.py bench/data/synthetic-1m.db
+
+# The consultation under concurrent load (bench/load.py): its own database on this PostgreSQL
+# server, created and dropped; `make load RCM_LOAD_DB=sqlite` for SQLite.
+RCM_LOAD_DB ?= postgresql://postgres@127.0.0.1:5432/test
+load: $(STAMP)
+	$(BIN)/python bench/load.py --db $(RCM_LOAD_DB) --requests 300 --workers 2 --clients-per-country 1
+
+# The long fuzzing run (issue 8): 10,000 examples per importer, counts in bench/results/fuzz.json.
+fuzz: $(STAMP)
+	$(BIN)/python bench/fuzz.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis src/*.egg-info
