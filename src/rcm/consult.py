@@ -145,7 +145,10 @@ def _now() -> datetime:
 AUDIT_LOG = logging.getLogger("rcm.audit")
 
 
-def _audit(conn: Connection, actor: str, action: str, obj: str, before: Any, after: Any) -> None:
+def record_audit(
+    conn: Connection, actor: str, action: str, obj: str, before: Any, after: Any
+) -> None:
+    """One change in the audit trail (in the writing transaction) and in the log."""
     AUDIT_LOG.info(
         "%s %s by %s",
         action,
@@ -243,7 +246,7 @@ def open_round(
         conn.execute(
             insert(t.round_statements), [{"round_id": round_id, "statement_id": i} for i in ids]
         )
-        _audit(
+        record_audit(
             conn,
             actor,
             "round.open",
@@ -260,7 +263,7 @@ def _set_state(store: Store, round_id: int, state: str, actor: str) -> Round:
         if before.state == state:
             raise ConflictError(f"round {round_id} is already {state}")
         conn.execute(update(t.rounds).where(t.rounds.c.id == round_id).values(state=state))
-        _audit(
+        record_audit(
             conn,
             actor,
             f"round.{'close' if state == 'closed' else 'reopen'}",
@@ -378,7 +381,7 @@ def _write_opinion(
         raise ConflictError(
             f"{country}'s opinion on {statement_id} changed meanwhile: try again"
         ) from None
-    _audit(
+    record_audit(
         conn,
         author,
         "opinion.set",
@@ -534,7 +537,9 @@ def add_comment(
             "at": _now(),
         }
         conn.execute(insert(t.observer_comments).values(**row))
-        _audit(conn, user.username, "comment.add", f"round {round_id} {sid}", None, {"text": body})
+        record_audit(
+            conn, user.username, "comment.add", f"round {round_id} {sid}", None, {"text": body}
+        )
     return {**row, "at": row["at"].isoformat()}
 
 

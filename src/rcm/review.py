@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from rcm.consult import AUDIT_LOG, ConflictError
+from rcm.consult import ConflictError, record_audit
 from rcm.errors import NotFound, RcmError, StoreError
 from rcm.ids import assign_ids
 from rcm.model import (
@@ -259,7 +259,7 @@ def add_declaration(
                     for s, sug in zip(declaration.statements, suggestions, strict=True)
                 ],
             )
-            _audit(
+            record_audit(
                 conn,
                 actor,
                 "declaration.add",
@@ -281,26 +281,6 @@ def add_declaration(
         raise StoreError(f"adding the declaration failed and was rolled back: {exc}") from None
     return declaration_record(store, declaration_id), proposals(
         store, declaration_id=declaration_id
-    )
-
-
-def _audit(conn: Connection, actor: str, action: str, obj: str, before: Any, after: Any) -> None:
-    AUDIT_LOG.info(
-        "%s %s by %s",
-        action,
-        obj,
-        actor,
-        extra={"fields": {"event": "audit", "action": action, "object": obj, "actor": actor}},
-    )
-    conn.execute(
-        insert(t.audit_events).values(
-            at=_now(),
-            actor=actor,
-            action=action,
-            object=obj,
-            before=None if before is None else json.dumps(before, ensure_ascii=False, default=str),
-            after=None if after is None else json.dumps(after, ensure_ascii=False, default=str),
-        )
     )
 
 
@@ -544,7 +524,7 @@ def _decide(
     ).rowcount
     if done != 1:  # someone decided it between our read and this write
         raise _decided(_read_proposal(conn, p.id))
-    _audit(
+    record_audit(
         conn,
         actor,
         f"proposal.{'accept' if state == 'accepted' else 'reject'}",
