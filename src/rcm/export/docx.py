@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib.metadata import version
+from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -33,16 +34,38 @@ LEGEND_LABELS = {
 WIDTHS = (Cm(12.5), Cm(2.2), Cm(2.8))
 
 
-def shade(cell: object, fill: str) -> None:
-    """``w:shd`` on a table cell's properties: the only way to colour a cell in python-docx."""
-    tc_pr = cell._tc.get_or_add_tcPr()  # type: ignore[attr-defined]
+# Elements CT_TcPr puts after w:shd: the shading goes before any of them, as Word expects.
+_TCPR_AFTER_SHD = (
+    "w:noWrap",
+    "w:tcMar",
+    "w:textDirection",
+    "w:tcFitText",
+    "w:vAlign",
+    "w:hideMark",
+    "w:headers",
+    "w:cellIns",
+    "w:cellDel",
+    "w:cellMerge",
+    "w:tcPrChange",
+)
+
+
+def shade(cell: Any, colour: str) -> None:
+    """Fill a table cell with ``colour`` ("RRGGBB"): python-docx has no shading API, so this sets
+    ``w:shd`` on the cell's properties, where the Word compilation's reader looks for it."""
+    tc_pr = cell._tc.get_or_add_tcPr()
     for old in tc_pr.findall(qn("w:shd")):
         tc_pr.remove(old)
     shd = OxmlElement("w:shd")
     shd.set(qn("w:val"), "clear")
     shd.set(qn("w:color"), "auto")
-    shd.set(qn("w:fill"), fill)
-    tc_pr.append(shd)
+    shd.set(qn("w:fill"), colour.upper())
+    after = [tc_pr.find(qn(tag)) for tag in _TCPR_AFTER_SHD]
+    successor = next((el for el in after if el is not None), None)
+    if successor is None:
+        tc_pr.append(shd)
+    else:
+        successor.addprevious(shd)
 
 
 def _repeat_header(row: object) -> None:

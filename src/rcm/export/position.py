@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from rcm import consult, taxonomy
+from rcm.export.docx import shade
 from rcm.model import Category, Statement
 from rcm.store import Store
 from rcm.store import schema as t
@@ -26,19 +27,6 @@ COMMENTS_SECTION = "Observers' comments"
 
 _CATEGORY_ORDER = [c.value for c in CATEGORY_COLOURS] + ["unassigned"]
 # The schema's order of a cell's properties (CT_TcPr): Word rejects a w:shd placed after these.
-_TCPR_AFTER_SHD = (
-    "w:noWrap",
-    "w:tcMar",
-    "w:textDirection",
-    "w:tcFitText",
-    "w:vAlign",
-    "w:hideMark",
-    "w:headers",
-    "w:cellIns",
-    "w:cellDel",
-    "w:cellMerge",
-    "w:tcPrChange",
-)
 # Statement | RCM | third column, in centimetres: fits a portrait Letter or A4 page.
 _WIDTHS_CM = (9.6, 2.4, 4.5)
 
@@ -340,27 +328,6 @@ def _finish_row(cells: Sequence[Any], colour: str | None) -> None:
         cell.width = Cm(width)
         if colour:
             shade(cell, colour)
-
-
-def shade(cell: Any, colour: str) -> None:
-    """Fill a table cell with ``colour`` ("RRGGBB"): python-docx has no shading API, so this sets
-    ``w:shd`` on the cell's properties, where the Word compilation's reader looks for it."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    tc_pr = cell._tc.get_or_add_tcPr()
-    for old in tc_pr.findall(qn("w:shd")):
-        tc_pr.remove(old)
-    shd = OxmlElement("w:shd")
-    shd.set(qn("w:val"), "clear")
-    shd.set(qn("w:color"), "auto")
-    shd.set(qn("w:fill"), colour.upper())
-    after = [tc_pr.find(qn(tag)) for tag in _TCPR_AFTER_SHD]
-    successor = next((el for el in after if el is not None), None)
-    if successor is None:
-        tc_pr.append(shd)
-    else:
-        successor.addprevious(shd)
 
 
 def _set_text(cell: Any, text: str) -> None:
