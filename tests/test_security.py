@@ -296,3 +296,29 @@ def test_a_production_server_with_two_workers(tmp_path):
     requests = [x for x in lines if x.get("event") == "request"]
     assert {x["path"] for x in requests} >= {"/healthz", "/api/search"}
     assert all(x["level"] == "info" and "ms" in x for x in requests)
+
+
+def test_non_ascii_tokens_and_signatures_are_refused_cleanly(site):
+    """Found by the long fuzzing run: hmac.compare_digest raises TypeError on non-ASCII str, which
+    was an internal error (exit 70, a 500) instead of a refusal."""
+    from openpyxl import load_workbook
+
+    store, passwords, rnd = site
+    app = create_app(store)
+    c = TestClient(app, follow_redirects=False)
+    c.get("/login")
+    r = c.post("/login", data={"username": "sec", "password": passwords["sec"], "csrf": "ñandú"})
+    assert r.status_code == 403
+    sign_in(c, "sec", passwords["sec"])
+    assert c.post("/rounds", data={"csrf": "ñandú", "title": "x"}).status_code == 403
+    data = consult.write_questionnaire(store, rnd.id, "CRI")
+    workbook = load_workbook(io.BytesIO(data))
+    sheet = workbook[consult.SIGNATURE_SHEET]
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and len(cell.value) == 64:
+                cell.value = "ñ" * 64
+    out = io.BytesIO()
+    workbook.save(out)
+    with pytest.raises(consult.DocumentError, match="signature"):
+        consult.import_questionnaire(store, rnd.id, out.getvalue(), "cri.xlsx", "cri")

@@ -863,7 +863,9 @@ def import_questionnaire(
             name, [Problem(0, f"this questionnaire is for {sig_country}, not {expected_country}")]
         )
     country = str(sig_country or "")
-    if not hmac.compare_digest(str(sig_value or ""), _signature(secret, round_id, country)):
+    if not hmac.compare_digest(
+        str(sig_value or "").encode(), _signature(secret, round_id, country).encode()
+    ):
         raise DocumentError(
             name,
             [

@@ -38,7 +38,7 @@ class Auth:
 
     async def form_with_csrf(self, request: Request, csrf: str, *, max_fields: int = 2000) -> Any:
         form = await request.form(max_files=1, max_fields=max_fields)
-        if not hmac.compare_digest(str(form.get("csrf", "")), csrf):
+        if not hmac.compare_digest(str(form.get("csrf", "")).encode(), csrf.encode()):
             raise Forbidden(
                 i18n.gettext("This form has expired or came from another site: reload the page.")
             )

@@ -87,7 +87,9 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
         if not target.startswith("/") or target.startswith("//"):
             target = "/rounds"
         expected = request.cookies.get(LOGIN_COOKIE, "")
-        if not expected or not hmac.compare_digest(str(form.get("csrf", "")), expected):
+        if not expected or not hmac.compare_digest(
+            str(form.get("csrf", "")).encode(), expected.encode()
+        ):
             return login_form(
                 request,
                 403,
