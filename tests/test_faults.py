@@ -22,6 +22,7 @@ import os
 import random
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -266,7 +267,20 @@ def test_connection_lost_while_accepting_a_proposal(store, labelled):
 
 # --- (b) the disk fills up while exporting --------------------------------------------------------
 
-OUTPUTS = [["export", "--format", f] for f in ("json", "csv", "docx", "xlsx")] + [["backup"]]
+OUTPUTS = [["export", "--format", f] for f in ("json", "csv", "docx", "xlsx")] + [
+    ["backup"],
+    ["round", "questionnaire", "1", "--country", "CRI"],
+    ["round", "report", "1"],
+]
+OUTPUT_IDS = [
+    "export json",
+    "export csv",
+    "export docx",
+    "export xlsx",
+    "backup",
+    "round questionnaire",
+    "round report",
+]
 
 
 @pytest.fixture(scope="module")
@@ -274,6 +288,8 @@ def exportable(tmp_path_factory) -> str:
     db = tmp_path_factory.mktemp("export") / "rcm.db"
     result = CliRunner().invoke(cli, ["--db", str(db), "ingest"])
     assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(cli, ["--db", str(db), "round", "open", "Still valid? 2026"])
+    assert result.exit_code == 0 and result.output.splitlines()[-1] == "1", result.output
     return str(db)
 
 
@@ -319,7 +335,7 @@ def assert_refused_cleanly(result: Any, target: Path, before: bytes | None) -> N
     assert leftovers == [], leftovers  # no temporary file left behind
 
 
-@pytest.mark.parametrize("args", OUTPUTS, ids=lambda a: " ".join(a[:3:2]))
+@pytest.mark.parametrize("args", OUTPUTS, ids=OUTPUT_IDS)
 def test_disk_full_while_writing_an_export(exportable, args, tmp_path, monkeypatch):
     args = command(args)
     real_fdopen = os.fdopen
@@ -334,6 +350,64 @@ def test_disk_full_while_writing_an_export(exportable, args, tmp_path, monkeypat
     monkeypatch.undo()
     result = runner.invoke(cli, ["--db", exportable, *args, "-o", str(target)])
     assert result.exit_code == 0 and target.stat().st_size > 1024
+
+
+@pytest.mark.parametrize("args", OUTPUTS, ids=OUTPUT_IDS)
+def test_a_written_file_reaches_the_disk_before_it_replaces_the_old_one(
+    exportable, args, tmp_path, monkeypatch
+):
+    """Power cut: the new file's bytes are flushed (fsync) before the rename, and the folder after
+    it, so the old file or the whole new one survives, never an empty or half file."""
+    args = command(args)
+    target = tmp_path / "out.file"
+    target.write_bytes(b"the export of yesterday\n")
+    calls: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        st = os.fstat(fd)
+        kind = "folder" if stat.S_ISDIR(st.st_mode) else f"file of {st.st_size} bytes"
+        calls.append(("fsync", kind))
+        real_fsync(fd)
+
+    def replace(src: Any, dst: Any) -> None:
+        calls.append(("replace", Path(dst).name))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    result = CliRunner().invoke(cli, ["--db", exportable, *args, "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    size = target.stat().st_size
+    assert calls == [
+        ("fsync", f"file of {size} bytes"),
+        ("replace", "out.file"),
+        ("fsync", "folder"),
+    ]
+
+
+def test_written_files_get_the_usual_permissions_and_backups_owner_only(exportable, tmp_path):
+    runner = CliRunner()
+    mask = os.umask(0o027)
+    try:
+        fresh = tmp_path / "fresh.json"
+        assert runner.invoke(cli, ["--db", exportable, "export", "-o", str(fresh)]).exit_code == 0
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o640  # 0o666 under the umask, as open()
+        kept = tmp_path / "kept.csv"
+        kept.write_text("old\n")
+        kept.chmod(0o604)
+        args = ["--db", exportable, "export", "--format", "csv", "-o", str(kept)]
+        assert runner.invoke(cli, args).exit_code == 0
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o604 and kept.read_text() != "old\n"
+        # A backup holds password hashes: owner-only, even over a file others could read.
+        backup = tmp_path / "rcm.backup.gz"
+        backup.write_bytes(b"old")
+        backup.chmod(0o644)
+        args = ["--db", exportable, "backup", "-o", str(backup)]
+        assert runner.invoke(cli, args).exit_code == 0
+        assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    finally:
+        os.umask(mask)
 
 
 @pytest.fixture
@@ -357,7 +431,7 @@ def tiny_disk(tmp_path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(where)], check=False)
 
 
-@pytest.mark.parametrize("args", OUTPUTS, ids=lambda a: " ".join(a[:3:2]))
+@pytest.mark.parametrize("args", OUTPUTS, ids=OUTPUT_IDS)
 def test_a_really_full_disk(exportable, args, tiny_disk):
     args = command(args)
     target = tiny_disk / "compendium.out"

@@ -3,8 +3,10 @@ domain errors into one clear line and a non-zero exit (never a traceback)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -80,24 +82,57 @@ def _store(ctx: click.Context, create: bool = False) -> Store:
 
 
 def _emit(text: str, output: str | None) -> None:
-    """Write to stdout, or atomically to a file (a failed export never leaves half a file)."""
+    """Write to stdout, or to a file (atomically: _write_file)."""
     if output is None or output == "-":
         click.echo(text, nl=False)
         return
+    _write_file(output, text.encode("utf-8"))
+    click.echo(f"wrote {output}", err=True)
+
+
+def _new_file_mode(target: Path, private: bool) -> int:
+    """Owner-only for private files; else an existing file's own mode, or what the umask gives."""
+    if private:
+        return 0o600
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+def _write_file(output: str, data: bytes, *, private: bool = False) -> None:
+    """Write data to the file `output` so that a full disk, a crash or a power cut leaves the old
+    file or the new one, never half of one: a temporary file beside it, written and flushed to
+    the disk, then renamed over it (and the folder flushed). A failure removes the temporary file
+    and is one clear RcmError. A new file gets the usual permissions (umask), or owner-only when
+    `private` (backups hold password hashes); a replaced file keeps its own."""
     target = Path(output)
     if target.is_dir():
         raise RcmError(f"{output} is a folder; give a file name")
     tmp: str | None = None
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, _new_file_mode(target, private))
         os.replace(tmp, target)
+        tmp = None
     except OSError as exc:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
         raise RcmError(f"cannot write {output}: {exc.strerror or exc}") from None
-    click.echo(f"wrote {output}", err=True)
+    # The rename itself reaches the disk when the folder is flushed; where a folder cannot be
+    # opened for that (some file systems), the file is written all the same.
+    with contextlib.suppress(OSError):
+        folder = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
 
 
 @cli.command()
@@ -400,25 +435,13 @@ def export(
         _emit_bytes(data, output)
 
 
-def _emit_bytes(data: bytes, output: str | None) -> None:
-    """Binary output: to a pipe, or atomically to a file."""
+def _emit_bytes(data: bytes, output: str | None, *, private: bool = False) -> None:
+    """Binary output: to a pipe, or to a file (atomically: _write_file)."""
     if output is None or output == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    target = Path(output)
-    if target.is_dir():
-        raise RcmError(f"{output} is a folder; give a file name")
-    tmp: str | None = None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except OSError as exc:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        raise RcmError(f"cannot write {output}: {exc.strerror or exc}") from None
+    _write_file(output, data, private=private)
     click.echo(f"wrote {output} ({len(data):,} bytes)", err=True)
 
 
@@ -790,13 +813,7 @@ def round_questionnaire(ctx: click.Context, round_id: int, country: str, output:
 
     with _store(ctx) as store:
         data = consult.write_questionnaire(store, round_id, country)
-    target = Path(output)
-    if target.is_dir():
-        raise RcmError(f"{output} is a folder; give a file name")
-    try:
-        target.write_bytes(data)
-    except OSError as exc:
-        raise RcmError(f"cannot write {output}: {exc.strerror or exc}") from None
+    _write_file(output, data)
     click.echo(f"wrote {output}")
 
 
@@ -1269,7 +1286,7 @@ def backup_command(ctx: click.Context, output: str) -> None:
     with _store(ctx) as store:
         data = backups.backup(store)
     header = backups.read_header(data, output)
-    _emit_bytes(data, output)
+    _emit_bytes(data, output, private=True)
     to_stderr = output == "-"  # the backup itself is on stdout
     tables: dict[str, int] = header["tables"]
     click.echo(
