@@ -227,3 +227,41 @@ def test_review_a_new_declaration(server, page):
     expect(page.locator(".meta")).to_contain_text("principle")
     page.goto(server + "/gcm")
     expect(page.locator("table.coverage tbody tr")).to_have_count(23)
+
+
+def test_people_and_passwords(server, browser):
+    """The Secretariat adds a focal point on the web and hands over the generated password; the
+    focal point signs in with it and changes it; the change is in the audit trail."""
+    sec = browser.new_page()
+    sign_in(sec, server, "sec", "secretariat password")
+    sec.goto(server + "/rounds")
+    sec.click("form.account a:has-text('People')")
+    expect(sec.locator("h1")).to_have_text("People")
+    sec.fill("#username", "hnd")
+    sec.fill("#name", "Honduras focal point")
+    sec.select_option("#role", "focal_point")
+    sec.select_option("#country", "HND")
+    sec.click("form.add-user button[type=submit]")
+    generated = sec.locator(".issued code.password").inner_text()
+    expect(sec.locator("tr[data-username=hnd]")).to_contain_text("Honduras focal point")
+
+    fp = browser.new_page()
+    sign_in(fp, server, "hnd", generated)
+    fp.goto(server + "/rounds")
+    fp.click("form.account a:has-text('hnd')")
+    expect(fp.locator("h1")).to_have_text("Your account")
+    fp.fill("#current", generated)
+    fp.fill("#new", "honduras focal point 2026")
+    fp.fill("#again", "honduras focal point 2026")
+    fp.click("form.password button[type=submit]")
+    expect(fp.locator(".saved")).to_contain_text("has been changed")
+    fp.goto(server + "/rounds/1/answers")  # still signed in, with the new session
+    expect(fp.locator("h1")).to_contain_text("HND")
+    fp.close()
+
+    sec.click("form.account a:has-text('Audit trail')")
+    rows = sec.locator("table.audit tbody tr")
+    expect(rows.first).to_contain_text("user.change_password")
+    expect(rows.nth(1)).to_contain_text("user.add")
+    expect(rows.nth(1)).to_contain_text("Honduras focal point")
+    sec.close()

@@ -899,13 +899,18 @@ def users_group() -> None:
 )
 @click.option("--country", metavar="CRI", help="A focal point's country (ISO 3166 alpha-3).")
 @click.option("--name", default="", help="Full name.")
+@click.option("--as", "actor", metavar="NAME", help="Who adds it (for the audit trail).")
 @click.pass_context
-def users_add(ctx: click.Context, username: str, role: str, country: str | None, name: str) -> None:
+def users_add(
+    ctx: click.Context, username: str, role: str, country: str | None, name: str, actor: str | None
+) -> None:
     """Create a user; prints a generated password once."""
     from rcm import users
 
     with _store(ctx) as store:
-        user, password = users.add_user(store, username, role, country=country, name=name)
+        user, password = users.add_user(
+            store, username, role, country=country, name=name, actor=_actor(actor)
+        )
     click.echo(
         f"added {user.username} ({user.role.value}{' ' + user.country if user.country else ''})"
     )
@@ -915,36 +920,58 @@ def users_add(ctx: click.Context, username: str, role: str, country: str | None,
 @users_group.command(name="list")
 @click.pass_context
 def users_list(ctx: click.Context) -> None:
-    """List the users."""
+    """List the users: name, role, country, and whether active, disabled or locked."""
     from rcm import users
 
     with _store(ctx) as store:
         for u in users.list_users(store):
-            state = "active" if u.active else "disabled"
-            click.echo(f"{u.username:<24} {u.role.value:<12} {u.country or '':<4} {state}")
+            if not u.active:
+                state = "disabled"
+            elif u.locked() and u.locked_until is not None:
+                state = f"locked until {u.locked_until:%Y-%m-%d %H:%M} UTC"
+            else:
+                state = "active"
+            click.echo(
+                f"{u.username:<24} {u.role.value:<12} {u.country or '':<4} {state:<10} {u.name}"
+            )
 
 
 @users_group.command(name="disable")
 @click.argument("username")
+@click.option("--as", "actor", metavar="NAME", help="Who disables it (for the audit trail).")
 @click.pass_context
-def users_disable(ctx: click.Context, username: str) -> None:
-    """Disable a user and end their sessions."""
+def users_disable(ctx: click.Context, username: str, actor: str | None) -> None:
+    """Disable a user and end their sessions (`rcm users enable` undoes it)."""
     from rcm import users
 
     with _store(ctx) as store:
-        users.disable_user(store, username)
-    click.echo(f"disabled {username}")
+        user = users.disable_user(store, username, actor=_actor(actor))
+    click.echo(f"disabled {user.username}")
+
+
+@users_group.command(name="enable")
+@click.argument("username")
+@click.option("--as", "actor", metavar="NAME", help="Who enables it (for the audit trail).")
+@click.pass_context
+def users_enable(ctx: click.Context, username: str, actor: str | None) -> None:
+    """Enable a disabled user again (and lift a sign-in lock)."""
+    from rcm import users
+
+    with _store(ctx) as store:
+        user = users.enable_user(store, username, actor=_actor(actor))
+    click.echo(f"enabled {user.username}")
 
 
 @users_group.command(name="reset-password")
 @click.argument("username")
+@click.option("--as", "actor", metavar="NAME", help="Who resets it (for the audit trail).")
 @click.pass_context
-def users_reset_password(ctx: click.Context, username: str) -> None:
+def users_reset_password(ctx: click.Context, username: str, actor: str | None) -> None:
     """Give a user a new, generated password (printed once); ends their sessions."""
     from rcm import users
 
     with _store(ctx) as store:
-        password = users.reset_password(store, username)
+        password = users.reset_password(store, username, actor=_actor(actor))
     click.echo(f"password: {password}")
 
 
@@ -1269,6 +1296,52 @@ def _print_tables(tables: dict[str, int], err: bool = False) -> None:
     width = max(len(name) for name in tables)
     for name, n in tables.items():
         click.echo(f"  {name:<{width}}  {n:>9,}", err=err)
+
+
+@cli.command(name="audit")
+@click.option("--action", metavar="KIND[.VERB]", help='e.g. "user" or "round.close".')
+@click.option("--actor", metavar="NAME", help="Only changes made by this person.")
+@click.option("--object", "obj", metavar="TEXT", help='Objects containing TEXT, e.g. "round 3".')
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--offset", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")
+@click.pass_context
+def audit_command(
+    ctx: click.Context,
+    action: str | None,
+    actor: str | None,
+    obj: str | None,
+    limit: int,
+    offset: int,
+    as_json: bool,
+) -> None:
+    """The audit trail, newest first: every change to rounds and opinions, the review queue and
+    the accounts, who made it and when, with what it was before and after."""
+    from rcm.audit import audit_trail
+
+    with _store(ctx) as store:
+        page = audit_trail(store, action=action, actor=actor, obj=obj, limit=limit, offset=offset)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "total": page.total,
+                    "offset": page.offset,
+                    "limit": page.limit,
+                    "events": [e.as_dict() for e in page.events],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    for e in page.events:
+        change = json.dumps(e.after, ensure_ascii=False) if e.after is not None else ""
+        if len(change) > 120:  # the whole of it: --json
+            change = change[:119] + "…"
+        click.echo(f"{e.at:%Y-%m-%d %H:%M:%S}Z  {e.actor:<16} {e.action:<22} {e.object}  {change}")
+    shown = f"{offset + 1}–{offset + len(page.events)}" if page.events else "none"
+    click.echo(f"{shown} of {page.total} events", err=True)
 
 
 @cli.command(name="backup")

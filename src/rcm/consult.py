@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hmac
 import io
-import json
-import logging
 import secrets
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -24,6 +22,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from rcm import settings, taxonomy
+from rcm.audit import record_audit
 from rcm.errors import DocumentError, NotFound, Problem, RcmError
 from rcm.search import Filter, matching_ids
 from rcm.store import Store
@@ -140,32 +139,6 @@ class Opinion:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-AUDIT_LOG = logging.getLogger("rcm.audit")
-
-
-def record_audit(
-    conn: Connection, actor: str, action: str, obj: str, before: Any, after: Any
-) -> None:
-    """One change in the audit trail (in the writing transaction) and in the log."""
-    AUDIT_LOG.info(
-        "%s %s by %s",
-        action,
-        obj,
-        actor,
-        extra={"fields": {"event": "audit", "action": action, "object": obj, "actor": actor}},
-    )
-    conn.execute(
-        insert(t.audit_events).values(
-            at=_now(),
-            actor=actor,
-            action=action,
-            object=obj,
-            before=None if before is None else json.dumps(before, default=str, ensure_ascii=False),
-            after=None if after is None else json.dumps(after, default=str, ensure_ascii=False),
-        )
-    )
 
 
 def _round(conn: Connection, round_id: int) -> Round:

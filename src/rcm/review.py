@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from rcm.consult import ConflictError, record_audit
+from rcm.audit import record_audit
+from rcm.consult import ConflictError
 from rcm.errors import NotFound, RcmError, StoreError
 from rcm.ids import assign_ids
 from rcm.model import (

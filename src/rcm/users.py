@@ -11,13 +11,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from rcm import settings, taxonomy
+from rcm.audit import record_audit
 from rcm.errors import NotFound, RcmError
 from rcm.store import Store
 from rcm.store import schema as t
@@ -29,9 +31,12 @@ __all__ = [
     "User",
     "add_user",
     "authenticate",
+    "change_password",
     "check_can_answer",
     "disable_user",
+    "enable_user",
     "end_session",
+    "get_user",
     "list_users",
     "reset_password",
     "session_user",
@@ -82,6 +87,10 @@ class User:
     role: Role
     country: str | None
     active: bool
+    locked_until: datetime | None = None
+
+    def locked(self, now: datetime | None = None) -> bool:
+        return self.locked_until is not None and self.locked_until > (now or _now())
 
 
 def _now() -> datetime:
@@ -95,8 +104,19 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def _user(r: object) -> User:
-    return User(r.id, r.username, r.name, Role(r.role), r.country, r.active)  # type: ignore[attr-defined]
+def _user(r: Any) -> User:
+    return User(r.id, r.username, r.name, Role(r.role), r.country, r.active, _aware(r.locked_until))
+
+
+def _audited(user: User) -> dict[str, Any]:
+    """What the audit trail keeps of an account (never a password or its hash)."""
+    return {
+        "username": user.username,
+        "name": user.name,
+        "role": user.role.value,
+        "country": user.country,
+        "active": user.active,
+    }
 
 
 def _check_password(password: str) -> str:
@@ -113,6 +133,7 @@ def add_user(
     country: str | None = None,
     name: str = "",
     password: str | None = None,
+    actor: str = "system",
 ) -> tuple[User, str]:
     """Create a user; returns the user and the password (generated when none is given)."""
     username = username.strip().lower()
@@ -138,6 +159,9 @@ def add_user(
         raise RcmError(f"a focal point needs --country, one of {', '.join(sorted(members))}")
     if r is not Role.FOCAL_POINT and code:
         raise RcmError("only a focal point has a country")
+    name = " ".join(name.split())
+    if len(name) > 200:
+        raise RcmError("a name has at most 200 characters")
     secret = _check_password(password) if password else secrets.token_urlsafe(15)
     try:
         with store.engine.begin() as conn:
@@ -156,9 +180,11 @@ def add_user(
                 )
                 .returning(t.users.c.id)
             ).scalar_one()
+            user = User(uid, username, name or username, r, code, True)
+            record_audit(conn, actor, "user.add", f"user {username}", None, _audited(user))
     except IntegrityError:
         raise RcmError(f"there is already a user {username!r}") from None
-    return User(uid, username, name or username, r, code, True), secret
+    return user, secret
 
 
 def list_users(store: Store) -> list[User]:
@@ -166,36 +192,105 @@ def list_users(store: Store) -> list[User]:
         return [_user(r) for r in conn.execute(select(t.users).order_by(t.users.c.username))]
 
 
-def _find(store: Store, username: str) -> User:
-    with store.connection() as conn:
-        r = conn.execute(
-            select(t.users).where(t.users.c.username == username.strip().lower())
-        ).first()
+def _find(conn: Connection, username: str, *, for_update: bool = False) -> User:
+    query = select(t.users).where(t.users.c.username == username.strip().lower())
+    r = conn.execute(query.with_for_update() if for_update else query).first()
     if r is None:
         raise NotFound(f"no user {username!r}")
     return _user(r)
 
 
-def disable_user(store: Store, username: str) -> User:
-    user = _find(store, username)
+def get_user(store: Store, username: str) -> User:
+    with store.connection() as conn:
+        return _find(conn, username)
+
+
+def _set_active(store: Store, username: str, active: bool, actor: str) -> User:
     with store.engine.begin() as conn:
-        conn.execute(update(t.users).where(t.users.c.id == user.id).values(active=False))
-        conn.execute(delete(t.sessions).where(t.sessions.c.user_id == user.id))
-    return _find(store, username)
+        before = _find(conn, username, for_update=True)
+        if before.active == active:
+            return before  # nothing to change, nothing to audit
+        if not active and before.role is Role.SECRETARIAT:
+            others = conn.scalar(
+                select(func.count())
+                .select_from(t.users)
+                .where(
+                    t.users.c.role == Role.SECRETARIAT.value,
+                    t.users.c.active.is_(True),
+                    t.users.c.id != before.id,
+                )
+            )
+            if not others:
+                raise RcmError(
+                    f"{before.username} is the only active Secretariat account: add or enable "
+                    "another one first, or nobody could manage the compendium"
+                )
+        values: dict[str, Any] = {"active": active}
+        if active:  # a fresh start: no lock left over from before
+            values |= {"failed_logins": 0, "locked_until": None}
+        conn.execute(update(t.users).where(t.users.c.id == before.id).values(**values))
+        conn.execute(delete(t.sessions).where(t.sessions.c.user_id == before.id))
+        after = _find(conn, username)
+        action = "user.enable" if active else "user.disable"
+        record_audit(
+            conn, actor, action, f"user {after.username}", _audited(before), _audited(after)
+        )
+    return after
 
 
-def reset_password(store: Store, username: str, password: str | None = None) -> str:
+def disable_user(store: Store, username: str, *, actor: str = "system") -> User:
+    """Disable an account and end its sessions (it can be enabled again)."""
+    return _set_active(store, username, False, actor)
+
+
+def enable_user(store: Store, username: str, *, actor: str = "system") -> User:
+    """Enable a disabled account again (and lift any lock)."""
+    return _set_active(store, username, True, actor)
+
+
+def reset_password(
+    store: Store, username: str, password: str | None = None, *, actor: str = "system"
+) -> str:
     """A new password (generated when none is given); ends the user's sessions and lifts a lock."""
-    user = _find(store, username)
     secret = _check_password(password) if password else secrets.token_urlsafe(15)
     with store.engine.begin() as conn:
+        user = _find(conn, username, for_update=True)
         conn.execute(
             update(t.users)
             .where(t.users.c.id == user.id)
             .values(password_hash=_hasher.hash(secret), failed_logins=0, locked_until=None)
         )
         conn.execute(delete(t.sessions).where(t.sessions.c.user_id == user.id))
+        record_audit(conn, actor, "user.reset_password", f"user {user.username}", None, None)
     return secret
+
+
+def change_password(store: Store, username: str, current: str, new: str) -> User:
+    """A person changes their own password: the current one must be right (a wrong one counts as
+    a failed sign-in, so a borrowed session cannot guess it), the new one long enough and not the
+    same. Ends every session of the account: sign in again (start_session) after."""
+    if len(new) > 1000:
+        raise RcmError("a password has at most 1000 characters")
+    _check_password(new)
+    try:
+        user = authenticate(store, username, current)
+    except AuthError:
+        raise AuthError(
+            "the current password is wrong, or the account is locked: try again later"
+        ) from None
+    if new == current:
+        raise RcmError("the new password is the same as the current one")
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(t.users)
+            .where(t.users.c.id == user.id)
+            .values(password_hash=_hasher.hash(new), failed_logins=0, locked_until=None)
+        )
+        conn.execute(delete(t.sessions).where(t.sessions.c.user_id == user.id))
+        record_audit(
+            conn, user.username, "user.change_password", f"user {user.username}", None, None
+        )
+    return user
 
 
 def authenticate(store: Store, username: str, password: str, now: datetime | None = None) -> User:

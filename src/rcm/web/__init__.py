@@ -28,6 +28,7 @@ from rcm.errors import NotFound, RcmError
 from rcm.search import MAX_OFFSET
 from rcm.store import Store
 from rcm.web import charts, i18n, pages
+from rcm.web.accounts import add_account_routes
 from rcm.web.auth import SESSION_COOKIE
 from rcm.web.review import add_review_routes
 from rcm.web.rounds import add_round_routes
@@ -403,6 +404,7 @@ def create_app(store: Store, config: settings.Config | None = None) -> FastAPI:
 
     add_round_routes(app, store, render)
     add_review_routes(app, store, render)
+    add_account_routes(app, store, render)
     return app
 
 

@@ -7,6 +7,7 @@ import hmac
 from typing import Any
 
 from fastapi import Request
+from fastapi.responses import Response
 
 from rcm import users
 from rcm.store import Store
@@ -14,6 +15,19 @@ from rcm.users import AuthError, Forbidden, Role, User
 from rcm.web import i18n
 
 SESSION_COOKIE = "rcm_session"
+
+
+def set_session_cookie(response: Response, request: Request, token: str) -> None:
+    """The session cookie: HttpOnly, SameSite=Lax, Secure where the settings say so, and no
+    longer than the session itself."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        max_age=int(users.SESSION_LIFETIME.total_seconds()),
+        secure=request.app.state.config.secure_cookies,
+    )
 
 
 class Auth:

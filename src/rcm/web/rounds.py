@@ -20,7 +20,7 @@ from rcm.errors import RcmError
 from rcm.store import Store, schema
 from rcm.users import AuthError, Forbidden, Role, User
 from rcm.web import charts, i18n
-from rcm.web.auth import SESSION_COOKIE, Auth
+from rcm.web.auth import SESSION_COOKIE, Auth, set_session_cookie
 
 LOGIN_COOKIE = "rcm_login"
 MAX_UPLOAD = consult.MAX_XLSX_BYTES
@@ -112,14 +112,7 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
             )
         token, _ = users.start_session(store, user)
         response = RedirectResponse(target, status_code=303)
-        response.set_cookie(
-            SESSION_COOKIE,
-            token,
-            httponly=True,
-            samesite="lax",
-            max_age=int(users.SESSION_LIFETIME.total_seconds()),
-            secure=request.app.state.config.secure_cookies,
-        )
+        set_session_cookie(response, request, token)
         return response
 
     @app.post("/logout", include_in_schema=False)
