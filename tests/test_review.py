@@ -24,6 +24,7 @@ from rcm.review import (
     proposal,
     proposals,
     reject_proposal,
+    reopen_proposal,
 )
 from rcm.search import SearchRequest, search
 from rcm.store import schema as t
@@ -169,6 +170,33 @@ def test_a_decision_is_taken_once(filled):
     assert count(filled, t.statements) == 130
     with pytest.raises(NotFound):
         proposal(filled, 999)
+
+
+def test_a_rejected_proposal_can_go_back_in_the_queue(filled):
+    from rcm.audit import audit_trail
+
+    _, queued = add_declaration(filled, declaration(), meeting="XXII", year=2017, actor="sec")
+    target = queued[1].id
+    with pytest.raises(ConflictError, match="is pending: only a rejected proposal"):
+        reopen_proposal(filled, target, actor="ana", reason="changed our minds")
+    reject_proposal(filled, target, actor="ana", reason="looks like a preamble")
+    with pytest.raises(ReviewError, match="say why"):
+        reopen_proposal(filled, target, actor="ben", reason=" ")
+    again = reopen_proposal(filled, target, actor="ben", reason="it is operative after all")
+    assert again.state == "pending" and again.decided_by is None and again.decision is None
+    event = audit_trail(filled, action="proposal.reopen").events[0]
+    assert (event.actor, event.object) == ("ben", f"proposal {target}")
+    assert event.before == {
+        "state": "rejected", "decided_by": "ana", "reason": "looks like a preamble"
+    }  # fmt: skip
+    assert event.after == {"state": "pending", "reason": "it is operative after all"}
+    # Back in the queue: it can now be accepted like any other.
+    accepted = accept_proposal(filled, target, actor="ben")
+    assert accepted.state == "accepted" and accepted.statement_id
+    with pytest.raises(ConflictError, match="is accepted: only a rejected proposal"):
+        reopen_proposal(filled, target, actor="ana", reason="no")
+    with pytest.raises(NotFound):
+        reopen_proposal(filled, 999, actor="ana", reason="no")
 
 
 def test_two_reviewers_accepting_at_once_add_one_statement(filled):

@@ -74,6 +74,7 @@ def test_only_the_secretariat_reviews(site):
         assert upload(c, token).status_code == 403
         assert c.post("/review/1/accept", data={"csrf": token}).status_code == 403
         assert c.post("/review/1/reject", data={"csrf": token, "reason": "x"}).status_code == 403
+        assert c.post("/review/1/reopen", data={"csrf": token, "reason": "x"}).status_code == 403
     assert count(store, t.declarations) == 0
 
 
@@ -135,6 +136,17 @@ def test_upload_review_accept_and_reject(site):
     # deciding twice is a conflict
     r = c.post(f"/review/{queued[1].id}/reject", data={"csrf": token, "reason": "again"})
     assert r.status_code == 409 and "already rejected" in r.text
+    # a rejection can be undone, saying why: the proposal is pending again
+    page = c.get(f"/review/{queued[1].id}").text
+    assert f'action="/review/{queued[1].id}/reopen"' in page
+    r = c.post(f"/review/{queued[1].id}/reopen", data={"csrf": token, "reason": ""})
+    assert r.status_code == 400 and "say why" in r.text
+    r = c.post(f"/review/{queued[1].id}/reopen", data={"csrf": token, "reason": "operative"})
+    assert r.status_code == 303 and r.headers["location"] == f"/review/{queued[1].id}"
+    assert review.proposal(store, queued[1].id).state == "pending"
+    assert f'action="/review/{queued[1].id}/reopen"' not in c.get(f"/review/{queued[1].id}").text
+    r = c.post(f"/review/{queued[1].id}/reopen", data={"csrf": token, "reason": "twice"})
+    assert r.status_code == 409 and "only a rejected proposal" in r.text
 
 
 @pytest.mark.parametrize(

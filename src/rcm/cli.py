@@ -1289,6 +1289,18 @@ def review_reject(ctx: click.Context, proposal_id: int, reason: str, actor: str 
     click.echo(f"proposal {p.id} rejected")
 
 
+@review_group.command(name="reopen")
+@click.argument("proposal_id", type=int)
+@click.option("--reason", required=True, help="Why it goes back in the queue.")
+@click.option("--as", "actor", metavar="NAME", help="Who decides (for the audit trail).")
+@click.pass_context
+def review_reopen(ctx: click.Context, proposal_id: int, reason: str, actor: str | None) -> None:
+    """Put a rejected proposal back in the queue, saying why (the rejection stays audited)."""
+    with _store(ctx) as store:
+        p = review.reopen_proposal(store, proposal_id, actor=_actor(actor), reason=reason)
+    click.echo(f"proposal {p.id} is pending again")
+
+
 # --- backups --------------------------------------------------------------------------------------
 
 

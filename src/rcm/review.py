@@ -535,6 +535,48 @@ def _decide(
     )
 
 
+def reopen_proposal(store: Store, proposal_id: int, *, actor: str, reason: str) -> Proposal:
+    """Put a rejected proposal back in the queue, saying why (the rejection was a mistake, or the
+    meeting asked for it back). The rejection stays in the audit trail. An accepted proposal is a
+    statement of the compendium now and is not reopened; a pending one is already in the queue."""
+    reason = collapse(reason)
+    if not reason:
+        raise ReviewError("say why the proposal goes back in the queue (--reason)")
+    try:
+        with store.engine.begin() as conn:
+            p = _read_proposal(conn, proposal_id)
+            if p.state != "rejected":
+                raise ConflictError(
+                    f"proposal {p.id} is {p.state}: only a rejected proposal goes back in the queue"
+                )
+            done = conn.execute(
+                update(t.proposals)
+                .where(t.proposals.c.id == p.id, t.proposals.c.state == "rejected")
+                .values(
+                    state="pending",
+                    decided_by=None,
+                    decided_at=None,
+                    decision=None,
+                    statement_id=None,
+                )
+            ).rowcount
+            if done != 1:  # someone reopened it between our read and this write
+                raise ConflictError(f"proposal {p.id} was reopened by someone else just now")
+            record_audit(
+                conn,
+                actor,
+                "proposal.reopen",
+                f"proposal {p.id}",
+                {"state": "rejected", "decided_by": p.decided_by, **(p.decision or {})},
+                {"state": "pending", "reason": reason[:2000]},
+            )
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"reopening proposal {proposal_id} failed and was rolled back: {exc}"
+        ) from None
+    return proposal(store, proposal_id)
+
+
 def _add_statement(
     conn: Connection,
     p: Proposal,

@@ -177,6 +177,18 @@ def add_review_routes(app: FastAPI, store: Store, render: Render) -> None:
             return render_proposal(request, proposal_id, user, csrf, exc.message)
         return RedirectResponse(next_pending(p), status_code=303)
 
+    @app.post("/review/{proposal_id}/reopen", include_in_schema=False)
+    async def reopen(request: Request, proposal_id: int) -> Response:
+        user, csrf = auth.secretariat(request)
+        form = await auth.form_with_csrf(request, csrf, max_fields=10)
+        try:
+            review.reopen_proposal(
+                store, proposal_id, actor=user.username, reason=str(form.get("reason") or "")
+            )
+        except review.ReviewError as exc:
+            return render_proposal(request, proposal_id, user, csrf, exc.message)
+        return RedirectResponse(f"/review/{proposal_id}", status_code=303)
+
     # --- the Global Compact view (public) --------------------------------------------------------
 
     @app.get("/gcm", include_in_schema=False)
