@@ -123,7 +123,12 @@ def run_part(targets: list[str], pytest_args: list[str], prefix: str = "") -> di
     """One pytest under the fuzz profile, its output shown as it comes, and its report."""
     started = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as folder:
-        env = {**os.environ, "HYPOTHESIS_PROFILE": "fuzz", "RCM_FUZZ_COUNTS": folder}
+        env = {
+            **os.environ,
+            "HYPOTHESIS_PROFILE": "fuzz",
+            "RCM_FUZZ_COUNTS": folder,
+            "PYTHONUNBUFFERED": "1",  # pytest's progress as it comes, not when a buffer fills
+        }
         command = [sys.executable, "-m", "pytest", *targets, "-q", "--hypothesis-show-statistics"]
         start = time.monotonic()
         lines: list[str] = []
