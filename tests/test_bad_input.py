@@ -119,6 +119,25 @@ def test_row_outside_a_table():
     assert any("line 102: table row outside any table" in p for p in _problems(_doc(lines)))
 
 
+def test_a_theme_number_that_is_not_a_roman_numeral_in_the_front_matter(tmp_path):
+    """Long-fuzzing finding 5: "IIII." in the table of contents or the introduction's list of UN
+    titles raised ValueError (an internal error, exit 70). It is reported, the line is not read,
+    and the entries under it are not filed under the previous theme."""
+    lines = list(REAL_LINES)
+    assert lines[72].startswith("I.\t") and lines[25].startswith("- I. ")
+    lines[72] = "IIII" + lines[72][1:]
+    lines[25] = "- IIII" + lines[25][3:]
+    compendium = parse_compilation(_doc(lines), "iiii.txt")
+    assert len(compendium.statements) == 129
+    front = [(n.line, n.message) for n in compendium.notices if n.kind == "front-matter"]
+    assert (26, "'IIII' is not a Roman numeral: the line is not read as a theme entry") in front
+    assert (73, "'IIII' is not a Roman numeral: the line is not read as a theme entry") in front
+    path = tmp_path / "iiii.txt"
+    path.write_bytes(_doc(lines))
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "rcm.db"), "ingest", str(path)])
+    assert result.exit_code == 0, result.output
+
+
 def test_bad_input_leaves_the_database_unchanged(tmp_path):
     runner = CliRunner()
     db = tmp_path / "rcm.db"

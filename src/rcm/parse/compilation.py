@@ -229,6 +229,23 @@ def _undot(title: str) -> str:
     return title.rstrip(". ").strip()
 
 
+def _front_roman(roman: str, line: Line, notices: list[Notice]) -> int | None:
+    """A theme number in the introduction or the table of contents; one that is not a Roman
+    numeral ("IIII") is reported, and the line is not read."""
+    try:
+        return from_roman(roman)
+    except ValueError:
+        notices.append(
+            Notice(
+                "front-matter",
+                line.number,
+                f"{roman!r} is not a Roman numeral: the line is not read as a theme entry",
+                line.text.strip(),
+            )
+        )
+        return None
+
+
 def read_front_matter(front: list[Line], notices: list[Notice]) -> FrontMatter:
     fm = FrontMatter()
     current_toc_theme: int | None = None
@@ -239,11 +256,8 @@ def read_front_matter(front: list[Line], notices: list[Notice]) -> FrontMatter:
         elif not fm.date and _DATE.match(t):
             fm.date = t
         if m := _UN_TITLE.match(t):
-            fm.un_titles[from_roman(m.group("roman"))] = (
-                m.group("title"),
-                m.group("when"),
-                line.number,
-            )
+            if (number := _front_roman(m.group("roman"), line, notices)) is not None:
+                fm.un_titles[number] = (m.group("title"), m.group("when"), line.number)
         elif m := _NOMENCLATURE.match(t):
             fm.short_titles[int(m.group("n"))] = (m.group("title"), line.number)
         elif m := _DEFINITION.match(t):
@@ -252,9 +266,12 @@ def read_front_matter(front: list[Line], notices: list[Notice]) -> FrontMatter:
                 CategoryInfo(Category(label.lower()), label, m.group("definition"))
             )
         elif m := _TOC_THEME.match(line.text):
-            current_toc_theme = from_roman(m.group("roman"))
-            fm.toc_themes[current_toc_theme] = (_undot(m.group("title")), line.number)
-            fm.toc_subthemes[current_toc_theme] = []
+            # An entry whose number cannot be read is reported, and the entries under it are not
+            # filed under the previous theme.
+            current_toc_theme = _front_roman(m.group("roman"), line, notices)
+            if current_toc_theme is not None:
+                fm.toc_themes[current_toc_theme] = (_undot(m.group("title")), line.number)
+                fm.toc_subthemes[current_toc_theme] = []
         elif (m := _TOC_SUB.match(line.text)) and current_toc_theme is not None:
             fm.toc_subthemes[current_toc_theme].append(
                 (_undot(m.group("title")), int(m.group("page")), line.number)
