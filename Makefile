@@ -71,7 +71,7 @@ load: $(STAMP)
 
 # The long fuzzing run (issue 8): 10,000 examples per importer (1,000 more on PostgreSQL when
 # RCM_TEST_POSTGRES_URL is set), split into FUZZ_JOBS parts run side by side (one per core),
-# counts in bench/results/fuzz.json. About 1.5 hours on 2 cores.
+# counts in bench/results/fuzz.json. About 75 minutes on 2 cores.
 FUZZ_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 fuzz: $(STAMP)
 	$(BIN)/python bench/fuzz.py --jobs $(FUZZ_JOBS)
