@@ -119,13 +119,15 @@ def partition(nodes: list[str], jobs: int) -> list[list[str]]:
     return [sorted(p, key=order.index) for p in parts if p]
 
 
-def run_part(targets: list[str], pytest_args: list[str], prefix: str = "") -> dict[str, Any]:
+def run_part(
+    targets: list[str], pytest_args: list[str], prefix: str = "", profile: str = "fuzz"
+) -> dict[str, Any]:
     """One pytest under the fuzz profile, its output shown as it comes, and its report."""
     started = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as folder:
         env = {
             **os.environ,
-            "HYPOTHESIS_PROFILE": "fuzz",
+            "HYPOTHESIS_PROFILE": profile,
             "RCM_FUZZ_COUNTS": folder,
             "PYTHONUNBUFFERED": "1",  # pytest's progress as it comes, not when a buffer fills
         }
@@ -167,7 +169,7 @@ def run_part(targets: list[str], pytest_args: list[str], prefix: str = "") -> di
         "",
     )
     return {
-        "command": "HYPOTHESIS_PROFILE=fuzz python -m pytest "
+        "command": f"HYPOTHESIS_PROFILE={profile} python -m pytest "
         + " ".join([*targets, "-q", *pytest_args]),
         "started": started.isoformat(timespec="seconds"),
         "duration_s": round(seconds, 1),
@@ -256,17 +258,23 @@ def main() -> int:
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "fuzz.json"))
     parser.add_argument("--jobs", type=int, default=1, help="parts run side by side (default 1)")
     parser.add_argument("--merge", nargs="+", metavar="PART", help="add up these reports instead")
+    parser.add_argument(
+        "--profile",
+        default="fuzz",
+        choices=["fuzz", "default"],
+        help="Hypothesis profile: fuzz (10,000 examples) or default (the quick one of make test)",
+    )
     args, pytest_args = parser.parse_known_args()
     if args.merge:
         parts = [json.loads(Path(p).read_text(encoding="utf-8")) for p in args.merge]
     elif args.jobs <= 1:
-        parts = [run_part(FILES, pytest_args)]
+        parts = [run_part(FILES, pytest_args, profile=args.profile)]
     else:
         groups = partition(collect(pytest_args), args.jobs)
         parts = [{} for _ in groups]
 
         def work(i: int) -> None:
-            parts[i] = run_part(groups[i], pytest_args, prefix=f"[{i + 1}] ")
+            parts[i] = run_part(groups[i], pytest_args, prefix=f"[{i + 1}] ", profile=args.profile)
 
         threads = [threading.Thread(target=work, args=(i,)) for i in range(len(groups))]
         for t in threads:

@@ -137,3 +137,22 @@ def test_merge_adds_up_parts_run_side_by_side(fuzz, tmp_path):
     assert written["importers"] == merged["importers"]
     # A single run's report is kept as it is (no "parts").
     assert "parts" not in fuzz.merge([a])
+
+
+def test_a_run_in_two_parts_end_to_end(tmp_path):
+    """bench/fuzz.py --jobs 2 for real, under the quick profile and on a few fast tests: two
+    pytest processes side by side, their counts added up into one report."""
+    out = tmp_path / "fuzz.json"
+    run = subprocess.run(
+        [sys.executable, str(BENCH), "--jobs", "2", "--profile", "default", "--json", str(out),
+         "-p", "no:cacheprovider", "-k", "declaration_splitter or bare_number or empty_file"],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert len(report["parts"]) == 2
+    assert all(p["pytest"]["exit_code"] == 0 for p in report["parts"])
+    assert all(p["command"].startswith("HYPOTHESIS_PROFILE=default ") for p in report["parts"])
+    assert report["importers"]["declaration splitter: split_declaration"]["examples"] == 300
+    assert report["crashes"] == 0 and report["partial_writes"] == 0
+    assert "[1] " in run.stdout and "[2] " in run.stdout  # each part's output, labelled
