@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 
 import pytest
 from bs4 import BeautifulSoup
@@ -135,6 +136,37 @@ def test_the_last_secretariat_account_cannot_be_disabled(people):
     with pytest.raises(RcmError, match="only active Secretariat account"):
         users.disable_user(store, "sec2", actor="sec2")
     users.disable_user(store, "obs", actor="sec2")  # others are fine
+
+
+def test_two_secretariat_accounts_disabling_each_other_at_once(people):
+    """One of them must stay: exactly one disable succeeds, even at the same moment."""
+    store, _ = people
+    users.add_user(store, "sec2", "secretariat", actor="sec")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def disable(actor: str, target: str) -> None:
+        barrier.wait()
+        try:
+            users.disable_user(store, target, actor=actor)
+            outcomes.append("disabled")
+        except RcmError as exc:
+            outcomes.append(exc.message)
+
+    threads = [
+        threading.Thread(target=disable, args=("sec", "sec2")),
+        threading.Thread(target=disable, args=("sec2", "sec")),
+    ]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert outcomes.count("disabled") == 1, outcomes
+    assert any("is the only active Secretariat account" in o for o in outcomes), outcomes
+    active = [
+        u.username for u in users.list_users(store) if u.role.value == "secretariat" and u.active
+    ]
+    assert len(active) == 1
 
 
 def test_audit_trail_filters_and_pages(people):

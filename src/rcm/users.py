@@ -15,7 +15,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from rcm import settings, taxonomy
@@ -210,25 +210,29 @@ def _set_active(store: Store, username: str, active: bool, actor: str) -> User:
         before = _find(conn, username, for_update=True)
         if before.active == active:
             return before  # nothing to change, nothing to audit
+        last_one = RcmError(
+            f"{before.username} is the only active Secretariat account: add or enable another "
+            "one first, or nobody could manage the compendium"
+        )
+        change = update(t.users).where(t.users.c.id == before.id)
         if not active and before.role is Role.SECRETARIAT:
-            others = conn.scalar(
-                select(func.count())
-                .select_from(t.users)
-                .where(
-                    t.users.c.role == Role.SECRETARIAT.value,
-                    t.users.c.active.is_(True),
-                    t.users.c.id != before.id,
-                )
+            other = select(t.users.c.id).where(
+                t.users.c.role == Role.SECRETARIAT.value,
+                t.users.c.active.is_(True),
+                t.users.c.id != before.id,
             )
-            if not others:
-                raise RcmError(
-                    f"{before.username} is the only active Secretariat account: add or enable "
-                    "another one first, or nobody could manage the compendium"
-                )
+            # Two Secretariat accounts disabling each other at the same moment must not both
+            # succeed. PostgreSQL: the other accounts' rows are locked, and re-read once the other
+            # transaction commits. SQLite (no row locks; a transaction starts at its first write):
+            # the condition is part of the UPDATE itself, which runs under the write lock.
+            if not conn.scalars(other.with_for_update()).all():
+                raise last_one
+            change = change.where(other.exists())
         values: dict[str, Any] = {"active": active}
         if active:  # a fresh start: no lock left over from before
             values |= {"failed_logins": 0, "locked_until": None}
-        conn.execute(update(t.users).where(t.users.c.id == before.id).values(**values))
+        if conn.execute(change.values(**values)).rowcount != 1:
+            raise last_one
         conn.execute(delete(t.sessions).where(t.sessions.c.user_id == before.id))
         after = _find(conn, username)
         action = "user.enable" if active else "user.disable"
