@@ -21,6 +21,7 @@ from rcm.search import theme_filter
 from rcm.store import schema as t
 from rcm.users import AuthError
 from rcm.web import create_app
+from webclient import client_for, csrf_of
 
 
 @pytest.fixture
@@ -36,23 +37,8 @@ def people(store, compendium):
     return store, passwords
 
 
-def login_token(c: TestClient) -> str:
-    soup = BeautifulSoup(c.get("/login").text, "html.parser")
-    return soup.select_one("input[name=csrf]")["value"]
-
-
 def signed_in(store, who, password) -> TestClient:
-    c = TestClient(create_app(store), follow_redirects=False)
-    r = c.post(
-        "/login",
-        data={"username": who, "password": password, "next": "/", "csrf": login_token(c)},
-    )
-    assert r.status_code == 303, r.text
-    return c
-
-
-def csrf_of(c: TestClient, url: str) -> str:
-    return BeautifulSoup(c.get(url).text, "html.parser").select_one("input[name=csrf]")["value"]
+    return client_for(store, {who: password}, who, next="/")
 
 
 def events(store, **filters):

@@ -23,6 +23,7 @@ from rcm.store import Store
 from rcm.store import schema as t
 from rcm.suggest import label_compendium
 from rcm.web import create_app
+from webclient import sign_in
 
 KEY = "k" * 40
 
@@ -97,12 +98,6 @@ def site(store, compendium):
         _, passwords[name] = users.add_user(store, name, role, country=country)
     rnd = consult.open_round(store, "TS6", filters=[theme_filter([6])], actor="sec")
     return store, passwords, rnd
-
-
-def sign_in(c: TestClient, who: str, password: str) -> None:
-    token = BeautifulSoup(c.get("/login").text, "html.parser").select_one("input[name=csrf]")
-    r = c.post("/login", data={"username": who, "password": password, "csrf": token["value"]})
-    assert r.status_code == 303, r.text
 
 
 def test_allowed_hosts_and_secure_cookies_in_production(site):

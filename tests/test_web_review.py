@@ -9,11 +9,12 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+import webclient
 from rcm import review, users
 from rcm.store import schema as t
 from rcm.suggest import label_compendium
 from rcm.suggest.curated import curated_objectives
-from rcm.web import create_app
+from webclient import csrf_of
 
 DATA = Path(__file__).parent / "data" / "declarations"
 
@@ -32,21 +33,7 @@ def site(store, compendium):
 
 
 def client_for(store, passwords=None, who=None) -> TestClient:
-    c = TestClient(create_app(store), follow_redirects=False)
-    if who:
-        soup = BeautifulSoup(c.get("/login").text, "html.parser")
-        token = soup.select_one("input[name=csrf]")["value"]
-        r = c.post(
-            "/login",
-            data={"username": who, "password": passwords[who], "next": "/review", "csrf": token},
-        )
-        assert r.status_code == 303
-    return c
-
-
-def csrf_of(c: TestClient, url: str) -> str:
-    soup = BeautifulSoup(c.get(url).text, "html.parser")
-    return soup.select_one("input[name=csrf]")["value"]
+    return webclient.client_for(store, passwords, who, next="/review")
 
 
 def upload(c, token, path=DATA / "xxii_rcm_en.txt", **fields):

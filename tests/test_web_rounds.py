@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from rcm import consult, users
 from rcm.search import theme_filter
-from rcm.web import create_app
+from webclient import client_for, csrf_of, login_token
 
 
 @pytest.fixture
@@ -29,32 +29,6 @@ def site(store, compendium):
         _, passwords[name] = users.add_user(store, name, role, country=country)
     rnd = consult.open_round(store, "TS5", filters=[theme_filter([5])], deadline="2030-01-01")
     return store, passwords, rnd
-
-
-def client_for(store, passwords=None, who=None) -> TestClient:
-    c = TestClient(create_app(store), follow_redirects=False)
-    if who:
-        r = c.post(
-            "/login",
-            data={
-                "username": who,
-                "password": passwords[who],
-                "next": "/rounds",
-                "csrf": login_token(c),
-            },
-        )
-        assert r.status_code == 303 and r.headers["location"] == "/rounds"
-    return c
-
-
-def login_token(c: TestClient) -> str:
-    soup = BeautifulSoup(c.get("/login").text, "html.parser")
-    return soup.select_one("input[name=csrf]")["value"]
-
-
-def csrf_of(c: TestClient, url: str) -> str:
-    soup = BeautifulSoup(c.get(url).text, "html.parser")
-    return soup.select_one("input[name=csrf]")["value"]
 
 
 def test_sign_in_and_out(site):
