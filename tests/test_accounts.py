@@ -183,16 +183,17 @@ def test_audit_trail_filters_and_pages(people):
 
 def test_users_and_audit_cli(people, db_url):
     runner = CliRunner()
-    r = runner.invoke(cli, ["--db", db_url, "users", "disable", "cri", "--as", "ana"])
+    r = runner.invoke(cli, ["--db", db_url, "users", "disable", "cri", "--as", "sec"])
     assert r.exit_code == 0 and "disabled cri" in r.output
     listed = runner.invoke(cli, ["--db", db_url, "users", "list"]).output
     assert "disabled" in listed.splitlines()[0] and "cri" in listed.splitlines()[0]
-    r = runner.invoke(cli, ["--db", db_url, "users", "enable", "cri", "--as", "ana"])
+    r = runner.invoke(cli, ["--db", db_url, "users", "enable", "cri", "--as", "sec"])
     assert r.exit_code == 0 and "enabled cri" in r.output
     r = runner.invoke(cli, ["--db", db_url, "users", "disable", "sec"])
     assert r.exit_code == 1 and "only active Secretariat account" in r.output
-    r = runner.invoke(cli, ["--db", db_url, "audit", "--action", "user", "--actor", "ana"])
+    r = runner.invoke(cli, ["--db", db_url, "audit", "--action", "user", "--actor", "sec"])
     assert r.exit_code == 0, r.output
+    assert [line.split()[2] for line in r.stdout.splitlines()] == ["sec", "sec"]
     lines = r.stdout.splitlines()
     assert [line.split()[3] for line in lines] == ["user.enable", "user.disable"]
     assert "1–2 of 2 events" in r.stderr

@@ -75,6 +75,7 @@ def test_gcm_coverage(run):
 
 
 def test_the_review_workflow(run):
+    assert run("users", "add", "ana", "--role", "secretariat").exit_code == 0
     out = run(
         "declaration", "add", str(DATA / "xxii_rcm_en.txt"), "--meeting", "XXII", "--year", "2017"
     )

@@ -945,7 +945,7 @@ def test_declaration_add(bench):
     def run(named, meeting, year, extraordinary, place, when) -> None:
         name, data = named
         args = ["declaration", "add", bench.file(name, data), f"--meeting={meeting}"]
-        args += [f"--year={year}", "--as=fuzz"]
+        args += [f"--year={year}"]
         args += ["--extraordinary"] if extraordinary else []
         args += [f"--place={place}"] if place is not None else []
         args += [f"--date={when}"] if when is not None else []
@@ -1113,7 +1113,7 @@ def questionnaire_run(bench: Workbench, importer: str, damaged: bool) -> None:
             content = WHOLE_FILES[edit["whole"]](content)
         round_id = edit["round"] or int(edit["base"].split("/")[1])
         path = bench.file(f"{edit['base'].split('/')[0]}.xlsx", content)
-        result = bench.rcm("round", "import", str(round_id), path, "--as=fuzz")
+        result = bench.rcm("round", "import", str(round_id), path)
         bench.judge(importer, result, counted)
 
     run()

@@ -9,8 +9,9 @@ import os
 import stat
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -24,6 +25,11 @@ from rcm.parse import read_compilation, read_declaration
 from rcm.search import SORTS, SearchRequest, SearchResult, make_filters, related, search
 from rcm.store import Store
 from rcm.suggest import label_compendium
+
+if TYPE_CHECKING:
+    from rcm.consult import Actor
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 INTERNAL_ERROR = 70
 
@@ -621,8 +627,30 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     uvicorn.run("rcm.web:app_from_env", factory=True, workers=workers, **options)
 
 
-def _actor(name: str | None) -> str:
-    return name or f"cli:{os.environ.get('USER') or os.environ.get('USERNAME') or 'unknown'}"
+def _acting(store: Store, name: str | None) -> Actor:
+    """Who a command acts as (an ``rcm.consult.Actor``). Without ``--as``: the operator at this
+    terminal, who has the database itself and so may do anything, named ``cli:$USER`` in the audit
+    trail. With ``--as NAME``: that account, which must exist and be active; the core then allows
+    the action only if the account's role does, the same rules as on the web."""
+    if name is None:
+        return f"cli:{os.environ.get('USER') or os.environ.get('USERNAME') or 'unknown'}"
+    from rcm.users import acting_user
+
+    return acting_user(store, name)
+
+
+def _as_option(who: str) -> Callable[[_F], _F]:
+    return click.option(
+        "--as",
+        "actor",
+        metavar="NAME",
+        help=f"Act as this account (for the audit trail): it must be active and {who}. Without "
+        "it: the operator at this terminal, named cli:$USER.",
+    )
+
+
+_SECRETARIAT = "a Secretariat account"
+_ANSWERER = "allowed to answer for the country (the Secretariat, or that country's focal point)"
 
 
 @cli.group(name="round")
@@ -643,7 +671,7 @@ def round_group() -> None:
     "--silence-is-consent", is_flag=True, help="After the deadline, no answer = no objection."
 )
 @click.option("--public", is_flag=True, help="Results may be published.")
-@click.option("--as", "actor", metavar="NAME", help="Who opens it (for the audit trail).")
+@_as_option(_SECRETARIAT)
 @click.pass_context
 def round_open(
     ctx: click.Context,
@@ -670,7 +698,7 @@ def round_open(
             deadline=deadline,
             silence_is_consent=silence_is_consent,
             public=public,
-            actor=_actor(actor),
+            actor=_acting(store, actor),
         )
     click.echo(f"opened round {rnd.id} “{rnd.title}”: {rnd.statements} statements ({rnd.scope})")
     click.echo(rnd.id)
@@ -678,27 +706,27 @@ def round_open(
 
 @round_group.command(name="close")
 @click.argument("round_id", metavar="ROUND", type=int)
-@click.option("--as", "actor", metavar="NAME")
+@_as_option(_SECRETARIAT)
 @click.pass_context
 def round_close(ctx: click.Context, round_id: int, actor: str | None) -> None:
     """Close a round: it becomes read-only."""
     from rcm import consult
 
     with _store(ctx) as store:
-        rnd = consult.close_round(store, round_id, _actor(actor))
+        rnd = consult.close_round(store, round_id, _acting(store, actor))
     click.echo(f"round {rnd.id} closed")
 
 
 @round_group.command(name="reopen")
 @click.argument("round_id", metavar="ROUND", type=int)
-@click.option("--as", "actor", metavar="NAME")
+@_as_option(_SECRETARIAT)
 @click.pass_context
 def round_reopen(ctx: click.Context, round_id: int, actor: str | None) -> None:
     """Reopen a closed round."""
     from rcm import consult
 
     with _store(ctx) as store:
-        rnd = consult.reopen_round(store, round_id, _actor(actor))
+        rnd = consult.reopen_round(store, round_id, _acting(store, actor))
     click.echo(f"round {rnd.id} open")
 
 
@@ -820,7 +848,7 @@ def round_questionnaire(ctx: click.Context, round_id: int, country: str, output:
 @round_group.command(name="import")
 @click.argument("round_id", metavar="ROUND", type=int)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--as", "actor", metavar="NAME", help="Who sends it (for the audit trail).")
+@_as_option(_ANSWERER)
 @click.pass_context
 def round_import(ctx: click.Context, round_id: int, file: Path, actor: str | None) -> None:
     """Read a filled-in questionnaire back: all answers or none."""
@@ -831,7 +859,9 @@ def round_import(ctx: click.Context, round_id: int, file: Path, actor: str | Non
     except OSError as exc:
         raise RcmError(f"cannot read {file}: {exc.strerror or exc}") from None
     with _store(ctx) as store:
-        result = consult.import_questionnaire(store, round_id, data, file.name, _actor(actor))
+        result = consult.import_questionnaire(
+            store, round_id, data, file.name, _acting(store, actor)
+        )
     click.echo(
         f"{result.country}: {result.written} answers written, {result.unchanged} unchanged, "
         f"{result.blank} left blank"
@@ -854,7 +884,7 @@ def opinion_group() -> None:
 @click.option(
     "--expect-version", type=int, help="Refuse if the opinion changed since this version."
 )
-@click.option("--as", "actor", metavar="NAME")
+@_as_option(_ANSWERER)
 @click.pass_context
 def opinion_set(
     ctx: click.Context,
@@ -881,10 +911,17 @@ def opinion_set(
             proposed_wording=wording,
             reason=reason,
             comment=comment,
-            author=_actor(actor),
+            author=_acting(store, actor),
             expected_version=expect_version,
         )
     click.echo(f"{op.country} on {op.statement_id}: {op.value.value} (version {op.version})")
+
+
+def _managing_accounts(store: Store, name: str | None) -> str:
+    # rcm.users' account functions take the name for the audit trail; the rule is the core's.
+    from rcm.consult import secretariat_name
+
+    return secretariat_name(_acting(store, name), "manage accounts")
 
 
 @cli.group(name="users")
@@ -899,7 +936,7 @@ def users_group() -> None:
 )
 @click.option("--country", metavar="CRI", help="A focal point's country (ISO 3166 alpha-3).")
 @click.option("--name", default="", help="Full name.")
-@click.option("--as", "actor", metavar="NAME", help="Who adds it (for the audit trail).")
+@_as_option(_SECRETARIAT)
 @click.pass_context
 def users_add(
     ctx: click.Context, username: str, role: str, country: str | None, name: str, actor: str | None
@@ -909,7 +946,12 @@ def users_add(
 
     with _store(ctx) as store:
         user, password = users.add_user(
-            store, username, role, country=country, name=name, actor=_actor(actor)
+            store,
+            username,
+            role,
+            country=country,
+            name=name,
+            actor=_managing_accounts(store, actor),
         )
     click.echo(
         f"added {user.username} ({user.role.value}{' ' + user.country if user.country else ''})"
@@ -938,40 +980,40 @@ def users_list(ctx: click.Context) -> None:
 
 @users_group.command(name="disable")
 @click.argument("username")
-@click.option("--as", "actor", metavar="NAME", help="Who disables it (for the audit trail).")
+@_as_option(_SECRETARIAT)
 @click.pass_context
 def users_disable(ctx: click.Context, username: str, actor: str | None) -> None:
     """Disable a user and end their sessions (`rcm users enable` undoes it)."""
     from rcm import users
 
     with _store(ctx) as store:
-        user = users.disable_user(store, username, actor=_actor(actor))
+        user = users.disable_user(store, username, actor=_managing_accounts(store, actor))
     click.echo(f"disabled {user.username}")
 
 
 @users_group.command(name="enable")
 @click.argument("username")
-@click.option("--as", "actor", metavar="NAME", help="Who enables it (for the audit trail).")
+@_as_option(_SECRETARIAT)
 @click.pass_context
 def users_enable(ctx: click.Context, username: str, actor: str | None) -> None:
     """Enable a disabled user again (and lift a sign-in lock)."""
     from rcm import users
 
     with _store(ctx) as store:
-        user = users.enable_user(store, username, actor=_actor(actor))
+        user = users.enable_user(store, username, actor=_managing_accounts(store, actor))
     click.echo(f"enabled {user.username}")
 
 
 @users_group.command(name="reset-password")
 @click.argument("username")
-@click.option("--as", "actor", metavar="NAME", help="Who resets it (for the audit trail).")
+@_as_option(_SECRETARIAT)
 @click.pass_context
 def users_reset_password(ctx: click.Context, username: str, actor: str | None) -> None:
     """Give a user a new, generated password (printed once); ends their sessions."""
     from rcm import users
 
     with _store(ctx) as store:
-        password = users.reset_password(store, username, actor=_actor(actor))
+        password = users.reset_password(store, username, actor=_managing_accounts(store, actor))
     click.echo(f"password: {password}")
 
 
@@ -1116,7 +1158,7 @@ def declaration_group() -> None:
 @click.option("--extraordinary", is_flag=True, help="An extraordinary meeting of that cycle.")
 @click.option("--place", help="Where it was held, e.g. 'San Salvador, El Salvador'.")
 @click.option("--date", metavar="YYYY-MM-DD", help="When it was held.")
-@click.option("--as", "actor", metavar="NAME", help="Who adds it (for the audit trail).")
+@_as_option(_SECRETARIAT)
 @click.pass_context
 def declaration_add(
     ctx: click.Context,
@@ -1139,7 +1181,7 @@ def declaration_add(
             extraordinary=extraordinary,
             place=place,
             date=date,
-            actor=_actor(actor),
+            actor=_acting(store, actor),
         )
     click.echo(
         f"declaration {record.id}: {record.meeting.label} ({record.meeting.year}), "
@@ -1247,7 +1289,7 @@ def review_show(ctx: click.Context, proposal_id: int, as_json: bool) -> None:
     metavar="N",
     help="GCM objective it serves (repeat; default: as suggested, marked suggested).",
 )
-@click.option("--as", "actor", metavar="NAME", help="Who decides (for the audit trail).")
+@_as_option(_SECRETARIAT)
 @click.pass_context
 def review_accept(
     ctx: click.Context,
@@ -1264,7 +1306,7 @@ def review_accept(
         p = review.accept_proposal(
             store,
             proposal_id,
-            actor=_actor(actor),
+            actor=_acting(store, actor),
             text=text,
             category=category,
             placements=placements,
@@ -1280,24 +1322,24 @@ def review_accept(
 @review_group.command(name="reject")
 @click.argument("proposal_id", type=int)
 @click.option("--reason", required=True, help="Why it does not belong in the compendium.")
-@click.option("--as", "actor", metavar="NAME", help="Who decides (for the audit trail).")
+@_as_option(_SECRETARIAT)
 @click.pass_context
 def review_reject(ctx: click.Context, proposal_id: int, reason: str, actor: str | None) -> None:
     """Keep the proposal out of the compendium, saying why."""
     with _store(ctx) as store:
-        p = review.reject_proposal(store, proposal_id, actor=_actor(actor), reason=reason)
+        p = review.reject_proposal(store, proposal_id, actor=_acting(store, actor), reason=reason)
     click.echo(f"proposal {p.id} rejected")
 
 
 @review_group.command(name="reopen")
 @click.argument("proposal_id", type=int)
 @click.option("--reason", required=True, help="Why it goes back in the queue.")
-@click.option("--as", "actor", metavar="NAME", help="Who decides (for the audit trail).")
+@_as_option(_SECRETARIAT)
 @click.pass_context
 def review_reopen(ctx: click.Context, proposal_id: int, reason: str, actor: str | None) -> None:
     """Put a rejected proposal back in the queue, saying why (the rejection stays audited)."""
     with _store(ctx) as store:
-        p = review.reopen_proposal(store, proposal_id, actor=_actor(actor), reason=reason)
+        p = review.reopen_proposal(store, proposal_id, actor=_acting(store, actor), reason=reason)
     click.echo(f"proposal {p.id} is pending again")
 
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -28,11 +28,16 @@ from rcm.search import Filter, matching_ids
 from rcm.store import Store
 from rcm.store import schema as t
 
+if TYPE_CHECKING:
+    from rcm.users import User
+
 __all__ = [
+    "Actor",
     "ConflictError",
     "OpinionValue",
     "Status",
     "add_comment",
+    "answering_name",
     "close_round",
     "consensus",
     "import_questionnaire",
@@ -41,6 +46,7 @@ __all__ = [
     "regional_position",
     "reopen_round",
     "round_status",
+    "secretariat_name",
     "set_opinion",
     "set_opinions",
     "write_questionnaire",
@@ -141,6 +147,35 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+#: Who does something. An account (``rcm.users.User``: a signed-in person, or the CLI's ``--as
+#: NAME``) may do what its role allows, checked here in the core for every adapter; a plain name is
+#: an operator with direct access to the database (the CLI without ``--as``, scripts), who may do
+#: anything and is named in the audit trail as given.
+Actor = Union["User", str]
+
+
+def answering_name(actor: Actor, country: str, round_state: str) -> str:
+    """The name the audit trail keeps for whoever writes ``country``'s opinion, once
+    ``rcm.users.check_can_answer`` allows it (raises ``Forbidden`` otherwise)."""
+    if isinstance(actor, str):
+        return actor
+    from rcm.users import check_can_answer
+
+    check_can_answer(actor, country, round_state)
+    return actor.username
+
+
+def secretariat_name(actor: Actor, what: str) -> str:
+    """The name the audit trail keeps for a Secretariat-only action, once
+    ``rcm.users.check_secretariat`` allows it (raises ``Forbidden`` otherwise)."""
+    if isinstance(actor, str):
+        return actor
+    from rcm.users import check_secretariat
+
+    check_secretariat(actor, what)
+    return actor.username
+
+
 def _round(conn: Connection, round_id: int) -> Round:
     r = conn.execute(select(t.rounds).where(t.rounds.c.id == round_id)).first()
     if r is None:
@@ -189,9 +224,10 @@ def open_round(
     deadline: str | None = None,
     silence_is_consent: bool = False,
     public: bool = False,
-    actor: str = "secretariat",
+    actor: Actor = "secretariat",
 ) -> Round:
     """Open a round on the statements the filters choose (all when none), fixed from now on."""
+    actor = secretariat_name(actor, "open rounds")
     if not title.strip():
         raise RcmError("a round needs a title")
     deadline = _check_deadline(deadline)
@@ -230,7 +266,8 @@ def open_round(
         return _round(conn, round_id)
 
 
-def _set_state(store: Store, round_id: int, state: str, actor: str) -> Round:
+def _set_state(store: Store, round_id: int, state: str, actor: Actor) -> Round:
+    actor = secretariat_name(actor, "close and reopen rounds")
     with store.engine.begin() as conn:
         before = _round(conn, round_id)
         if before.state == state:
@@ -247,11 +284,11 @@ def _set_state(store: Store, round_id: int, state: str, actor: str) -> Round:
         return _round(conn, round_id)
 
 
-def close_round(store: Store, round_id: int, actor: str = "secretariat") -> Round:
+def close_round(store: Store, round_id: int, actor: Actor = "secretariat") -> Round:
     return _set_state(store, round_id, "closed", actor)
 
 
-def reopen_round(store: Store, round_id: int, actor: str = "secretariat") -> Round:
+def reopen_round(store: Store, round_id: int, actor: Actor = "secretariat") -> Round:
     return _set_state(store, round_id, "open", actor)
 
 
@@ -298,10 +335,12 @@ def _write_opinion(
     wording: str | None,
     reason: str | None,
     comment: str | None,
-    author: str,
+    actor: Actor,
     expected_version: int | None,
     source: str,
 ) -> Opinion:
+    # Every opinion is written here, whatever the adapter: the permission check cannot be skipped.
+    author = answering_name(actor, country, rnd.state)
     if rnd.state != "open":
         raise ConflictError(f"round {rnd.id} is closed: it is read-only")
     in_scope = conn.scalar(
@@ -377,10 +416,11 @@ def set_opinion(
     proposed_wording: str | None = None,
     reason: str | None = None,
     comment: str | None = None,
-    author: str,
+    author: Actor,
     expected_version: int | None = None,
     source: str = "cli",
 ) -> Opinion:
+    """Write one Member Country's answer, if ``author`` may (``answering_name``)."""
     code, v, wording, why = _validate(country, value, proposed_wording, reason)
     sid = statement_id.strip().upper()
     with store.engine.begin() as conn:
@@ -418,11 +458,12 @@ def set_opinions(
     country: str,
     answers: Sequence[Answer],
     *,
-    author: str,
+    author: Actor,
     source: str,
 ) -> list[Opinion]:
     """Several answers of one country, all or none: every row is checked first (errors name the
-    statement), then all are written in one transaction (a conflict on any undoes them all)."""
+    statement), then all are written in one transaction (a conflict on any undoes them all). The
+    permission check (``answering_name``) comes first, even when there is nothing to write."""
     problems: list[str] = []
     checked = []
     for a in answers:
@@ -436,6 +477,7 @@ def set_opinions(
         raise RcmError("; ".join(problems))
     with store.engine.begin() as conn:
         rnd = _round(conn, round_id)
+        answering_name(author, country.strip().upper(), rnd.state)
         return [
             _write_opinion(
                 conn,
@@ -456,21 +498,15 @@ def set_opinions(
 
 def set_opinion_as(
     store: Store,
-    user: Any,
+    user: User,
     round_id: int,
     country: str,
     statement_id: str,
     value: str,
     **fields: Any,
 ) -> Opinion:
-    """``set_opinion`` for a signed-in user, after the permission check (``rcm.users``)."""
-    from rcm.users import check_can_answer
-
-    rnd = get_round(store, round_id)
-    check_can_answer(user, country, rnd.state)
-    return set_opinion(
-        store, round_id, country, statement_id, value, author=user.username, **fields
-    )
+    """``set_opinion`` for a signed-in user (the permission check is ``set_opinion``'s own)."""
+    return set_opinion(store, round_id, country, statement_id, value, author=user, **fields)
 
 
 MAX_COMMENT = 5000
@@ -769,7 +805,7 @@ def import_questionnaire(
     round_id: int,
     data: bytes,
     name: str,
-    author: str,
+    author: Actor,
     expected_country: str | None = None,
 ) -> ImportResult:
     """Read a questionnaire back: every problem is reported with its sheet and row, and nothing is
@@ -836,6 +872,7 @@ def import_questionnaire(
             name, [Problem(0, f"this questionnaire is for {sig_country}, not {expected_country}")]
         )
     country = str(sig_country or "")
+    answering_name(author, country, rnd.state)  # before reading a row, and again for each write
     if not hmac.compare_digest(
         str(sig_value or "").encode(), _signature(secret, round_id, country).encode()
     ):

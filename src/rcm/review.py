@@ -20,7 +20,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from rcm.audit import record_audit
-from rcm.consult import ConflictError
+from rcm.consult import Actor, ConflictError, secretariat_name
 from rcm.errors import NotFound, RcmError, StoreError
 from rcm.ids import assign_ids
 from rcm.model import (
@@ -177,9 +177,10 @@ def add_declaration(
     extraordinary: bool = False,
     place: str | None = None,
     date: str | None = None,
-    actor: str,
+    actor: Actor,
 ) -> tuple[Declaration, list[Proposal]]:
     """File ``declaration`` for review, each statement with its suggestions. All or nothing."""
+    actor = secretariat_name(actor, "add declarations")
     from rcm.suggest import Suggester
 
     number = meeting_number(meeting)
@@ -429,13 +430,14 @@ def accept_proposal(
     store: Store,
     proposal_id: int,
     *,
-    actor: str,
+    actor: Actor,
     text: str | None = None,
     category: str | None = None,
     placements: Sequence[tuple[int, int]] | None = None,
     objectives: Sequence[int] | None = None,
 ) -> Proposal:
     """Add the proposal to the compendium, as suggested or with the reviewer's changes."""
+    actor = secretariat_name(actor, "decide on the review queue")
     try:
         with store.engine.begin() as conn:
             p = _read_proposal(conn, proposal_id)
@@ -535,10 +537,11 @@ def _decide(
     )
 
 
-def reopen_proposal(store: Store, proposal_id: int, *, actor: str, reason: str) -> Proposal:
+def reopen_proposal(store: Store, proposal_id: int, *, actor: Actor, reason: str) -> Proposal:
     """Put a rejected proposal back in the queue, saying why (the rejection was a mistake, or the
     meeting asked for it back). The rejection stays in the audit trail. An accepted proposal is a
     statement of the compendium now and is not reopened; a pending one is already in the queue."""
+    actor = secretariat_name(actor, "decide on the review queue")
     reason = collapse(reason)
     if not reason:
         raise ReviewError("say why the proposal goes back in the queue (--reason)")
@@ -675,7 +678,8 @@ def _add_statement(
     return sid
 
 
-def reject_proposal(store: Store, proposal_id: int, *, actor: str, reason: str) -> Proposal:
+def reject_proposal(store: Store, proposal_id: int, *, actor: Actor, reason: str) -> Proposal:
+    actor = secretariat_name(actor, "decide on the review queue")
     reason = collapse(reason)
     if not reason:
         raise ReviewError("say why the proposal is rejected (--reason)")

@@ -29,10 +29,12 @@ __all__ = [
     "Forbidden",
     "Role",
     "User",
+    "acting_user",
     "add_user",
     "authenticate",
     "change_password",
     "check_can_answer",
+    "check_secretariat",
     "disable_user",
     "enable_user",
     "end_session",
@@ -398,3 +400,32 @@ def check_can_answer(user: User, country: str, round_state: str) -> None:
     if user.role is Role.OBSERVER:
         raise Forbidden("observers may comment but never answer for a country")
     raise Forbidden(f"{user.username} may not answer for {country.strip().upper()}")
+
+
+def check_secretariat(user: User, what: str) -> None:
+    """Who may manage the consultation, the compendium and the accounts (open and close rounds,
+    add declarations, decide on the review queue, add and disable people): an active Secretariat
+    account only. ``what`` completes "only the Secretariat may …"."""
+    if not user.active:
+        raise Forbidden("this account is disabled")
+    if user.role is not Role.SECRETARIAT:
+        raise Forbidden(
+            f"only the Secretariat may {what}; {user.username} is "
+            f"{'an observer' if user.role is Role.OBSERVER else 'a focal point'}"
+        )
+
+
+def acting_user(store: Store, username: str) -> User:
+    """The account an operator acts as (the CLI's ``--as NAME``): it must exist and be active.
+    What it may then do is decided by the action itself (``check_can_answer``,
+    ``check_secretariat``), the same rules as on the web."""
+    with store.connection() as conn:
+        try:
+            user = _find(conn, username)
+        except NotFound:
+            raise AuthError(
+                f"there is no account {username.strip()!r} to act as (see `rcm users list`)"
+            ) from None
+    if not user.active:
+        raise AuthError(f"the account {user.username!r} is disabled: it cannot act")
+    return user

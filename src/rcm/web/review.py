@@ -86,7 +86,7 @@ def add_review_routes(app: FastAPI, store: Store, render: Render) -> None:
                 extraordinary=bool(form.get("extraordinary")),
                 place=values["place"] or None,
                 date=values["date"] or None,
-                actor=user.username,
+                actor=user,
             )
         except RcmError as exc:
             return render(
@@ -155,7 +155,7 @@ def add_review_routes(app: FastAPI, store: Store, render: Render) -> None:
             p = review.accept_proposal(
                 store,
                 proposal_id,
-                actor=user.username,
+                actor=user,
                 text=str(form.get("text") or "")[: review.MAX_TEXT + 1],
                 category=str(form.get("category") or ""),
                 placements=places,
@@ -171,7 +171,7 @@ def add_review_routes(app: FastAPI, store: Store, render: Render) -> None:
         form = await auth.form_with_csrf(request, csrf, max_fields=10)
         try:
             p = review.reject_proposal(
-                store, proposal_id, actor=user.username, reason=str(form.get("reason") or "")
+                store, proposal_id, actor=user, reason=str(form.get("reason") or "")
             )
         except review.ReviewError as exc:
             return render_proposal(request, proposal_id, user, csrf, exc.message)
@@ -183,7 +183,7 @@ def add_review_routes(app: FastAPI, store: Store, render: Render) -> None:
         form = await auth.form_with_csrf(request, csrf, max_fields=10)
         try:
             review.reopen_proposal(
-                store, proposal_id, actor=user.username, reason=str(form.get("reason") or "")
+                store, proposal_id, actor=user, reason=str(form.get("reason") or "")
             )
         except review.ReviewError as exc:
             return render_proposal(request, proposal_id, user, csrf, exc.message)

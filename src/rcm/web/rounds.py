@@ -156,7 +156,7 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
             deadline=str(form.get("deadline") or "") or None,
             silence_is_consent=bool(form.get("silence")),
             public=bool(form.get("public")),
-            actor=user.username,
+            actor=user,
         )
         return RedirectResponse(f"/rounds/{rnd.id}", status_code=303)
 
@@ -165,9 +165,9 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
         user, csrf = secretariat(request)
         form = await form_with_csrf(request, csrf)
         if form.get("state") == "closed":
-            consult.close_round(store, round_id, user.username)
+            consult.close_round(store, round_id, user)
         elif form.get("state") == "open":
-            consult.reopen_round(store, round_id, user.username)
+            consult.reopen_round(store, round_id, user)
         else:
             raise RcmError("state must be open or closed")
         return RedirectResponse(f"/rounds/{round_id}", status_code=303)
@@ -303,7 +303,7 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
             )
         try:
             written = consult.set_opinions(
-                store, round_id, country, answers, author=user.username, source="web"
+                store, round_id, country, answers, author=user, source="web"
             )
         except RcmError as exc:
             if exc.status not in (400, 409):
@@ -359,7 +359,7 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
                 round_id,
                 data,
                 upload.filename or "upload.xlsx",
-                user.username,
+                user,
                 expected_country=country,
             )
             saved = result.written
