@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, insert, select
 
 from conftest import _fresh_postgres_database
-from rcm import consult, review, users
+from rcm import consult, review, settings, users
 from rcm.backup import (
     BACKED_UP,
     DERIVED,
@@ -26,6 +26,7 @@ from rcm.backup import (
     SKIPPED,
     BackupError,
     NotEmptyError,
+    SignatureError,
     backup,
     read_header,
     restore,
@@ -39,6 +40,7 @@ from rcm.store import Store, migrate
 from rcm.store import schema as t
 from rcm.suggest import label_compendium
 from rcm.users import AuthError
+from test_faults import connection_drops
 
 PG = pytest.param("postgresql", marks=pytest.mark.postgres)
 # PostgreSQL hands back datetimes in the session's time zone: not UTC here, so that the backup
@@ -503,14 +505,15 @@ def test_older_versions_are_named(rich, target):
 
 
 def test_a_failed_restore_writes_nothing(rich, target):
-    """A file that passes every check but breaks a constraint: the restore is rolled back whole."""
-    body = lines(rich.data)
-    last = max(i for i, x in enumerate(body) if '"table":"placements"' in x)
-    row = json.loads(body[last])
-    row["row"]["statement_id"] = "NOPE-0000"
-    body[last] = json.dumps(row)
-    with pytest.raises(StoreError, match="failed and was rolled back"):
-        restore(target, pack(body))
+    """A file that passes every check, and the database fails in the middle of the restore: it is
+    rolled back whole."""
+    target.migrate()
+    with (
+        connection_drops(target, "INSERT INTO placements") as fired,
+        pytest.raises(StoreError, match="rolled back"),
+    ):
+        restore(target, rich.data)
+    assert fired
     assert is_empty(target)
     assert restore(target, rich.data).rows == sum(read_header(rich.data)["tables"].values())
 
@@ -565,3 +568,188 @@ def test_restore_command_refuses_bad_files(tmp_path):
         assert message in result.stderr and result.stderr.count("\n") == 1
     assert not (tmp_path / "new.db").exists()
     assert runner.invoke(cli, ["--db", db, "backup", "-o", str(tmp_path / "x")]).exit_code == 3
+
+
+# --- every row is checked before anything is written (issue 13, item 12) --------------------------
+
+KEY = "a-test-key-for-signing-rcm-backups-0123456789"
+OTHER_KEY = "another-test-key-for-signing-rcm-backups-9876"
+
+
+def edit_row(
+    data: bytes, table: str, column: str, value: Any, which: Callable[[dict[str, Any]], bool]
+) -> tuple[bytes, int]:
+    """The backup with one row's column changed and the digests recomputed (the signature, if
+    any, left as it was), and the changed row's number within its table."""
+    body = lines(data)
+    n = 0
+    for i, line in enumerate(body[1:], 1):
+        x = json.loads(line)
+        if x["table"] != table:
+            continue
+        n += 1
+        if which(x["row"]):
+            x["row"][column] = value
+            body[i] = json.dumps(x, ensure_ascii=False)
+            return pack(body), n
+    raise AssertionError(f"no such row in {table}")
+
+
+def username(name: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda row: row["username"] == name
+
+
+def test_a_role_edited_to_god_is_refused_naming_row_and_column(rich, target):
+    data, n = edit_row(rich.data, "users", "role", "god", username("iom"))
+    with pytest.raises(BackupError) as info:
+        restore(target, data, name="x.rcm.gz")
+    assert re.fullmatch(
+        rf"x\.rcm\.gz: line \d+: is not a valid backup: users row {n}, column role is 'god', "
+        "not one of secretariat, focal_point, observer",
+        str(info.value),
+    ), str(info.value)
+    assert target.revision() is None  # nothing written, not even the schema
+
+
+def test_a_bad_foreign_key_is_refused_naming_row_and_column(rich, target):
+    data, n = edit_row(rich.data, "placements", "statement_id", "NOPE-0000", lambda r: True)
+    with pytest.raises(BackupError, match=rf"placements row {n}, column statement_id refers to "):
+        restore(target, data)
+    assert target.revision() is None
+
+
+# (table, which row, column, new value, what the refusal says)
+INVALID_ROWS = [
+    ("opinions", lambda r: True, "value", "maybe", "column value is 'maybe', not one of valid"),
+    ("rounds", lambda r: True, "state", "paused", "column state is 'paused', not one of open"),
+    ("proposals", lambda r: True, "state", "lost", "column state is 'lost', not one of pending"),
+    ("statements", lambda r: True, "category_source", "x", "column category_source is 'x'"),
+    ("meetings", lambda r: True, "kind", "secret", "column kind is 'secret'"),
+    ("users", username("iom"), "username", "sec", "column username repeats row"),
+    ("users", username("iom"), "username", "x" * 101, "has 101 characters, at most 100"),
+    ("users", username("iom"), "name", None, "column name is null but may not be"),
+    ("users", username("iom"), "active", "yes", "column active is not true or false"),
+    ("users", username("iom"), "country", "MEX", "column country must be empty"),
+    ("users", username("ana"), "country", None, "must be a Member Country for a focal point"),
+    ("users", username("ana"), "country", "XYZ", "refers to countries 'XYZ'"),
+    ("users", username("iom"), "failed_logins", 2**40, "out of range for a 32-bit integer"),
+    ("users", username("iom"), "created_at", "yesterday", "is not an ISO 8601 date and time"),
+    ("users", username("iom"), "name", "a\x00b", "holds a NUL character"),
+    ("audit_events", lambda r: True, "after", "{oops", "column after is not JSON"),
+    ("opinion_history", lambda r: True, "round_id", 99, "refers to rounds 99"),
+    ("placement_themes", lambda r: True, "theme", 42, "refers to themes 42"),
+    ("round_statements", lambda r: True, "statement_id", "NOPE-1", "round_statements row 1,"),
+    ("statement_objectives", lambda r: True, "score", 1e400, "is not a finite number"),
+]
+
+
+@pytest.mark.parametrize("case", INVALID_ROWS, ids=lambda c: f"{c[0]}.{c[2]}")
+def test_every_kind_of_invalid_row_is_refused(rich, case, tmp_path):
+    table, which, column, value, message = case
+    data, n = edit_row(rich.data, table, column, value, which)
+    with Store(f"sqlite:///{tmp_path / 'x.db'}", create=True) as s:
+        with pytest.raises(BackupError, match=re.escape(message)) as info:
+            restore(s, data)
+        assert f"{table} row {n}, column {column}" in str(info.value)
+        assert s.revision() is None
+
+
+def test_a_signed_backup_restores_in_production(rich, target):
+    signed = backup(rich.store, key=KEY)
+    header = read_header(signed)
+    assert header["signature"]["algorithm"] == "HMAC-SHA256"
+    assert set(header) - {"signature"} == set(read_header(rich.data))  # a field added, no other
+    result = restore(target, signed, key=KEY, production=True)
+    assert result.signature == "valid"
+    source, restored = dump(rich.store), dump(target)
+    for table in BACKED_UP:
+        assert restored[table.name] == source[table.name], table.name
+
+
+def test_a_role_edited_to_secretariat_breaks_the_signature(rich, target):
+    signed = backup(rich.store, key=KEY)
+    data, _ = edit_row(signed, "users", "role", "secretariat", username("iom"))
+    for production in (True, False):
+        with pytest.raises(SignatureError, match="signature does not match this server's"):
+            restore(target, data, key=KEY, production=production)
+        assert target.revision() is None
+    # Told to, it restores: the operator takes the responsibility.
+    assert restore(target, data, key=KEY, production=True, allow_unsigned=True).signature == "wrong"
+    assert [u.role for u in users.list_users(target) if u.username == "iom"] == ["secretariat"]
+
+
+def test_a_signature_never_lets_an_invalid_row_through(rich, target):
+    signed = backup(rich.store, key=KEY)
+    data, n = edit_row(signed, "users", "role", "god", username("iom"))
+    with pytest.raises(SignatureError):
+        restore(target, data, key=KEY, production=True)
+    with pytest.raises(BackupError, match=f"users row {n}, column role is 'god'"):
+        restore(target, data, key=KEY, production=True, allow_unsigned=True)
+    assert target.revision() is None
+
+
+def test_a_backup_signed_with_another_key_is_refused(rich, target):
+    signed = backup(rich.store, key=OTHER_KEY)
+    for production in (True, False):
+        with pytest.raises(SignatureError):
+            restore(target, signed, key=KEY, production=production)
+    assert target.revision() is None
+    # A forged signature field (a digest of the header alone, without the key) fares no better.
+    forged = pack(
+        lines(rich.data),
+        lambda h: h.update(
+            signature={
+                "algorithm": "HMAC-SHA256",
+                "value": hashlib.sha256(json.dumps(h, sort_keys=True).encode()).hexdigest(),
+            }
+        ),
+    )
+    with pytest.raises(SignatureError):
+        restore(target, forged, key=KEY, production=True)
+    assert target.revision() is None
+
+
+def test_an_unsigned_backup_in_production(rich, target):
+    assert "signature" not in read_header(rich.data)  # made under the development key
+    with pytest.raises(SignatureError, match=r"is not signed.*--allow-unsigned"):
+        restore(target, rich.data, key=KEY, production=True)
+    assert target.revision() is None
+    result = restore(target, rich.data, key=KEY, production=True, allow_unsigned=True)
+    assert result.signature == "unsigned" and result.rows
+
+
+def test_signed_backup_and_restore_commands(tmp_path, monkeypatch):
+    """RCM_ENV and RCM_SECRET_KEY as a production server has them, through the real commands."""
+    runner = CliRunner()
+    src, out = str(tmp_path / "src.db"), tmp_path / "b.rcm.gz"
+    assert runner.invoke(cli, ["--db", src, "ingest"]).exit_code == 0
+    unsigned = tmp_path / "unsigned.rcm.gz"
+    made = runner.invoke(cli, ["--db", src, "backup", "-o", str(unsigned)])
+    assert "unsigned (development key)" in made.stdout
+    dev = runner.invoke(cli, ["--db", str(tmp_path / "dev.db"), "restore", str(unsigned)])
+    assert dev.exit_code == 0 and "warning: " in dev.stderr and "is unsigned" in dev.stderr
+
+    monkeypatch.setenv("RCM_ENV", "production")
+    monkeypatch.setenv("RCM_SECRET_KEY", KEY)
+    monkeypatch.setenv("RCM_ALLOWED_HOSTS", "rcm.example.org")
+    settings.current.cache_clear()
+    try:
+        made = runner.invoke(cli, ["--db", src, "backup", "-o", str(out)])
+        assert made.exit_code == 0 and ", signed: " in made.stdout, made.output
+        good = runner.invoke(cli, ["--db", str(tmp_path / "a.db"), "restore", str(out)])
+        assert good.exit_code == 0 and "warning" not in good.stderr, good.output
+        refused = runner.invoke(cli, ["--db", str(tmp_path / "b.db"), "restore", str(unsigned)])
+        assert refused.exit_code == 4 and "is not signed" in refused.stderr
+        assert "--allow-unsigned" in refused.stderr and refused.stderr.count("\n") == 1
+        assert (
+            not (tmp_path / "b.db").exists()
+            or Store(f"sqlite:///{tmp_path / 'b.db'}").revision() is None
+        )
+        allowed = runner.invoke(
+            cli, ["--db", str(tmp_path / "c.db"), "restore", str(unsigned), "--allow-unsigned"]
+        )
+        assert allowed.exit_code == 0 and "is unsigned" in allowed.stderr, allowed.output
+        assert "--allow-unsigned" in runner.invoke(cli, ["restore", "--help"]).output
+    finally:
+        monkeypatch.undo()
+        settings.current.cache_clear()

@@ -255,9 +255,7 @@ def test_connection_lost_while_accepting_a_proposal(store, labelled):
     assert "rolled back" in caught.value.message
     assert snapshot(store) == before
     with connection_drops(store, "INSERT INTO placements", every_engine=True) as fired:
-        result = CliRunner().invoke(
-            cli, ["--db", store.url, "review", "accept", str(queued[0].id)]
-        )
+        result = CliRunner().invoke(cli, ["--db", store.url, "review", "accept", str(queued[0].id)])
     assert fired[-1:] in (["pg_terminate_backend"], ["disk I/O error"])
     assert result.exit_code == 3, result.output
     assert result.stderr.startswith("rcm: error: database ") and result.stderr.count("\n") == 1

@@ -36,19 +36,38 @@ index (``facet_combos``, ``statement_search`` and SQLite's FTS5 tables), which i
 ``restore`` rebuilds; the index generation counter (it restarts); ``alembic_version`` (the header's
 ``schema_revision`` says it).
 
+**Signature** (an additive header field, so older readers still read the file): when
+``RCM_SECRET_KEY`` is set, the header carries ``"signature": {"algorithm": "HMAC-SHA256", "value":
+"…"}``, an HMAC-SHA256 under a key derived from ``RCM_SECRET_KEY`` (as ``rcm.settings.keyed``
+derives its keys, for the purpose ``rcm-backup``) of the header without its signature, as
+canonical JSON. The header holds every table's row count and digest, so the signature covers every
+row. Under the public development key a backup is not signed (a signature anyone can make proves
+nothing). A restore checks the signature with its own ``RCM_SECRET_KEY``: in production it refuses
+an unsigned or wrongly signed backup unless told to (``allow_unsigned``, ``rcm restore
+--allow-unsigned``); in development it refuses a wrongly signed one the same way and restores an
+unsigned one with a warning.
+
+**Every row is checked** before anything is written, from the schema itself (``rcm.store.schema``:
+types, NOT NULL, text lengths, integer ranges, primary keys and unique constraints, foreign keys to
+rows of the same backup) and from the model's enumerations (roles, categories, opinion values,
+round and proposal states, meeting kinds, sources of a category), so a column added later is
+checked too; the refusal names the line, table, row and column.
+
 A backup reads the whole database in one read transaction (REPEATABLE READ on PostgreSQL), so it is
 consistent while people write. A restore checks the whole file first (header, format version,
-schema revision, row counts, digests), then, in one transaction, refuses a database that holds
-anything, inserts every row, moves PostgreSQL's id sequences past the restored ids and rebuilds the
-search index: all or nothing.
+schema revision, row counts, digests, signature, every row), then, in one transaction, refuses a
+database that holds anything, inserts every row, moves PostgreSQL's id sequences past the restored
+ids and rebuilds the search index: all or nothing.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import hmac
 import io
 import json
+import math
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -59,13 +78,16 @@ from typing import Any
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
     DateTime,
     Float,
     Integer,
+    String,
     Table,
+    UniqueConstraint,
     func,
     insert,
     select,
@@ -73,6 +95,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from rcm import settings
 from rcm.errors import DocumentError, Problem, RcmError, StoreError
 from rcm.store import Store, migrate, search_index
 from rcm.store import schema as t
@@ -83,6 +106,7 @@ __all__ = [
     "BackupError",
     "NotEmptyError",
     "RestoreResult",
+    "SignatureError",
     "backup",
     "read_header",
     "restore",
@@ -113,6 +137,11 @@ class BackupError(DocumentError):
     Nothing has been written."""
 
 
+class SignatureError(BackupError):
+    """The backup is unsigned or its signature does not match this server's ``RCM_SECRET_KEY``,
+    and the restore was not told to accept that. Nothing has been written."""
+
+
 class NotEmptyError(RcmError):
     """A restore into a database that already holds something. Nothing has been written."""
 
@@ -128,6 +157,8 @@ class RestoreResult:
     created_at: str
     tables: dict[str, int]  # rows restored, per table, in restore order
     indexed: int  # statements in the rebuilt search index
+    # "valid"; "unsigned" (restored all the same: development, or allowed); "wrong" (allowed)
+    signature: str = "valid"
 
     @property
     def rows(self) -> int:
@@ -168,36 +199,47 @@ def _encode(column: Column[Any], value: Any) -> Any:
 
 
 def _decode(column: Column[Any], value: Any) -> Any:
-    """The database value of a JSON value, or ValueError saying what is wrong with it."""
+    """The database value of a JSON value, or ValueError saying what is wrong with it (the
+    column's type from the schema: NOT NULL, type, text length, integer range)."""
     if value is None:
         if not column.nullable:
-            raise ValueError(f"{column.name} is null but may not be")
+            raise ValueError("is null but may not be")
         return None
     kind = column.type
     if isinstance(kind, DateTime):
         if not isinstance(value, str):
-            raise ValueError(f"{column.name} is not a date and time")
+            raise ValueError("is not a date and time")
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"{column.name} is not an ISO 8601 date and time: {value!r}") from None
+            raise ValueError(f"is not an ISO 8601 date and time: {value[:40]!r}") from None
         if parsed.tzinfo is None:
-            raise ValueError(f"{column.name} has no time zone: {value!r}")
+            raise ValueError(f"has no time zone: {value[:40]!r}")
         return parsed.astimezone(UTC)
     if isinstance(kind, Boolean):
         if not isinstance(value, bool):
-            raise ValueError(f"{column.name} is not true or false")
+            raise ValueError("is not true or false")
         return value
     if isinstance(kind, Float):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"{column.name} is not a number")
+            raise ValueError("is not a number")
+        if not math.isfinite(value):
+            raise ValueError("is not a finite number")
         return float(value)
     if isinstance(kind, Integer):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{column.name} is not an integer")
+            raise ValueError("is not an integer")
+        # PostgreSQL's integer is 32 bits, bigint 64: the same limits on both backends.
+        bits = 63 if isinstance(kind, BigInteger) else 31
+        if not -(2**bits) <= value < 2**bits:
+            raise ValueError(f"{value} is out of range for a {bits + 1}-bit integer")
         return value
     if not isinstance(value, str):
-        raise ValueError(f"{column.name} is not text")
+        raise ValueError("is not text")
+    if "\x00" in value:
+        raise ValueError("holds a NUL character")
+    if isinstance(kind, String) and kind.length is not None and len(value) > kind.length:
+        raise ValueError(f"has {len(value):,} characters, at most {kind.length:,}")
     return value
 
 
@@ -223,8 +265,9 @@ def _read_table(conn: Connection, table: Table) -> list[bytes]:
     return [row for _, row in rows]
 
 
-def backup(store: Store) -> bytes:
-    """The whole database as an ``rcm-backup/1`` file (gzip-compressed JSON Lines)."""
+def backup(store: Store, *, key: str | None = None) -> bytes:
+    """The whole database as an ``rcm-backup/1`` file (gzip-compressed JSON Lines), signed with
+    ``key`` (default: RCM_SECRET_KEY; unsigned under the development key)."""
     head = migrate.head_revision()
     try:
         with store.engine.connect() as conn:
@@ -255,6 +298,12 @@ def backup(store: Store) -> bytes:
         "tables": {name: len(rows) for name, rows in tables.items()},
         "sha256": {name: _digest(rows) for name, rows in tables.items()},
     }
+    signing_key = _signing_key(key)
+    if signing_key is not None:
+        header["signature"] = {
+            "algorithm": SIGNATURE_ALGORITHM,
+            "value": _signature(signing_key, header),
+        }
     out = io.BytesIO()
     # mtime=0: the same data backed up twice in the same second gives the same bytes.
     with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6, mtime=0) as gz:
@@ -264,6 +313,71 @@ def backup(store: Store) -> bytes:
             for row in rows:
                 gz.write(prefix + row + b"}\n")
     return out.getvalue()
+
+
+# --- signing ----------------------------------------------------------------------------------
+
+SIGNATURE_ALGORITHM = "HMAC-SHA256"
+_PURPOSE = "rcm-backup"
+
+
+def _signing_key(key: str | None) -> str | None:
+    """The key backups are signed and checked with: RCM_SECRET_KEY, or None under the public
+    development key (a signature anyone can make would prove nothing)."""
+    key = settings.current().secret_key if key is None else key
+    return None if key == settings.DEVELOPMENT_KEY else key
+
+
+def _signature(key: str, header: Mapping[str, Any]) -> str:
+    """HMAC-SHA256 of the header without its signature, as canonical JSON, under a key derived
+    from ``key`` for this purpose alone (the derivation of ``rcm.settings.keyed``)."""
+    derived = hmac.new(key.encode(), _PURPOSE.encode(), hashlib.sha256).digest()
+    unsigned = {k: v for k, v in header.items() if k != "signature"}
+    return hmac.new(derived, _canonical(unsigned), hashlib.sha256).hexdigest()
+
+
+def _check_signature(
+    header: Mapping[str, Any], name: str, key: str | None, production: bool, allow_unsigned: bool
+) -> str:
+    """ "valid", "unsigned" or "wrong" (these two only when allowed), or SignatureError."""
+    signing_key = _signing_key(key)
+    signed = header.get("signature")
+    if signed is None:
+        if production and not allow_unsigned:
+            raise SignatureError(
+                name,
+                [
+                    Problem(
+                        0,
+                        "is not signed, and production restores only backups signed with its "
+                        "RCM_SECRET_KEY; nothing was written (restore it all the same with "
+                        "--allow-unsigned, if you know where it comes from)",
+                    )
+                ],
+            )
+        return "unsigned"
+    valid = (
+        signing_key is not None
+        and isinstance(signed, dict)
+        and signed.get("algorithm") == SIGNATURE_ALGORITHM
+        and isinstance(signed.get("value"), str)
+        and hmac.compare_digest(signed["value"], _signature(signing_key, header))
+    )
+    if valid:
+        return "valid"
+    if allow_unsigned:
+        return "wrong"
+    raise SignatureError(
+        name,
+        [
+            Problem(
+                0,
+                "its signature does not match this server's RCM_SECRET_KEY: it was changed after "
+                "it was made, or made with another key; nothing was written (restore it all the "
+                "same with --allow-unsigned, if you know where it comes from)",
+            )
+        ],
+    )
 
 
 def _digest(rows: Iterable[bytes]) -> str:
@@ -350,6 +464,7 @@ def read_header(data: bytes, name: str = "backup") -> dict[str, Any]:
 class _Parsed:
     header: dict[str, Any]
     rows: dict[str, list[dict[str, Any]]]
+    where: dict[str, list[int]]  # each row's line in the file
 
 
 def _gzip_intact(data: bytes) -> bool:
@@ -386,6 +501,7 @@ def _parse(data: bytes, name: str, header_only: bool) -> _Parsed:
     if not data:
         raise bad(0, "is empty, not an rcm backup")
     rows: dict[str, list[dict[str, Any]]] = {n: [] for n in _BY_NAME}
+    where: dict[str, list[int]] = {n: [] for n in _BY_NAME}  # each row's line in the file
     hashes = {n: hashlib.sha256() for n in _BY_NAME}
     header: dict[str, Any] | None = None
     try:
@@ -393,7 +509,7 @@ def _parse(data: bytes, name: str, header_only: bool) -> _Parsed:
             if header is None:
                 header = _header(name, raw)
                 if header_only:
-                    return _Parsed(header, {})
+                    return _Parsed(header, {}, {})
                 continue
             if not raw.strip():
                 continue
@@ -413,11 +529,15 @@ def _parse(data: bytes, name: str, header_only: bool) -> _Parsed:
                     f"is damaged: a row of {table.name} with the columns {sorted(row)}, "
                     f"not {sorted(table.columns.keys())}",
                 )
-            try:
-                decoded = {c.name: _decode(c, row[c.name]) for c in table.columns}
-            except ValueError as exc:
-                raise bad(number, f"is damaged: in a row of {table.name}, {exc}") from None
+            decoded = {}
+            for c in table.columns:
+                try:
+                    decoded[c.name] = _decode(c, row[c.name])
+                except ValueError as exc:
+                    at = f"{table.name} row {len(rows[table.name]) + 1}, column {c.name}"
+                    raise bad(number, f"is not a valid backup: {at} {exc}") from None
             rows[table.name].append(decoded)
+            where[table.name].append(number)
             h = hashes[table.name]
             h.update(_canonical(row))
             h.update(b"\n")
@@ -445,7 +565,134 @@ def _parse(data: bytes, name: str, header_only: bool) -> _Parsed:
             )
     if problems:
         raise BackupError(name, problems)
-    return _Parsed(header, rows)
+    return _Parsed(header, rows, where)
+
+
+# --- what every row must be -------------------------------------------------------------------
+
+
+def _domain() -> dict[tuple[str, str], tuple[str, ...]]:
+    """The columns whose values come from one of the model's enumerations (the schema stores
+    them as text). Imported here: the model's modules are not needed to write a backup."""
+    from rcm.consult import OpinionValue
+    from rcm.model import Category, CategorySource, MeetingKind
+    from rcm.review import STATES as PROPOSAL_STATES
+    from rcm.users import Role
+
+    def values(kind: Iterable[Any]) -> tuple[str, ...]:
+        return tuple(str(v.value if hasattr(v, "value") else v) for v in kind)
+
+    return {
+        ("users", "role"): values(Role),
+        ("rounds", "state"): ("open", "closed"),
+        ("opinions", "value"): values(OpinionValue),
+        ("opinion_history", "value"): values(OpinionValue),
+        ("categories", "name"): values(Category),
+        ("statements", "category_source"): values(CategorySource),
+        ("statement_objectives", "source"): values(CategorySource),
+        ("meetings", "kind"): values(MeetingKind),
+        ("declarations", "meeting_kind"): values(MeetingKind),
+        ("proposals", "state"): values(PROPOSAL_STATES),
+    }
+
+
+# Text columns that hold JSON (the schema says so in comments only).
+_JSON_TEXT = {
+    ("audit_events", "before"),
+    ("audit_events", "after"),
+    ("declarations", "preamble"),
+    ("declarations", "closing"),
+    ("proposals", "items"),
+    ("proposals", "suggestions"),
+    ("proposals", "decision"),
+}
+_MAX_PROBLEMS = 20
+
+
+def _check_rows(
+    rows: Mapping[str, list[dict[str, Any]]], where: Mapping[str, list[int]]
+) -> list[Problem]:
+    """Every row against the schema's constraints beyond a column's own type (the domain's
+    enumerations, JSON text, primary keys and unique constraints, foreign keys to rows of this
+    backup) and the rules the application relies on: each a Problem naming the line, the table,
+    the row (1-based, within its table) and the column."""
+    problems: list[Problem] = []
+    domain = _domain()
+    members = {r["iso3"] for r in rows["countries"] if r["member"]}
+
+    def problem(table: Table, i: int, column: str, message: str) -> None:
+        problems.append(
+            Problem(
+                where[table.name][i],
+                f"is not a valid backup: {table.name} row {i + 1}, column {column} {message}",
+            )
+        )
+
+    for table in BACKED_UP:
+        table_rows = rows[table.name]
+        for (owner, column), allowed in domain.items():
+            if owner != table.name:
+                continue
+            for i, row in enumerate(table_rows):
+                if row[column] is not None and row[column] not in allowed:
+                    problem(
+                        table, i, column, f"is {row[column]!r}, not one of {', '.join(allowed)}"
+                    )
+        for owner, column in _JSON_TEXT:
+            if owner != table.name:
+                continue
+            for i, row in enumerate(table_rows):
+                if row[column] is not None:
+                    try:
+                        json.loads(row[column])
+                    except ValueError:
+                        problem(table, i, column, "is not JSON")
+        keys = [
+            c
+            for c in table.constraints
+            if isinstance(c, UniqueConstraint) or c is table.primary_key
+        ]
+        for constraint in keys:
+            names = [c.name for c in constraint.columns]
+            seen: dict[tuple[Any, ...], int] = {}
+            for i, row in enumerate(table_rows):
+                value = tuple(row[n] for n in names)
+                if None in value:  # NULLs never clash in a unique constraint
+                    continue
+                if value in seen:
+                    problem(
+                        table,
+                        i,
+                        ", ".join(names),
+                        f"repeats row {seen[value] + 1}'s {value if len(value) > 1 else value[0]!r}"
+                        " (it must be unique)",
+                    )
+                else:
+                    seen[value] = i
+        for fk in table.foreign_key_constraints:
+            referred = fk.referred_table
+            local = [c.name for c in fk.columns]
+            remote = [e.column.name for e in fk.elements]
+            present = {tuple(r[n] for n in remote) for r in rows.get(referred.name, [])}
+            for i, row in enumerate(table_rows):
+                value = tuple(row[n] for n in local)
+                if None not in value and value not in present:
+                    shown = value if len(value) > 1 else value[0]
+                    problem(
+                        table,
+                        i,
+                        ", ".join(local),
+                        f"refers to {referred.name} {shown!r}, which is not in the backup",
+                    )
+        if table.name == "users":  # what rcm.users.add_user allows
+            for i, row in enumerate(table_rows):
+                if row["role"] == "focal_point" and row["country"] not in members:
+                    problem(table, i, "country", "must be a Member Country for a focal point")
+                elif row["role"] != "focal_point" and row["country"] is not None:
+                    problem(table, i, "country", "must be empty: only a focal point has one")
+        if len(problems) >= _MAX_PROBLEMS:
+            break
+    return problems[:_MAX_PROBLEMS]
 
 
 # --- restore ----------------------------------------------------------------------------------
@@ -489,11 +736,30 @@ def _reset_sequences(conn: Connection) -> None:
         )
 
 
-def restore(store: Store, data: bytes, *, name: str = "backup") -> RestoreResult:
+def restore(
+    store: Store,
+    data: bytes,
+    *,
+    name: str = "backup",
+    key: str | None = None,
+    production: bool | None = None,
+    allow_unsigned: bool = False,
+) -> RestoreResult:
     """Write the backup ``data`` into ``store``, which must hold nothing (a database without a
     schema is migrated first). ``name`` is how errors refer to the file. All or nothing: a bad
-    file raises BackupError, a database that holds anything NotEmptyError, before any write."""
-    parsed = _read(data, name)  # the whole file is checked before the database is touched
+    file raises BackupError, a database that holds anything NotEmptyError, before any write.
+
+    The signature is checked with ``key`` (default: RCM_SECRET_KEY): a wrong one is refused
+    (SignatureError), and so is an unsigned backup in ``production`` (default: RCM_ENV), unless
+    ``allow_unsigned``; ``RestoreResult.signature`` says which it was."""
+    # The whole file is checked before the database is touched.
+    parsed = _read(data, name)
+    if production is None:
+        production = settings.current().production
+    signature = _check_signature(parsed.header, name, key, production, allow_unsigned)
+    problems = _check_rows(parsed.rows, parsed.where)
+    if problems:
+        raise BackupError(name, problems)
     revision, head = store.revision(), migrate.head_revision()
     if revision is None:
         store.migrate()
@@ -528,4 +794,5 @@ def restore(store: Store, data: bytes, *, name: str = "backup") -> RestoreResult
         created_at=str(header.get("created_at", "")),
         tables={table.name: len(parsed.rows[table.name]) for table in BACKED_UP},
         indexed=indexed,
+        signature=signature,
     )

@@ -1407,7 +1407,8 @@ def backup_command(ctx: click.Context, output: str) -> None:
     """Back up the whole database to FILE (rcm-backup/1: gzip-compressed JSON Lines).
 
     Consistent even while people write (one read transaction). Holds users' password hashes: keep
-    it as safe as the database. Sign-in sessions and the search index are not in it."""
+    it as safe as the database. Sign-in sessions and the search index are not in it. Signed with
+    RCM_SECRET_KEY (HMAC-SHA256), unless that is the development key."""
     from rcm import backup as backups
 
     with _store(ctx) as store:
@@ -1416,9 +1417,10 @@ def backup_command(ctx: click.Context, output: str) -> None:
     _emit_bytes(data, output, private=True)
     to_stderr = output == "-"  # the backup itself is on stdout
     tables: dict[str, int] = header["tables"]
+    signed = "signed" if "signature" in header else "unsigned (development key)"
     click.echo(
-        f"{header['format']}, schema {header['schema_revision']}: {sum(tables.values()):,} rows "
-        f"in {len(tables)} tables",
+        f"{header['format']}, schema {header['schema_revision']}, {signed}: "
+        f"{sum(tables.values()):,} rows in {len(tables)} tables",
         err=to_stderr,
     )
     _print_tables(tables, err=to_stderr)
@@ -1426,12 +1428,20 @@ def backup_command(ctx: click.Context, output: str) -> None:
 
 @cli.command(name="restore")
 @click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--allow-unsigned",
+    is_flag=True,
+    help="Restore a backup that is unsigned or signed with another key (production refuses "
+    "it otherwise). Only for a file you know the origin of.",
+)
 @click.pass_context
-def restore_command(ctx: click.Context, file: Path) -> None:
+def restore_command(ctx: click.Context, file: Path, allow_unsigned: bool) -> None:
     """Restore the backup FILE (from `rcm backup`) into a new, empty database (--db).
 
-    SQLite and PostgreSQL either way round. The whole file is checked first; then everything is
-    written in one transaction, or nothing. Users sign in again (sessions are not in a backup)."""
+    SQLite and PostgreSQL either way round. The whole file is checked first (every row, and its
+    signature against RCM_SECRET_KEY: a wrong one is refused, and in production an unsigned one
+    too, unless --allow-unsigned); then everything is written in one transaction, or nothing.
+    Users sign in again (sessions are not in a backup)."""
     from rcm import backup as backups
     from rcm.errors import Problem
 
@@ -1442,8 +1452,15 @@ def restore_command(ctx: click.Context, file: Path) -> None:
             str(file), [Problem(0, f"cannot be read ({exc.strerror or exc})")]
         ) from None
     with _store(ctx, create=True) as store:
-        result = backups.restore(store, data, name=str(file))
+        result = backups.restore(store, data, name=str(file), allow_unsigned=allow_unsigned)
         where = store.display_url
+    if result.signature != "valid":
+        why = "unsigned" if result.signature == "unsigned" else "signed with another key"
+        click.echo(
+            f"rcm: warning: {file} is {why}: nothing proves it was not changed since it was "
+            "made; restored all the same",
+            err=True,
+        )
     click.echo(
         f"restored {file} ({result.format}, schema {result.schema_revision}, made by rcm "
         f"{result.rcm_version} at {result.created_at}) into {where}: {result.rows:,} rows in "
