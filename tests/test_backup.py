@@ -636,6 +636,8 @@ INVALID_ROWS = [
     ("users", username("iom"), "created_at", "yesterday", "is not an ISO 8601 date and time"),
     ("users", username("iom"), "name", "a\x00b", "holds a NUL character"),
     ("audit_events", lambda r: True, "after", "{oops", "column after is not JSON"),
+    ("proposals", lambda r: True, "items", "7", "column items is not a JSON list"),
+    ("rounds", lambda r: True, "deadline", "30/06/2017", "not a date such as 2017-06-30"),
     ("opinion_history", lambda r: True, "round_id", 99, "refers to rounds 99"),
     ("placement_themes", lambda r: True, "theme", 42, "refers to themes 42"),
     ("round_statements", lambda r: True, "statement_id", "NOPE-1", "round_statements row 1,"),
@@ -728,6 +730,15 @@ def test_signed_backup_and_restore_commands(tmp_path, monkeypatch):
     assert "unsigned (development key)" in made.stdout
     dev = runner.invoke(cli, ["--db", str(tmp_path / "dev.db"), "restore", str(unsigned)])
     assert dev.exit_code == 0 and "warning: " in dev.stderr and "is unsigned" in dev.stderr
+    runner.invoke(cli, ["--db", src, "users", "add", "iom", "--role", "observer"])
+    made = runner.invoke(cli, ["--db", src, "backup", "-o", str(unsigned)])
+    god = tmp_path / "god.rcm.gz"
+    god.write_bytes(edit_row(unsigned.read_bytes(), "users", "role", "god", username("iom"))[0])
+    refused = runner.invoke(cli, ["--db", str(tmp_path / "god.db"), "restore", str(god)])
+    assert refused.exit_code == 4 and refused.stderr.count("\n") == 1, refused.output
+    assert "users row 1, column role is 'god'" in refused.stderr
+    listed = runner.invoke(cli, ["--db", str(tmp_path / "god.db"), "users", "list"])
+    assert listed.exit_code == 3 and "no database at" in listed.stderr  # nothing was written
 
     monkeypatch.setenv("RCM_ENV", "production")
     monkeypatch.setenv("RCM_SECRET_KEY", KEY)

@@ -71,7 +71,7 @@ import math
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -596,16 +596,19 @@ def _domain() -> dict[tuple[str, str], tuple[str, ...]]:
     }
 
 
-# Text columns that hold JSON (the schema says so in comments only).
-_JSON_TEXT = {
-    ("audit_events", "before"),
-    ("audit_events", "after"),
-    ("declarations", "preamble"),
-    ("declarations", "closing"),
-    ("proposals", "items"),
-    ("proposals", "suggestions"),
-    ("proposals", "decision"),
+# Text columns that hold JSON (the schema says so in comments only), and the kind of value the
+# code that reads them expects (None: any).
+_JSON_TEXT: dict[tuple[str, str], type | None] = {
+    ("audit_events", "before"): None,
+    ("audit_events", "after"): None,
+    ("declarations", "preamble"): list,
+    ("declarations", "closing"): list,
+    ("proposals", "items"): list,
+    ("proposals", "suggestions"): dict,
+    ("proposals", "decision"): dict,
 }
+# Text columns that hold an ISO date (YYYY-MM-DD), read back with date.fromisoformat.
+_ISO_DATES = {("rounds", "deadline")}
 _MAX_PROBLEMS = 20
 
 
@@ -638,15 +641,31 @@ def _check_rows(
                     problem(
                         table, i, column, f"is {row[column]!r}, not one of {', '.join(allowed)}"
                     )
-        for owner, column in _JSON_TEXT:
+        for (owner, column), kind in _JSON_TEXT.items():
             if owner != table.name:
                 continue
             for i, row in enumerate(table_rows):
-                if row[column] is not None:
-                    try:
-                        json.loads(row[column])
-                    except ValueError:
-                        problem(table, i, column, "is not JSON")
+                if row[column] is None:
+                    continue
+                try:
+                    value = json.loads(row[column])
+                except ValueError:
+                    problem(table, i, column, "is not JSON")
+                    continue
+                if kind is not None and not isinstance(value, kind):
+                    problem(
+                        table, i, column, f"is not a JSON {'list' if kind is list else 'object'}"
+                    )
+        for owner, column in _ISO_DATES:
+            if owner != table.name:
+                continue
+            for i, row in enumerate(table_rows):
+                if row[column] is None:
+                    continue
+                try:
+                    date.fromisoformat(row[column])
+                except ValueError:
+                    problem(table, i, column, f"is {row[column]!r}, not a date such as 2017-06-30")
         keys = [
             c
             for c in table.constraints
