@@ -1431,8 +1431,9 @@ def backup_command(ctx: click.Context, output: str) -> None:
 @click.option(
     "--allow-unsigned",
     is_flag=True,
-    help="Restore a backup that is unsigned or signed with another key (production refuses "
-    "it otherwise). Only for a file you know the origin of.",
+    help="Restore all the same a backup that is unsigned (refused in production) or whose "
+    "signature does not match RCM_SECRET_KEY (refused everywhere). Only for a file you know the "
+    "origin of.",
 )
 @click.pass_context
 def restore_command(ctx: click.Context, file: Path, allow_unsigned: bool) -> None:
