@@ -11,7 +11,7 @@ PORT   ?= 8000
 
 help:
 	@echo "make run    set up .venv, build $(DB) from the shipped compilation if absent, serve http://$(HOST):$(PORT)/"
-	@echo "make test   set up .venv and run every test (lint, SQLite, PostgreSQL if RCM_TEST_POSTGRES_URL)"
+	@echo "make test   set up .venv and run every test (lint, SQLite, PostgreSQL at RCM_TEST_POSTGRES_URL or 127.0.0.1:5432)"
 	@echo "make lint   ruff, ruff format --check, mypy"
 	@echo "make bench  ingest, suggestion and search benchmarks (search at 10k and 100k statements; bench/)"
 	@echo "make bench-1m  the search benchmark at 1M statements (builds a 1 GB database once)"

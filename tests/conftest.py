@@ -17,6 +17,25 @@ from rcm.store import Store, database_url
 from rcm.suggest import label_compendium
 
 PG_ENV = "RCM_TEST_POSTGRES_URL"
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _detect_default_postgres() -> None:
+    """A new user's `make test` tests PostgreSQL too when a server answers at the default address
+    (PG_DEFAULT): RCM_TEST_POSTGRES_URL is set to it for this run. Set RCM_TEST_POSTGRES_URL=off
+    to skip the PostgreSQL tests on purpose."""
+    if os.environ.get(PG_ENV) is not None:
+        return
+    import psycopg
+
+    try:
+        psycopg.connect(PG_DEFAULT, connect_timeout=2).close()
+    except psycopg.Error:
+        return
+    os.environ[PG_ENV] = PG_DEFAULT
+
+
+_detect_default_postgres()
 
 # Cheap argon2 parameters for the many users the tests create (tests/test_users.py checks the
 # production defaults separately).
@@ -40,7 +59,7 @@ def sqlite_url(tmp_path) -> str:
 
 def _pg_admin_url() -> str:
     url = os.environ.get(PG_ENV)
-    if not url:
+    if not url or url.lower() == "off":
         if os.environ.get("RCM_REQUIRE_POSTGRES"):
             pytest.fail(f"{PG_ENV} is not set but RCM_REQUIRE_POSTGRES is: CI must test PostgreSQL")
         pytest.skip(
