@@ -25,7 +25,7 @@ from rcm.suggest import label_compendium
 from rcm.web import create_app
 from webclient import sign_in
 
-KEY = "k" * 40
+KEY = "kx7-Qm2vR9pL4zT8wN3bY6cH1dF5gJ0s"  # random-looking: production refuses repetitive keys
 
 
 @pytest.mark.parametrize(
@@ -36,6 +36,17 @@ KEY = "k" * 40
         (
             {"RCM_ENV": "production", "RCM_SECRET_KEY": settings.DEVELOPMENT_KEY},
             "not the development key",
+        ),
+        ({"RCM_ENV": "production", "RCM_SECRET_KEY": " " * 32}, "RCM_SECRET_KEY is blank"),
+        ({"RCM_ENV": "production", "RCM_SECRET_KEY": "k" * 40}, "a short piece repeated"),
+        ({"RCM_ENV": "production", "RCM_SECRET_KEY": "secret" * 6}, "a short piece repeated"),
+        (
+            {"RCM_ENV": "production", "RCM_SECRET_KEY": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"},
+            "too uniform (2 different characters",
+        ),
+        (
+            {"RCM_ENV": "production", "RCM_SECRET_KEY": "012345678" * 3 + "01234"},
+            "too uniform (9 different characters",
         ),
         ({"RCM_ENV": "production", "RCM_SECRET_KEY": KEY}, "RCM_ALLOWED_HOSTS is required"),
         (

@@ -928,7 +928,7 @@ def users_list(ctx: click.Context) -> None:
             if not u.active:
                 state = "disabled"
             elif u.locked() and u.locked_until is not None:
-                state = f"locked until {u.locked_until:%Y-%m-%d %H:%M} UTC"
+                state = f"sign-in delayed until {u.locked_until:%Y-%m-%d %H:%M:%S} UTC"
             else:
                 state = "active"
             click.echo(
@@ -954,12 +954,38 @@ def users_disable(ctx: click.Context, username: str, actor: str | None) -> None:
 @click.option("--as", "actor", metavar="NAME", help="Who enables it (for the audit trail).")
 @click.pass_context
 def users_enable(ctx: click.Context, username: str, actor: str | None) -> None:
-    """Enable a disabled user again (and lift a sign-in lock)."""
+    """Enable a disabled user again (and lift their sign-in delays); on an enabled one, lift
+    the delays (as `rcm users unlock`)."""
     from rcm import users
 
     with _store(ctx) as store:
+        if users.get_user(store, username).active:
+            lifted = users.unlock_user(store, username, actor=_actor(actor))
+            user = users.get_user(store, username)
+            click.echo(f"{user.username} was already enabled; {_lifted(lifted)}")
+            return
         user = users.enable_user(store, username, actor=_actor(actor))
     click.echo(f"enabled {user.username}")
+
+
+def _lifted(count: int) -> str:
+    if not count:
+        return "no sign-in delay to lift"
+    return f"sign-in delays lifted (from {count} address{'es' if count > 1 else ''})"
+
+
+@users_group.command(name="unlock")
+@click.argument("username")
+@click.option("--as", "actor", metavar="NAME", help="Who unlocks it (for the audit trail).")
+@click.pass_context
+def users_unlock(ctx: click.Context, username: str, actor: str | None) -> None:
+    """Lift a user's sign-in delays after failed attempts, from every address (audited)."""
+    from rcm import users
+
+    with _store(ctx) as store:
+        lifted = users.unlock_user(store, username, actor=_actor(actor))
+        user = users.get_user(store, username)
+    click.echo(f"{user.username}: {_lifted(lifted)}")
 
 
 @users_group.command(name="reset-password")
