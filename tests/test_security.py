@@ -478,3 +478,24 @@ def test_the_forwarded_address_is_slowed_down_not_the_owner(real_server):
     assert _sign_in_over_http(base, "sec", "the secretariat password", owner).status_code == 303
     with store.connection() as conn:
         assert conn.scalars(select(t.login_failures.c.client)).all() == [attacker]
+
+
+def test_odd_sign_in_names_are_a_refusal_not_an_error(site):
+    """Control characters (NUL cannot even be stored by PostgreSQL), a name longer than any
+    username, a password longer than any: refused like a wrong password, nothing else."""
+    store, passwords, _ = site
+    c = TestClient(create_app(store), follow_redirects=False)
+    for username, password in [
+        ("se\x00c", passwords["sec"]),
+        ("sec\x1b[31m", passwords["sec"]),
+        ("s" * 500, "whatever"),
+        ("sec", passwords["sec"] + "x" * 5000),
+    ]:
+        r = c.post(
+            "/login", data={"username": username, "password": password, "csrf": login_token(c)}
+        )
+        assert r.status_code in (400, 401), repr(username[:10])
+    with store.connection() as conn:
+        names = set(conn.scalars(select(t.login_failures.c.username)))
+    assert all("\x00" not in n and len(n) <= 100 for n in names)
+    sign_in(c, "sec", passwords["sec"])

@@ -78,7 +78,8 @@ SETTINGS = (
         "RCM_FORWARDED_ALLOW_IPS",
         "127.0.0.1",
         "The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are trusted "
-        "(uvicorn's --forwarded-allow-ips), so logs show the client's address.",
+        "(uvicorn's --forwarded-allow-ips), so logs show the client's address and failed "
+        "sign-ins are counted for it (not for the proxy's).",
     ),
 )
 
