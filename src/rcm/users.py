@@ -546,7 +546,8 @@ def authenticate(
     Every outcome (unknown name, disabled account, delayed client, wrong or right password) costs
     one argon2 verification with the same parameters, so timing tells nothing either. A failure
     is counted for (client, typed username): after FREE_FAILURES that client waits, longer after
-    each further failure. Slow by design (argon2): call it off an event loop."""
+    each further failure (a try while waiting counts too); after CLIENT_FREE_FAILURES across
+    accounts, the client waits for any. Slow by design (argon2): call it off an event loop."""
     now = now or _now()
     refused = AuthError("wrong username or password, or the account is locked: try again later")
     client = _printable(client or "?", 64)
