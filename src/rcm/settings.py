@@ -55,7 +55,8 @@ SETTINGS = (
         f"{MIN_KEY_DISTINCT} different ones), the same for every worker. Keys the session "
         "tokens stored in the database and the questionnaires' signatures, so that a copy of the "
         "database alone can neither take over a session nor forge a country's questionnaire. "
-        "Changing it signs everyone out and voids questionnaires already sent.",
+        "Changing it signs everyone out and voids questionnaires already sent. Also signs the "
+        "sign-in form's token.",
     ),
     Setting(
         "RCM_ALLOWED_HOSTS",
