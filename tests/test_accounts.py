@@ -403,13 +403,14 @@ WEAK = {
 }
 
 
-@pytest.mark.parametrize("password", list(WEAK))
-def test_blank_repetitive_and_common_passwords_are_refused(people, password):
+def test_blank_repetitive_and_common_passwords_are_refused(people):
     store, _ = people
-    with pytest.raises(RcmError, match=WEAK[password]):
-        users.add_user(store, "new.person", "observer", password=password)
-    with pytest.raises(RcmError, match=WEAK[password]):
-        users.reset_password(store, "cri", password, actor="sec")
+    for password, message in WEAK.items():
+        with pytest.raises(RcmError, match=message):
+            users.add_user(store, "new.person", "observer", password=password)
+        with pytest.raises(RcmError, match=message):
+            users.reset_password(store, "cri", password, actor="sec")
+    assert len(users.list_users(store)) == 3
 
 
 def test_weak_passwords_are_refused_on_the_web_in_english_and_spanish(people):
