@@ -161,7 +161,7 @@ def _common_passwords() -> frozenset[str]:
 
 
 def _repeats_a_pattern(text: str) -> bool:
-    """ "abcabcabcabc", "abababab": a short piece repeated."""
+    """A short piece repeated: "abcabcabcabc", "abababab"."""
     return any(
         len(text) % size == 0 and text == text[:size] * (len(text) // size)
         for size in range(1, len(text) // 2 + 1)
