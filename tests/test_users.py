@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import func, select
 
 from rcm import consult, users
+from rcm.audit import audit_trail
 from rcm.cli import cli
 from rcm.errors import RcmError
+from rcm.parse import read_compilation
 from rcm.search import theme_filter
+from rcm.store import Store
+from rcm.store import schema as t
 from rcm.users import AuthError, Forbidden, Role
 
 
@@ -58,20 +64,180 @@ def test_passwords_are_hashed_with_argon2(ready):
         users.add_user(ready, "short", "observer", password="short")
 
 
-def test_login_throttling(ready):
+ATTACKER, OWNER = "203.0.113.9", "198.51.100.7"
+
+
+def at(client: str) -> dict[str, str]:
+    """The client keyword, which authenticate had not before the per-address delays (so that
+    the timing tests below can be run against the code from before, and fail there)."""
+    return {"client": client} if hasattr(users, "FREE_FAILURES") else {}
+
+
+def test_failed_sign_ins_slow_down_that_address_and_never_lock_the_owner_out(ready, db_url):
     _, password = users.add_user(ready, "sec", "secretariat")
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    for _ in range(users.MAX_FAILURES):
+    for _ in range(users.FREE_FAILURES):
         with pytest.raises(AuthError):
-            users.authenticate(ready, "sec", "wrong password!", now=now)
-    # Locked: even the right password is refused, with the same message.
+            users.authenticate(ready, "sec", "wrong password!", now=now, client=ATTACKER)
+    # That address now waits, even with the right password, and with the same message...
     with pytest.raises(AuthError, match="wrong username or password"):
-        users.authenticate(ready, "sec", password, now=now + timedelta(minutes=1))
+        users.authenticate(ready, "sec", password, now=now, client=ATTACKER)
+    # ...but the owner, from elsewhere, signs in at once: the only Secretariat account included.
+    assert users.authenticate(ready, "sec", password, now=now, client=OWNER).username == "sec"
+    # The delay doubles with each failure (the refused try above counted: 6 failures, 2 s).
+    assert users.get_user(ready, "sec").locked(now + timedelta(seconds=1.9))
+    assert not users.get_user(ready, "sec").locked(now + timedelta(seconds=2.1))
+    with pytest.raises(AuthError):  # 7 failures: 4 s from now + 1.5 s
+        users.authenticate(
+            ready, "sec", password, now=now + timedelta(seconds=1.5), client=ATTACKER
+        )
+    # The state is in the database: another worker (another Store) sees the delay too.
+    other_worker = Store(db_url)
+    with pytest.raises(AuthError):  # 8 failures: 8 s from now + 5 s
+        users.authenticate(
+            other_worker, "sec", password, now=now + timedelta(seconds=5), client=ATTACKER
+        )
+    other_worker.close()
+    later = now + timedelta(seconds=5 + 8.5)
+    assert users.authenticate(ready, "sec", password, now=later, client=ATTACKER)
+    # A success forgets that address's failures.
+    for _ in range(users.FREE_FAILURES - 1):
+        with pytest.raises(AuthError):
+            users.authenticate(ready, "sec", "wrong again!!", now=later, client=ATTACKER)
+    assert users.authenticate(ready, "sec", password, now=later, client=ATTACKER)
+
+
+def test_one_address_failing_across_accounts_is_capped(ready):
+    _, password = users.add_user(ready, "sec", "secretariat")
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    for i in range(users.CLIENT_FREE_FAILURES):  # never FREE_FAILURES on one name
+        with pytest.raises(AuthError):
+            users.authenticate(ready, f"guess{i % 5}", "whatever!!", now=now, client=ATTACKER)
+    with pytest.raises(AuthError):  # a new name, the right password: that address waits
+        users.authenticate(ready, "sec", password, now=now, client=ATTACKER)
+    assert users.authenticate(ready, "sec", password, now=now, client=OWNER)
     assert users.authenticate(
-        ready, "sec", password, now=now + users.LOCK_FOR + timedelta(seconds=1)
+        ready, "sec", password, now=now + users.MAX_DELAY + timedelta(seconds=1), client=ATTACKER
     )
-    with pytest.raises(AuthError, match="wrong username or password"):
-        users.authenticate(ready, "nobody", "whatever", now=now)
+    with ready.connection() as conn:  # failures a day old are forgotten
+        assert conn.scalar(select(func.count()).select_from(t.login_failures)) > 0
+    with pytest.raises(AuthError):
+        users.authenticate(ready, "x", "y", now=now + users.FORGET_AFTER * 2, client=OWNER)
+    with ready.connection() as conn:
+        assert conn.scalars(select(t.login_failures.c.client)).all() == [OWNER]
+
+
+def test_unlock_lifts_every_delay_and_is_audited(ready, db_url):
+    users.add_user(ready, "sec", "secretariat")
+    users.add_user(ready, "ana", "focal_point", country="CRI")
+    for client in (ATTACKER, OWNER):
+        for _ in range(users.FREE_FAILURES):
+            with pytest.raises(AuthError):
+                users.authenticate(ready, "ana", "wrong password!", client=client)
+    assert users.get_user(ready, "ana").locked()
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["--db", db_url, "users", "list"]).output
+    assert "sign-in delayed until" in listed
+    # `rcm users enable` on an enabled account says what it did, and does it.
+    out = runner.invoke(cli, ["--db", db_url, "users", "enable", "ana", "--as", "sec"])
+    assert out.exit_code == 0, out.output
+    assert "ana was already enabled; sign-in delays lifted (from 2 addresses)" in out.output
+    assert not users.get_user(ready, "ana").locked()
+    out = runner.invoke(cli, ["--db", db_url, "users", "unlock", "ana", "--as", "sec"])
+    assert out.exit_code == 0 and "ana: no sign-in delay to lift" in out.output
+    for _ in range(users.FREE_FAILURES):
+        with pytest.raises(AuthError):
+            users.authenticate(ready, "ana", "wrong password!", client=ATTACKER)
+    out = runner.invoke(cli, ["--db", db_url, "users", "unlock", "ANA", "--as", "sec"])
+    assert out.exit_code == 0 and "ana: sign-in delays lifted (from 1 address)" in out.output
+    trail = audit_trail(ready, action="user.unlock").events
+    assert [(e.actor, e.object, e.before["delays_lifted"]) for e in trail] == [
+        ("sec", "user ana", 1), ("sec", "user ana", 2)
+    ]  # fmt: skip
+    assert runner.invoke(cli, ["--db", db_url, "users", "unlock", "nobody"]).exit_code == 2
+
+
+def test_every_outcome_costs_one_argon2_verification(ready, monkeypatch):
+    """Unknown name, disabled account, delayed address, too long, wrong and right password: one
+    verification each, so that how long a refusal takes tells nothing."""
+    from argon2 import PasswordHasher
+
+    _, password = users.add_user(ready, "ana", "focal_point", country="CRI")
+    users.add_user(ready, "gone", "observer")
+    users.disable_user(ready, "gone")
+    for _ in range(5):  # users.FREE_FAILURES
+        with pytest.raises(AuthError):
+            users.authenticate(ready, "ana", "wrong password!", **at(ATTACKER))
+    calls = []
+    verify = PasswordHasher.verify
+
+    def counted(self, hash, secret):
+        calls.append(hash)
+        return verify(self, hash, secret)
+
+    monkeypatch.setattr(PasswordHasher, "verify", counted)
+    outcomes = [
+        ("nobody", password, None),
+        ("gone", password, None),
+        ("ana", password, ATTACKER),  # delayed
+        ("ana", "x" * 201, None),  # longer than users.MAX_PASSWORD
+        ("ana", "wrong password!", None),
+        ("ana", password, None),
+    ]
+    for name, secret, client in outcomes:
+        calls.clear()
+        with contextlib.suppress(AuthError):
+            users.authenticate(ready, name, secret, **at(client or "local"))
+        assert len(calls) == 1, (name, client)
+        assert calls[0].startswith("$argon2id$"), name
+
+
+def test_sign_in_takes_as_long_whatever_the_outcome(sqlite_url, monkeypatch):
+    """With the production argon2 parameters: before, a disabled or locked account answered in
+    7-9 ms and an unknown one in 700 ms."""
+    import time
+
+    from argon2 import PasswordHasher
+    from argon2.exceptions import VerifyMismatchError
+
+    hasher = PasswordHasher()
+    monkeypatch.setattr(users, "_hasher", hasher)
+    monkeypatch.setattr(users, "_DUMMY_HASH", hasher.hash("not anyone's password"))
+    store = Store(sqlite_url, create=True)
+    store.ingest(read_compilation())
+    _, password = users.add_user(store, "ana", "observer")
+    _, other = users.add_user(store, "bea", "observer")
+    users.add_user(store, "gone", "observer", password="a disabled account")
+    users.disable_user(store, "gone")
+    for _ in range(5):  # users.FREE_FAILURES
+        with pytest.raises(AuthError):
+            users.authenticate(store, "ana", "wrong password!", **at(ATTACKER))
+    outcomes = {
+        "unknown": ("nobody", password, "local"),
+        "disabled": ("gone", "a disabled account", "local"),
+        "delayed": ("ana", password, ATTACKER),  # before: locked
+        "wrong": ("bea", "wrong password!", OWNER),
+        "right": ("bea", other, "local"),
+    }
+    took = {}
+    for outcome, (name, secret, client) in outcomes.items():
+        times = []
+        for _ in range(2):
+            start = time.perf_counter()
+            try:
+                users.authenticate(store, name, secret, **at(client))
+            except AuthError:
+                assert outcome != "right"
+            times.append(time.perf_counter() - start)
+        took[outcome] = min(times)
+    store.close()
+    hashed = hasher.hash("x")
+    start = time.perf_counter()
+    with pytest.raises(VerifyMismatchError):
+        hasher.verify(hashed, "y")
+    one = time.perf_counter() - start
+    assert min(took.values()) > 0.3 * one, took
+    assert max(took.values()) < 3 * min(took.values()), took
 
 
 def test_sessions_expire_and_end(ready):

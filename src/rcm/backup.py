@@ -120,8 +120,9 @@ GZIP_MAGIC = b"\x1f\x8b"
 # Derived from the other tables (the index generation just restarts): storing them would only let a
 # backup disagree with itself.
 DERIVED = frozenset({"facet_combos", "statement_search", "index_state"})
-# Short-lived credentials: restoring them would resurrect sign-ins on another server.
-SKIPPED = frozenset({"sessions"})
+# Short-lived credentials: restoring them would resurrect sign-ins on another server. Failed
+# sign-ins are short-lived too (the delays they cause last minutes).
+SKIPPED = frozenset({"sessions", "login_failures"})
 # Every other table, so that a table added later is backed up unless someone decides otherwise.
 BACKED_UP: tuple[Table, ...] = tuple(
     table for table in t.metadata.sorted_tables if table.name not in DERIVED | SKIPPED

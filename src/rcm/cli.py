@@ -970,7 +970,7 @@ def users_list(ctx: click.Context) -> None:
             if not u.active:
                 state = "disabled"
             elif u.locked() and u.locked_until is not None:
-                state = f"locked until {u.locked_until:%Y-%m-%d %H:%M} UTC"
+                state = f"sign-in delayed until {u.locked_until:%Y-%m-%d %H:%M:%S} UTC"
             else:
                 state = "active"
             click.echo(
@@ -996,12 +996,39 @@ def users_disable(ctx: click.Context, username: str, actor: str | None) -> None:
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def users_enable(ctx: click.Context, username: str, actor: str | None) -> None:
-    """Enable a disabled user again (and lift a sign-in lock)."""
+    """Enable a disabled user again (and lift their sign-in delays); on an enabled one, lift
+    the delays (as `rcm users unlock`)."""
     from rcm import users
 
     with _store(ctx) as store:
-        user = users.enable_user(store, username, actor=_managing_accounts(store, actor))
+        acting = _managing_accounts(store, actor)
+        if users.get_user(store, username).active:
+            lifted = users.unlock_user(store, username, actor=acting)
+            user = users.get_user(store, username)
+            click.echo(f"{user.username} was already enabled; {_lifted(lifted)}")
+            return
+        user = users.enable_user(store, username, actor=acting)
     click.echo(f"enabled {user.username}")
+
+
+def _lifted(count: int) -> str:
+    if not count:
+        return "no sign-in delay to lift"
+    return f"sign-in delays lifted (from {count} address{'es' if count > 1 else ''})"
+
+
+@users_group.command(name="unlock")
+@click.argument("username")
+@_as_option(_SECRETARIAT)
+@click.pass_context
+def users_unlock(ctx: click.Context, username: str, actor: str | None) -> None:
+    """Lift a user's sign-in delays after failed attempts, from every address (audited)."""
+    from rcm import users
+
+    with _store(ctx) as store:
+        lifted = users.unlock_user(store, username, actor=_managing_accounts(store, actor))
+        user = users.get_user(store, username)
+    click.echo(f"{user.username}: {_lifted(lifted)}")
 
 
 @users_group.command(name="reset-password")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import os
 import sys
 from collections.abc import Mapping
@@ -21,6 +22,11 @@ from rcm.errors import RcmError
 # The key development uses when none is given. Production refuses it.
 DEVELOPMENT_KEY = "rcm-development-key-not-secret"
 MIN_KEY_LENGTH = 32
+# A key must also look random: this many different characters, and at least KEY_BITS estimated as
+# length × log2(different characters) (a 32-character hex or url-safe random key passes; 32
+# spaces, "k" × 40 or "abcd" × 10 do not).
+MIN_KEY_DISTINCT = 10
+KEY_BITS = 100
 
 
 @dataclass(frozen=True)
@@ -45,10 +51,12 @@ SETTINGS = (
     Setting(
         "RCM_SECRET_KEY",
         "(development: a fixed, public key)",
-        f"At least {MIN_KEY_LENGTH} characters, the same for every worker. Keys the session "
+        f"At least {MIN_KEY_LENGTH} random characters (not blank or repetitive: at least "
+        f"{MIN_KEY_DISTINCT} different ones), the same for every worker. Keys the session "
         "tokens stored in the database and the questionnaires' signatures, so that a copy of the "
         "database alone can neither take over a session nor forge a country's questionnaire. "
-        "Changing it signs everyone out and voids questionnaires already sent.",
+        "Changing it signs everyone out and voids questionnaires already sent. Also signs the "
+        "sign-in form's token.",
     ),
     Setting(
         "RCM_ALLOWED_HOSTS",
@@ -71,7 +79,8 @@ SETTINGS = (
         "RCM_FORWARDED_ALLOW_IPS",
         "127.0.0.1",
         "The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are trusted "
-        "(uvicorn's --forwarded-allow-ips), so logs show the client's address.",
+        "(uvicorn's --forwarded-allow-ips), so logs show the client's address and failed "
+        "sign-ins are counted for it (not for the proxy's).",
     ),
 )
 
@@ -107,6 +116,21 @@ def _flag(name: str, raw: str) -> bool:
     raise ConfigError(f"{name} must be on or off, not {raw!r}")
 
 
+def _weak_key(key: str) -> str | None:
+    """Why a secret key is guessable, or None."""
+    if not key.strip():
+        return "blank"
+    distinct = len(set(key))
+    if any(
+        len(key) % size == 0 and key == key[:size] * (len(key) // size)
+        for size in range(1, len(key) // 2 + 1)
+    ):
+        return "a short piece repeated"
+    if distinct < MIN_KEY_DISTINCT or len(key) * math.log2(distinct) < KEY_BITS:
+        return f"too uniform ({distinct} different characters; at least {MIN_KEY_DISTINCT})"
+    return None
+
+
 def load(environ: Mapping[str, str] | None = None) -> Config:
     """The settings from ``environ`` (default: the process environment), checked."""
     env_vars = os.environ if environ is None else environ
@@ -126,6 +150,11 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
             raise ConfigError(
                 f"RCM_SECRET_KEY must be at least {MIN_KEY_LENGTH} characters and not the "
                 "development key"
+            )
+        if weak := _weak_key(key):
+            raise ConfigError(
+                f"RCM_SECRET_KEY is {weak}: use a long random value (e.g. python -c "
+                '"import secrets; print(secrets.token_urlsafe(48))")'
             )
     hosts = tuple(
         h.strip().lower() for h in env_vars.get("RCM_ALLOWED_HOSTS", "").split(",") if h.strip()

@@ -1,21 +1,28 @@
 """People and what they may do: the Secretariat (everything), a country's focal point (that
 country's opinions, while a round is open), observers (comment, never vote). Passwords are hashed
-with argon2; repeated failed logins lock an account for a while; sessions expire; each session has
-its own CSRF token for the web forms."""
+with argon2 and must not be blank, repetitive or common; usernames are normalised (NFKC,
+case-folded) and may not look like another one. Failed sign-ins slow down the address they come
+from, for that account, with growing delays (and across accounts past a cap), so a guesser
+elsewhere cannot lock the owner out; every outcome of a sign-in costs the same argon2 work.
+Sessions expire; each session has its own CSRF token for the web forms."""
 
 from __future__ import annotations
 
-import contextlib
 import os
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from rcm import settings, taxonomy
@@ -25,6 +32,7 @@ from rcm.store import Store
 from rcm.store import schema as t
 
 __all__ = [
+    "AccountError",
     "AuthError",
     "Forbidden",
     "Role",
@@ -40,15 +48,29 @@ __all__ = [
     "end_session",
     "get_user",
     "list_users",
+    "normalise_username",
     "reset_password",
     "session_user",
     "start_session",
+    "unlock_user",
 ]
 
-MAX_FAILURES = 5
-LOCK_FOR = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=8)
 MIN_PASSWORD = 12
+# The one upper limit, the same wherever a password is set (CLI, /account, /users) or typed
+# (/login): a password that could be set but not typed in full would lock its owner out.
+MAX_PASSWORD = 200
+MIN_DISTINCT = 5  # different characters in a password
+
+# Failed sign-ins: free tries per (client address, account), then a delay that doubles with each
+# failure, up to MAX_DELAY; the same per client address across all accounts past CLIENT_FREE.
+# Counted per address, so a guesser slows down only themself: the owner signs in from elsewhere.
+FREE_FAILURES = 5
+CLIENT_FREE_FAILURES = 20
+FIRST_DELAY = timedelta(seconds=1)
+MAX_DELAY = timedelta(minutes=15)
+FORGET_AFTER = timedelta(hours=24)  # failures older than this no longer count
+LOCAL = "local"  # the client address of the CLI and of the library's own callers
 
 
 def _password_hasher() -> PasswordHasher:
@@ -61,7 +83,8 @@ def _password_hasher() -> PasswordHasher:
 
 
 _hasher = _password_hasher()
-# Verified when the username is unknown, so that a wrong name costs as long as a wrong password.
+# Verified whenever the account's own hash is not (unknown name, disabled account, delayed
+# client, impossible password), with the same parameters: every outcome costs one verification.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
@@ -79,6 +102,16 @@ class AuthError(RcmError):
 class Forbidden(RcmError):
     status = 403
     exit_code = 6
+
+
+class AccountError(RcmError):
+    """A refused account change whose message is a template (translated by the web) and its
+    values."""
+
+    def __init__(self, template: str, **values: str) -> None:
+        super().__init__(template % values)
+        self.template = template
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -121,10 +154,86 @@ def _audited(user: User) -> dict[str, Any]:
     }
 
 
+@cache
+def _common_passwords() -> frozenset[str]:
+    # zxcvbn's list of the 30,000 most frequent passwords from real leaks.
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS  # type: ignore[import-untyped]
+
+    return frozenset(str(p) for p in FREQUENCY_LISTS["passwords"])
+
+
+def _repeats_a_pattern(text: str) -> bool:
+    """A short piece repeated: "abcabcabcabc", "abababab"."""
+    return any(
+        len(text) % size == 0 and text == text[:size] * (len(text) // size)
+        for size in range(1, len(text) // 2 + 1)
+    )
+
+
 def _check_password(password: str) -> str:
+    """The password, or RcmError saying why it is refused (the same rule for the CLI and web)."""
     if len(password) < MIN_PASSWORD:
         raise RcmError(f"a password needs at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise RcmError(f"a password has at most {MAX_PASSWORD} characters")
+    if not password.strip():
+        raise RcmError("a password cannot be only spaces")
+    folded = password.casefold()
+    if len(set(folded)) < MIN_DISTINCT or _repeats_a_pattern(folded):
+        raise RcmError(
+            "this password is too repetitive: use at least 5 different characters, not a "
+            "short piece repeated"
+        )
+    common = _common_passwords()
+    # "password1234", "dragon!!": a common password with digits or symbols around it.
+    core = re.sub(r"^[\W\d_]+|[\W\d_]+$", "", folded)
+    squeezed = re.sub(r"\s+", "", folded)
+    if folded in common or squeezed in common or (len(core) >= 4 and core in common):
+        raise RcmError("this password is too common: it is among the first guesses of an attacker")
     return password
+
+
+# Usernames: letters of the Latin script (with their accents), digits and . - _ @, after NFKC and
+# case folding. A new one may not look like an existing one: their skeletons (accents removed,
+# look-alike letters and digits mapped to one, as Unicode TR39 does) must differ. Names in other
+# scripts made before this rule keep working.
+USERNAME_PUNCTUATION = ".-_@"
+_LOOK_ALIKES = str.maketrans(
+    {
+        "0": "o", "1": "l", "5": "s", "_": "-", ".": "-",
+        # Cyrillic and Greek letters that look Latin (for accounts made before the rule)
+        "а": "a", "в": "b", "с": "c", "ԁ": "d", "е": "e", "һ": "h", "і": "i", "ӏ": "l",
+        "ј": "j", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "ԛ": "q", "ѕ": "s",
+        "т": "t", "у": "y", "ԝ": "w", "х": "x", "α": "a", "β": "b", "ε": "e", "η": "n",
+        "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x",
+    }
+)  # fmt: skip
+
+
+def normalise_username(raw: str) -> str:
+    """How a username is stored and compared: NFKC, trimmed, case-folded."""
+    return unicodedata.normalize("NFKC", raw).strip().casefold()
+
+
+def _skeleton(username: str) -> str:
+    bare = "".join(
+        ch for ch in unicodedata.normalize("NFKD", username) if not unicodedata.combining(ch)
+    )
+    return bare.casefold().translate(_LOOK_ALIKES).replace("rn", "m").replace("vv", "w")
+
+
+def _username_allowed(username: str) -> bool:
+    return all(
+        ch in USERNAME_PUNCTUATION
+        or ("0" <= ch <= "9")
+        or (ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN "))
+        for ch in username
+    )
+
+
+def _lookup_names(raw: str) -> list[str]:
+    # Stored usernames are normalised; older ones were only lower-cased: try both.
+    return list(dict.fromkeys((normalise_username(raw), raw.strip().lower())))
 
 
 def add_user(
@@ -138,17 +247,12 @@ def add_user(
     actor: str = "system",
 ) -> tuple[User, str]:
     """Create a user; returns the user and the password (generated when none is given)."""
-    username = username.strip().lower()
-    if (
-        not username
-        or len(username) > 100
-        or not username.replace(".", "")
-        .replace("-", "")
-        .replace("_", "")
-        .replace("@", "")
-        .isalnum()
-    ):
-        raise RcmError(f"{username!r} is not a username (letters, digits, . - _ @)")
+    username = normalise_username(username)
+    if not username or len(username) > 100 or not _username_allowed(username):
+        raise AccountError(
+            "“%(name)s” is not a username: use at most 100 Latin letters, digits and . - _ @",
+            name=username,
+        )
     try:
         r = Role(role)
     except ValueError:
@@ -167,6 +271,15 @@ def add_user(
     secret = _check_password(password) if password else secrets.token_urlsafe(15)
     try:
         with store.engine.begin() as conn:
+            skeleton = _skeleton(username)
+            for other in conn.scalars(select(t.users.c.username)):
+                if other != username and _skeleton(other) == skeleton:
+                    raise AccountError(
+                        "“%(name)s” looks too much like the existing user “%(other)s”: "
+                        "choose another username",
+                        name=username,
+                        other=other,
+                    )
             uid = conn.execute(
                 insert(t.users)
                 .values(
@@ -195,7 +308,7 @@ def list_users(store: Store) -> list[User]:
 
 
 def _find(conn: Connection, username: str, *, for_update: bool = False) -> User:
-    query = select(t.users).where(t.users.c.username == username.strip().lower())
+    query = select(t.users).where(t.users.c.username.in_(_lookup_names(username)))
     r = conn.execute(query.with_for_update() if for_update else query).first()
     if r is None:
         raise NotFound(f"no user {username!r}")
@@ -207,10 +320,33 @@ def get_user(store: Store, username: str) -> User:
         return _find(conn, username)
 
 
+def _lift_locks(conn: Connection, user: User) -> int:
+    """Lift the account's sign-in delays (from every client address); how many were in force."""
+    lf = t.login_failures
+    delayed = conn.scalar(
+        select(func.count()).select_from(lf).where(lf.c.username == user.username)
+    )
+    conn.execute(delete(lf).where(lf.c.username == user.username))
+    conn.execute(
+        update(t.users).where(t.users.c.id == user.id).values(failed_logins=0, locked_until=None)
+    )
+    return int(delayed or 0)
+
+
+def _audited_lock(user: User, lifted: int | None = None) -> dict[str, Any]:
+    locked = None if user.locked_until is None else user.locked_until.isoformat()
+    return {"username": user.username, "locked_until": locked} | (
+        {} if lifted is None else {"delays_lifted": lifted}
+    )
+
+
 def _set_active(store: Store, username: str, active: bool, actor: str) -> User:
     with store.engine.begin() as conn:
         before = _find(conn, username, for_update=True)
         if before.active == active:
+            if active:  # already enabled: what is left to do is lifting a sign-in lock
+                _unlock(conn, before, actor)
+                return _find(conn, username)
             return before  # nothing to change, nothing to audit
         last_one = RcmError(
             f"{before.username} is the only active Secretariat account: add or enable another "
@@ -230,11 +366,10 @@ def _set_active(store: Store, username: str, active: bool, actor: str) -> User:
             if not conn.scalars(other.with_for_update()).all():
                 raise last_one
             change = change.where(other.exists())
-        values: dict[str, Any] = {"active": active}
-        if active:  # a fresh start: no lock left over from before
-            values |= {"failed_logins": 0, "locked_until": None}
-        if conn.execute(change.values(**values)).rowcount != 1:
+        if conn.execute(change.values(active=active)).rowcount != 1:
             raise last_one
+        if active:  # a fresh start: no lock or delay left over from before
+            _lift_locks(conn, before)
         conn.execute(delete(t.sessions).where(t.sessions.c.user_id == before.id))
         after = _find(conn, username)
         action = "user.enable" if active else "user.disable"
@@ -244,14 +379,37 @@ def _set_active(store: Store, username: str, active: bool, actor: str) -> User:
     return after
 
 
+def _unlock(conn: Connection, user: User, actor: str) -> int:
+    lifted = _lift_locks(conn, user)
+    if lifted:
+        after = _find(conn, user.username)
+        record_audit(
+            conn,
+            actor,
+            "user.unlock",
+            f"user {user.username}",
+            _audited_lock(user, lifted),
+            _audited_lock(after),
+        )
+    return lifted
+
+
 def disable_user(store: Store, username: str, *, actor: str = "system") -> User:
     """Disable an account and end its sessions (it can be enabled again)."""
     return _set_active(store, username, False, actor)
 
 
 def enable_user(store: Store, username: str, *, actor: str = "system") -> User:
-    """Enable a disabled account again (and lift any lock)."""
+    """Enable a disabled account again; on an enabled one, lift its sign-in lock and delays
+    (`unlock_user`). Either way, nothing holds the person back afterwards."""
     return _set_active(store, username, True, actor)
+
+
+def unlock_user(store: Store, username: str, *, actor: str = "system") -> int:
+    """Lift the account's sign-in delays, from every client address; audited when there was
+    one. Returns how many were lifted."""
+    with store.engine.begin() as conn:
+        return _unlock(conn, _find(conn, username, for_update=True), actor)
 
 
 def reset_password(
@@ -259,39 +417,36 @@ def reset_password(
 ) -> str:
     """A new password (generated when none is given); ends the user's sessions and lifts a lock."""
     secret = _check_password(password) if password else secrets.token_urlsafe(15)
+    hashed = _hasher.hash(secret)
     with store.engine.begin() as conn:
         user = _find(conn, username, for_update=True)
-        conn.execute(
-            update(t.users)
-            .where(t.users.c.id == user.id)
-            .values(password_hash=_hasher.hash(secret), failed_logins=0, locked_until=None)
-        )
+        conn.execute(update(t.users).where(t.users.c.id == user.id).values(password_hash=hashed))
+        _lift_locks(conn, user)
         conn.execute(delete(t.sessions).where(t.sessions.c.user_id == user.id))
         record_audit(conn, actor, "user.reset_password", f"user {user.username}", None, None)
     return secret
 
 
-def change_password(store: Store, username: str, current: str, new: str) -> User:
+def change_password(
+    store: Store, username: str, current: str, new: str, *, client: str = LOCAL
+) -> User:
     """A person changes their own password: the current one must be right (a wrong one counts as
-    a failed sign-in, so a borrowed session cannot guess it), the new one long enough and not the
-    same. Ends every session of the account: sign in again (start_session) after."""
-    if len(new) > 1000:
-        raise RcmError("a password has at most 1000 characters")
+    a failed sign-in from that client, so a borrowed session cannot guess it), the new one
+    acceptable (`_check_password`) and not the same. Ends every session of the account: sign in
+    again (start_session) after."""
     _check_password(new)
     try:
-        user = authenticate(store, username, current)
+        user = authenticate(store, username, current, client=client)
     except AuthError:
         raise AuthError(
             "the current password is wrong, or the account is locked: try again later"
         ) from None
     if new == current:
         raise RcmError("the new password is the same as the current one")
+    hashed = _hasher.hash(new)
     with store.engine.begin() as conn:
-        conn.execute(
-            update(t.users)
-            .where(t.users.c.id == user.id)
-            .values(password_hash=_hasher.hash(new), failed_logins=0, locked_until=None)
-        )
+        conn.execute(update(t.users).where(t.users.c.id == user.id).values(password_hash=hashed))
+        _lift_locks(conn, user)
         conn.execute(delete(t.sessions).where(t.sessions.c.user_id == user.id))
         record_audit(
             conn, user.username, "user.change_password", f"user {user.username}", None, None
@@ -299,42 +454,137 @@ def change_password(store: Store, username: str, current: str, new: str) -> User
     return user
 
 
-def authenticate(store: Store, username: str, password: str, now: datetime | None = None) -> User:
-    """The user, or AuthError with the same message whatever was wrong (no hint for guessing)."""
+def _delay(failures: int, free: int) -> timedelta:
+    """How long to wait after the last failure, having failed `failures` times."""
+    if failures < free:
+        return timedelta(0)
+    return min(MAX_DELAY, FIRST_DELAY * (1 << min(failures - free, 20)))
+
+
+def _delayed_until(conn: Connection, client: str, name: str, now: datetime) -> datetime | None:
+    """Until when this client must wait before trying this account again (None: it may now)."""
+    lf = t.login_failures
+    recent = lf.c.last_at > now - FORGET_AFTER
+    mine = conn.execute(
+        select(lf.c.failures, lf.c.last_at).where(
+            lf.c.client == client, lf.c.username == name, recent
+        )
+    ).first()
+    total, latest = conn.execute(
+        select(func.coalesce(func.sum(lf.c.failures), 0), func.max(lf.c.last_at)).where(
+            lf.c.client == client, recent
+        )
+    ).one()
+    until = [
+        when + _delay(n, free)
+        for n, when, free in (
+            (mine.failures if mine else 0, _aware(mine.last_at) if mine else None, FREE_FAILURES),
+            (int(total), _aware(latest), CLIENT_FREE_FAILURES),
+        )
+        if when is not None and n >= free
+    ]
+    latest_until = max(until, default=None)
+    return latest_until if latest_until is not None and latest_until > now else None
+
+
+def _count_failure(
+    conn: Connection, client: str, name: str, user_id: int | None, now: datetime
+) -> None:
+    lf = t.login_failures
+    upsert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(lf).values(
+        client=client, username=name, failures=1, last_at=now
+    )
+    conn.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[lf.c.client, lf.c.username],
+            set_={"failures": lf.c.failures + 1, "last_at": now},
+        )
+    )
+    conn.execute(delete(lf).where(lf.c.last_at < now - FORGET_AFTER))
+    if user_id is not None:
+        conn.execute(
+            update(t.users)
+            .where(t.users.c.id == user_id)
+            .values(
+                failed_logins=t.users.c.failed_logins + 1,
+                locked_until=_account_delayed_until(conn, name, now),
+            )
+        )
+
+
+def _account_delayed_until(conn: Connection, name: str, now: datetime) -> datetime | None:
+    """What the Secretariat sees in the list of people: until when some address must wait
+    before trying this account again (the owner elsewhere need not)."""
+    lf = t.login_failures
+    rows = conn.execute(
+        select(lf.c.failures, lf.c.last_at).where(
+            lf.c.username == name, lf.c.failures >= FREE_FAILURES
+        )
+    ).all()
+    ends = [
+        when + _delay(r.failures, FREE_FAILURES)
+        for r in rows
+        if (when := _aware(r.last_at)) is not None
+    ]
+    until = max(ends, default=None)
+    return until if until is not None and until > now else None
+
+
+def _printable(text: str, limit: int) -> str:
+    # NUL and other control characters can be neither looked up nor stored (PostgreSQL).
+    return "".join(ch if ch.isprintable() else "?" for ch in text)[:limit]
+
+
+def authenticate(
+    store: Store,
+    username: str,
+    password: str,
+    now: datetime | None = None,
+    *,
+    client: str = LOCAL,
+) -> User:
+    """The user, or AuthError with the same message whatever was wrong (no hint for guessing).
+
+    Every outcome (unknown name, disabled account, delayed client, wrong or right password) costs
+    one argon2 verification with the same parameters, so timing tells nothing either. A failure
+    is counted for (client, typed username): after FREE_FAILURES that client waits, longer after
+    each further failure (a try while waiting counts too); after CLIENT_FREE_FAILURES across
+    accounts, the client waits for any. Slow by design (argon2): call it off an event loop."""
     now = now or _now()
     refused = AuthError("wrong username or password, or the account is locked: try again later")
-    user: User | None = None
+    client = _printable(client or "?", 64)
+    name = _printable(normalise_username(username), 100)
+    row: Any = None
+    with store.connection() as conn:
+        if name.isprintable() and username.isprintable():
+            row = conn.execute(
+                select(t.users).where(t.users.c.username.in_(_lookup_names(username)))
+            ).first()
+        if row is not None:
+            name = row.username
+        delayed = _delayed_until(conn, client, name, now) is not None
+    usable = row is not None and row.active and not delayed and len(password) <= MAX_PASSWORD
+    try:
+        _hasher.verify(row.password_hash if usable else _DUMMY_HASH, password)
+        right = usable
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        right = False
     with store.engine.begin() as conn:
-        r = conn.execute(
-            select(t.users).where(t.users.c.username == username.strip().lower()).with_for_update()
-        ).first()
-        if r is None:
-            with contextlib.suppress(VerificationError):
-                _hasher.verify(_DUMMY_HASH, password)
-        elif r.active and not ((locked := _aware(r.locked_until)) is not None and locked > now):
-            try:
-                _hasher.verify(r.password_hash, password)
-            except (VerifyMismatchError, VerificationError, InvalidHashError):
-                # Count the failure (it is committed with this transaction); lock after too many.
-                failures = r.failed_logins + 1
-                lock = failures >= MAX_FAILURES
-                conn.execute(
-                    update(t.users)
-                    .where(t.users.c.id == r.id)
-                    .values(
-                        failed_logins=0 if lock else failures,
-                        locked_until=now + LOCK_FOR if lock else r.locked_until,
-                    )
-                )
-            else:
-                values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
-                if _hasher.check_needs_rehash(r.password_hash):
-                    values["password_hash"] = _hasher.hash(password)
-                conn.execute(update(t.users).where(t.users.c.id == r.id).values(**values))
-                user = _user(r)
-    if user is None:
+        if not right:
+            _count_failure(conn, client, name, row.id if row is not None else None, now)
+        else:
+            lf = t.login_failures
+            conn.execute(delete(lf).where(lf.c.client == client, lf.c.username == name))
+            values: dict[str, object] = {
+                "failed_logins": 0,
+                "locked_until": _account_delayed_until(conn, name, now),
+            }
+            if _hasher.check_needs_rehash(row.password_hash):
+                values["password_hash"] = _hasher.hash(password)
+            conn.execute(update(t.users).where(t.users.c.id == row.id).values(**values))
+    if not right:
         raise refused
-    return user
+    return _user(row)
 
 
 def _digest(token: str) -> str:

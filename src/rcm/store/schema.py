@@ -327,6 +327,17 @@ sessions = Table(
 )
 
 
+# Failed sign-ins per (client address, username as typed): the growing delays that slow down a
+# guesser without locking the account's owner out from elsewhere. Shared by every worker.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("client", String(64), primary_key=True),
+    Column("username", String(100), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
 # Observers (observer states, IOM, UNHCR, civil society) comment; they never answer. Kept apart.
 observer_comments = Table(
     "observer_comments",

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from rcm import taxonomy, users
 from rcm.audit import MAX_LIMIT, audit_trail
@@ -17,7 +18,7 @@ from rcm.errors import RcmError
 from rcm.store import Store
 from rcm.users import Role, User
 from rcm.web import i18n
-from rcm.web.auth import Auth, set_session_cookie
+from rcm.web.auth import Auth, client_address, set_session_cookie
 from rcm.web.rounds import Render
 
 AUDIT_KINDS = ("round", "opinion", "comment", "declaration", "proposal", "user")
@@ -31,6 +32,13 @@ def role_label(role: Role) -> str:
         Role.FOCAL_POINT: i18n.gettext("Focal point"),
         Role.OBSERVER: i18n.gettext("Observer"),
     }[role]
+
+
+def message_of(exc: RcmError) -> str:
+    """An error of the core in the reader's language."""
+    if isinstance(exc, users.AccountError):
+        return i18n.gettext(exc.template) % exc.values
+    return i18n.gettext(exc.message)
 
 
 def shown(value: Any) -> str | None:
@@ -61,6 +69,7 @@ def add_account_routes(app: FastAPI, store: Store, render: Render) -> None:
                 changed=request.query_params.get("changed") == "1",
                 error=error,
                 min_password=users.MIN_PASSWORD,
+                max_password=users.MAX_PASSWORD,
             )
         )
 
@@ -77,9 +86,17 @@ def add_account_routes(app: FastAPI, store: Store, render: Render) -> None:
         try:
             if new != again:
                 raise RcmError(i18n.gettext("The two new passwords differ: type it twice."))
-            users.change_password(store, user.username, current, new)
+            # argon2 (verify, then hash): off the event loop.
+            await run_in_threadpool(
+                users.change_password,
+                store,
+                user.username,
+                current,
+                new,
+                client=client_address(request),
+            )
         except RcmError as exc:
-            return account_page(request, user, csrf, status=400, error=i18n.gettext(exc.message))
+            return account_page(request, user, csrf, status=400, error=message_of(exc))
         # Every session of the account has ended; this browser gets a new one.
         token, _ = users.start_session(store, user)
         response = RedirectResponse("/account?changed=1", status_code=303)
@@ -133,7 +150,8 @@ def add_account_routes(app: FastAPI, store: Store, render: Render) -> None:
         values = {k: str(form.get(k) or "").strip()[:300] for k in ("username", "name", "role")}
         values["country"] = str(form.get("country") or "").strip()[:3]
         try:
-            added, password = users.add_user(
+            added, password = await run_in_threadpool(
+                users.add_user,
                 store,
                 values["username"],
                 values["role"],
@@ -142,9 +160,7 @@ def add_account_routes(app: FastAPI, store: Store, render: Render) -> None:
                 actor=user.username,
             )
         except RcmError as exc:
-            return users_page(
-                request, user, csrf, status=400, error=i18n.gettext(exc.message), form=values
-            )
+            return users_page(request, user, csrf, status=400, error=message_of(exc), form=values)
         return users_page(request, user, csrf, issued=(added.username, password))
 
     async def change(request: Request, username: str, what: str) -> Response:
@@ -152,17 +168,28 @@ def add_account_routes(app: FastAPI, store: Store, render: Render) -> None:
         await auth.form_with_csrf(request, csrf, max_fields=5)
         try:
             if what == "password":
-                password = users.reset_password(store, username, actor=user.username)
+                password = await run_in_threadpool(
+                    users.reset_password, store, username, actor=user.username
+                )
                 return users_page(
                     request, user, csrf, issued=(users.get_user(store, username).username, password)
                 )
+            before = users.get_user(store, username)
+            if what == "unlock" or (what == "enable" and before.active):
+                lifted = users.unlock_user(store, username, actor=user.username)
+                message = (
+                    i18n.gettext("The sign-in delays of %(name)s are lifted.")
+                    if lifted
+                    else i18n.gettext("%(name)s is enabled and had no sign-in delay to lift.")
+                )
+                return users_page(request, user, csrf, done=message % {"name": before.username})
             changed = (users.disable_user if what == "disable" else users.enable_user)(
                 store, username, actor=user.username
             )
         except RcmError as exc:
             if exc.status == 404:
                 raise
-            return users_page(request, user, csrf, status=400, error=i18n.gettext(exc.message))
+            return users_page(request, user, csrf, status=400, error=message_of(exc))
         if changed.id == user.id:  # the Secretariat disabled their own account: signed out
             return RedirectResponse("/", status_code=303)
         message = (
@@ -179,6 +206,10 @@ def add_account_routes(app: FastAPI, store: Store, render: Render) -> None:
     @app.post("/users/{username}/enable", include_in_schema=False)
     async def users_enable(request: Request, username: str) -> Response:
         return await change(request, username, "enable")
+
+    @app.post("/users/{username}/unlock", include_in_schema=False)
+    async def users_unlock(request: Request, username: str) -> Response:
+        return await change(request, username, "unlock")
 
     @app.post("/users/{username}/password", include_in_schema=False)
     async def users_password(request: Request, username: str) -> Response:

@@ -4,8 +4,6 @@ CSRF token; every page checks who may see it (``rcm.users``)."""
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -20,15 +18,15 @@ from rcm.errors import RcmError
 from rcm.store import Store, schema
 from rcm.users import AuthError, Forbidden, Role, User
 from rcm.web import charts, i18n
-from rcm.web.auth import SESSION_COOKIE, Auth, set_session_cookie
+from rcm.web.auth import Auth, add_signin_routes
 
-LOGIN_COOKIE = "rcm_login"
 MAX_UPLOAD = consult.MAX_XLSX_BYTES
 
 Render = Callable[..., Response]
 
 
 def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
+    add_signin_routes(app, store, render)
     auth = Auth(store)
     viewer, signed_in, form_with_csrf = auth.viewer, auth.signed_in, auth.form_with_csrf
 
@@ -56,73 +54,6 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
                 raise RcmError(i18n.gettext("Choose a Member Country."))
             return code
         raise Forbidden(i18n.gettext("Observers may comment but never answer for a country."))
-
-    def login_form(
-        request: Request, status: int = 200, error: str | None = None, target: str = "/rounds"
-    ) -> Response:
-        # Signing in has no session yet: its form is protected by a double-submit token (a cookie
-        # and the same value in the form), so no other site can sign a reader into its account.
-        token = secrets.token_urlsafe(24)
-        response = render(
-            request, "login.html", status=status, error=error, next=target, csrf=token
-        )
-        response.set_cookie(
-            LOGIN_COOKIE,
-            token,
-            httponly=True,
-            samesite="strict",
-            max_age=3600,
-            secure=request.app.state.config.secure_cookies,
-        )
-        return response
-
-    @app.get("/login", include_in_schema=False)
-    def login_page(request: Request) -> Response:
-        return login_form(request, target=request.query_params.get("next", "/rounds"))
-
-    @app.post("/login", include_in_schema=False)
-    async def login(request: Request) -> Response:
-        form = await request.form(max_files=0, max_fields=10)
-        target = str(form.get("next") or "/rounds")
-        if not target.startswith("/") or target.startswith("//"):
-            target = "/rounds"
-        expected = request.cookies.get(LOGIN_COOKIE, "")
-        if not expected or not hmac.compare_digest(
-            str(form.get("csrf", "")).encode(), expected.encode()
-        ):
-            return login_form(
-                request,
-                403,
-                i18n.gettext("This form has expired or came from another site: reload the page."),
-                target,
-            )
-        try:
-            user = users.authenticate(
-                store, str(form.get("username", ""))[:100], str(form.get("password", ""))[:200]
-            )
-        except AuthError:
-            return render(
-                request,
-                "login.html",
-                status=401,
-                error=i18n.gettext(
-                    "Wrong username or password, or the account is locked: try again later."
-                ),
-                next=target,
-            )
-        token, _ = users.start_session(store, user)
-        response = RedirectResponse(target, status_code=303)
-        set_session_cookie(response, request, token)
-        return response
-
-    @app.post("/logout", include_in_schema=False)
-    async def logout(request: Request) -> Response:
-        _, csrf = signed_in(request)
-        await form_with_csrf(request, csrf)
-        users.end_session(store, request.cookies.get(SESSION_COOKIE, ""))
-        response = RedirectResponse("/", status_code=303)
-        response.delete_cookie(SESSION_COOKIE)
-        return response
 
     @app.get("/rounds", include_in_schema=False)
     def rounds_page(request: Request) -> Response:
