@@ -309,8 +309,10 @@ def check_lengths(wording: str | None, reason: str | None, comment: str | None) 
         ("the reason", reason, MAX_COMMENT),
         ("the comment", comment, MAX_COMMENT),
     ):
-        if text is not None and len(text) > limit:
-            raise RcmError(f"{what} has {len(text):,} characters; at most {limit:,}")
+        # A line end counts once, as in the form's maxlength (browsers send it as CR LF).
+        n = len(text.replace("\r\n", "\n")) if text is not None else 0
+        if n > limit:
+            raise RcmError(f"{what} has {n:,} characters; at most {limit:,}")
 
 
 def _write_opinion(
@@ -848,7 +850,9 @@ def import_questionnaire(
     try:
         sheets = read_xlsx(data, questionnaire_limits(len(in_scope)), len(HEADER))
     except XlsxLimit as exc:
-        raise refuse(f"this is not a questionnaire of round {round_id}: {exc}") from None
+        raise refuse(
+            f"{exc}: this is not a questionnaire of round {round_id} ({len(in_scope)} statements)"
+        ) from None
     except XlsxUnreadable as exc:
         raise refuse(
             f"not an .xlsx questionnaire, or a damaged one ({exc}): download a new one "

@@ -252,10 +252,18 @@ def _shared_strings(
             parts.clear()
             size = 0
 
+    # No sheet can show more strings than it has cells.
+    most = limits.max_sheets * limits.max_rows * limits.max_columns
+
     def end(name: str) -> None:
         if name in depth:
             depth[name] -= 1
         if name == "si":
+            if len(strings) >= most:
+                raise XlsxLimit(
+                    f"the workbook has more than {most:,} shared strings, more than its sheets "
+                    "may have cells"
+                )
             strings.append("".join(parts))
 
     def text(data: str) -> None:
