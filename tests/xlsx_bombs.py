@@ -210,10 +210,16 @@ def shared_strings(q: bytes, count: int = 1, size: int = 100, sid: str | None = 
             + f'" count="{count}" uniqueCount="{count}">'.encode()
         )
         word = bytes(rng.choices(alphabet, k=min(size, 4096)))
+        if size > CHUNK:  # a few long strings, streamed
+            for i in range(count):
+                yield b"<si><t>" + str(i).encode()
+                yield from repeated(word, size)
+                yield b"</t></si>"
+            yield b"</sst>"
+            return
         batch: list[bytes] = []
         for i in range(count):
-            body = (word * (size // len(word) + 1))[:size] if size > 4096 else word[:size]
-            batch.append(b"<si><t>" + str(i).encode() + body + b"</t></si>")
+            batch.append(b"<si><t>" + str(i).encode() + word[:size] + b"</t></si>")
             if len(batch) >= 1000:
                 yield b"".join(batch)
                 batch.clear()
@@ -354,3 +360,105 @@ def one_part_many_sheets(q: bytes, size: int = 20_000_000, sheets: int = 3) -> b
 
 
 KINDS["one part read by three sheets (3 × 20 MB)"] = one_part_many_sheets
+
+
+# --- a random mix of the above, for the fuzzing (tests/test_fuzz_importers.py) ------------------
+
+
+def mixed(q: bytes, spec: dict[str, object], ids: list[str]) -> bytes:
+    """The questionnaire with its first sheet replaced by ``spec``'s mix of bombs: ``items``, each
+    ("cell", row, column, size, shared index or None, id index), ("whitespace", size),
+    ("empty-rows", first row, count); ``dimension`` (None or a ref); ``strings`` (count, size) for
+    a shared-strings part; ``zeros`` (size of an extra part); ``copies`` (more sheets pointing at
+    the first sheet's part)."""
+    items = spec["items"]
+    assert isinstance(items, list)
+
+    def rows() -> Iterator[bytes]:
+        for item in items:
+            kind = item[0]
+            if kind == "cell":
+                _, row, column, size, shared, which = item
+                sid = ids[which % len(ids)]
+                rb = str(row).encode()
+                head = b'<row r="' + rb + b'">' + inline(f"A{row}", sid) + inline(f"D{row}", "Yes")
+                ref = f"{_col(column)}{row}".encode()
+                if shared is not None:
+                    yield (
+                        head
+                        + b'<c r="'
+                        + ref
+                        + b'" t="s"><v>'
+                        + str(shared).encode()
+                        + b"</v></c></row>"
+                    )
+                    continue
+                yield head + b'<c r="' + ref + b'" t="inlineStr"><is><t>'
+                yield from repeated(b"lorem ipsum ", size)
+                yield b"</t></is></c></row>"
+            elif kind == "whitespace":
+                yield from repeated(b" \n", item[1])
+            elif kind == "empty-rows":
+                _, first, count = item
+                batch: list[bytes] = []
+                for r in range(first, first + count):
+                    batch.append(b'<row r="' + str(r).encode() + b'"/>')
+                    if len(batch) == 10_000:
+                        yield b"".join(batch)
+                        batch.clear()
+                yield b"".join(batch)
+
+    dimension = spec.get("dimension")
+    parts: dict[str, Callable[[], Iterable[bytes]]] = {
+        SHEET: lambda: sheet(rows(), dimension=dimension if isinstance(dimension, str) else None)
+    }
+    strings = spec.get("strings")
+    if isinstance(strings, tuple):
+        count, size = strings
+
+        def strings_part() -> Iterator[bytes]:
+            yield b'<?xml version="1.0"?><sst xmlns="' + MAIN.encode() + b'">'
+            body = b"<si><t>" + (b"dolor sit " * (size // 10 + 1))[:size] + b"</t></si>"
+            left = count
+            while left > 0:
+                n = min(left, max(1, CHUNK // len(body)))
+                yield body * n
+                left -= n
+            yield b"</sst>"
+
+        parts[STRINGS] = strings_part
+        parts[TYPES] = lambda: [_with_strings_type(q)]
+    zeros = spec.get("zeros")
+    if isinstance(zeros, int) and zeros:
+        parts["xl/media/zeros.bin"] = lambda: repeated(b"\0", zeros)
+    copies = spec.get("copies")
+    with zipfile.ZipFile(io.BytesIO(q)) as z:
+        book, rels = z.read("xl/workbook.xml"), z.read(RELS)
+    if isinstance(strings, tuple):
+        rels = _with_strings_rel(q)
+    if isinstance(copies, int) and copies:
+        book = book.replace(
+            b"</sheets>",
+            b"".join(
+                f'<sheet xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+                f'relationships" name="Copy {i}" sheetId="{100 + i}" r:id="rIdCopy{i}"/>'.encode()
+                for i in range(copies)
+            )
+            + b"</sheets>",
+        )
+        rels = rels.replace(
+            b"</Relationships>",
+            b"".join(
+                b'<Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                b'relationships/worksheet" Target="/'
+                + SHEET.encode()
+                + b'" Id="rIdCopy'
+                + str(i).encode()
+                + b'"/>'
+                for i in range(copies)
+            )
+            + b"</Relationships>",
+        )
+        parts["xl/workbook.xml"] = lambda: [book]
+    parts[RELS] = lambda: [rels]
+    return rebuild(q, parts)

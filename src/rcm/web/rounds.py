@@ -410,6 +410,7 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
             saved = result.written
         except RcmError as exc:
             errors = [str(p) for p in getattr(exc, "problems", [])] or [exc.message]
+        context = await run_in_threadpool(answers_context, rnd, country)
         return render(
             request,
             "answers.html",
@@ -418,5 +419,5 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
             csrf=csrf,
             errors=errors,
             saved=saved,
-            **answers_context(rnd, country),
+            **context,
         )
