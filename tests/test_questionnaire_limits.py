@@ -377,3 +377,27 @@ def test_csv_exports_neutralise_formulas(store, compendium):
 )
 def test_csv_cell(value, written):
     assert csv_cell(value) == written
+
+
+def test_the_documents_state_the_questionnaire_limits_of_the_code():
+    """README and docs/deploy.md state the code's limits (deploy.md said 10 MB, the code 5 MB)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    megabytes = consult.MAX_XLSX_BYTES // (1024 * 1024)
+    deploy = (root / "docs" / "deploy.md").read_text(encoding="utf-8")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert f"questionnaires are at most {megabytes} MB" in deploy
+    assert f"is at most {megabytes} MB as a file" in deploy
+    assert f"{consult.MAX_XLSX_UNPACKED // (1024 * 1024)} MB unpacked" in deploy
+    assert f"{consult.MAX_XLSX_PART // (1024 * 1024)} MB per part" in deploy
+    assert f"at most {consult.MAX_XLSX_RATIO}:1" in deploy
+    assert (
+        f"{consult.MAX_XLSX_SHEETS} sheets of at most {consult.MAX_XLSX_COLUMNS} columns" in deploy
+    )
+    assert f"the header and {consult.SPARE_ROWS}" in deploy
+    assert f"a cell holds at most {consult.MAX_CELL:,} characters" in deploy
+    assert f"a proposed\nwording {consult.MAX_WORDING:,}" in deploy
+    assert f"a reason or comment {consult.MAX_COMMENT:,}" in deploy
+    assert f"larger than {megabytes} MB" in readme
+    assert "10 MB" not in deploy
