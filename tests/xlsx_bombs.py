@@ -210,7 +210,7 @@ def shared_strings(q: bytes, count: int = 1, size: int = 100, sid: str | None = 
             + f'" count="{count}" uniqueCount="{count}">'.encode()
         )
         word = bytes(rng.choices(alphabet, k=min(size, 4096)))
-        if size > CHUNK:  # a few long strings, streamed
+        if size > len(word):  # long strings, streamed
             for i in range(count):
                 yield b"<si><t>" + str(i).encode()
                 yield from repeated(word, size)
