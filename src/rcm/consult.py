@@ -894,7 +894,8 @@ def import_questionnaire(
                 continue
             sid = sid.strip().upper() if sid else ""
             if sid not in in_scope:
-                problems.append(f"{where}: statement {sid or '(empty)'} is not in round {round_id}")
+                shown = sid[:40] + ("…" if len(sid) > 40 else "") if sid else "(empty)"
+                problems.append(f"{where}: statement {shown} is not in round {round_id}")
                 continue
             if answer is None or answer.strip() == "":
                 blank += 1
