@@ -840,8 +840,10 @@ def import_questionnaire(
         return DocumentError(name, [Problem(0, message)])
 
     if len(data) > MAX_XLSX_BYTES:
+        # The adapters read one byte more than allowed, not the whole file: no size to quote.
         raise refuse(
-            f"the file is {len(data):,} bytes; a questionnaire is at most {MAX_XLSX_BYTES:,}"
+            f"the file is larger than {MAX_XLSX_BYTES // (1024 * 1024)} MB: a questionnaire is "
+            f"at most {MAX_XLSX_BYTES:,} bytes"
         )
     with store.connection() as conn:
         rnd = _round(conn, round_id)
