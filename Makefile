@@ -70,8 +70,9 @@ load: $(STAMP)
 	$(BIN)/python bench/load.py --db $(RCM_LOAD_DB) --requests 300 --workers 2 --clients-per-country 1
 
 # The long fuzzing run (issue 8): 10,000 examples per importer (1,000 more on PostgreSQL when
-# RCM_TEST_POSTGRES_URL is set) and 4,000 questionnaire size bombs (400 more; issue 13), split into FUZZ_JOBS parts run side by side (one per core),
-# counts in bench/results/fuzz.json. About 75 minutes on 2 cores.
+# RCM_TEST_POSTGRES_URL is set) and 4,000 questionnaire size bombs (400 more; issue 13), split
+# into FUZZ_JOBS parts run side by side (one per core), counts in bench/results/fuzz.json. About
+# 85 minutes on 2 cores.
 FUZZ_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 fuzz: $(STAMP)
 	$(BIN)/python bench/fuzz.py --jobs $(FUZZ_JOBS)
