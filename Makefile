@@ -15,7 +15,7 @@ help:
 	@echo "make lint   ruff, ruff format --check, mypy"
 	@echo "make bench  ingest, suggestion and search benchmarks (search at 10k and 100k statements; bench/)"
 	@echo "make bench-1m  the search benchmark at 1M statements (builds a 1 GB database once)"
-	@echo "make fuzz   the long fuzzing run: 10,000 inputs per importer, 1,000 per API operation (bench/fuzz.py)"
+	@echo "make fuzz   the long fuzzing run: 10,000 inputs per importer, 4,000 questionnaire size bombs, 1,000 per API operation (bench/fuzz.py)"
 	@echo "make load   the bounded load run: 11 focal points and the Secretariat on a real server"
 
 $(STAMP): pyproject.toml
@@ -70,8 +70,9 @@ load: $(STAMP)
 	$(BIN)/python bench/load.py --db $(RCM_LOAD_DB) --requests 300 --workers 2 --clients-per-country 1
 
 # The long fuzzing run (issue 8): 10,000 examples per importer (1,000 more on PostgreSQL when
-# RCM_TEST_POSTGRES_URL is set), split into FUZZ_JOBS parts run side by side (one per core),
-# counts in bench/results/fuzz.json. About 75 minutes on 2 cores.
+# RCM_TEST_POSTGRES_URL is set) and 4,000 questionnaire size bombs (400 more; issue 13), split
+# into FUZZ_JOBS parts run side by side (one per core), counts in bench/results/fuzz.json. About
+# 85 minutes on 2 cores.
 FUZZ_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 fuzz: $(STAMP)
 	$(BIN)/python bench/fuzz.py --jobs $(FUZZ_JOBS)

@@ -57,6 +57,8 @@ EXPECTED_MINUTES = {
     "test_questionnaire_import[sqlite]": 17,
     "test_questionnaire_import[postgresql]": 5,
     "test_questionnaire_import_damaged_bytes[sqlite]": 17,
+    "test_questionnaire_size_bombs[sqlite]": 12,
+    "test_questionnaire_size_bombs[postgresql]": 6,
     "test_declaration_add[sqlite]": 14,
     "test_declaration_add[postgresql]": 4,
     "test_random_corruptions_never_crash": 10,

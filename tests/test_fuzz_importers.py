@@ -2,7 +2,8 @@
 
 Each importer is fed mutations of a real input and run as a person runs it: ``rcm ingest`` for the
 compilation (text export and Word document), ``rcm declaration add`` for a new declaration (and its
-splitter alone, on text and on files), ``rcm round import`` for a filled-in questionnaire. For every
+splitter alone, on text and on files), ``rcm round import`` for a filled-in questionnaire (and
+for questionnaires carrying size bombs, issue 13: BOMB_LONG_RUN examples in the long run). For every
 example either the input is accepted (exit code 0), or it is refused with an
 :class:`~rcm.errors.RcmError` (its exit code, one line "rcm: error: …") and the database is exactly
 as it was: the same number of rows and the same checksum in every table (statements, opinions and
@@ -30,6 +31,8 @@ import json
 import os
 import re
 import shutil
+import time
+import tracemalloc
 import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -1152,3 +1155,196 @@ def test_finding_questionnaire_damaged_inside_its_zip(tmp_path):
         data[middle : middle + 16] = b"\xff" * 16
         with pytest.raises(DocumentError, match="damaged"):  # was zlib.error
             consult.import_questionnaire(store, round_id, bytes(data), "CRI.xlsx", "fuzz")
+
+
+# --- (e) questionnaire size bombs (issue 13) ------------------------------------------------------
+#
+# Random mixes of the bombs of tests/xlsx_bombs.py (long cells inline or shared, far cells,
+# whitespace, runs of empty rows, declared dimensions, shared-strings parts, a high-ratio part,
+# several sheets reading one part), with sizes and positions drawn, in Costa Rica's signed
+# questionnaire: refused with a clear error and nothing written, or accepted within the limits;
+# bounded time and memory per example. The long run (`make fuzz`) gives it BOMB_LONG_RUN examples
+# (about 12 minutes on one core; a tenth more on PostgreSQL).
+
+BOMB_LONG_RUN = 4000
+BOMB_BUDGET = 80_000_000  # bytes of XML to make per example, at most
+BOMB_SECONDS = 20  # per import, generous for a shared 2-core machine (they take < 1 s alone)
+BOMB_PEAK = 128 * 1024 * 1024  # Python's peak allocation during one import
+
+SIZES = st.one_of(
+    st.integers(0, 30_000),
+    st.integers(0, 26).map(lambda e: 1 << e),
+    st.integers(0, 40_000_000),
+)
+ROWS = st.one_of(st.integers(2, 200), st.integers(2, 1_048_600))
+COLUMNS = st.one_of(st.integers(1, 8), st.integers(1, 16_400))
+BOMB_ITEMS = st.one_of(
+    st.tuples(
+        st.just("cell"),
+        ROWS,
+        COLUMNS,
+        SIZES,
+        st.none() | st.integers(0, 2_000_000),
+        st.integers(0, 999),
+    ),
+    st.tuples(st.just("whitespace"), SIZES),
+    st.tuples(st.just("empty-rows"), ROWS, st.integers(1, 1_500_000)),
+)
+
+
+def _letters(n: int) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+@st.composite
+def size_bombs(draw: st.DrawFn) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "items": draw(st.lists(BOMB_ITEMS, min_size=1, max_size=4)),
+        "dimension": draw(
+            st.sampled_from([None, None, "A1:F150", "A1:XFD1048576", "A1:C3"])
+            | st.builds(lambda r, c: f"A1:{_letters(c)}{r}", ROWS, COLUMNS)
+        ),
+        "strings": draw(st.none() | st.tuples(st.integers(1, 1_000_000), SIZES)),
+        "zeros": draw(st.none() | SIZES),
+        "copies": draw(st.sampled_from([0, 0, 0, 1, 2, 4])),
+    }
+    assume(_bomb_bytes(spec) <= BOMB_BUDGET)
+    return spec
+
+
+def _bomb_bytes(spec: dict[str, Any]) -> int:
+    total = spec["zeros"] or 0
+    if spec["strings"]:
+        total += spec["strings"][0] * (spec["strings"][1] + 15)
+    for item in spec["items"]:
+        if item[0] == "cell":
+            total += item[3] if item[4] is None else 100
+        elif item[0] == "whitespace":
+            total += item[1]
+        else:
+            total += item[2] * 16
+    return total
+
+
+def must_refuse(spec: dict[str, Any], statements: int, file_size: int) -> str | None:
+    """Why the bomb crosses a limit for sure (None: it may be accepted)."""
+    limits = consult.questionnaire_limits(statements)
+    if file_size > consult.MAX_XLSX_BYTES:
+        return "file size"
+    dimension = spec["dimension"]
+    declared = None
+    if dimension:
+        m = re.match(r"A1:([A-Z]+)(\d+)$", dimension)
+        assert m is not None
+        column = 0
+        for ch in m.group(1):
+            column = column * 26 + ord(ch) - 64
+        declared = (int(m.group(2)), column)
+        if declared[0] > limits.max_rows or declared[1] > limits.max_columns:
+            return "declared dimensions"
+    for item in spec["items"]:
+        if item[0] == "cell":
+            _, row, column, size, shared, _ = item
+            if row > limits.max_rows or column > limits.max_columns:
+                return "cell position"
+            if declared and (row > declared[0] or max(column, 4) > declared[1]):
+                return "cell outside the declared dimensions"
+            if shared is None and size > limits.max_cell_chars:
+                return "cell text"
+        elif item[0] == "empty-rows" and item[1] + item[2] - 1 > limits.max_rows:
+            return "rows"
+    if spec["strings"]:
+        count, size = spec["strings"]
+        if size > limits.max_cell_chars:
+            return "shared string length"
+        if count > limits.max_sheets * limits.max_rows * limits.max_columns:
+            return "shared strings count"
+        if count * (size + 15) > limits.max_member:
+            return "shared strings part"
+    if (spec["zeros"] or 0) > limits.ratio_floor:
+        return "ratio"
+    return None
+
+
+REFUSALS = [
+    ("larger than", "file size"),
+    ("compressed more than", "compression ratio"),
+    ("workbook unpacks to", "total unpacked size"),
+    ("unpacks to", "part size"),
+    ("declares", "declared dimensions"),
+    ("outside the dimensions", "cell outside the declared dimensions"),
+    ("has a row", "rows"),
+    ("has a cell in column", "columns"),
+    ("shared strings, more than", "number of shared strings"),
+    ("longer than", "cell text"),
+    ("characters; at most", "answer text"),
+    ("damaged", "unreadable"),
+]
+
+
+def _refusal(stderr: str) -> str:
+    """Which limit (or other check) refused it, from the message."""
+    return next((kind for words, kind in REFUSALS if words in stderr), "other (answers, ids)")
+
+
+def test_questionnaire_size_bombs(bench):
+    """Size bombs of every kind, mixed, in a signed questionnaire (issue 13)."""
+    importer = "questionnaire size bombs: rcm round import"
+    with Store(bench.url) as store:
+        base = consult.write_questionnaire(store, 1, "CRI")
+        statements = consult.get_round(store, 1).statements
+    ids = [s.id for s in labelled().statements]
+
+    def within_limits(result: Result, after: State) -> None:
+        with bench.engine.connect() as conn:
+            longest = conn.execute(
+                text(
+                    "SELECT max(length(proposed_wording)), max(length(reason)), "
+                    "max(length(comment)) FROM opinions"
+                )
+            ).one()
+        assert (longest[0] or 0) <= consult.MAX_WORDING
+        assert (longest[1] or 0) <= consult.MAX_COMMENT and (longest[2] or 0) <= consult.MAX_COMMENT
+
+    n = min(PROFILE_EXAMPLES, BOMB_LONG_RUN) if LONG_RUN else min(20, PROFILE_EXAMPLES)
+    settings_ = fuzz_settings(max(3, n // 10) if bench.backend == "postgresql" else n)
+
+    @settings(
+        settings_,
+        suppress_health_check=[*settings_.suppress_health_check, HealthCheck.filter_too_much],
+    )
+    @given(size_bombs())
+    def run(spec: dict[str, Any]) -> None:
+        import xlsx_bombs
+
+        content = xlsx_bombs.mixed(base, spec, ids)
+        path = bench.file("CRI.xlsx", content)
+        tracemalloc.start()
+        started = time.monotonic()
+        try:
+            result = bench.rcm("round", "import", "1", path, "--as=fuzz")
+            seconds = time.monotonic() - started
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        tally = COUNTS[f"{importer} [{bench.backend}]"]
+        tally["under 0.5 s" if seconds < 0.5 else "0.5 to 2 s" if seconds < 2 else "over 2 s"] += 1
+        mb = peak / 1024 / 1024
+        tally[
+            "peak under 16 MB" if mb < 16 else "peak 16 to 64 MB" if mb < 64 else "peak over 64 MB"
+        ] += 1
+        tally["slowest import, ms"] = max(tally["slowest import, ms"], round(seconds * 1000))
+        tally["largest peak, KB"] = max(tally["largest peak, KB"], peak // 1024)
+        accepted = bench.judge(importer, result, within_limits)
+        if not accepted:
+            tally[f"refused: {_refusal(result.stderr)}"] += 1
+        reason = must_refuse(spec, statements, len(content))
+        assert not (accepted and reason), f"accepted though it crosses a limit ({reason})"
+        assert seconds < BOMB_SECONDS, seconds
+        assert peak < BOMB_PEAK, peak
+
+    run()

@@ -855,7 +855,8 @@ def round_import(ctx: click.Context, round_id: int, file: Path, actor: str | Non
     from rcm import consult
 
     try:
-        data = file.read_bytes()
+        with file.open("rb") as fh:  # one byte more than allowed is enough to refuse it
+            data = fh.read(consult.MAX_XLSX_BYTES + 1)
     except OSError as exc:
         raise RcmError(f"cannot read {file}: {exc.strerror or exc}") from None
     with _store(ctx) as store:

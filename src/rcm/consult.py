@@ -24,6 +24,8 @@ from sqlalchemy.exc import IntegrityError
 from rcm import settings, taxonomy
 from rcm.audit import record_audit
 from rcm.errors import DocumentError, NotFound, Problem, RcmError
+from rcm.export.cells import append_row, xlsx_text
+from rcm.parse.xlsx import XlsxLimit, XlsxLimits, XlsxUnreadable, read_xlsx
 from rcm.search import Filter, matching_ids
 from rcm.store import Store
 from rcm.store import schema as t
@@ -81,6 +83,12 @@ ANSWERS = {
     "No": OpinionValue.NO_LONGER_VALID,
     "Abstain": OpinionValue.ABSTAIN,
 }
+
+
+# What one answer may hold: one definition for the web form (its fields' maxlength and its
+# validation), `rcm opinion set` and the questionnaire import, all checked in ``_validate``.
+MAX_WORDING = 20_000  # a proposed wording is a statement's text: as long as review.MAX_TEXT
+MAX_COMMENT = 5000  # a reason or comment (an observer's comment too)
 
 
 def member_countries() -> list[str]:
@@ -304,7 +312,11 @@ def get_round(store: Store, round_id: int) -> Round:
 
 
 def _validate(
-    country: str, value: str, wording: str | None, reason: str | None
+    country: str,
+    value: str,
+    wording: str | None,
+    reason: str | None,
+    comment: str | None = None,
 ) -> tuple[str, OpinionValue, str | None, str | None]:
     code = country.strip().upper()
     if code not in member_countries():
@@ -323,7 +335,21 @@ def _validate(
         raise RcmError("“valid with changes” needs the proposed wording")
     if v is OpinionValue.NO_LONGER_VALID and not reason:
         raise RcmError("“no longer valid” needs a reason")
+    check_lengths(wording, reason, (comment or "").strip() or None)
     return code, v, wording, reason
+
+
+def check_lengths(wording: str | None, reason: str | None, comment: str | None) -> None:
+    """The limits of one answer's texts (``MAX_WORDING``, ``MAX_COMMENT``)."""
+    for what, text, limit in (
+        ("the proposed wording", wording, MAX_WORDING),
+        ("the reason", reason, MAX_COMMENT),
+        ("the comment", comment, MAX_COMMENT),
+    ):
+        # A line end counts once, as in the form's maxlength (browsers send it as CR LF).
+        n = len(text.replace("\r\n", "\n")) if text is not None else 0
+        if n > limit:
+            raise RcmError(f"{what} has {n:,} characters; at most {limit:,}")
 
 
 def _write_opinion(
@@ -421,7 +447,7 @@ def set_opinion(
     source: str = "cli",
 ) -> Opinion:
     """Write one Member Country's answer, if ``author`` may (``answering_name``)."""
-    code, v, wording, why = _validate(country, value, proposed_wording, reason)
+    code, v, wording, why = _validate(country, value, proposed_wording, reason, comment)
     sid = statement_id.strip().upper()
     with store.engine.begin() as conn:
         rnd = _round(conn, round_id)
@@ -468,7 +494,9 @@ def set_opinions(
     checked = []
     for a in answers:
         try:
-            code, v, wording, reason = _validate(country, a.value, a.proposed_wording, a.reason)
+            code, v, wording, reason = _validate(
+                country, a.value, a.proposed_wording, a.reason, a.comment
+            )
         except RcmError as exc:
             problems.append(f"{a.statement_id}: {exc.message}")
             continue
@@ -507,9 +535,6 @@ def set_opinion_as(
 ) -> Opinion:
     """``set_opinion`` for a signed-in user (the permission check is ``set_opinion``'s own)."""
     return set_opinion(store, round_id, country, statement_id, value, author=user, **fields)
-
-
-MAX_COMMENT = 5000
 
 
 def add_comment(
@@ -718,7 +743,39 @@ def regional_position(store: Store, round_id: int, today: date | None = None) ->
 
 HEADER = ["Statement ID", "Meeting", "Statement", "Still valid?", "Proposed wording", "Comment"]
 SIGNATURE_SHEET = "signature"
-MAX_XLSX_BYTES = 5 * 1024 * 1024
+# The questionnaire's limits, checked before and while it is read (``rcm.parse.xlsx``). A real
+# questionnaire of every statement is about 35 KB packed and 140 KB unpacked; one where every
+# answer has the longest wording and comment allowed stays under a few MB.
+MAX_XLSX_BYTES = 5 * 1024 * 1024  # the file (the web's upload limit too)
+MAX_XLSX_UNPACKED = 50 * 1024 * 1024  # all its parts unpacked
+MAX_XLSX_PART = 25 * 1024 * 1024  # any one part unpacked
+MAX_XLSX_RATIO = 100  # unpacked:packed, for a part over 1 MB (XML packs about 5:1)
+MAX_XLSX_SHEETS = 16  # six themes and the signature, and room for a person's own sheets
+MAX_XLSX_COLUMNS = 26  # A to Z: six columns, and room for a person's notes
+SPARE_ROWS = 20  # rows per sheet beyond the header and the round's statements
+MAX_CELL = max(MAX_WORDING, MAX_COMMENT)  # characters in any cell
+
+
+def questionnaire_limits(statements: int) -> XlsxLimits:
+    """The limits of a questionnaire for a round of ``statements`` statements: no sheet has more
+    rows than the header, every statement once, and ``SPARE_ROWS``."""
+    return XlsxLimits(
+        max_unpacked=MAX_XLSX_UNPACKED,
+        max_member=MAX_XLSX_PART,
+        max_ratio=MAX_XLSX_RATIO,
+        max_rows=1 + statements + SPARE_ROWS,
+        max_columns=MAX_XLSX_COLUMNS,
+        max_cell_chars=MAX_CELL,
+        max_sheets=MAX_XLSX_SHEETS,
+    )
+
+
+def _shown(text: str | None) -> str | None:
+    """A text as the questionnaire shows it and reads it back: without the control characters an
+    .xlsx cannot hold, with one kind of line end, stripped."""
+    if text is None:
+        return None
+    return xlsx_text(text).replace("\r\n", "\n").replace("\r", "\n").strip() or None
 
 
 def _signature(secret: object, round_id: int, country: str) -> str:
@@ -749,7 +806,7 @@ def write_questionnaire(store: Store, round_id: int, country: str) -> bytes:
         if not rows:
             continue
         ws = wb.create_sheet(theme.code)
-        ws.append(HEADER)
+        append_row(ws, HEADER)
         for cell in ws[1]:
             cell.font = Font(bold=True)
         check = DataValidation(
@@ -764,7 +821,9 @@ def write_questionnaire(store: Store, round_id: int, country: str) -> bytes:
         meetings = {m.code: m.label for m in store.meetings()}
         for s, _ in rows:
             o = given.get(s.id)
-            ws.append(
+            # Every text as a string cell: a comment "=HYPERLINK(…)" must not become a formula.
+            append_row(
+                ws,
                 [
                     s.id,
                     meetings.get(s.meeting, s.meeting),
@@ -772,7 +831,7 @@ def write_questionnaire(store: Store, round_id: int, country: str) -> bytes:
                     reverse[o.value] if o else None,
                     o.proposed_wording if o else None,
                     (o.reason or o.comment) if o else None,
-                ]
+                ],
             )
             check.add(f"D{ws.max_row}")
         for col, width in zip("ABCDEF", (14, 12, 80, 18, 50, 40), strict=True):
@@ -781,8 +840,8 @@ def write_questionnaire(store: Store, round_id: int, country: str) -> bytes:
             row[0].alignment = Alignment(wrap_text=True, vertical="top")
         ws.freeze_panes = "A2"
     sig = wb.create_sheet(SIGNATURE_SHEET)
-    sig.append(["round", "country", "signature"])
-    sig.append([rnd.id, code, _signature(secret, rnd.id, code)])
+    append_row(sig, ["round", "country", "signature"])
+    append_row(sig, [rnd.id, code, _signature(secret, rnd.id, code)])
     sig.sheet_state = "veryHidden"
     sig.protection.sheet = True
     sig.protection.password = secrets.token_hex(8)
@@ -809,117 +868,93 @@ def import_questionnaire(
     expected_country: str | None = None,
 ) -> ImportResult:
     """Read a questionnaire back: every problem is reported with its sheet and row, and nothing is
-    written unless the whole file is right."""
-    from zipfile import BadZipFile
+    written unless the whole file is right. The file is checked against the questionnaire's limits
+    (``questionnaire_limits``) before and while it is read, streaming: a file that crosses one is
+    refused as soon as it does, whatever it holds further on."""
 
-    from openpyxl import load_workbook
+    def refuse(message: str) -> DocumentError:
+        return DocumentError(name, [Problem(0, message)])
 
     if len(data) > MAX_XLSX_BYTES:
-        raise DocumentError(
-            name,
-            [
-                Problem(
-                    0,
-                    f"the file is {len(data):,} bytes; a questionnaire is "
-                    f"at most {MAX_XLSX_BYTES:,}",
-                )
-            ],
+        # The adapters read one byte more than allowed, not the whole file: no size to quote.
+        raise refuse(
+            f"the file is larger than {MAX_XLSX_BYTES // (1024 * 1024)} MB: a questionnaire is "
+            f"at most {MAX_XLSX_BYTES:,} bytes"
         )
-    try:
-        wb = load_workbook(io.BytesIO(data), data_only=True)
-    except (BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-        raise DocumentError(
-            name, [Problem(0, f"not an .xlsx questionnaire ({type(exc).__name__})")]
-        ) from None
-    except Exception as exc:  # zlib, XML and openpyxl errors from a damaged file: many kinds
-        raise DocumentError(
-            name,
-            [
-                Problem(
-                    0,
-                    f"the questionnaire is damaged ({type(exc).__name__}): download a new one "
-                    "or save it again in Excel",
-                )
-            ],
-        ) from None
-    if SIGNATURE_SHEET not in wb.sheetnames:
-        raise DocumentError(
-            name,
-            [
-                Problem(
-                    0,
-                    "the questionnaire's signature is missing: download a "
-                    "new questionnaire with `rcm round questionnaire`",
-                )
-            ],
-        )
-    sig = wb[SIGNATURE_SHEET]
-    sig_round, sig_country, sig_value = (
-        sig.cell(2, 1).value,
-        sig.cell(2, 2).value,
-        sig.cell(2, 3).value,
-    )
     with store.connection() as conn:
         rnd = _round(conn, round_id)
         secret = conn.scalar(select(t.rounds.c.secret).where(t.rounds.c.id == round_id))
         in_scope = _scope(conn, round_id)
+    try:
+        sheets = read_xlsx(data, questionnaire_limits(len(in_scope)), len(HEADER))
+    except XlsxLimit as exc:
+        raise refuse(
+            f"{exc}: this is not a questionnaire of round {round_id} ({len(in_scope)} statements)"
+        ) from None
+    except XlsxUnreadable as exc:
+        raise refuse(
+            f"not an .xlsx questionnaire, or a damaged one ({exc}): download a new one "
+            "or save it again in Excel"
+        ) from None
+    sig = next((ws for ws in sheets if ws.title == SIGNATURE_SHEET), None)
+    if sig is None:
+        raise refuse(
+            "the questionnaire's signature is missing: download a new questionnaire with "
+            "`rcm round questionnaire`"
+        )
+    sig_round, sig_country, sig_value = sig.cell(2, 1), sig.cell(2, 2), sig.cell(2, 3)
     if str(sig_round) != str(round_id):
-        raise DocumentError(
-            name, [Problem(0, f"this questionnaire is for round {sig_round}, not round {round_id}")]
-        )
+        raise refuse(f"this questionnaire is for round {sig_round}, not round {round_id}")
     if expected_country is not None and str(sig_country or "") != expected_country:
-        raise DocumentError(
-            name, [Problem(0, f"this questionnaire is for {sig_country}, not {expected_country}")]
-        )
+        raise refuse(f"this questionnaire is for {sig_country}, not {expected_country}")
     country = str(sig_country or "")
     answering_name(author, country, rnd.state)  # before reading a row, and again for each write
     if not hmac.compare_digest(
         str(sig_value or "").encode(), _signature(secret, round_id, country).encode()
     ):
-        raise DocumentError(
-            name,
-            [
-                Problem(
-                    0,
-                    "the questionnaire's signature does not match this round "
-                    "and country: it was altered or belongs elsewhere",
-                )
-            ],
+        raise refuse(
+            "the questionnaire's signature does not match this round and country: it was "
+            "altered or belongs elsewhere"
         )
     problems: list[str] = []
     wanted: dict[str, tuple[OpinionValue, str | None, str | None, str | None, str]] = {}
     blank = 0
-    for ws in wb.worksheets:
+    for ws in sheets:
         if ws.title == SIGNATURE_SHEET:
             continue
-        header = [c.value for c in ws[1]][: len(HEADER)]
+        header = [ws.cell(1, c) for c in range(1, len(HEADER) + 1)]
         if header != HEADER:
             problems.append(f"sheet {ws.title}, row 1: the columns must be {', '.join(HEADER)}")
             continue
-        for i, row in enumerate(ws.iter_rows(min_row=2, max_col=len(HEADER), values_only=True), 2):
-            sid, _, _, answer, wording, comment = (list(row) + [None] * 6)[:6]
+        for i in sorted(r for r in ws.rows if r >= 2):
+            sid, _, _, answer, wording, comment = ws.rows[i]
             where = f"sheet {ws.title}, row {i}"
             if sid is None and answer is None:
                 continue
-            sid = str(sid or "").strip().upper()
+            sid = sid.strip().upper() if sid else ""
             if sid not in in_scope:
-                problems.append(f"{where}: statement {sid or '(empty)'} is not in round {round_id}")
+                shown = sid[:40] + ("…" if len(sid) > 40 else "") if sid else "(empty)"
+                problems.append(f"{where}: statement {shown} is not in round {round_id}")
                 continue
-            if answer is None or str(answer).strip() == "":
+            if answer is None or answer.strip() == "":
                 blank += 1
                 continue
-            value = ANSWERS.get(str(answer).strip())
+            value = ANSWERS.get(answer.strip())
             if value is None:
-                problems.append(f"{where}: “{answer}” is not one of {', '.join(ANSWERS)}")
+                problems.append(f"{where}: “{answer[:100]}” is not one of {', '.join(ANSWERS)}")
                 continue
-            wording_s = str(wording).strip() if wording not in (None, "") else None
-            comment_s = str(comment).strip() if comment not in (None, "") else None
+            wording_s, comment_s = _shown(wording), _shown(comment)
             reason = comment_s if value is OpinionValue.NO_LONGER_VALID else None
             if value is OpinionValue.VALID_WITH_CHANGES and not wording_s:
                 problems.append(f"{where}: “Yes, with changes” needs the proposed wording")
                 continue
             if value is OpinionValue.NO_LONGER_VALID and not reason:
                 problems.append(f"{where}: “No” needs the reason in the Comment column")
+                continue
+            try:
+                check_lengths(wording_s, reason, None if reason else comment_s)
+            except RcmError as exc:
+                problems.append(f"{where}: {exc.message}")
                 continue
             entry = (value, wording_s, reason, None if reason else comment_s, where)
             if sid in wanted and wanted[sid][:4] != entry[:4]:
@@ -934,12 +969,14 @@ def import_questionnaire(
         rnd = _round(conn, round_id)
         for sid, (value, wording_s, reason, comment_s, _) in sorted(wanted.items()):
             before = current.get(sid)
-            if before and (
-                before.value,
-                before.proposed_wording,
-                before.reason,
-                before.comment,
-            ) == (value, wording_s, reason, comment_s):
+            # Unchanged: the row reads as the questionnaire wrote it (its Comment column shows the
+            # reason, or else the comment), so a questionnaire sent back untouched writes nothing.
+            if (
+                before is not None
+                and before.value is value
+                and _shown(before.proposed_wording) == wording_s
+                and _shown(before.reason or before.comment) == (reason or comment_s)
+            ):
                 unchanged += 1
                 continue
             _write_opinion(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
+from rcm.export.cells import csv_text
 from rcm.model import Compendium, Meeting, Placement, Statement
 
 __all__ = ["SCHEMA", "compendium_document", "to_csv", "to_json"]
@@ -122,19 +121,19 @@ CSV_COLUMNS = [
 
 
 def to_csv(c: Compendium) -> str:
-    """One row per statement (as a spreadsheet user expects); its placements joined with " | "."""
+    """One row per statement (as a spreadsheet user expects); its placements joined with " | ".
+    Text that a spreadsheet would run as a formula is written with a quote in front
+    (``rcm.export.cells.csv_cell``)."""
     meetings = {m.code: m for m in c.meetings}
     objectives: dict[str, list[str]] = {}
     for x in sorted(c.objective_links, key=lambda x: (x.statement_id, x.rank)):
         mark = "" if x.source.value == "curated" else "?"
         objectives.setdefault(x.statement_id, []).append(f"{x.objective}{mark}")
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    rows = []
     for s in c.statements:
         ps = c.placements_of(s.id)
         also = sorted({t for p in ps for t in p.also_relevant})
-        writer.writerow(
+        rows.append(
             [
                 s.id,
                 meetings[s.meeting].number,
@@ -153,4 +152,4 @@ def to_csv(c: Compendium) -> str:
                 else "\n".join([f"{s.heading}:", *(f"- {i}" for i in s.items)]),
             ]
         )
-    return out.getvalue()
+    return csv_text(CSV_COLUMNS, rows)

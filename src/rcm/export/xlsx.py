@@ -9,12 +9,12 @@ one day is byte-identical (caches and checksums can rely on it).
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
+from rcm.export.cells import append_row, set_text
 from rcm.model import Compendium, Statement
 from rcm.taxonomy import CATEGORY_COLOURS
 
@@ -48,10 +48,6 @@ ALL_COLUMNS: tuple[tuple[str, int], ...] = (
     ("GCM objectives", 11),
     ("Text", 100),
 )
-
-# Characters an .xlsx cannot hold (openpyxl refuses them); none are expected in the compilation,
-# but declarations come from outside.
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def statement_cell_text(s: Statement) -> str:
@@ -160,16 +156,6 @@ def compendium_xlsx(
     return _restamp(out.getvalue(), _core_xml(wb), stamp)
 
 
-def _set(cell: Any, value: Any) -> None:
-    if isinstance(value, str):
-        value = _ILLEGAL.sub("", value)
-    cell.value = value
-    # openpyxl stores any string starting with "=" as a formula; a statement is never one, and a
-    # formula from imported text would run in the analyst's Excel.
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
-
-
 def _data_sheet(
     ws: Any, columns: Sequence[tuple[str, int]], rows: Iterable[tuple[list[Any], Statement]]
 ) -> None:
@@ -194,7 +180,7 @@ def _data_sheet(
         fill = fills.get(s.category) if s.category else None
         for col, value in enumerate(values, 1):
             cell = ws.cell(row=r, column=col)
-            _set(cell, value)
+            set_text(cell, value)
             cell.alignment = wrapped if col == text_col else top
             if fill is not None:
                 cell.fill = fill
@@ -209,9 +195,9 @@ def _about_sheet(ws: Any, c: Compendium, selected: int, day: date) -> None:
 
     bold = Font(bold=True)
     wrapped = Alignment(vertical="top", wrap_text=True)
-    ws.append(["RCM Compendium: statements of the Regional Conference on Migration"])
+    append_row(ws, ["RCM Compendium: statements of the Regional Conference on Migration"])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([])
+    append_row(ws, [])
     facts = [
         ("Source", c.source.title),
         ("Source date", c.source.date),
@@ -223,24 +209,24 @@ def _about_sheet(ws: Any, c: Compendium, selected: int, day: date) -> None:
         ("Category source", "curated: a person's choice; suggested: the suggester's."),
     ]
     for label, value in facts:
-        ws.append([label, value])
+        append_row(ws, [label, value])
         ws.cell(row=ws.max_row, column=1).font = bold
         ws.cell(row=ws.max_row, column=2).alignment = wrapped
-    ws.append([])
-    ws.append(["Category", "Label", "Definition", "Row colour"])
+    append_row(ws, [])
+    append_row(ws, ["Category", "Label", "Definition", "Row colour"])
     for cell in ws[ws.max_row]:
         cell.font = bold
     infos = {ci.category: ci for ci in c.categories}
     for cat, rgb in CATEGORY_COLOURS.items():
         ci = infos.get(cat)
-        ws.append(
-            [cat.value, ci.label if ci else cat.value.title(), ci.definition if ci else "", rgb]
+        append_row(
+            ws, [cat.value, ci.label if ci else cat.value.title(), ci.definition if ci else "", rgb]
         )
         ws.cell(row=ws.max_row, column=4).fill = PatternFill(
             fill_type="solid", start_color=f"FF{rgb}", end_color=f"FF{rgb}"
         )
         ws.cell(row=ws.max_row, column=3).alignment = wrapped
-    ws.append(["(empty)", "Unassigned", "No category has been assigned yet.", "no colour"])
+    append_row(ws, ["(empty)", "Unassigned", "No category has been assigned yet.", "no colour"])
     for col, width in zip("ABCD", (18, 60, 50, 12), strict=True):
         ws.column_dimensions[col].width = width
 

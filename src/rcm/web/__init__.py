@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import time
@@ -212,12 +210,12 @@ def create_app(store: Store, config: settings.Config | None = None) -> FastAPI:
 
     @app.get("/search.csv", include_in_schema=False)
     def search_csv(request: Request) -> Response:
+        from rcm.export.cells import csv_text
+
         hits, _ = _all_hits(request)
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(["id", "meeting", "year", "themes", "category", "text"])
-        for h in hits:
-            writer.writerow(
+        body = csv_text(
+            ["id", "meeting", "year", "themes", "category", "text"],
+            (
                 [
                     h["id"],
                     h["meeting_label"],
@@ -226,9 +224,11 @@ def create_app(store: Store, config: settings.Config | None = None) -> FastAPI:
                     h["category"] or "",
                     h["text"],
                 ]
-            )
+                for h in hits
+            ),
+        )
         return PlainTextResponse(
-            out.getvalue(),
+            body,
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="rcm-search.csv"'},
         )

@@ -12,6 +12,8 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+from starlette.types import Message
 
 from rcm import consult, users
 from rcm.errors import RcmError
@@ -21,6 +23,42 @@ from rcm.web import charts, i18n
 from rcm.web.auth import Auth, add_signin_routes
 
 MAX_UPLOAD = consult.MAX_XLSX_BYTES
+# The questionnaire and the form's few other fields (CSRF token, country) with their multipart
+# headers.
+MAX_UPLOAD_BODY = MAX_UPLOAD + 64 * 1024
+
+
+class UploadTooLarge(RcmError):
+    status = 413
+
+
+def capped(request: Request, limit: int) -> Request:
+    """The request, its body refused (413) beyond ``limit`` bytes: at once when Content-Length
+    says so, else as soon as the bytes received cross it."""
+
+    def too_large() -> UploadTooLarge:
+        return UploadTooLarge(
+            i18n.gettext("The file is too large: a questionnaire is at most %(size)s MB.")
+            % {"size": MAX_UPLOAD // (1024 * 1024)}
+        )
+
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large()
+    receive = request.receive
+    seen = 0
+
+    async def counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise too_large()
+        return message
+
+    return Request(request.scope, counted)
+
 
 Render = Callable[..., Response]
 
@@ -179,6 +217,8 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
                 for s in status["statements"]
             ],
             "choices": [v.value for v in consult.OpinionValue],
+            "max_wording": consult.MAX_WORDING,
+            "max_comment": consult.MAX_COMMENT,
         }
 
     @app.get("/rounds/{round_id}/answers", include_in_schema=False)
@@ -274,7 +314,9 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
     @app.post("/rounds/{round_id}/questionnaire", include_in_schema=False)
     async def upload(request: Request, round_id: int) -> Response:
         user, csrf = signed_in(request)
-        form = await form_with_csrf(request, csrf)
+        # The body is counted as it arrives: a client sending more than a questionnaire may be
+        # is cut off there, not after the whole body is spooled to disk.
+        form = await form_with_csrf(capped(request, MAX_UPLOAD_BODY), csrf)
         rnd = consult.get_round(store, round_id)
         country = answering_country(user, str(form.get("country") or user.country or ""))
         users.check_can_answer(user, country, rnd.state)
@@ -285,7 +327,10 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
         errors: list[str] = []
         saved = None
         try:
-            result = consult.import_questionnaire(
+            # Off the event loop: reading and checking a questionnaire takes up to a second or two,
+            # and the worker's other requests must not wait for it.
+            result = await run_in_threadpool(
+                consult.import_questionnaire,
                 store,
                 round_id,
                 data,
@@ -296,6 +341,7 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
             saved = result.written
         except RcmError as exc:
             errors = [str(p) for p in getattr(exc, "problems", [])] or [exc.message]
+        context = await run_in_threadpool(answers_context, rnd, country)
         return render(
             request,
             "answers.html",
@@ -304,5 +350,5 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
             csrf=csrf,
             errors=errors,
             saved=saved,
-            **answers_context(rnd, country),
+            **context,
         )
