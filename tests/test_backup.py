@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import json
 import re
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -431,6 +432,15 @@ def _flip(data: bytes, at: int) -> bytes:
     return data[:at] + bytes([data[at] ^ 0x5A]) + data[at + 1 :]
 
 
+def _changes_content(data: bytes, flipped: bytes) -> bool:
+    """A flipped bit in the deflate stream's final padding changes nothing that is read: not a
+    damaged file (this made the byte-flip cases fail now and then)."""
+    try:
+        return gzip.decompress(flipped) != gzip.decompress(data)
+    except (OSError, EOFError, zlib.error):
+        return True
+
+
 def damaged(data: bytes) -> dict[str, tuple[bytes, str]]:
     """Each way a file can be wrong, and what the refusal says."""
     body = lines(data)
@@ -479,6 +489,7 @@ def damaged(data: bytes) -> dict[str, tuple[bytes, str]]:
         **{
             f"byte {at} flipped": (_flip(data, at), "damaged")
             for at in range(10, n, max(1, n // 25))
+            if _changes_content(data, _flip(data, at))
         },
         "last byte flipped": (_flip(data, n - 1), "damaged"),
     }
