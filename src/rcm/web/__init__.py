@@ -8,12 +8,19 @@ import io
 import json
 import logging
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+)
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -22,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request as StarletteRequest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path
 
 from rcm import settings, users
 from rcm.errors import NotFound, RcmError
@@ -48,6 +56,34 @@ SECURITY_HEADERS = {
 }
 
 MAX_LIST_PARAMS = 20
+
+# The API documentation: Swagger UI's own files (from the swagger-ui-bundle-v2 package, so that it
+# works with no internet) and a start-up script served as a file: the CSP allows no inline script.
+API_DOCS_ASSETS = {
+    "swagger-ui.css": "text/css",
+    "swagger-ui-bundle.js": "text/javascript",
+    "favicon-32x32.png": "image/png",
+}
+API_DOCS_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>RCM Compendium: API</title>
+<link rel="stylesheet" href="/api/docs/swagger-ui.css">
+<link rel="icon" type="image/png" href="/api/docs/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/api/docs/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script>
+</body>
+</html>
+"""
+
+# Pages about people and their work: never kept by a browser or a shared cache (the back button on
+# a shared computer, a proxy). So is every response to a signed-in person, except the static files.
+PRIVATE_PATHS = ("/rounds", "/review", "/users", "/account", "/audit", "/login", "/logout")
+NO_STORE = "no-store"
 
 
 def _param(
@@ -132,7 +168,7 @@ def create_app(store: Store, config: settings.Config | None = None) -> FastAPI:
             "1996 onwards: "
             "search with facets, statements, themes and meetings."
         ),
-        docs_url="/api/docs",
+        docs_url=None,  # /api/docs below: Swagger UI served from the app, under its CSP
         redoc_url=None,
     )
     config = config or settings.current()
@@ -351,6 +387,22 @@ def create_app(store: Store, config: settings.Config | None = None) -> FastAPI:
             body["status"] = "error"
             return JSONResponse(body, status_code=503)
         return JSONResponse(body)
+
+    # --- the API documentation: Swagger UI's files from the swagger-ui-bundle-v2 package --------
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> Response:
+        return HTMLResponse(API_DOCS_PAGE)
+
+    @app.get("/api/docs/{name}", include_in_schema=False)
+    def api_docs_asset(name: str) -> Response:
+        if name not in API_DOCS_ASSETS:
+            raise StarletteHTTPException(404)
+        return FileResponse(
+            Path(str(swagger_ui_path)) / name,
+            media_type=API_DOCS_ASSETS[name],
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
     # --- JSON API --------------------------------------------------------------------------------
 
