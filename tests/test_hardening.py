@@ -380,3 +380,39 @@ def test_a_declaration_upload_beyond_the_cap_is_refused_while_reading(site):
     )
     assert r.status_code == 413
     assert counts(store) == before
+
+
+def test_a_declaration_is_read_and_queued_off_the_event_loop(site, monkeypatch):
+    """Reading a Word file and suggesting themes for each statement takes a while: the handler
+    runs it in a worker thread, so the server's event loop keeps answering other requests."""
+    import asyncio
+
+    import rcm.web.review as web_review
+
+    store, passwords, _ = site
+    _, _, signed = clients(store, passwords)
+    sec = signed["sec"]
+    on_loop: list[bool] = []
+
+    def watched(real):
+        def run(*args, **kwargs):
+            try:
+                asyncio.get_running_loop()
+                on_loop.append(True)
+            except RuntimeError:
+                on_loop.append(False)
+            return real(*args, **kwargs)
+
+        return run
+
+    monkeypatch.setattr(
+        web_review, "declaration_from_bytes", watched(web_review.declaration_from_bytes)
+    )
+    monkeypatch.setattr(web_review.review, "add_declaration", watched(review.add_declaration))
+    r = sec.post(
+        "/review/declarations",
+        data={"csrf": csrf_of(sec, "/review"), "meeting": "XXII", "year": "2017"},
+        files={"file": (DECLARATION.name, DECLARATION.read_bytes(), "text/plain")},
+    )
+    assert r.status_code == 303
+    assert on_loop == [False, False]
