@@ -417,7 +417,7 @@ def _header(name: str, first: bytes) -> dict[str, Any]:
     if not isinstance(header, dict) or not isinstance(fmt, str) or "/" not in fmt:
         raise bad(f"is not an rcm backup (no {FORMAT} header): make one with `rcm backup -o FILE`")
     kind, _, number = fmt.partition("/")
-    if kind != FORMAT_NAME or not number.isdigit():
+    if kind != FORMAT_NAME or not (number.isascii() and number.isdigit()):
         raise bad(f"is not an rcm backup (its format is {fmt!r}, not {FORMAT})")
     made_by = f"rcm {header.get('rcm_version', '(version unknown)')}"
     if int(number) > FORMAT_VERSION:

@@ -28,6 +28,13 @@ class NotFound(RcmError):
     exit_code = 2
 
 
+class BadInput(RcmError):
+    """A value that no field can hold: text with a NUL character, a number beyond the database's
+    integer range. Raised where values reach the database (``rcm.store``), whoever sent them."""
+
+    status = 400
+
+
 class StoreError(RcmError):
     """The database cannot be opened, is not migrated, or refused a write."""
 

@@ -12,6 +12,7 @@ import hmac
 import logging
 import math
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -198,8 +199,68 @@ def keyed(purpose: str, value: str) -> str:
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
+# Characters that must never reach a log as they are: controls (a newline forges a log line, a NUL
+# makes the log binary), line and paragraph separators, and format characters (bidirectional
+# overrides that reorder what a reader sees, zero-width characters, the BOM): every character of
+# Unicode's categories Cc, Cf, Zl, Zp, and surrogates (Cs). tests/test_logging.py checks the list
+# against unicodedata.
+_UNPRINTABLE = (
+    r"\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e"
+    r"\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb"
+    r"\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    r"\U000e0001\U000e0020-\U000e007f"
+)
+_TEXT_UNSAFE = re.compile(rf"[{_UNPRINTABLE}\\]")  # and the backslash, so escapes are unambiguous
+_JSON_UNSAFE = re.compile(f"[{_UNPRINTABLE}]")
+
+
+def _text_escape(match: re.Match[str]) -> str:
+    n = ord(match.group())
+    if n == 0x5C:
+        return "\\\\"
+    return f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}" if n < 0x10000 else f"\\U{n:08x}"
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    n = ord(match.group())
+    if n < 0x10000:
+        return f"\\u{n:04x}"
+    n -= 0x10000  # JSON writes a character beyond the BMP as a UTF-16 surrogate pair
+    return f"\\u{0xD800 + (n >> 10):04x}\\u{0xDC00 + (n & 0x3FF):04x}"
+
+
+def escape_for_log(text: str) -> str:
+    """``text`` with every control, separator and format character (and the backslash) written
+    as a Python escape: ``\\n`` becomes ``\\x0a``, U+202E ``\\u202e``."""
+    return _TEXT_UNSAFE.sub(_text_escape, text)
+
+
+class TextFormatter(logging.Formatter):
+    """Development logs: ``time LEVEL logger: message`` on one line whatever the message holds
+    (user text, a request's decoded path, the arguments of the message are escaped); a traceback
+    follows on lines that are indented, so that none can pass for a log line."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = record.getMessage()
+        record.asctime = self.formatTime(record, self.datefmt)
+        text = escape_for_log(self.formatMessage(record))
+        more = []
+        if record.exc_info:
+            more.append(self.formatException(record.exc_info))
+        if record.stack_info:
+            more.append(self.formatStack(record.stack_info))
+        for block in more:
+            text += "".join("\n  " + escape_for_log(line) for line in block.splitlines())
+        return text
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message and the record's ``fields``."""
+    """One JSON object per line: time, level, logger, message and the record's ``fields``. Control,
+    separator and format characters are written as JSON escapes (``\\u2028``, ``\\u202e``), so
+    the line reads back to the same text and shows nothing hidden to someone reading the log."""
 
     def format(self, record: logging.LogRecord) -> str:
         import json
@@ -214,7 +275,8 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             data["error"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False, default=str)
+        # json.dumps already escapes U+0000–U+001F; these can only stand inside strings.
+        return _JSON_UNSAFE.sub(_json_escape, json.dumps(data, ensure_ascii=False, default=str))
 
 
 def configure_logging(config: Config | None = None) -> None:
@@ -227,10 +289,6 @@ def configure_logging(config: Config | None = None) -> None:
             logger.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
     handler.rcm = True  # type: ignore[attr-defined]
-    handler.setFormatter(
-        JsonFormatter()
-        if config.log_format == "json"
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
+    handler.setFormatter(JsonFormatter() if config.log_format == "json" else TextFormatter())
     logger.addHandler(handler)
     logger.propagate = False

@@ -30,7 +30,7 @@ from rcm.errors import DocumentError, Problem
 from rcm.model import DeclarationText, DraftStatement, from_roman
 from rcm.parse.text import collapse, dash_heading
 
-__all__ = ["MAX_BYTES", "read_declaration", "split_declaration"]
+__all__ = ["MAX_BYTES", "declaration_from_bytes", "read_declaration", "split_declaration"]
 
 MAX_BYTES = 1_000_000
 MAX_STATEMENTS = 400
@@ -103,19 +103,31 @@ def read_declaration(path: Path) -> DeclarationText:
     """Read a declaration from a .txt (UTF-8, BOM tolerated) or .docx file."""
     path = Path(path)
     name = str(path)
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        shown = f"“{path.suffix}”" if path.suffix else "without an extension"
-        hint = _SUFFIX_HINTS.get(suffix)
+    _check_suffix(path.suffix, name)
+    return declaration_from_bytes(_load(path, name), name)
+
+
+def declaration_from_bytes(raw: bytes, name: str) -> DeclarationText:
+    """Read a declaration from the bytes of a .txt or .docx file, such as an upload: ``name`` is
+    the file's name as the person knows it, which says the kind (by its suffix) and names the file
+    in every problem reported (never a temporary copy's path)."""
+    suffix = Path(name).suffix.lower()
+    _check_suffix(Path(name).suffix, name)
+    _check_size(name, len(raw), "the file")
+    if suffix == ".docx":
+        return _read(_docx_paragraphs(raw, name), raw, name)
+    return _read(_text_paragraphs(_decode(raw, name)), raw, name)
+
+
+def _check_suffix(suffix: str, name: str) -> None:
+    if suffix.lower() not in SUPPORTED_SUFFIXES:
+        shown = f"“{suffix}”" if suffix else "without an extension"
+        hint = _SUFFIX_HINTS.get(suffix.lower())
         raise _error(
             name,
             f"unsupported file type {shown}: a declaration can be read from .txt (UTF-8 text) "
             f"or .docx (Word)" + (f" — {hint}" if hint else ""),
         )
-    raw = _load(path, name)
-    if suffix == ".docx":
-        return _read(_docx_paragraphs(raw, name), raw, name)
-    return _read(_text_paragraphs(_decode(raw, name)), raw, name)
 
 
 def split_declaration(text: str, name: str = "<text>") -> DeclarationText:

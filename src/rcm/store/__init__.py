@@ -31,7 +31,7 @@ from sqlalchemy.engine import ExceptionContext, RowMapping, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 
 from rcm import taxonomy
-from rcm.errors import NotFound, StoreError
+from rcm.errors import BadInput, NotFound, StoreError
 from rcm.ids import canonical_id
 from rcm.model import (
     Category,
@@ -129,6 +129,42 @@ def _sqlite_begin_immediate(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# What no column can hold, refused in one place (every statement, both backends, before the
+# driver sees it) so that the same input is the same clear error on SQLite and PostgreSQL: a NUL
+# character (PostgreSQL's text cannot hold it; SQLite would store it silently), and an integer
+# beyond 64 bits (SQLite's and the drivers' limit). PostgreSQL's own 32-bit INTEGER columns are
+# checked by the server ("out of range") and reported the same way by ``_database_failure``.
+NUL_MESSAGE = "text must not contain the NUL character (\\x00)"
+INT_MESSAGE = "a number is beyond the database's range"
+INT64 = 2**63
+
+
+def _refuse_unstorable(
+    _conn: Connection,
+    _cursor: Any,
+    _statement: str,
+    parameters: Any,
+    _context: Any,
+    _executemany: bool,
+) -> None:
+    _check_values(parameters)
+
+
+def _check_values(value: Any) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise BadInput(NUL_MESSAGE)
+    elif isinstance(value, int):
+        if not -INT64 <= value < INT64:
+            raise BadInput(INT_MESSAGE)
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            _check_values(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _check_values(v)
+
+
 class DatabaseFailure(StoreError):
     """The database failed under a statement: the connection was lost, the server shut down, the
     disk failed. The transaction the statement was part of is rolled back (by the server, or as
@@ -159,6 +195,7 @@ class Store:
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         event.listen(self.engine, "handle_error", self._database_failure)
+        event.listen(self.engine, "before_cursor_execute", _refuse_unstorable)
         self._checked = False
         self._lookups: Lookups | None = None
 
@@ -174,6 +211,8 @@ class Store:
         # place of SQLAlchemy's message with the statement and its parameters. Only failures of
         # the database itself under a statement; a failed COMMIT (no statement) is left alone, as
         # whether it was saved is not known.
+        if getattr(ctx.original_exception, "sqlstate", None) == "22003":
+            raise BadInput(INT_MESSAGE)  # PostgreSQL: numeric value out of range
         if (
             isinstance(ctx.sqlalchemy_exception, OperationalError)
             and ctx.connection is not None

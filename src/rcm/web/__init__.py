@@ -6,12 +6,19 @@ from __future__ import annotations
 import json
 import logging
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+)
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -20,14 +27,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request as StarletteRequest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path
 
 from rcm import settings, users
-from rcm.errors import NotFound, RcmError
+from rcm.errors import BadInput, NotFound, RcmError
 from rcm.search import MAX_OFFSET
 from rcm.store import Store
 from rcm.web import charts, i18n, pages
 from rcm.web.accounts import add_account_routes
 from rcm.web.auth import SESSION_COOKIE
+from rcm.web.params import PathInt
 from rcm.web.review import add_review_routes
 from rcm.web.rounds import add_round_routes
 
@@ -46,6 +55,35 @@ SECURITY_HEADERS = {
 }
 
 MAX_LIST_PARAMS = 20
+OUT_OF_RANGE = ("greater_than_equal", "less_than_equal")  # pydantic's errors for PathInt
+
+# The API documentation: Swagger UI's own files (from the swagger-ui-bundle-v2 package, so that it
+# works with no internet) and a start-up script served as a file: the CSP allows no inline script.
+API_DOCS_ASSETS = {
+    "swagger-ui.css": "text/css",
+    "swagger-ui-bundle.js": "text/javascript",
+    "favicon-32x32.png": "image/png",
+}
+API_DOCS_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>RCM Compendium: API</title>
+<link rel="stylesheet" href="/api/docs/swagger-ui.css">
+<link rel="icon" type="image/png" href="/api/docs/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/api/docs/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script>
+</body>
+</html>
+"""
+
+# Pages about people and their work: never kept by a browser or a shared cache (the back button on
+# a shared computer, a proxy). So is every response to a signed-in person, except the static files.
+PRIVATE_PATHS = ("/rounds", "/review", "/users", "/account", "/audit", "/login", "/logout")
+NO_STORE = "no-store"
 
 
 def _param(
@@ -130,7 +168,7 @@ def create_app(store: Store, config: settings.Config | None = None) -> FastAPI:
             "1996 onwards: "
             "search with facets, statements, themes and meetings."
         ),
-        docs_url="/api/docs",
+        docs_url=None,  # /api/docs below: Swagger UI served from the app, under its CSP
         redoc_url=None,
     )
     config = config or settings.current()
@@ -167,12 +205,20 @@ def create_app(store: Store, config: settings.Config | None = None) -> FastAPI:
     @app.exception_handler(RcmError)
     async def domain_error(request: Request, exc: RcmError) -> Response:
         message = exc.message
+        if isinstance(exc, BadInput):  # the store's few fixed messages, in the reader's language
+            message = i18n.gettext(message)
         if isinstance(exc, NotFound):
             message = i18n.gettext("Not found") + ": " + exc.message
         return error_response(request, exc.status, message)
 
     @app.exception_handler(RequestValidationError)
     async def bad_parameters(request: Request, exc: RequestValidationError) -> Response:
+        if any(
+            e.get("loc", ())[:1] == ("path",) and e.get("type") in OUT_OF_RANGE
+            for e in exc.errors()
+        ):
+            # /rounds/2147483648, /rounds/-1: a number no row can have is not found.
+            return error_response(request, 404, i18n.gettext("There is no page at this address."))
         details = "; ".join(
             f"{'.'.join(str(x) for x in e.get('loc', ())[1:])}: {e.get('msg', '')}"
             for e in exc.errors()[:3]
@@ -297,11 +343,11 @@ def create_app(store: Store, config: settings.Config | None = None) -> FastAPI:
         return render(request, "themes.html", data=pages.themes_page(store))
 
     @app.get("/themes/{number}", include_in_schema=False)
-    def theme_html(request: Request, number: int) -> Response:
+    def theme_html(request: Request, number: PathInt) -> Response:
         return render(request, "theme.html", data=pages.theme_page(store, number))
 
     @app.get("/themes/{number}/{order}", include_in_schema=False)
-    def subtheme_html(request: Request, number: int, order: int) -> Response:
+    def subtheme_html(request: Request, number: PathInt, order: PathInt) -> Response:
         return render(request, "theme.html", data=pages.subtheme_page(store, number, order))
 
     @app.get("/meetings", include_in_schema=False)
@@ -352,6 +398,22 @@ def create_app(store: Store, config: settings.Config | None = None) -> FastAPI:
             return JSONResponse(body, status_code=503)
         return JSONResponse(body)
 
+    # --- the API documentation: Swagger UI's files from the swagger-ui-bundle-v2 package --------
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> Response:
+        return HTMLResponse(API_DOCS_PAGE)
+
+    @app.get("/api/docs/{name}", include_in_schema=False)
+    def api_docs_asset(name: str) -> Response:
+        if name not in API_DOCS_ASSETS:
+            raise StarletteHTTPException(404)
+        return FileResponse(
+            Path(str(swagger_ui_path)) / name,
+            media_type=API_DOCS_ASSETS[name],
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
     # --- JSON API --------------------------------------------------------------------------------
 
     @app.get(
@@ -379,11 +441,11 @@ def create_app(store: Store, config: settings.Config | None = None) -> FastAPI:
     @app.get(
         "/api/themes/{number}", tags=["themes"], summary="A theme's statements in document order"
     )
-    def api_theme(number: int) -> JSONResponse:
+    def api_theme(number: PathInt) -> JSONResponse:
         return JSONResponse(pages.theme_page(store, number))
 
     @app.get("/api/themes/{number}/{order}", tags=["themes"], summary="One sub-theme's statements")
-    def api_subtheme(number: int, order: int) -> JSONResponse:
+    def api_subtheme(number: PathInt, order: PathInt) -> JSONResponse:
         return JSONResponse(pages.subtheme_page(store, number, order))
 
     @app.get(
@@ -425,6 +487,10 @@ class LanguageAndHeaders:
         started = time.perf_counter()
         status = 500  # what the log says if the app fails before it answers
         asked = request.query_params.get("lang")
+        path = scope["path"]
+        private = path.startswith(PRIVATE_PATHS) or (
+            SESSION_COOKIE in request.cookies and not path.startswith("/static/")
+        )
         lang = i18n.choose(
             asked, request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")
         )
@@ -438,6 +504,8 @@ class LanguageAndHeaders:
                 headers["Vary"] = "Accept-Language, Cookie"
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                if private:
+                    headers["Cache-Control"] = NO_STORE
                 if self.secure:
                     headers.setdefault("Strict-Transport-Security", "max-age=31536000")
                 if asked in i18n.LANGUAGES:
@@ -486,7 +554,7 @@ def _search_params(request: Request) -> dict[str, Any]:
         raw = qp.get(name, "")
         if not raw:
             return default
-        if not raw.isdigit() or len(raw) > 6:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:  # "²".isdigit() is true
             raise RcmError(f"{name} must be a whole number")
         return int(raw)
 

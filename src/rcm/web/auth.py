@@ -17,6 +17,7 @@ from rcm import users
 from rcm.store import Store
 from rcm.users import AuthError, Forbidden, Role, User
 from rcm.web import i18n
+from rcm.web.bodies import capped_form
 
 SESSION_COOKIE = "rcm_session"
 LOGIN_COOKIE = "rcm_login"
@@ -86,8 +87,13 @@ class Auth:
             raise Forbidden(i18n.gettext("Only the Secretariat may do this."))
         return user, csrf
 
-    async def form_with_csrf(self, request: Request, csrf: str, *, max_fields: int = 2000) -> Any:
-        form = await request.form(max_files=1, max_fields=max_fields)
+    async def form_with_csrf(
+        self, request: Request, csrf: str, *, max_fields: int = 2000, max_bytes: int | None = None
+    ) -> Any:
+        if max_bytes is None:
+            form = await request.form(max_files=1, max_fields=max_fields)
+        else:  # an upload: the body is refused as soon as it passes max_bytes
+            form = await capped_form(request, max_bytes, max_fields=max_fields)
         if not hmac.compare_digest(str(form.get("csrf", "")).encode(), csrf.encode()):
             raise Forbidden(
                 i18n.gettext("This form has expired or came from another site: reload the page.")

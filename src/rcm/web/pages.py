@@ -188,7 +188,7 @@ def subtheme_page(store: Store, number: int, order: int) -> dict[str, Any]:
 def meeting_number(value: str) -> str:
     """A meeting code from what a URL holds: "19", "XIX", "xix"."""
     cleaned = value.strip().upper()
-    if cleaned.isdigit() and 0 < int(cleaned) < 4000:
+    if cleaned.isascii() and cleaned.isdigit() and 0 < int(cleaned) < 4000:
         from rcm.model import to_roman
 
         return to_roman(int(cleaned))

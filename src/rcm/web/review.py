@@ -4,23 +4,26 @@ Also the public GCM pages: the coverage matrix and the statements serving one ob
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from rcm import gcm, review
 from rcm.errors import RcmError
 from rcm.model import Category
-from rcm.parse.declaration import MAX_BYTES, read_declaration
+from rcm.parse.declaration import MAX_BYTES, declaration_from_bytes
 from rcm.store import Store
 from rcm.web import i18n, pages
 from rcm.web.auth import Auth
+from rcm.web.params import PathInt, query_int
 from rcm.web.rounds import Render
 
 SUFFIXES = (".txt", ".docx")
+# The declaration and the form's few short fields, with room for the multipart framing.
+MAX_BODY = MAX_BYTES + 64_000
 
 
 def add_review_routes(app: FastAPI, store: Store, render: Render) -> None:
@@ -40,8 +43,7 @@ def add_review_routes(app: FastAPI, store: Store, render: Render) -> None:
     def review_page(request: Request) -> Response:
         user, csrf = auth.secretariat(request)
         state = request.query_params.get("state") or None
-        raw = request.query_params.get("declaration") or ""
-        declaration_id = int(raw) if raw.isdigit() else None
+        declaration_id = query_int(request.query_params.get("declaration"))
         return render(
             request,
             "review.html",
@@ -58,31 +60,32 @@ def add_review_routes(app: FastAPI, store: Store, render: Render) -> None:
     @app.post("/review/declarations", include_in_schema=False)
     async def add_declaration(request: Request) -> Response:
         user, csrf = auth.secretariat(request)
-        form = await auth.form_with_csrf(request, csrf, max_fields=20)
+        form = await auth.form_with_csrf(request, csrf, max_fields=20, max_bytes=MAX_BODY)
+        # Reading a Word file and suggesting themes for each statement takes a while: off the
+        # event loop, so that other requests keep their latency meanwhile.
+        return await run_in_threadpool(declaration_added, request, user, csrf, form)
+
+    def declaration_added(request: Request, user: Any, csrf: str, form: Any) -> Response:
         values = {k: str(form.get(k) or "").strip() for k in ("meeting", "year", "place", "date")}
         try:
             upload = form.get("file")
             if upload is None or isinstance(upload, str) or not upload.filename:
                 raise RcmError(i18n.gettext("Choose the declaration file (.txt or .docx)."))
-            suffix = Path(upload.filename).suffix.lower()
-            if suffix not in SUFFIXES:
+            # Problems are reported under the name the person chose (no folder of theirs or ours).
+            name = PurePosixPath(upload.filename.replace("\\", "/")).name
+            if PurePosixPath(name).suffix.lower() not in SUFFIXES:
                 raise RcmError(
-                    i18n.gettext("A declaration must be a .txt or .docx file.")
-                    + f" ({upload.filename})"
+                    i18n.gettext("A declaration must be a .txt or .docx file.") + f" ({name})"
                 )
-            if not values["year"].isdigit():
+            year = query_int(values["year"])  # ASCII digits: "²".isdigit() is true
+            if year is None:
                 raise RcmError(i18n.gettext("Give the year of the meeting, e.g. 2017."))
-            data = await upload.read(MAX_BYTES + 1)
-            with tempfile.TemporaryDirectory() as folder:
-                # The reader names problems after the file: keep the name the person chose.
-                path = Path(folder) / Path(upload.filename).name
-                path.write_bytes(data)
-                text = read_declaration(path)
+            text = declaration_from_bytes(upload.file.read(MAX_BYTES + 1), name)
             record, _ = review.add_declaration(
                 store,
                 text,
                 meeting=values["meeting"],
-                year=int(values["year"]),
+                year=year,
                 extraordinary=bool(form.get("extraordinary")),
                 place=values["place"] or None,
                 date=values["date"] or None,
@@ -99,13 +102,13 @@ def add_review_routes(app: FastAPI, store: Store, render: Render) -> None:
                 proposals=review.proposals(store, state="pending"),
                 state="pending",
                 declaration_id=None,
-                error=exc.message,
+                error=i18n.gettext(exc.message),
                 form=values,
             )
         return RedirectResponse(f"/review?declaration={record.id}", status_code=303)
 
     @app.get("/review/{proposal_id}", include_in_schema=False)
-    def proposal_page(request: Request, proposal_id: int) -> Response:
+    def proposal_page(request: Request, proposal_id: PathInt) -> Response:
         user, csrf = auth.secretariat(request)
         return render_proposal(request, proposal_id, user, csrf)
 
@@ -138,16 +141,17 @@ def add_review_routes(app: FastAPI, store: Store, render: Render) -> None:
         return f"/review/{later[0].id}" if later else f"/review?declaration={p.declaration_id}"
 
     @app.post("/review/{proposal_id}/accept", include_in_schema=False)
-    async def accept(request: Request, proposal_id: int) -> Response:
+    async def accept(request: Request, proposal_id: PathInt) -> Response:
         user, csrf = auth.secretariat(request)
         form = await auth.form_with_csrf(request, csrf, max_fields=100)
         try:
             places = [review.parse_placement(str(v)) for v in form.getlist("place")]
             objectives = []
             for v in form.getlist("objective"):
-                if not str(v).isdigit():
+                number = query_int(str(v))
+                if number is None:
                     raise review.ReviewError(f"{v!r} is not a GCM objective (1–23)")
-                objectives.append(int(str(v)))
+                objectives.append(number)
             if not places:
                 raise review.ReviewError(
                     i18n.gettext("File the statement under at least one sub-theme.")
@@ -166,7 +170,7 @@ def add_review_routes(app: FastAPI, store: Store, render: Render) -> None:
         return RedirectResponse(next_pending(p), status_code=303)
 
     @app.post("/review/{proposal_id}/reject", include_in_schema=False)
-    async def reject(request: Request, proposal_id: int) -> Response:
+    async def reject(request: Request, proposal_id: PathInt) -> Response:
         user, csrf = auth.secretariat(request)
         form = await auth.form_with_csrf(request, csrf, max_fields=10)
         try:
@@ -178,7 +182,7 @@ def add_review_routes(app: FastAPI, store: Store, render: Render) -> None:
         return RedirectResponse(next_pending(p), status_code=303)
 
     @app.post("/review/{proposal_id}/reopen", include_in_schema=False)
-    async def reopen(request: Request, proposal_id: int) -> Response:
+    async def reopen(request: Request, proposal_id: PathInt) -> Response:
         user, csrf = auth.secretariat(request)
         form = await auth.form_with_csrf(request, csrf, max_fields=10)
         try:
@@ -197,7 +201,7 @@ def add_review_routes(app: FastAPI, store: Store, render: Render) -> None:
         return render(request, "gcm.html", data=pages.gcm_page(store, source))
 
     @app.get("/gcm/{number}", include_in_schema=False)
-    def objective_html(request: Request, number: int) -> Response:
+    def objective_html(request: Request, number: PathInt) -> Response:
         return render(request, "objective.html", data=pages.objective_page(store, number))
 
     @app.get(
@@ -209,5 +213,5 @@ def add_review_routes(app: FastAPI, store: Store, render: Render) -> None:
         return JSONResponse(pages.gcm_page(store, source))
 
     @app.get("/api/gcm/{number}", tags=["gcm"], summary="The statements serving one GCM objective")
-    def api_objective(number: int) -> JSONResponse:
+    def api_objective(number: PathInt) -> JSONResponse:
         return JSONResponse(pages.objective_page(store, number))

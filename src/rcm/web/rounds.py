@@ -21,6 +21,7 @@ from rcm.store import Store, schema
 from rcm.users import AuthError, Forbidden, Role, User
 from rcm.web import charts, i18n
 from rcm.web.auth import Auth, add_signin_routes
+from rcm.web.params import PathInt, query_int
 
 MAX_UPLOAD = consult.MAX_XLSX_BYTES
 # The questionnaire and the form's few other fields (CSRF token, country) with their multipart
@@ -130,7 +131,7 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
         return RedirectResponse(f"/rounds/{rnd.id}", status_code=303)
 
     @app.post("/rounds/{round_id}/state", include_in_schema=False)
-    async def change_state(request: Request, round_id: int) -> Response:
+    async def change_state(request: Request, round_id: PathInt) -> Response:
         user, csrf = secretariat(request)
         form = await form_with_csrf(request, csrf)
         if form.get("state") == "closed":
@@ -142,7 +143,7 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
         return RedirectResponse(f"/rounds/{round_id}", status_code=303)
 
     @app.get("/rounds/{round_id}", include_in_schema=False)
-    def round_page(request: Request, round_id: int) -> Response:
+    def round_page(request: Request, round_id: PathInt) -> Response:
         found = viewer(request)
         user = found[0] if found else None
         rnd = consult.get_round(store, round_id)
@@ -179,7 +180,7 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
         )
 
     @app.post("/rounds/{round_id}/comments", include_in_schema=False)
-    async def comment(request: Request, round_id: int) -> Response:
+    async def comment(request: Request, round_id: PathInt) -> Response:
         user, csrf = signed_in(request)
         form = await form_with_csrf(request, csrf)
         consult.add_comment(
@@ -192,7 +193,7 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
         return RedirectResponse(f"/rounds/{round_id}#comments", status_code=303)
 
     @app.get("/rounds/{round_id}/position", include_in_schema=False)
-    def position_page(request: Request, round_id: int) -> Response:
+    def position_page(request: Request, round_id: PathInt) -> Response:
         found = viewer(request)
         user = found[0] if found else None
         require_results(user, consult.get_round(store, round_id))
@@ -222,7 +223,7 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
         }
 
     @app.get("/rounds/{round_id}/answers", include_in_schema=False)
-    def answers_page(request: Request, round_id: int) -> Response:
+    def answers_page(request: Request, round_id: PathInt) -> Response:
         user, csrf = signed_in(request)
         rnd = consult.get_round(store, round_id)
         country = answering_country(user, request.query_params.get("country") or user.country)
@@ -237,7 +238,7 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
         )
 
     @app.post("/rounds/{round_id}/answers", include_in_schema=False)
-    async def save_answers(request: Request, round_id: int) -> Response:
+    async def save_answers(request: Request, round_id: PathInt) -> Response:
         user, csrf = signed_in(request)
         form = await form_with_csrf(request, csrf)
         rnd = consult.get_round(store, round_id)
@@ -268,9 +269,7 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
             ) == (value, wording, reason, comment):
                 continue
             answers.append(
-                consult.Answer(
-                    sid, value, wording, reason, comment, int(version) if version.isdigit() else 0
-                )
+                consult.Answer(sid, value, wording, reason, comment, query_int(version) or 0)
             )
         try:
             written = consult.set_opinions(
@@ -300,7 +299,7 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
         )
 
     @app.get("/rounds/{round_id}/questionnaire.xlsx", include_in_schema=False)
-    def questionnaire(request: Request, round_id: int) -> Response:
+    def questionnaire(request: Request, round_id: PathInt) -> Response:
         user, _ = signed_in(request)
         country = answering_country(user, request.query_params.get("country") or user.country)
         data = consult.write_questionnaire(store, round_id, country)
@@ -312,7 +311,7 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
         )
 
     @app.post("/rounds/{round_id}/questionnaire", include_in_schema=False)
-    async def upload(request: Request, round_id: int) -> Response:
+    async def upload(request: Request, round_id: PathInt) -> Response:
         user, csrf = signed_in(request)
         # The body is counted as it arrives: a client sending more than a questionnaire may be
         # is cut off there, not after the whole body is spooled to disk.
