@@ -27,8 +27,8 @@ from sqlalchemy.exc import IntegrityError
 
 from rcm import settings, taxonomy
 from rcm.audit import record_audit
-from rcm.errors import NotFound, RcmError
-from rcm.store import Store
+from rcm.errors import BadInput, NotFound, RcmError
+from rcm.store import NUL_MESSAGE, Store
 from rcm.store import schema as t
 
 __all__ = [
@@ -550,6 +550,9 @@ def authenticate(
     is counted for (client, typed username): after FREE_FAILURES that client waits, longer after
     each further failure (a try while waiting counts too); after CLIENT_FREE_FAILURES across
     accounts, the client waits for any. Slow by design (argon2): call it off an event loop."""
+    if "\x00" in username or "\x00" in password:
+        # The same clear refusal as every other field with a NUL (rcm.store), before any work.
+        raise BadInput(NUL_MESSAGE)
     now = now or _now()
     refused = AuthError("wrong username or password, or the account is locked: try again later")
     client = _printable(client or "?", 64)
