@@ -1164,7 +1164,7 @@ def test_finding_questionnaire_damaged_inside_its_zip(tmp_path):
 # several sheets reading one part), with sizes and positions drawn, in Costa Rica's signed
 # questionnaire: refused with a clear error and nothing written, or accepted within the limits;
 # bounded time and memory per example. The long run (`make fuzz`) gives it BOMB_LONG_RUN examples
-# (about 12 minutes on one core; a tenth more on PostgreSQL).
+# (about 20 minutes on one loaded core; a tenth more on PostgreSQL).
 
 BOMB_LONG_RUN = 4000
 BOMB_BUDGET = 80_000_000  # bytes of XML to make per example, at most
