@@ -418,13 +418,16 @@ def mixed(q: bytes, spec: dict[str, object], ids: list[str]) -> bytes:
 
         def strings_part() -> Iterator[bytes]:
             yield b'<?xml version="1.0"?><sst xmlns="' + MAIN.encode() + b'">'
-            body = b"<si><t>" + (b"dolor sit " * (size // 10 + 1))[:size] + b"</t></si>"
-            left = count
-            while left > 0:
-                n = min(left, max(1, CHUNK // len(body)))
-                yield body * n
-                left -= n
-            yield b"</sst>"
+            # Each string different (its number first), so that the part packs like real text
+            # and its other limits, not only the ratio, are met.
+            text = (b"dolor sit " * (size // 10 + 1))[:size]
+            batch: list[bytes] = []
+            for i in range(count):
+                batch.append(b"<si><t>" + str(i).encode() + text + b"</t></si>")
+                if len(batch) >= 2000:
+                    yield b"".join(batch)
+                    batch.clear()
+            yield b"".join(batch) + b"</sst>"
 
         parts[STRINGS] = strings_part
         parts[TYPES] = lambda: [_with_strings_type(q)]
