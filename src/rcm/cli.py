@@ -23,6 +23,7 @@ from rcm.export import to_csv, to_json
 from rcm.model import CategorySource
 from rcm.parse import read_compilation, read_declaration
 from rcm.search import SORTS, SearchRequest, SearchResult, make_filters, related, search
+from rcm.serialize import statement_dict
 from rcm.store import Store
 from rcm.suggest import label_compendium
 
@@ -224,41 +225,8 @@ def show(ctx: click.Context, statement_id: str, as_json: bool) -> None:
         links = gcm.objective_links(store, statement.id)
         objectives = gcm.objective_titles(store)
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "id": statement.id,
-                    "meeting": meeting.number,
-                    "meeting_label": meeting.label,
-                    "year": meeting.year,
-                    "text": statement.text,
-                    "heading": statement.heading,
-                    "items": list(statement.items),
-                    "category": statement.category.value if statement.category else None,
-                    "category_source": statement.category_source.value
-                    if statement.category_source
-                    else None,
-                    "placements": [
-                        {
-                            "theme": p.theme,
-                            "subtheme": titles[(p.theme, p.subtheme)],
-                            "position": p.position,
-                            "also_relevant": list(p.also_relevant),
-                            "note": p.note,
-                            "line": p.line,
-                        }
-                        for p in placements
-                    ],
-                    "objectives": [
-                        {"objective": x.objective, "source": x.source.value, "score": x.score}
-                        for x in links
-                    ],
-                    "citation": cite,
-                },
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        data = statement_dict(statement, meeting, placements, titles, links)
+        click.echo(json.dumps(data | {"citation": cite}, ensure_ascii=False, indent=2))
         return
     click.echo(f"{statement.id}  {meeting.label} ({meeting.year})")
     if statement.category is None:
@@ -380,7 +348,7 @@ def export(
     country: str | None,
 ) -> None:
     """Export the compendium, or a focused part of it (filters as in search)."""
-    from rcm.export.docx import Selection, select
+    from rcm.export.docx import Selection, narrow
     from rcm.search import matching_ids, parse_subtheme, parse_theme
 
     if country and round_id is None:
@@ -408,7 +376,7 @@ def export(
             ids = set(filled.scope) if ids is None else ids & filled.scope
     sentence = "; ".join(f.sentence for f in filters)
     if ids is not None or themes or subthemes:
-        compendium = select(
+        compendium = narrow(
             compendium,
             Selection(
                 statement_ids=frozenset(ids) if ids is not None else None,

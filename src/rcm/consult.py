@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Union
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from rcm import settings, taxonomy
+from rcm import clock, settings, taxonomy
 from rcm.audit import record_audit
 from rcm.errors import DocumentError, NotFound, Problem, RcmError
 from rcm.export.cells import append_row, xlsx_text
@@ -151,10 +151,6 @@ class Opinion:
         return {**asdict(self), "value": self.value.value, "at": self.at.isoformat()}
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 #: Who does something. An account (``rcm.users.User``: a signed-in person, or the CLI's ``--as
 #: NAME``) may do what its role allows, checked here in the core for every adapter; a plain name is
 #: an operator with direct access to the database (the CLI without ``--as``, scripts), who may do
@@ -255,7 +251,7 @@ def open_round(
                 silence_is_consent=silence_is_consent,
                 public=public,
                 secret=secrets.token_hex(32),
-                created_at=_now(),
+                created_at=clock.now(),
                 created_by=actor,
             )
             .returning(t.rounds.c.id)
@@ -389,7 +385,7 @@ def _write_opinion(
             f"{country}'s opinion on {statement_id} changed{who} (version {have}, you read "
             f"{expected_version}): reload it and try again"
         )
-    at = _now()
+    at = clock.now()
     row = {
         "value": value.value,
         "proposed_wording": wording,
@@ -568,7 +564,7 @@ def add_comment(
             "statement_id": sid,
             "author": user.username,
             "text": body,
-            "at": _now(),
+            "at": clock.now(),
         }
         conn.execute(insert(t.observer_comments).values(**row))
         record_audit(

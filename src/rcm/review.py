@@ -13,12 +13,13 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from rcm import clock
 from rcm.audit import record_audit
 from rcm.consult import Actor, ConflictError, secretariat_name
 from rcm.errors import NotFound, RcmError, StoreError
@@ -128,17 +129,6 @@ class Proposal:
         }
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; every time we store is UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 _MEETING = re.compile(r"^\s*(?P<n>[IVXLCivxlc]+|\d{1,3})(?:\s*RCM)?\s*$")
 
 
@@ -238,7 +228,7 @@ def add_declaration(
                     title=declaration.title,
                     preamble=json.dumps(list(declaration.preamble), ensure_ascii=False),
                     closing=json.dumps(list(declaration.closing), ensure_ascii=False),
-                    added_at=_now(),
+                    added_at=clock.now(),
                     added_by=actor,
                 )
                 .returning(t.declarations.c.id)
@@ -304,7 +294,7 @@ def _declaration(conn: Connection, r: Any) -> Declaration:
         title=r.title,
         preamble=tuple(json.loads(r.preamble)),
         closing=tuple(json.loads(r.closing)),
-        added_at=_aware(r.added_at) or _now(),
+        added_at=clock.aware(r.added_at) or clock.now(),
         added_by=r.added_by,
         counts=counts,
     )
@@ -353,7 +343,7 @@ def _proposal(r: Any, meeting_code: str) -> Proposal:
         suggestions=json.loads(r.suggestions),
         state=r.state,
         decided_by=r.decided_by,
-        decided_at=_aware(r.decided_at),
+        decided_at=clock.aware(r.decided_at),
         decision=json.loads(r.decision) if r.decision else None,
         statement_id=r.statement_id,
     )
@@ -520,7 +510,7 @@ def _decide(
         .values(
             state=state,
             decided_by=actor,
-            decided_at=_now(),
+            decided_at=clock.now(),
             decision=json.dumps(decision, ensure_ascii=False),
             statement_id=statement_id,
         )

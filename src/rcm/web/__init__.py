@@ -313,11 +313,11 @@ def create_app(store: Store, config: settings.Config | None = None) -> FastAPI:
 
     def _focused(request: Request) -> tuple[Any, str]:
         """The compendium reduced to a search result, for the Word and Excel downloads."""
-        from rcm.export.docx import Selection, select
+        from rcm.export.docx import Selection, narrow
 
         hits, data = _all_hits(request)
         sentence = str(data.get("filter") or "")
-        return select(
+        return narrow(
             store.load(), Selection(statement_ids=frozenset(h["id"] for h in hits))
         ), sentence
 
