@@ -9,7 +9,6 @@ concurrency). The consensus rule (``consensus``) is a pure function, so it can b
 from __future__ import annotations
 
 import hmac
-import io
 import secrets
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -24,8 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from rcm import clock, settings, taxonomy
 from rcm.audit import record_audit
 from rcm.errors import DocumentError, NotFound, Problem, RcmError
-from rcm.export.cells import append_row, xlsx_text
-from rcm.parse.xlsx import XlsxLimit, XlsxLimits, XlsxUnreadable, read_xlsx
+from rcm.parse.xlsx import XlsxLimit, XlsxLimits, XlsxUnreadable, read_xlsx, xlsx_text
 from rcm.search import Filter, matching_ids
 from rcm.store import Store
 from rcm.store import schema as t
@@ -51,7 +49,6 @@ __all__ = [
     "secretariat_name",
     "set_opinion",
     "set_opinions",
-    "write_questionnaire",
 ]
 
 
@@ -780,13 +777,29 @@ def _signature(secret: object, round_id: int, country: str) -> str:
     return settings.keyed("questionnaire", f"{secret}:{round_id}:{country}")
 
 
-def write_questionnaire(store: Store, round_id: int, country: str) -> bytes:
-    """One sheet per theme, the statements of the round filed under it, in document order, with a
-    drop-down for "Still valid?" and a hidden, protected signature of round and country."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.worksheet.datavalidation import DataValidation
+@dataclass(frozen=True)
+class QuestionnaireRow:
+    statement_id: str
+    meeting: str  # its label, e.g. "XIX RCM"
+    text: str
+    answer: str | None  # the questionnaire's word for it (a key of ANSWERS)
+    proposed_wording: str | None
+    comment: str | None  # the reason, or else the comment
 
+
+@dataclass(frozen=True)
+class Questionnaire:
+    """What a country's questionnaire holds; written as .xlsx by ``rcm.export.questionnaire``."""
+
+    round_id: int
+    country: str
+    signature: str
+    sheets: list[tuple[str, list[QuestionnaireRow]]]  # theme code -> its rows, document order
+
+
+def questionnaire(store: Store, round_id: int, country: str) -> Questionnaire:
+    """A country's questionnaire: the round's statements filed under each theme, in document
+    order, with what the country has answered so far, and the signature of round and country."""
     code, _, _, _ = _validate(country, "valid", None, None)
     with store.connection() as conn:
         rnd = _round(conn, round_id)
@@ -794,56 +807,28 @@ def write_questionnaire(store: Store, round_id: int, country: str) -> bytes:
         ids = _scope(conn, round_id)
     given = {o.statement_id: o for o in opinions(store, round_id) if o.country == code}
     reverse = {v: k for k, v in ANSWERS.items()}
-    wb = Workbook()
-    wb.remove(wb.active)
+    meetings = {m.code: m.label for m in store.meetings()}
+    sheets: list[tuple[str, list[QuestionnaireRow]]] = []
     for theme in store.themes():
-        rows = store.statements_where(t.placements.c.theme == theme.number)
-        rows = [(s, p) for s, p in rows if s.id in ids]
-        if not rows:
-            continue
-        ws = wb.create_sheet(theme.code)
-        append_row(ws, HEADER)
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        check = DataValidation(
-            type="list",
-            formula1='"' + ",".join(ANSWERS) + '"',
-            allow_blank=True,
-            showErrorMessage=True,
-            errorTitle="Still valid?",
-            error="Choose Yes, Yes, with changes, No or Abstain",
-        )
-        ws.add_data_validation(check)
-        meetings = {m.code: m.label for m in store.meetings()}
-        for s, _ in rows:
+        found = store.statements_where(t.placements.c.theme == theme.number)
+        rows = []
+        for s, _ in found:
+            if s.id not in ids:
+                continue
             o = given.get(s.id)
-            # Every text as a string cell: a comment "=HYPERLINK(…)" must not become a formula.
-            append_row(
-                ws,
-                [
+            rows.append(
+                QuestionnaireRow(
                     s.id,
                     meetings.get(s.meeting, s.meeting),
                     s.text,
                     reverse[o.value] if o else None,
                     o.proposed_wording if o else None,
                     (o.reason or o.comment) if o else None,
-                ],
+                )
             )
-            check.add(f"D{ws.max_row}")
-        for col, width in zip("ABCDEF", (14, 12, 80, 18, 50, 40), strict=True):
-            ws.column_dimensions[col].width = width
-        for row in ws.iter_rows(min_row=2, min_col=3, max_col=3):
-            row[0].alignment = Alignment(wrap_text=True, vertical="top")
-        ws.freeze_panes = "A2"
-    sig = wb.create_sheet(SIGNATURE_SHEET)
-    append_row(sig, ["round", "country", "signature"])
-    append_row(sig, [rnd.id, code, _signature(secret, rnd.id, code)])
-    sig.sheet_state = "veryHidden"
-    sig.protection.sheet = True
-    sig.protection.password = secrets.token_hex(8)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+        if rows:
+            sheets.append((theme.code, rows))
+    return Questionnaire(rnd.id, code, _signature(secret, rnd.id, code), sheets)
 
 
 @dataclass(frozen=True)
