@@ -371,9 +371,10 @@ def export(
         ids = set(matching_ids(store, filters)) if filters else None
         filled = None
         if round_id is not None:
+            from rcm import consult
             from rcm.export.still_valid import still_valid
 
-            filled = still_valid(store, round_id, country)
+            filled = still_valid(consult.round_status(store, round_id), country)
             ids = set(filled.scope) if ids is None else ids & filled.scope
     sentence = "; ".join(f.sentence for f in filters)
     if ids is not None or themes or subthemes:

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from rcm import clock, settings, taxonomy
 from rcm.audit import record_audit
 from rcm.errors import DocumentError, NotFound, Problem, RcmError
+from rcm.model import Statement
 from rcm.parse.xlsx import XlsxLimit, XlsxLimits, XlsxUnreadable, read_xlsx, xlsx_text
 from rcm.search import Filter, matching_ids
 from rcm.store import Store
@@ -236,7 +237,7 @@ def open_round(
     if not ids:
         raise RcmError("no statement matches this scope: the round would be empty")
     scope = " and ".join(f.sentence for f in filters) or "all statements"
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         round_id = conn.execute(
             insert(t.rounds)
             .values(
@@ -269,7 +270,7 @@ def open_round(
 
 def _set_state(store: Store, round_id: int, state: str, actor: Actor) -> Round:
     actor = secretariat_name(actor, "close and reopen rounds")
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         before = _round(conn, round_id)
         if before.state == state:
             raise ConflictError(f"round {round_id} is already {state}")
@@ -442,7 +443,7 @@ def set_opinion(
     """Write one Member Country's answer, if ``author`` may (``answering_name``)."""
     code, v, wording, why = _validate(country, value, proposed_wording, reason, comment)
     sid = statement_id.strip().upper()
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         rnd = _round(conn, round_id)
         return _write_opinion(
             conn,
@@ -496,7 +497,7 @@ def set_opinions(
         checked.append((a, code, v, wording, reason))
     if problems:
         raise RcmError("; ".join(problems))
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         rnd = _round(conn, round_id)
         answering_name(author, country.strip().upper(), rnd.state)
         return [
@@ -543,7 +544,7 @@ def add_comment(
     if not body or len(body) > MAX_COMMENT:
         raise RcmError(f"a comment needs between 1 and {MAX_COMMENT:,} characters")
     sid = statement_id.strip().upper()
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         rnd = _round(conn, round_id)
         if rnd.state != "open":
             raise ConflictError(f"round {round_id} is closed: it is read-only")
@@ -730,6 +731,37 @@ def regional_position(store: Store, round_id: int, today: date | None = None) ->
         "contested": apart["contested"],
         "pending": apart["pending"],
     }
+
+
+@dataclass(frozen=True)
+class PositionDocument:
+    """What the regional position document of a round holds (``rcm.export.position``)."""
+
+    day: date
+    position: dict[str, Any]  # regional_position
+    status: dict[str, Any]  # round_status
+    statements: dict[str, Statement]  # the round's statements by id
+    meeting_labels: dict[str, str]  # meeting code -> label
+    comments: list[dict[str, Any]]  # observers' comments
+    category_labels: dict[str, str]  # category name -> label
+
+
+def position_document(store: Store, round_id: int, today: date | None = None) -> PositionDocument:
+    """The data of round ``round_id``'s position document. ``today`` decides whether silence
+    already counts as consent (after the deadline) and is the date generated."""
+    day = today or clock.now().date()
+    position = regional_position(store, round_id, day)
+    status = round_status(store, round_id, day)
+    ids = [s["id"] for s in status["statements"]]
+    return PositionDocument(
+        day,
+        position,
+        status,
+        {s.id: s for s, _ in store.statements_where(t.statements.c.id.in_(ids))},
+        {m.code: m.label for m in store.meetings()},
+        comments(store, round_id),
+        {ci.category.value: ci.label for ci in store.categories()},
+    )
 
 
 # --- the Excel questionnaire ----------------------------------------------------------------------
@@ -946,7 +978,7 @@ def import_questionnaire(
         raise DocumentError(name, [Problem(0, p) for p in problems])
     written = unchanged = 0
     current = {o.statement_id: o for o in opinions(store, round_id) if o.country == country}
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         rnd = _round(conn, round_id)
         for sid, (value, wording_s, reason, comment_s, _) in sorted(wanted.items()):
             before = current.get(sid)

@@ -34,7 +34,7 @@ from rcm.model import (
     to_roman,
 )
 from rcm.parse.text import collapse, normal_form
-from rcm.store import Store, search_index
+from rcm.store import Store, meeting_from_row, search_index
 from rcm.store import schema as t
 
 STATES = ("pending", "accepted", "rejected")
@@ -183,7 +183,7 @@ def add_declaration(
         [s.text for s in declaration.statements], [s.lang for s in declaration.statements]
     )
     try:
-        with store.engine.begin() as conn:
+        with store.transaction() as conn:
             taken = _taken_codes(conn)
             same_file = conn.execute(
                 select(t.declarations.c.id, t.declarations.c.meeting_label).where(
@@ -286,7 +286,7 @@ def _declaration(conn: Connection, r: Any) -> Declaration:
         counts[state] = n
     return Declaration(
         id=r.id,
-        meeting=_declaration_meeting(r),
+        meeting=meeting_from_row(r, "meeting_"),
         name=r.name,
         sha256=r.sha256,
         size=r.size,
@@ -297,18 +297,6 @@ def _declaration(conn: Connection, r: Any) -> Declaration:
         added_at=clock.aware(r.added_at) or clock.now(),
         added_by=r.added_by,
         counts=counts,
-    )
-
-
-def _declaration_meeting(r: Any) -> Meeting:
-    return Meeting(
-        code=r.meeting_code,
-        number=r.meeting_number,
-        label=r.meeting_label,
-        year=r.year,
-        kind=MeetingKind(r.meeting_kind),
-        place=r.place,
-        date=r.date,
     )
 
 
@@ -429,7 +417,7 @@ def accept_proposal(
     """Add the proposal to the compendium, as suggested or with the reviewer's changes."""
     actor = secretariat_name(actor, "decide on the review queue")
     try:
-        with store.engine.begin() as conn:
+        with store.transaction() as conn:
             p = _read_proposal(conn, proposal_id)
             if p.state != "pending":
                 raise _decided(p)
@@ -536,7 +524,7 @@ def reopen_proposal(store: Store, proposal_id: int, *, actor: Actor, reason: str
     if not reason:
         raise ReviewError("say why the proposal goes back in the queue (--reason)")
     try:
-        with store.engine.begin() as conn:
+        with store.transaction() as conn:
             p = _read_proposal(conn, proposal_id)
             if p.state != "rejected":
                 raise ConflictError(
@@ -582,7 +570,7 @@ def _add_statement(
     keep_structure: bool,
 ) -> str:
     d = conn.execute(select(t.declarations).where(t.declarations.c.id == p.declaration_id)).one()
-    meeting = _declaration_meeting(d)
+    meeting = meeting_from_row(d, "meeting_")
     if conn.scalar(select(func.count()).where(t.meetings.c.code == meeting.code)) == 0:
         conn.execute(insert(t.meetings).values(**meeting.as_dict()))
     form = normal_form(text)
@@ -674,7 +662,7 @@ def reject_proposal(store: Store, proposal_id: int, *, actor: Actor, reason: str
     if not reason:
         raise ReviewError("say why the proposal is rejected (--reason)")
     try:
-        with store.engine.begin() as conn:
+        with store.transaction() as conn:
             p = _read_proposal(conn, proposal_id)
             if p.state != "pending":
                 raise _decided(p)

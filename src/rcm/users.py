@@ -261,7 +261,7 @@ def add_user(
         raise RcmError("a name has at most 200 characters")
     secret = _check_password(password) if password else secrets.token_urlsafe(15)
     try:
-        with store.engine.begin() as conn:
+        with store.transaction() as conn:
             skeleton = _skeleton(username)
             for other in conn.scalars(select(t.users.c.username)):
                 if other != username and _skeleton(other) == skeleton:
@@ -332,7 +332,7 @@ def _audited_lock(user: User, lifted: int | None = None) -> dict[str, Any]:
 
 
 def _set_active(store: Store, username: str, active: bool, actor: str) -> User:
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         before = _find(conn, username, for_update=True)
         if before.active == active:
             if active:  # already enabled: what is left to do is lifting a sign-in lock
@@ -399,7 +399,7 @@ def enable_user(store: Store, username: str, *, actor: str = "system") -> User:
 def unlock_user(store: Store, username: str, *, actor: str = "system") -> int:
     """Lift the account's sign-in delays, from every client address; audited when there was
     one. Returns how many were lifted."""
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         return _unlock(conn, _find(conn, username, for_update=True), actor)
 
 
@@ -409,7 +409,7 @@ def reset_password(
     """A new password (generated when none is given); ends the user's sessions and lifts a lock."""
     secret = _check_password(password) if password else secrets.token_urlsafe(15)
     hashed = _hasher.hash(secret)
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         user = _find(conn, username, for_update=True)
         conn.execute(update(t.users).where(t.users.c.id == user.id).values(password_hash=hashed))
         _lift_locks(conn, user)
@@ -435,7 +435,7 @@ def change_password(
     if new == current:
         raise RcmError("the new password is the same as the current one")
     hashed = _hasher.hash(new)
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         conn.execute(update(t.users).where(t.users.c.id == user.id).values(password_hash=hashed))
         _lift_locks(conn, user)
         conn.execute(delete(t.sessions).where(t.sessions.c.user_id == user.id))
@@ -564,7 +564,7 @@ def authenticate(
         right = usable
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         right = False
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         if not right:
             _count_failure(conn, client, name, row.id if row is not None else None, now)
         else:
@@ -591,7 +591,7 @@ def start_session(store: Store, user: User, now: datetime | None = None) -> tupl
     """A new session (a fresh token at every login: no session fixation); returns (token, csrf)."""
     now = now or clock.now()
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         conn.execute(delete(t.sessions).where(t.sessions.c.expires_at < now))
         conn.execute(
             insert(t.sessions).values(
@@ -627,7 +627,7 @@ def session_user(
 
 
 def end_session(store: Store, token: str) -> None:
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         conn.execute(delete(t.sessions).where(t.sessions.c.token_hash == _digest(token)))
 
 

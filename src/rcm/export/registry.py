@@ -156,9 +156,10 @@ def _datapackage(c: Compendium, **_: Any) -> bytes:
 
 
 def _position_docx(store: Store, round_id: int) -> bytes:
+    from rcm import consult
     from rcm.export.position import position_docx
 
-    return position_docx(store, round_id)
+    return position_docx(consult.position_document(store, round_id))
 
 
 def _position_pdf(store: Store, round_id: int) -> bytes:
