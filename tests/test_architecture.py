@@ -31,3 +31,20 @@ def test_the_architecture_document_names_every_floor():
     for name in _floors():
         assert f"`rcm.{name}`" in text, name
     assert "lint-imports" in (ROOT / "Makefile").read_text(encoding="utf-8")
+
+
+def test_the_core_writes_through_store_transaction():
+    """One transaction helper (Store.transaction): no module outside the store opens its own."""
+    src = ROOT / "src" / "rcm"
+    for path in src.rglob("*.py"):
+        if path.parent.name == "store" or "migrations" in path.parts:
+            continue
+        assert "engine.begin(" not in path.read_text(encoding="utf-8"), path
+
+
+def test_exports_sit_above_the_core():
+    """export/position.py and export/still_valid.py take their data from the core's functions:
+    neither imports the Store."""
+    for name in ("position.py", "still_valid.py"):
+        text = (ROOT / "src" / "rcm" / "export" / name).read_text(encoding="utf-8")
+        assert "rcm.store" not in text, name
