@@ -22,10 +22,11 @@ from rcm.model import Compendium
 
 __all__ = ["TABLES", "Table", "datapackage_zip", "datasette_metadata", "sqlite_database"]
 
+# The source states no licence: say so, rather than claim one.
 LICENCE = (
-    "The statements are public documents of the Regional Conference on Migration (RCM, Puebla "
-    "Process); the compilation they come from is named in `source`. The software that wrote "
-    "this file is MIT-licensed."
+    "Licence not stated by the source. The statements are public documents of the Regional "
+    "Conference on Migration (RCM, Puebla Process); the compilation they come from is named in "
+    "`source`. The software that wrote this file is MIT-licensed."
 )
 
 # (name, Table Schema type, description)
@@ -303,7 +304,7 @@ def datapackage_zip(c: Compendium) -> bytes:
         "name": "rcm-compendium",
         "title": "RCM Compendium",
         "description": "The statements of the Regional Conference on Migration (Puebla Process).",
-        "licenses": [{"name": "other-pd", "title": LICENCE}],
+        "licenses": [{"name": "notspecified", "title": LICENCE}],
         "sources": [{"title": c.source.title or c.source.name, "path": c.source.name}],
         "rcm_source": _source(c),
         "resources": [
