@@ -118,3 +118,10 @@ def test_search_csv_keeps_the_hits_order(sqlite_store):
     data, media, name = registry.export_selection(sqlite_store, "csv", ids, basename="x")
     assert media.startswith("text/csv") and name == "x.csv"
     assert [r["id"] for r in csv.DictReader(io.StringIO(data.decode()))] == ids
+
+
+def test_datapackage_is_reproducible(sqlite_store):
+    c = sqlite_store.load()
+    assert registry.write_compendium(c, "datapackage") == registry.write_compendium(
+        c, "datapackage"
+    )

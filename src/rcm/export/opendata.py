@@ -323,8 +323,13 @@ def datapackage_zip(c: Compendium) -> bytes:
     }
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("datapackage.json", json.dumps(descriptor, ensure_ascii=False, indent=2))
+
+        def put(name: str, text: str) -> None:
+            # A fixed date: the same compendium gives the same bytes.
+            z.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), text, zipfile.ZIP_DEFLATED)
+
+        put("datapackage.json", json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n")
         for t in TABLES:
             rows = [[_csv_value(v) for v in row] for row in t.rows(c)]
-            z.writestr(f"data/{t.name}.csv", csv_text([n for n, _, _ in t.fields], rows))
+            put(f"data/{t.name}.csv", csv_text([n for n, _, _ in t.fields], rows))
     return out.getvalue()
