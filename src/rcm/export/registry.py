@@ -187,7 +187,7 @@ register(
         "application/vnd.sqlite3",
         _sqlite,
         "a SQLite database for Datasette and sqlite-utils, full-text indexed "
-        "(with -o FILE, its Datasette metadata beside it as FILE-STEM.metadata.json)",
+        "(with -o NAME.db, its Datasette metadata beside it: NAME.metadata.json)",
         beside=_sqlite_metadata,
     )
 )
