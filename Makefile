@@ -12,7 +12,7 @@ PORT   ?= 8000
 help:
 	@echo "make run    set up .venv, build $(DB) from the shipped compilation if absent, serve http://$(HOST):$(PORT)/"
 	@echo "make test   set up .venv and run every test (lint, SQLite, PostgreSQL at RCM_TEST_POSTGRES_URL or 127.0.0.1:5432)"
-	@echo "make lint   ruff, ruff format --check, mypy"
+	@echo "make lint   ruff, ruff format --check, mypy, lint-imports (the floors: docs/architecture.md)"
 	@echo "make bench  ingest, suggestion and search benchmarks (search at 10k and 100k statements; bench/)"
 	@echo "make bench-1m  the search benchmark at 1M statements (builds a 1 GB database once)"
 	@echo "make fuzz   the long fuzzing run: 10,000 inputs per importer, 4,000 questionnaire size bombs, 1,000 per API operation (bench/fuzz.py)"
@@ -32,6 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/ruff format --check src tests bench tools
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench tools

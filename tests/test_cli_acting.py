@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from rcm import consult, users
 from rcm.cli import cli
+from rcm.export.questionnaire import write_questionnaire
 from rcm.search import theme_filter
 from rcm.users import Forbidden
 
@@ -153,7 +154,7 @@ def test_the_core_decides_for_every_adapter(store, compendium):
             consult.set_opinions(store, rnd.id, country, answer, author=user, source="web")
         with pytest.raises(Forbidden):
             consult.set_opinion(store, rnd.id, country, SID, "valid", author=user)
-    data = consult.write_questionnaire(store, rnd.id, "MEX")
+    data = write_questionnaire(store, rnd.id, "MEX")
     with pytest.raises(Forbidden):
         consult.import_questionnaire(store, rnd.id, data, "mex.xlsx", cri)
     for user in (cri, obs):

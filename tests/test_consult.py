@@ -17,6 +17,7 @@ from rcm import consult
 from rcm.cli import cli
 from rcm.consult import ConflictError, OpinionValue, Status, consensus
 from rcm.errors import DocumentError, NotFound, RcmError
+from rcm.export.questionnaire import write_questionnaire
 from rcm.search import theme_filter
 from rcm.store import schema
 
@@ -211,7 +212,7 @@ def fill(data: bytes, answers: dict[str, tuple[str, str | None, str | None]]) ->
 
 def test_questionnaire_round_trip(ready):
     rnd = consult.open_round(ready, "TS3 and TS5", filters=[theme_filter([3, 5])])
-    data = consult.write_questionnaire(ready, rnd.id, "PAN")
+    data = write_questionnaire(ready, rnd.id, "PAN")
     wb = load_workbook(io.BytesIO(data))
     # One sheet per theme the round's statements are filed under (a TS5 statement also filed under
     # TS1 appears on both sheets, as in the compilation).
@@ -239,7 +240,7 @@ def test_questionnaire_round_trip(ready):
     again = consult.import_questionnaire(ready, rnd.id, filled, "pan.xlsx", "focal:PAN")
     assert (again.written, again.unchanged) == (0, 4)
     # A fresh questionnaire shows the answers given so far.
-    refreshed = load_workbook(io.BytesIO(consult.write_questionnaire(ready, rnd.id, "PAN")))
+    refreshed = load_workbook(io.BytesIO(write_questionnaire(ready, rnd.id, "PAN")))
     row = next(
         r for r in refreshed["TS5"].iter_rows(min_row=2, values_only=True) if r[0] == "XII-8033"
     )
@@ -262,7 +263,7 @@ def _opinion_count(store) -> int:
 def test_questionnaire_errors_name_sheet_and_row(ready, change, message):
     rnd = consult.open_round(ready, "TS5", filters=[theme_filter([5])])
     data = fill(
-        consult.write_questionnaire(ready, rnd.id, "CRI"),
+        write_questionnaire(ready, rnd.id, "CRI"),
         {"XII-8330": ("Yes", None, None), **change},
     )
     before = _opinion_count(ready)
@@ -274,7 +275,7 @@ def test_questionnaire_errors_name_sheet_and_row(ready, change, message):
 def test_questionnaire_tampering_and_junk(ready):
     rnd = consult.open_round(ready, "TS5", filters=[theme_filter([5])])
     other = consult.open_round(ready, "TS5 again", filters=[theme_filter([5])])
-    data = consult.write_questionnaire(ready, rnd.id, "CRI")
+    data = write_questionnaire(ready, rnd.id, "CRI")
     with pytest.raises(DocumentError, match=f"for round {rnd.id}, not round {other.id}"):
         consult.import_questionnaire(ready, other.id, data, "cri.xlsx", "x")
     wb = load_workbook(io.BytesIO(data))

@@ -405,7 +405,9 @@ def row_id(row) -> str:
 
 def test_position_document(ts5_round, store, labelled):
     rnd, expect = ts5_round
-    d = docx.Document(io.BytesIO(position_docx(store, rnd.id, today=date(2017, 5, 15))))
+    d = docx.Document(
+        io.BytesIO(position_docx(consult.position_document(store, rnd.id, date(2017, 5, 15))))
+    )
     headings = [(p.style.name, p.text) for p in d.paragraphs if p.style.name.startswith("Heading")]
     level1 = [text for style, text in headings if style == "Heading 1"]
     assert level1 == [
@@ -472,10 +474,14 @@ def test_position_silence_after_the_deadline(store, labelled):
     )
     sid = consult.round_status(store, rnd.id)["statements"][0]["id"]
     consult.set_opinion(store, rnd.id, "MEX", sid, "valid", author="MEX")
-    before = docx.Document(io.BytesIO(position_docx(store, rnd.id, today=date(2017, 6, 1))))
+    before = docx.Document(
+        io.BytesIO(position_docx(consult.position_document(store, rnd.id, date(2017, 6, 1))))
+    )
     assert "Not answered" in tables_by_kind(before)
     assert "until then a statement stays pending" in document_text(before)
-    after = docx.Document(io.BytesIO(position_docx(store, rnd.id, today=date(2017, 7, 1))))
+    after = docx.Document(
+        io.BytesIO(position_docx(consult.position_document(store, rnd.id, date(2017, 7, 1))))
+    )
     kinds = tables_by_kind(after)
     assert "Not answered" not in kinds
     assert "Purpose: not stated" in document_text(after)
@@ -488,4 +494,4 @@ def test_position_silence_after_the_deadline(store, labelled):
 def test_position_of_an_unknown_round(store, labelled):
     store.ingest(labelled)
     with pytest.raises(NotFound, match="no round 42"):
-        position_docx(store, 42)
+        position_docx(consult.position_document(store, 42))

@@ -39,6 +39,7 @@ from sqlalchemy import Engine, create_engine, event, func, inspect, select, text
 from rcm import consult, review
 from rcm.cli import cli
 from rcm.errors import StoreError
+from rcm.export.questionnaire import write_questionnaire
 from rcm.model import DeclarationText, DraftStatement
 from rcm.parse import read_compilation
 from rcm.search import theme_filter
@@ -183,7 +184,7 @@ def test_connection_lost_during_a_reingest_keeps_the_previous_version(store, lab
 
 
 def filled_questionnaire(store: Store, round_id: int, country: str) -> bytes:
-    wb = load_workbook(io.BytesIO(consult.write_questionnaire(store, round_id, country)))
+    wb = load_workbook(io.BytesIO(write_questionnaire(store, round_id, country)))
     answers = {"XII-8133": "Yes", "XII-8033": "Abstain", "I-0593": "Yes"}
     for ws in wb.worksheets:
         if ws.title == consult.SIGNATURE_SHEET:

@@ -55,6 +55,7 @@ from sqlalchemy.pool import NullPool
 from rcm import consult, review, taxonomy
 from rcm.cli import cli
 from rcm.errors import DocumentError, RcmError
+from rcm.export.questionnaire import write_questionnaire
 from rcm.model import Compendium, DeclarationText
 from rcm.parse import read_compilation, read_declaration, shipped_compilation, split_declaration
 from rcm.search import make_filters
@@ -1092,7 +1093,7 @@ def questionnaire_run(bench: Workbench, importer: str, damaged: bool) -> None:
     or none, and as many answers in the history as the command says it wrote."""
     with Store(bench.url) as store:
         bases = {
-            f"{country}/{round_id}": consult.write_questionnaire(store, round_id, country)
+            f"{country}/{round_id}": write_questionnaire(store, round_id, country)
             for country, round_id in (("CRI", 1), ("MEX", 1), ("CRI", 2))
         }
     assert bench.state() == bench.baseline  # writing a questionnaire writes nothing
@@ -1147,7 +1148,7 @@ def test_finding_questionnaire_damaged_inside_its_zip(tmp_path):
     with Store(url, create=True) as store:
         store.ingest(labelled())
         round_id = consult.open_round(store, "Round").id
-        data = bytearray(consult.write_questionnaire(store, round_id, "CRI"))
+        data = bytearray(write_questionnaire(store, round_id, "CRI"))
         with zipfile.ZipFile(io.BytesIO(bytes(data))) as package:
             sheet = package.getinfo("xl/worksheets/sheet1.xml")
         start = sheet.header_offset + 30 + len(sheet.filename.encode()) + len(sheet.extra)
@@ -1299,7 +1300,7 @@ def test_questionnaire_size_bombs(bench):
     """Size bombs of every kind, mixed, in a signed questionnaire (issue 13)."""
     importer = "questionnaire size bombs: rcm round import"
     with Store(bench.url) as store:
-        base = consult.write_questionnaire(store, 1, "CRI")
+        base = write_questionnaire(store, 1, "CRI")
         statements = consult.get_round(store, 1).statements
     ids = [s.id for s in labelled().statements]
 

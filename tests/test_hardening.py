@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from rcm import consult, review, users
 from rcm.cli import cli
+from rcm.export.questionnaire import write_questionnaire
 from rcm.search import theme_filter
 from rcm.store import schema as t
 from rcm.suggest import label_compendium
@@ -198,7 +199,7 @@ def test_a_nul_in_a_declaration_a_questionnaire_or_an_argument_of_the_cli(site, 
 
     from openpyxl import load_workbook
 
-    book = load_workbook(io.BytesIO(consult.write_questionnaire(store, rnd.id, "CRI")))
+    book = load_workbook(io.BytesIO(write_questionnaire(store, rnd.id, "CRI")))
     sheet = book.worksheets[0]
     sheet.cell(2, 4, "Yes")
     sheet.cell(2, 6, "see NULHERE this")

@@ -23,6 +23,7 @@ from rcm import consult, users
 from rcm.cli import cli
 from rcm.errors import DocumentError, RcmError
 from rcm.export.cells import csv_cell
+from rcm.export.questionnaire import write_questionnaire
 from rcm.store import Store
 from rcm.web import rounds as web_rounds
 from webclient import client_for, csrf_of
@@ -91,12 +92,12 @@ def consultation(request, tmp_path_factory, compendium):
 
     if request.param == "sqlite":
         store, rnd, password = build(f"sqlite:///{tmp_path_factory.mktemp('db') / 'rcm.db'}")
-        yield store, rnd, password, consult.write_questionnaire(store, rnd.id, "CRI")
+        yield store, rnd, password, write_questionnaire(store, rnd.id, "CRI")
         store.close()
         return
     with _fresh_postgres_database() as url:
         store, rnd, password = build(url)
-        yield store, rnd, password, consult.write_questionnaire(store, rnd.id, "CRI")
+        yield store, rnd, password, write_questionnaire(store, rnd.id, "CRI")
         store.close()
 
 
@@ -305,7 +306,7 @@ def test_user_text_is_written_as_text_and_re_imports_unchanged(store, compendium
     consult.set_opinion(
         store, rnd.id, "MEX", ids[6], "valid", comment="Line one\r\nline two", author="web"
     )
-    data = consult.write_questionnaire(store, rnd.id, "MEX")
+    data = write_questionnaire(store, rnd.id, "MEX")
     wb = load_workbook(io.BytesIO(data))
     cells = {}
     for ws in wb.worksheets[:-1]:
@@ -348,8 +349,8 @@ def test_csv_exports_neutralise_formulas(store, compendium):
     assert rows[first.id]["text"] == "'" + evil
     assert rows[second.id]["text"] == "'" + minus
     c = client_for(store)
-    found = list(csv.reader(io.StringIO(c.get("/search.csv?q=trafficking").text)))
-    texts = {r[0]: r[5] for r in found[1:]}
+    found = csv.DictReader(io.StringIO(c.get("/search.csv?q=trafficking").text))
+    texts = {r["id"]: r["text"] for r in found}
     assert texts[first.id] == "'" + evil and texts[second.id] == "'" + minus
     for data in (
         CliRunner().invoke(cli, ["--db", store.url, "export", "--format", "xlsx"]).stdout_bytes,

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from rcm import consult, settings, users
+from rcm.export.questionnaire import write_questionnaire
 from rcm.search import theme_filter
 from rcm.settings import ConfigError, load
 from rcm.store import Store
@@ -196,7 +197,7 @@ def test_session_fixation_and_logout(site):
 
 def test_a_questionnaire_signed_under_another_key_is_refused(site, monkeypatch):
     store, _, rnd = site
-    data = consult.write_questionnaire(store, rnd.id, "CRI")
+    data = write_questionnaire(store, rnd.id, "CRI")
     other = load({"RCM_SECRET_KEY": "another key that is long enough to be used here"})
     monkeypatch.setattr(settings, "current", lambda: other)
     with pytest.raises(consult.RcmError, match=r"signature|signed|questionnaire"):
@@ -317,7 +318,7 @@ def test_non_ascii_tokens_and_signatures_are_refused_cleanly(site):
     assert r.status_code == 403
     sign_in(c, "sec", passwords["sec"])
     assert c.post("/rounds", data={"csrf": "ñandú", "title": "x"}).status_code == 403
-    data = consult.write_questionnaire(store, rnd.id, "CRI")
+    data = write_questionnaire(store, rnd.id, "CRI")
     workbook = load_workbook(io.BytesIO(data))
     sheet = workbook[consult.SIGNATURE_SHEET]
     for row in sheet.iter_rows():

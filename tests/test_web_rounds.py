@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from rcm import consult, users
+from rcm.export.questionnaire import write_questionnaire
 from rcm.search import theme_filter
 from webclient import client_for, csrf_of, login_token
 
@@ -162,7 +163,7 @@ def test_answer_by_questionnaire(site):
     )
     assert r.status_code == 200 and "1 answer saved" in r.text
     # Mexico's questionnaire sent by Costa Rica's focal point is refused.
-    mexico = consult.write_questionnaire(store, rnd.id, "MEX")
+    mexico = write_questionnaire(store, rnd.id, "MEX")
     files = {"file": ("mex.xlsx", mexico, "application/octet-stream")}
     r = c.post(
         f"/rounds/{rnd.id}/questionnaire", data={"csrf": token, "country": "CRI"}, files=files

@@ -789,11 +789,9 @@ def restore(
             "run `rcm migrate` on it first"
         )
     try:
-        with store.engine.begin() as conn:
-            if store.dialect == "sqlite":
-                # Take the write lock before looking: nobody can write between "it is empty" and
-                # the restore (pysqlite would otherwise begin only at the first INSERT).
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Take the write lock before looking (SQLite: BEGIN IMMEDIATE): nobody can write between
+        # "it is empty" and the restore.
+        with store.transaction(immediate=True) as conn:
             _check_empty(conn, store)
             for table in BACKED_UP:
                 if parsed.rows[table.name]:

@@ -19,10 +19,11 @@ from rcm import gcm, review
 from rcm.check import KINDS, check_compendium
 from rcm.cite import citation
 from rcm.errors import DocumentError, RcmError
-from rcm.export import to_csv, to_json
+from rcm.export import registry
 from rcm.model import CategorySource
 from rcm.parse import read_compilation, read_declaration
 from rcm.search import SORTS, SearchRequest, SearchResult, make_filters, related, search
+from rcm.serialize import statement_dict
 from rcm.store import Store
 from rcm.suggest import label_compendium
 
@@ -224,41 +225,8 @@ def show(ctx: click.Context, statement_id: str, as_json: bool) -> None:
         links = gcm.objective_links(store, statement.id)
         objectives = gcm.objective_titles(store)
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "id": statement.id,
-                    "meeting": meeting.number,
-                    "meeting_label": meeting.label,
-                    "year": meeting.year,
-                    "text": statement.text,
-                    "heading": statement.heading,
-                    "items": list(statement.items),
-                    "category": statement.category.value if statement.category else None,
-                    "category_source": statement.category_source.value
-                    if statement.category_source
-                    else None,
-                    "placements": [
-                        {
-                            "theme": p.theme,
-                            "subtheme": titles[(p.theme, p.subtheme)],
-                            "position": p.position,
-                            "also_relevant": list(p.also_relevant),
-                            "note": p.note,
-                            "line": p.line,
-                        }
-                        for p in placements
-                    ],
-                    "objectives": [
-                        {"objective": x.objective, "source": x.source.value, "score": x.score}
-                        for x in links
-                    ],
-                    "citation": cite,
-                },
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        data = statement_dict(statement, meeting, placements, titles, links)
+        click.echo(json.dumps(data | {"citation": cite}, ensure_ascii=False, indent=2))
         return
     click.echo(f"{statement.id}  {meeting.label} ({meeting.year})")
     if statement.category is None:
@@ -336,18 +304,18 @@ def check(ctx: click.Context, file: Path | None, as_json: bool) -> None:
                 click.echo(f"  - {f.message}")
 
 
-BINARY_FORMATS = ("docx", "xlsx", "pdf")
+def _format_help(document: str) -> str:
+    return "; ".join(f"{f.name}: {f.help}" for f in registry.formats(document)) + "."
 
 
 @cli.command()
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["json", "csv", *BINARY_FORMATS]),
+    type=click.Choice([f.name for f in registry.formats()]),
     default="json",
     show_default=True,
-    help="json: the rcm-compendium/1 document; csv: one row per statement; docx: the compilation "
-    "as a Word document; pdf: the same as PDF (needs LibreOffice); xlsx: one sheet per theme.",
+    help=_format_help("compendium"),
 )
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of standard output.")
 @click.option("--theme", "themes", multiple=True, metavar="TS5", help="Only this theme (repeat).")
@@ -380,14 +348,15 @@ def export(
     country: str | None,
 ) -> None:
     """Export the compendium, or a focused part of it (filters as in search)."""
-    from rcm.export.docx import Selection, select
+    from rcm.export.docx import Selection, narrow
     from rcm.search import matching_ids, parse_subtheme, parse_theme
 
     if country and round_id is None:
         raise RcmError("--country needs --round: the answers come from a consultation round")
     if round_id is not None and fmt not in ("docx", "pdf"):
         raise RcmError("--round fills the Still valid? column of the docx or pdf compilation")
-    if fmt in BINARY_FORMATS and output is None and sys.stdout.isatty():
+    form = registry.get_format(fmt)
+    if not form.text and output is None and sys.stdout.isatty():
         raise RcmError(f"a .{fmt} file is not for the terminal: give -o FILE (or -o - to pipe it)")
     with _store(ctx) as store:
         compendium = store.load()
@@ -402,13 +371,14 @@ def export(
         ids = set(matching_ids(store, filters)) if filters else None
         filled = None
         if round_id is not None:
+            from rcm import consult
             from rcm.export.still_valid import still_valid
 
-            filled = still_valid(store, round_id, country)
+            filled = still_valid(consult.round_status(store, round_id), country)
             ids = set(filled.scope) if ids is None else ids & filled.scope
     sentence = "; ".join(f.sentence for f in filters)
     if ids is not None or themes or subthemes:
-        compendium = select(
+        compendium = narrow(
             compendium,
             Selection(
                 statement_ids=frozenset(ids) if ids is not None else None,
@@ -417,28 +387,14 @@ def export(
                 sentence=sentence,
             ),
         )
-    if fmt == "json":
-        _emit(to_json(compendium), output)
-    elif fmt == "csv":
-        _emit(to_csv(compendium), output)
-    elif fmt == "xlsx":
-        from rcm.export.xlsx import compendium_xlsx
-
-        _emit_bytes(compendium_xlsx(compendium), output)
+    data = form.write(compendium, sentence=sentence, still_valid=filled)
+    if form.text:
+        _emit(data.decode("utf-8"), output)
     else:
-        from rcm.export.docx import compilation_docx
-
-        data = compilation_docx(
-            compendium,
-            selection=sentence or None,
-            still_valid=filled.lines if filled else None,
-            still_valid_heading=filled.heading if filled else None,
-        )
-        if fmt == "pdf":
-            from rcm.export.pdf import docx_to_pdf
-
-            data = docx_to_pdf(data)
         _emit_bytes(data, output)
+    if form.beside is not None and output not in (None, "-"):
+        for name, extra in form.beside(compendium, Path(output).stem).items():
+            _emit_bytes(extra, str(Path(output).with_name(name)))
 
 
 def _emit_bytes(data: bytes, output: str | None, *, private: bool = False) -> None:
@@ -807,24 +763,18 @@ def round_position(ctx: click.Context, round_id: int, as_json: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["docx", "pdf"]),
+    type=click.Choice([f.name for f in registry.formats("position")]),
     default="docx",
     show_default=True,
-    help="docx: Word; pdf: the same as PDF (needs LibreOffice).",
+    help=_format_help("position"),
 )
 @click.option("-o", "--output", required=True, metavar="FILE", help="Where to write it.")
 @click.pass_context
 def round_report(ctx: click.Context, round_id: int, fmt: str, output: str) -> None:
     """The round's regional position document: reaffirmed by theme and category, proposed wording,
     objections with their reasons, who has not answered."""
-    from rcm.export.position import position_docx
-
     with _store(ctx) as store:
-        data = position_docx(store, round_id)
-    if fmt == "pdf":
-        from rcm.export.pdf import docx_to_pdf
-
-        data = docx_to_pdf(data)
+        data = registry.get_format(fmt, "position").write(store, round_id)
     _emit_bytes(data, output)
 
 
@@ -837,10 +787,8 @@ def round_report(ctx: click.Context, round_id: int, fmt: str, output: str) -> No
 @click.pass_context
 def round_questionnaire(ctx: click.Context, round_id: int, country: str, output: str) -> None:
     """Write a country's questionnaire (.xlsx): one sheet per theme, with a drop-down."""
-    from rcm import consult
-
     with _store(ctx) as store:
-        data = consult.write_questionnaire(store, round_id, country)
+        data = registry.get_format("xlsx", "questionnaire").write(store, round_id, country)
     _write_file(output, data)
     click.echo(f"wrote {output}")
 

@@ -9,7 +9,6 @@ concurrency). The consensus rule (``consensus``) is a pure function, so it can b
 from __future__ import annotations
 
 import hmac
-import io
 import secrets
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -21,11 +20,11 @@ from typing import TYPE_CHECKING, Any, Union
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from rcm import settings, taxonomy
+from rcm import clock, settings, taxonomy
 from rcm.audit import record_audit
 from rcm.errors import DocumentError, NotFound, Problem, RcmError
-from rcm.export.cells import append_row, xlsx_text
-from rcm.parse.xlsx import XlsxLimit, XlsxLimits, XlsxUnreadable, read_xlsx
+from rcm.model import Statement
+from rcm.parse.xlsx import XlsxLimit, XlsxLimits, XlsxUnreadable, read_xlsx, xlsx_text
 from rcm.search import Filter, matching_ids
 from rcm.store import Store
 from rcm.store import schema as t
@@ -51,7 +50,6 @@ __all__ = [
     "secretariat_name",
     "set_opinion",
     "set_opinions",
-    "write_questionnaire",
 ]
 
 
@@ -151,10 +149,6 @@ class Opinion:
         return {**asdict(self), "value": self.value.value, "at": self.at.isoformat()}
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 #: Who does something. An account (``rcm.users.User``: a signed-in person, or the CLI's ``--as
 #: NAME``) may do what its role allows, checked here in the core for every adapter; a plain name is
 #: an operator with direct access to the database (the CLI without ``--as``, scripts), who may do
@@ -243,7 +237,7 @@ def open_round(
     if not ids:
         raise RcmError("no statement matches this scope: the round would be empty")
     scope = " and ".join(f.sentence for f in filters) or "all statements"
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         round_id = conn.execute(
             insert(t.rounds)
             .values(
@@ -255,7 +249,7 @@ def open_round(
                 silence_is_consent=silence_is_consent,
                 public=public,
                 secret=secrets.token_hex(32),
-                created_at=_now(),
+                created_at=clock.now(),
                 created_by=actor,
             )
             .returning(t.rounds.c.id)
@@ -276,7 +270,7 @@ def open_round(
 
 def _set_state(store: Store, round_id: int, state: str, actor: Actor) -> Round:
     actor = secretariat_name(actor, "close and reopen rounds")
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         before = _round(conn, round_id)
         if before.state == state:
             raise ConflictError(f"round {round_id} is already {state}")
@@ -389,7 +383,7 @@ def _write_opinion(
             f"{country}'s opinion on {statement_id} changed{who} (version {have}, you read "
             f"{expected_version}): reload it and try again"
         )
-    at = _now()
+    at = clock.now()
     row = {
         "value": value.value,
         "proposed_wording": wording,
@@ -449,7 +443,7 @@ def set_opinion(
     """Write one Member Country's answer, if ``author`` may (``answering_name``)."""
     code, v, wording, why = _validate(country, value, proposed_wording, reason, comment)
     sid = statement_id.strip().upper()
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         rnd = _round(conn, round_id)
         return _write_opinion(
             conn,
@@ -503,7 +497,7 @@ def set_opinions(
         checked.append((a, code, v, wording, reason))
     if problems:
         raise RcmError("; ".join(problems))
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         rnd = _round(conn, round_id)
         answering_name(author, country.strip().upper(), rnd.state)
         return [
@@ -550,7 +544,7 @@ def add_comment(
     if not body or len(body) > MAX_COMMENT:
         raise RcmError(f"a comment needs between 1 and {MAX_COMMENT:,} characters")
     sid = statement_id.strip().upper()
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         rnd = _round(conn, round_id)
         if rnd.state != "open":
             raise ConflictError(f"round {round_id} is closed: it is read-only")
@@ -568,7 +562,7 @@ def add_comment(
             "statement_id": sid,
             "author": user.username,
             "text": body,
-            "at": _now(),
+            "at": clock.now(),
         }
         conn.execute(insert(t.observer_comments).values(**row))
         record_audit(
@@ -739,6 +733,37 @@ def regional_position(store: Store, round_id: int, today: date | None = None) ->
     }
 
 
+@dataclass(frozen=True)
+class PositionDocument:
+    """What the regional position document of a round holds (``rcm.export.position``)."""
+
+    day: date
+    position: dict[str, Any]  # regional_position
+    status: dict[str, Any]  # round_status
+    statements: dict[str, Statement]  # the round's statements by id
+    meeting_labels: dict[str, str]  # meeting code -> label
+    comments: list[dict[str, Any]]  # observers' comments
+    category_labels: dict[str, str]  # category name -> label
+
+
+def position_document(store: Store, round_id: int, today: date | None = None) -> PositionDocument:
+    """The data of round ``round_id``'s position document. ``today`` decides whether silence
+    already counts as consent (after the deadline) and is the date generated."""
+    day = today or clock.now().date()
+    position = regional_position(store, round_id, day)
+    status = round_status(store, round_id, day)
+    ids = [s["id"] for s in status["statements"]]
+    return PositionDocument(
+        day,
+        position,
+        status,
+        {s.id: s for s, _ in store.statements_where(t.statements.c.id.in_(ids))},
+        {m.code: m.label for m in store.meetings()},
+        comments(store, round_id),
+        {ci.category.value: ci.label for ci in store.categories()},
+    )
+
+
 # --- the Excel questionnaire ----------------------------------------------------------------------
 
 HEADER = ["Statement ID", "Meeting", "Statement", "Still valid?", "Proposed wording", "Comment"]
@@ -784,13 +809,29 @@ def _signature(secret: object, round_id: int, country: str) -> str:
     return settings.keyed("questionnaire", f"{secret}:{round_id}:{country}")
 
 
-def write_questionnaire(store: Store, round_id: int, country: str) -> bytes:
-    """One sheet per theme, the statements of the round filed under it, in document order, with a
-    drop-down for "Still valid?" and a hidden, protected signature of round and country."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.worksheet.datavalidation import DataValidation
+@dataclass(frozen=True)
+class QuestionnaireRow:
+    statement_id: str
+    meeting: str  # its label, e.g. "XIX RCM"
+    text: str
+    answer: str | None  # the questionnaire's word for it (a key of ANSWERS)
+    proposed_wording: str | None
+    comment: str | None  # the reason, or else the comment
 
+
+@dataclass(frozen=True)
+class Questionnaire:
+    """What a country's questionnaire holds; written as .xlsx by ``rcm.export.questionnaire``."""
+
+    round_id: int
+    country: str
+    signature: str
+    sheets: list[tuple[str, list[QuestionnaireRow]]]  # theme code -> its rows, document order
+
+
+def questionnaire(store: Store, round_id: int, country: str) -> Questionnaire:
+    """A country's questionnaire: the round's statements filed under each theme, in document
+    order, with what the country has answered so far, and the signature of round and country."""
     code, _, _, _ = _validate(country, "valid", None, None)
     with store.connection() as conn:
         rnd = _round(conn, round_id)
@@ -798,56 +839,28 @@ def write_questionnaire(store: Store, round_id: int, country: str) -> bytes:
         ids = _scope(conn, round_id)
     given = {o.statement_id: o for o in opinions(store, round_id) if o.country == code}
     reverse = {v: k for k, v in ANSWERS.items()}
-    wb = Workbook()
-    wb.remove(wb.active)
+    meetings = {m.code: m.label for m in store.meetings()}
+    sheets: list[tuple[str, list[QuestionnaireRow]]] = []
     for theme in store.themes():
-        rows = store.statements_where(t.placements.c.theme == theme.number)
-        rows = [(s, p) for s, p in rows if s.id in ids]
-        if not rows:
-            continue
-        ws = wb.create_sheet(theme.code)
-        append_row(ws, HEADER)
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        check = DataValidation(
-            type="list",
-            formula1='"' + ",".join(ANSWERS) + '"',
-            allow_blank=True,
-            showErrorMessage=True,
-            errorTitle="Still valid?",
-            error="Choose Yes, Yes, with changes, No or Abstain",
-        )
-        ws.add_data_validation(check)
-        meetings = {m.code: m.label for m in store.meetings()}
-        for s, _ in rows:
+        found = store.statements_where(t.placements.c.theme == theme.number)
+        rows = []
+        for s, _ in found:
+            if s.id not in ids:
+                continue
             o = given.get(s.id)
-            # Every text as a string cell: a comment "=HYPERLINK(…)" must not become a formula.
-            append_row(
-                ws,
-                [
+            rows.append(
+                QuestionnaireRow(
                     s.id,
                     meetings.get(s.meeting, s.meeting),
                     s.text,
                     reverse[o.value] if o else None,
                     o.proposed_wording if o else None,
                     (o.reason or o.comment) if o else None,
-                ],
+                )
             )
-            check.add(f"D{ws.max_row}")
-        for col, width in zip("ABCDEF", (14, 12, 80, 18, 50, 40), strict=True):
-            ws.column_dimensions[col].width = width
-        for row in ws.iter_rows(min_row=2, min_col=3, max_col=3):
-            row[0].alignment = Alignment(wrap_text=True, vertical="top")
-        ws.freeze_panes = "A2"
-    sig = wb.create_sheet(SIGNATURE_SHEET)
-    append_row(sig, ["round", "country", "signature"])
-    append_row(sig, [rnd.id, code, _signature(secret, rnd.id, code)])
-    sig.sheet_state = "veryHidden"
-    sig.protection.sheet = True
-    sig.protection.password = secrets.token_hex(8)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+        if rows:
+            sheets.append((theme.code, rows))
+    return Questionnaire(rnd.id, code, _signature(secret, rnd.id, code), sheets)
 
 
 @dataclass(frozen=True)
@@ -965,7 +978,7 @@ def import_questionnaire(
         raise DocumentError(name, [Problem(0, p) for p in problems])
     written = unchanged = 0
     current = {o.statement_id: o for o in opinions(store, round_id) if o.country == country}
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         rnd = _round(conn, round_id)
         for sid, (value, wording_s, reason, comment_s, _) in sorted(wanted.items()):
             before = current.get(sid)

@@ -13,12 +13,13 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from rcm import clock
 from rcm.audit import record_audit
 from rcm.consult import Actor, ConflictError, secretariat_name
 from rcm.errors import NotFound, RcmError, StoreError
@@ -33,7 +34,7 @@ from rcm.model import (
     to_roman,
 )
 from rcm.parse.text import collapse, normal_form
-from rcm.store import Store, search_index
+from rcm.store import Store, meeting_from_row, search_index
 from rcm.store import schema as t
 
 STATES = ("pending", "accepted", "rejected")
@@ -128,17 +129,6 @@ class Proposal:
         }
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; every time we store is UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 _MEETING = re.compile(r"^\s*(?P<n>[IVXLCivxlc]+|\d{1,3})(?:\s*RCM)?\s*$")
 
 
@@ -193,7 +183,7 @@ def add_declaration(
         [s.text for s in declaration.statements], [s.lang for s in declaration.statements]
     )
     try:
-        with store.engine.begin() as conn:
+        with store.transaction() as conn:
             taken = _taken_codes(conn)
             same_file = conn.execute(
                 select(t.declarations.c.id, t.declarations.c.meeting_label).where(
@@ -238,7 +228,7 @@ def add_declaration(
                     title=declaration.title,
                     preamble=json.dumps(list(declaration.preamble), ensure_ascii=False),
                     closing=json.dumps(list(declaration.closing), ensure_ascii=False),
-                    added_at=_now(),
+                    added_at=clock.now(),
                     added_by=actor,
                 )
                 .returning(t.declarations.c.id)
@@ -296,7 +286,7 @@ def _declaration(conn: Connection, r: Any) -> Declaration:
         counts[state] = n
     return Declaration(
         id=r.id,
-        meeting=_declaration_meeting(r),
+        meeting=meeting_from_row(r, "meeting_"),
         name=r.name,
         sha256=r.sha256,
         size=r.size,
@@ -304,21 +294,9 @@ def _declaration(conn: Connection, r: Any) -> Declaration:
         title=r.title,
         preamble=tuple(json.loads(r.preamble)),
         closing=tuple(json.loads(r.closing)),
-        added_at=_aware(r.added_at) or _now(),
+        added_at=clock.aware(r.added_at) or clock.now(),
         added_by=r.added_by,
         counts=counts,
-    )
-
-
-def _declaration_meeting(r: Any) -> Meeting:
-    return Meeting(
-        code=r.meeting_code,
-        number=r.meeting_number,
-        label=r.meeting_label,
-        year=r.year,
-        kind=MeetingKind(r.meeting_kind),
-        place=r.place,
-        date=r.date,
     )
 
 
@@ -353,7 +331,7 @@ def _proposal(r: Any, meeting_code: str) -> Proposal:
         suggestions=json.loads(r.suggestions),
         state=r.state,
         decided_by=r.decided_by,
-        decided_at=_aware(r.decided_at),
+        decided_at=clock.aware(r.decided_at),
         decision=json.loads(r.decision) if r.decision else None,
         statement_id=r.statement_id,
     )
@@ -439,7 +417,7 @@ def accept_proposal(
     """Add the proposal to the compendium, as suggested or with the reviewer's changes."""
     actor = secretariat_name(actor, "decide on the review queue")
     try:
-        with store.engine.begin() as conn:
+        with store.transaction() as conn:
             p = _read_proposal(conn, proposal_id)
             if p.state != "pending":
                 raise _decided(p)
@@ -520,7 +498,7 @@ def _decide(
         .values(
             state=state,
             decided_by=actor,
-            decided_at=_now(),
+            decided_at=clock.now(),
             decision=json.dumps(decision, ensure_ascii=False),
             statement_id=statement_id,
         )
@@ -546,7 +524,7 @@ def reopen_proposal(store: Store, proposal_id: int, *, actor: Actor, reason: str
     if not reason:
         raise ReviewError("say why the proposal goes back in the queue (--reason)")
     try:
-        with store.engine.begin() as conn:
+        with store.transaction() as conn:
             p = _read_proposal(conn, proposal_id)
             if p.state != "rejected":
                 raise ConflictError(
@@ -592,7 +570,7 @@ def _add_statement(
     keep_structure: bool,
 ) -> str:
     d = conn.execute(select(t.declarations).where(t.declarations.c.id == p.declaration_id)).one()
-    meeting = _declaration_meeting(d)
+    meeting = meeting_from_row(d, "meeting_")
     if conn.scalar(select(func.count()).where(t.meetings.c.code == meeting.code)) == 0:
         conn.execute(insert(t.meetings).values(**meeting.as_dict()))
     form = normal_form(text)
@@ -684,7 +662,7 @@ def reject_proposal(store: Store, proposal_id: int, *, actor: Actor, reason: str
     if not reason:
         raise ReviewError("say why the proposal is rejected (--reason)")
     try:
-        with store.engine.begin() as conn:
+        with store.transaction() as conn:
             p = _read_proposal(conn, proposal_id)
             if p.state != "pending":
                 raise _decided(p)

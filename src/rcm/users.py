@@ -13,7 +13,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from rcm import settings, taxonomy
+from rcm import clock, settings, taxonomy
 from rcm.audit import record_audit
 from rcm.errors import BadInput, NotFound, RcmError
 from rcm.store import NUL_MESSAGE, Store
@@ -125,22 +125,13 @@ class User:
     locked_until: datetime | None = None
 
     def locked(self, now: datetime | None = None) -> bool:
-        return self.locked_until is not None and self.locked_until > (now or _now())
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite gives back naive datetimes: they were written in UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
+        return self.locked_until is not None and self.locked_until > (now or clock.now())
 
 
 def _user(r: Any) -> User:
-    return User(r.id, r.username, r.name, Role(r.role), r.country, r.active, _aware(r.locked_until))
+    return User(
+        r.id, r.username, r.name, Role(r.role), r.country, r.active, clock.aware(r.locked_until)
+    )
 
 
 def _audited(user: User) -> dict[str, Any]:
@@ -270,7 +261,7 @@ def add_user(
         raise RcmError("a name has at most 200 characters")
     secret = _check_password(password) if password else secrets.token_urlsafe(15)
     try:
-        with store.engine.begin() as conn:
+        with store.transaction() as conn:
             skeleton = _skeleton(username)
             for other in conn.scalars(select(t.users.c.username)):
                 if other != username and _skeleton(other) == skeleton:
@@ -291,7 +282,7 @@ def add_user(
                     active=True,
                     failed_logins=0,
                     locked_until=None,
-                    created_at=_now(),
+                    created_at=clock.now(),
                 )
                 .returning(t.users.c.id)
             ).scalar_one()
@@ -341,7 +332,7 @@ def _audited_lock(user: User, lifted: int | None = None) -> dict[str, Any]:
 
 
 def _set_active(store: Store, username: str, active: bool, actor: str) -> User:
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         before = _find(conn, username, for_update=True)
         if before.active == active:
             if active:  # already enabled: what is left to do is lifting a sign-in lock
@@ -408,7 +399,7 @@ def enable_user(store: Store, username: str, *, actor: str = "system") -> User:
 def unlock_user(store: Store, username: str, *, actor: str = "system") -> int:
     """Lift the account's sign-in delays, from every client address; audited when there was
     one. Returns how many were lifted."""
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         return _unlock(conn, _find(conn, username, for_update=True), actor)
 
 
@@ -418,7 +409,7 @@ def reset_password(
     """A new password (generated when none is given); ends the user's sessions and lifts a lock."""
     secret = _check_password(password) if password else secrets.token_urlsafe(15)
     hashed = _hasher.hash(secret)
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         user = _find(conn, username, for_update=True)
         conn.execute(update(t.users).where(t.users.c.id == user.id).values(password_hash=hashed))
         _lift_locks(conn, user)
@@ -444,7 +435,7 @@ def change_password(
     if new == current:
         raise RcmError("the new password is the same as the current one")
     hashed = _hasher.hash(new)
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         conn.execute(update(t.users).where(t.users.c.id == user.id).values(password_hash=hashed))
         _lift_locks(conn, user)
         conn.execute(delete(t.sessions).where(t.sessions.c.user_id == user.id))
@@ -478,8 +469,12 @@ def _delayed_until(conn: Connection, client: str, name: str, now: datetime) -> d
     until = [
         when + _delay(n, free)
         for n, when, free in (
-            (mine.failures if mine else 0, _aware(mine.last_at) if mine else None, FREE_FAILURES),
-            (int(total), _aware(latest), CLIENT_FREE_FAILURES),
+            (
+                mine.failures if mine else 0,
+                clock.aware(mine.last_at) if mine else None,
+                FREE_FAILURES,
+            ),
+            (int(total), clock.aware(latest), CLIENT_FREE_FAILURES),
         )
         if when is not None and n >= free
     ]
@@ -524,7 +519,7 @@ def _account_delayed_until(conn: Connection, name: str, now: datetime) -> dateti
     ends = [
         when + _delay(r.failures, FREE_FAILURES)
         for r in rows
-        if (when := _aware(r.last_at)) is not None
+        if (when := clock.aware(r.last_at)) is not None
     ]
     until = max(ends, default=None)
     return until if until is not None and until > now else None
@@ -553,7 +548,7 @@ def authenticate(
     if "\x00" in username or "\x00" in password:
         # The same clear refusal as every other field with a NUL (rcm.store), before any work.
         raise BadInput(NUL_MESSAGE)
-    now = now or _now()
+    now = now or clock.now()
     refused = AuthError("wrong username or password, or the account is locked: try again later")
     client = _printable(client or "?", 64)
     name = _printable(normalise_username(username), 100)
@@ -572,7 +567,7 @@ def authenticate(
         right = usable
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         right = False
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         if not right:
             _count_failure(conn, client, name, row.id if row is not None else None, now)
         else:
@@ -597,9 +592,9 @@ def _digest(token: str) -> str:
 
 def start_session(store: Store, user: User, now: datetime | None = None) -> tuple[str, str]:
     """A new session (a fresh token at every login: no session fixation); returns (token, csrf)."""
-    now = now or _now()
+    now = now or clock.now()
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         conn.execute(delete(t.sessions).where(t.sessions.c.expires_at < now))
         conn.execute(
             insert(t.sessions).values(
@@ -619,7 +614,7 @@ def session_user(
     """The signed-in user and the session's CSRF token, or None (unknown, expired or disabled)."""
     if not token or len(token) > 200:
         return None
-    now = now or _now()
+    now = now or clock.now()
     with store.connection() as conn:
         r = conn.execute(
             select(t.users, t.sessions.c.csrf, t.sessions.c.expires_at)
@@ -628,14 +623,14 @@ def session_user(
         ).first()
     if r is None or not r.active:
         return None
-    expires = _aware(r.expires_at)
+    expires = clock.aware(r.expires_at)
     if expires is None or expires <= now:
         return None
     return _user(r), r.csrf
 
 
 def end_session(store: Store, token: str) -> None:
-    with store.engine.begin() as conn:
+    with store.transaction() as conn:
         conn.execute(delete(t.sessions).where(t.sessions.c.token_hash == _digest(token)))
 
 

@@ -6,50 +6,19 @@ import json
 from typing import Any
 
 from rcm.export.cells import csv_text
-from rcm.model import Compendium, Meeting, Placement, Statement
+from rcm.model import Compendium, ObjectiveLink, Placement
+from rcm.serialize import placement_dict, statement_dict
 
-__all__ = ["SCHEMA", "compendium_document", "to_csv", "to_json"]
+__all__ = [
+    "SCHEMA",
+    "compendium_document",
+    "placement_dict",
+    "statement_dict",
+    "to_csv",
+    "to_json",
+]
 
 SCHEMA = "rcm-compendium/1"
-
-
-def placement_dict(p: Placement, subtheme_title: str) -> dict[str, Any]:
-    """A placement as the JSON export and the API show it."""
-    return {
-        "theme": p.theme,
-        "subtheme": subtheme_title,
-        "subtheme_order": p.subtheme,
-        "position": p.position,
-        "also_relevant": list(p.also_relevant),
-        "also_relevant_all": p.also_relevant_all,
-        "note": p.note,
-        "line": p.line,
-    }
-
-
-def statement_dict(
-    s: Statement, meeting: Meeting, placements: list[Placement], titles: dict[tuple[int, int], str]
-) -> dict[str, Any]:
-    """A statement with its placements as the JSON export and the API show it."""
-    return {
-        "id": s.id,
-        "meeting": meeting.number,
-        "meeting_code": s.meeting,
-        "meeting_label": meeting.label,
-        "meeting_kind": meeting.kind.value,
-        "year": meeting.year,
-        "text": s.text,
-        "heading": s.heading,
-        "items": list(s.items),
-        "lang": s.lang,
-        "text_es": s.text_es,
-        "category": s.category.value if s.category else None,
-        "category_source": s.category_source.value if s.category_source else None,
-        "category_confidence": s.category_confidence,
-        "placements": [
-            placement_dict(p, titles.get((p.theme, p.subtheme), "")) for p in placements
-        ],
-    }
 
 
 def compendium_document(c: Compendium) -> dict[str, Any]:
@@ -59,11 +28,9 @@ def compendium_document(c: Compendium) -> dict[str, Any]:
     by_statement: dict[str, list[Placement]] = {}
     for p in c.placements:
         by_statement.setdefault(p.statement_id, []).append(p)
-    objectives: dict[str, list[dict[str, Any]]] = {}
+    objectives: dict[str, list[ObjectiveLink]] = {}
     for x in sorted(c.objective_links, key=lambda x: (x.statement_id, x.rank)):
-        objectives.setdefault(x.statement_id, []).append(
-            {"objective": x.objective, "source": x.source.value, "score": x.score}
-        )
+        objectives.setdefault(x.statement_id, []).append(x)
     return {
         "schema": SCHEMA,
         "source": {
@@ -92,8 +59,9 @@ def compendium_document(c: Compendium) -> dict[str, Any]:
             for th in c.themes
         ],
         "statements": [
-            statement_dict(s, meetings[s.meeting], by_statement.get(s.id, []), titles)
-            | {"objectives": objectives.get(s.id, [])}
+            statement_dict(
+                s, meetings[s.meeting], by_statement.get(s.id, []), titles, objectives.get(s.id, [])
+            )
             for s in c.statements
         ],
     }

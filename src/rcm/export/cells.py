@@ -12,22 +12,15 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["CSV_FORMULA_PREFIXES", "append_row", "csv_cell", "csv_text", "set_text", "xlsx_text"]
+from rcm.parse.xlsx import xlsx_text
 
-# Characters an .xlsx cannot hold (openpyxl refuses them, XML 1.0 forbids them).
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+__all__ = ["CSV_FORMULA_PREFIXES", "append_row", "csv_cell", "csv_text", "set_text", "xlsx_text"]
 
 # What a spreadsheet may read as the start of a formula in a CSV cell (OWASP, "CSV Injection").
 CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def xlsx_text(value: str) -> str:
-    """The text as an .xlsx cell holds it: without the control characters XML cannot carry."""
-    return _ILLEGAL.sub("", value)
 
 
 def set_text(cell: Any, value: object) -> None:

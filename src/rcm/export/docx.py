@@ -99,7 +99,7 @@ class Selection:
     sentence: str = ""
 
 
-def select(c: Compendium, selection: Selection) -> Compendium:
+def narrow(c: Compendium, selection: Selection) -> Compendium:
     """The compendium reduced to a selection (placements keep their positions in the full table,
     so "row 13 of TS1.2" still means what it meant)."""
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any
 
 from rcm import consult, taxonomy
+from rcm.consult import PositionDocument
 from rcm.export.docx import shade
 from rcm.model import Category, Statement
-from rcm.store import Store
-from rcm.store import schema as t
 from rcm.taxonomy import CATEGORY_COLOURS
 
 __all__ = ["SECTIONS", "position_docx"]
@@ -31,22 +30,22 @@ _CATEGORY_ORDER = [c.value for c in CATEGORY_COLOURS] + ["unassigned"]
 _WIDTHS_CM = (9.6, 2.4, 4.5)
 
 
-def position_docx(store: Store, round_id: int, *, today: date | None = None) -> bytes:
-    """The regional position of round ``round_id`` as .docx bytes. ``today`` decides whether
-    silence already counts as consent (after the deadline) and is printed as the date generated."""
+def position_docx(data: PositionDocument) -> bytes:
+    """The regional position of a round as .docx bytes, from its data
+    (``rcm.consult.position_document``)."""
     from docx import Document
     from docx.enum.text import WD_BREAK
 
-    day = today or datetime.now(UTC).date()
-    position = consult.regional_position(store, round_id, day)
-    status = consult.round_status(store, round_id, day)
+    day, position, status = data.day, data.position, data.status
     rnd = position["round"]
     answers = {s["id"]: s["answers"] for s in status["statements"]}
-    ids = list(answers)
-    statements = {s.id: s for s, _ in store.statements_where(t.statements.c.id.in_(ids))}
-    labels = {m.code: m.label for m in store.meetings()}
-    comments = consult.comments(store, round_id)
-    view = _View(statements, labels, answers, bool(status["silence_counts_as_no_objection"]))
+    comments = data.comments
+    view = _View(
+        data.statements,
+        data.meeting_labels,
+        answers,
+        bool(status["silence_counts_as_no_objection"]),
+    )
 
     doc = Document()
     props = doc.core_properties
@@ -91,7 +90,7 @@ def position_docx(store: Store, round_id: int, *, today: date | None = None) -> 
         "Statements no Member Country objects to or proposes to change (an abstention does not "
         "block, nor silence where the round counts it as consent), by theme and category."
     )
-    categories = {ci.category.value: ci.label for ci in store.categories()}
+    categories = data.category_labels
     any_reaffirmed = False
     for section in position["themes"]:
         groups = section["reaffirmed"]

@@ -4,10 +4,10 @@ consensus status and each country's answer, or one country's answers for its fil
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rcm import consult
 from rcm.errors import RcmError
-from rcm.store import Store
 
 # The questionnaire's words for each answer, as the ministries read them.
 WORDS = {value.value: label for label, value in consult.ANSWERS.items()}
@@ -20,8 +20,9 @@ class StillValid:
     heading: str  # for the title page
 
 
-def still_valid(store: Store, round_id: int, country: str | None = None) -> StillValid:
-    status = consult.round_status(store, round_id)
+def still_valid(status: dict[str, Any], country: str | None = None) -> StillValid:
+    """The column's lines from a round's status (``rcm.consult.round_status``): the consensus
+    status and each country's answer, or ``country``'s answers alone."""
     rnd = status["round"]
     members = consult.member_countries()
     if country is not None:

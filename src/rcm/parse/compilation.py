@@ -41,6 +41,18 @@ WORD_MAGIC = b"PK\x03\x04"  # a .docx is a zip
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # a password-protected .docx, or a Word 97-2003 .doc
 
 
+def source_info(name: str, data: bytes, lines: int, title: str, date: str) -> SourceInfo:
+    """What a compendium records of the file it was read from (both compilation readers)."""
+    return SourceInfo(
+        name=name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        lines=lines,
+        title=title,
+        date=date,
+    )
+
+
 def shipped_compilation() -> bytes:
     """The compilation shipped inside the package (see ``rcm/data/SOURCE.md``)."""
     return files("rcm").joinpath("data").joinpath(SHIPPED_NAME).read_bytes()
@@ -83,14 +95,7 @@ def parse_compilation(data: bytes | str, source: str = "<compilation>") -> Compe
     check_against_contents(fm, sections, lines, problems, notices)
     if problems:
         raise DocumentError(source, problems)
-    info = SourceInfo(
-        name=source,
-        sha256=hashlib.sha256(raw).hexdigest(),
-        size=len(raw),
-        lines=len(lines),
-        title=fm.title,
-        date=fm.date,
-    )
+    info = source_info(source, raw, len(lines), fm.title, fm.date)
     if back:
         notices.append(
             Notice(

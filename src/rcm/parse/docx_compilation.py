@@ -14,7 +14,6 @@ raised once; nothing partial is returned.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import zipfile
@@ -27,7 +26,6 @@ from rcm.model import (
     Category,
     Compendium,
     Notice,
-    SourceInfo,
     Subtheme,
     Theme,
     from_roman,
@@ -39,6 +37,7 @@ from rcm.parse.compilation import (
     StatementRow,
     build_compendium,
     group_copies,
+    source_info,
 )
 
 __all__ = ["parse_compilation_docx"]
@@ -121,14 +120,7 @@ def parse_compilation_docx(data: bytes, source: str = "<compilation.docx>") -> C
         )
     if problems:
         raise DocumentError(source, problems)
-    info = SourceInfo(
-        name=source,
-        sha256=hashlib.sha256(data).hexdigest(),
-        size=len(data),
-        lines=len(rows),
-        title=title,
-        date=date,
-    )
+    info = source_info(source, data, len(rows), title, date)
     return build_compendium(
         info,
         build_themes(sections, notices),

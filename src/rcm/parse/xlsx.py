@@ -25,7 +25,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.parsers import expat
 
-__all__ = ["Sheet", "XlsxLimit", "XlsxLimits", "XlsxUnreadable", "read_xlsx"]
+__all__ = ["Sheet", "XlsxLimit", "XlsxLimits", "XlsxUnreadable", "read_xlsx", "xlsx_text"]
+
+# Characters an .xlsx cannot hold (openpyxl refuses them, XML 1.0 forbids them).
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xlsx_text(value: str) -> str:
+    """The text as an .xlsx cell holds it: without the control characters XML cannot carry. The
+    questionnaire is written (``rcm.export.cells``) and read back (``rcm.consult``) through it."""
+    return _ILLEGAL.sub("", value)
+
 
 CHUNK = 64 * 1024
 _REF = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]{1,7})$")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,7 @@ from rcm.parse.text import normal_form
 from rcm.store import migrate, search_index
 from rcm.store import schema as t
 
-__all__ = ["DEFAULT_URL", "IngestResult", "Store", "database_url"]
+__all__ = ["DEFAULT_URL", "IngestResult", "Store", "database_url", "meeting_from_row"]
 
 DEFAULT_URL = "sqlite:///rcm.db"
 
@@ -168,7 +168,7 @@ def _check_values(value: Any) -> None:
 class DatabaseFailure(StoreError):
     """The database failed under a statement: the connection was lost, the server shut down, the
     disk failed. The transaction the statement was part of is rolled back (by the server, or as
-    the error leaves the ``with engine.begin()`` block), whoever was writing."""
+    the error leaves the ``with store.transaction()`` block), whoever was writing."""
 
     def __init__(self, url: str, reason: str) -> None:
         super().__init__(
@@ -272,12 +272,30 @@ class Store:
         counted as ``absent``. Re-ingesting the same document changes nothing."""
         self.migrate()
         try:
-            with self.engine.begin() as conn:
+            with self.transaction() as conn:
                 return _ingest(conn, compendium)
         except (SQLAlchemyError, DatabaseFailure) as exc:
             raise StoreError(
                 f"ingest into {self.display_url} failed and was rolled back: {_reason(exc)}"
             ) from None
+
+    @contextmanager
+    def transaction(self, *, immediate: bool = False) -> Iterator[Connection]:
+        """The one way the core writes: a transaction, committed when the block ends and rolled
+        back if it raises. A failure of the database under a statement is one clear
+        :class:`DatabaseFailure` (``_database_failure``), and so is a database that cannot be
+        reached at all. ``immediate``: on SQLite, take the write lock first (``BEGIN
+        IMMEDIATE``), for a block that reads and then writes what it read: nobody can write in
+        between (pysqlite would otherwise begin only at the first write). PostgreSQL's blocks
+        lock the rows they read (``FOR UPDATE``) where it matters."""
+        try:
+            conn = self.engine.connect()
+        except OperationalError as exc:
+            raise DatabaseFailure(self.display_url, _reason(exc)) from None
+        with conn, conn.begin():
+            if immediate and self.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            yield conn
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -397,7 +415,7 @@ class Store:
             r = conn.execute(select(t.meetings).where(t.meetings.c.code == code)).first()
             if r is None:
                 raise NotFound(f"no meeting {code}")
-            return _meeting(r)
+            return meeting_from_row(r)
 
     def source(self) -> SourceInfo | None:
         with self._read() as conn:
@@ -423,7 +441,7 @@ class Store:
     def meetings(self) -> list[Meeting]:
         with self._read() as conn:
             return [
-                _meeting(r)
+                meeting_from_row(r)
                 for r in conn.execute(
                     select(t.meetings).order_by(t.meetings.c.number, t.meetings.c.code)
                 )
@@ -565,7 +583,50 @@ def _upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -
             conn.execute(update(table).where(*cond).values(**row))
 
 
+@dataclass
+class _StatementsWritten:
+    existing: set[str]  # the statements stored before
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    recategorised: int = 0
+    changed_ids: list[str] = field(default_factory=list)  # for the search index
+
+
 def _ingest(conn: Connection, c: Compendium) -> IngestResult:
+    """The steps of an ingest, in one transaction (``Store.ingest``)."""
+    _write_reference_data(conn, c)
+    reviewed, placements_changed = _clear_changed_placements(conn, c)
+    _write_subthemes(conn, c, placements_changed)
+    source_id = _write_source(conn, c)
+    done = _write_statements(conn, c, source_id)
+    if placements_changed and c.placements:
+        _write_placements(conn, c)
+    if placements_changed and reviewed:
+        _renumber_reviewed(conn, reviewed)
+    links_changed = _write_objective_links(conn, c)
+    if placements_changed:
+        search_index.refresh(conn)
+    elif done.changed_ids:
+        search_index.refresh(conn, done.changed_ids)
+    search_index.bump_generation(conn)  # meetings, themes or titles may have changed too
+    ids = {s.id for s in c.statements}
+    return IngestResult(
+        source=c.source.name,
+        sha256=c.source.sha256,
+        added=done.added,
+        updated=done.updated,
+        unchanged=done.unchanged,
+        absent=sum(1 for sid in done.existing if sid not in ids and sid not in reviewed),
+        placements=len(c.placements),
+        placements_changed=placements_changed,
+        recategorised=done.recategorised,
+        objective_links_changed=links_changed,
+    )
+
+
+def _write_reference_data(conn: Connection, c: Compendium) -> None:
+    """Categories, countries, the GCM's objectives and principles, meetings and themes."""
     _upsert(
         conn,
         t.categories,
@@ -618,6 +679,10 @@ def _ingest(conn: Connection, c: Compendium) -> IngestResult:
         ],
     )
 
+
+def _clear_changed_placements(conn: Connection, c: Compendium) -> tuple[set[str], bool]:
+    """The statements that came from reviewed declarations, and whether the compilation's
+    placements changed (then its old rows are removed, to be written again)."""
     # Statements accepted from new declarations are not in the compilation: ingesting it neither
     # compares, rewrites nor counts as absent their rows.
     reviewed = set(
@@ -642,6 +707,10 @@ def _ingest(conn: Connection, c: Compendium) -> IngestResult:
             .where(t.placements.c.statement_id.in_(reviewed))
             .values(position=-t.placements.c.id)
         )
+    return reviewed, placements_changed
+
+
+def _write_subthemes(conn: Connection, c: Compendium, placements_changed: bool) -> None:
     subtheme_rows = [
         {"theme": s.theme, "position": s.order, "title": s.title, "page": s.page}
         for th in c.themes
@@ -657,6 +726,9 @@ def _ingest(conn: Connection, c: Compendium) -> IngestResult:
                 )
             )
 
+
+def _write_source(conn: Connection, c: Compendium) -> int:
+    """The source document's row (and its notices), once per distinct file."""
     src = c.source
     source_id = conn.scalar(select(t.sources.c.id).where(t.sources.c.sha256 == src.sha256))
     if source_id is None:
@@ -688,7 +760,11 @@ def _ingest(conn: Connection, c: Compendium) -> IngestResult:
                     for i, n in enumerate(c.notices, 1)
                 ],
             )
+    return int(source_id)
 
+
+def _write_statements(conn: Connection, c: Compendium, source_id: int) -> _StatementsWritten:
+    """New statements added, changed ones rewritten, categories updated where they should be."""
     existing = {r.id: r for r in conn.execute(select(t.statements)).mappings()}
     existing_items = _items(conn, list(existing))
     added = updated = unchanged = recategorised = 0
@@ -744,63 +820,45 @@ def _ingest(conn: Connection, c: Compendium) -> IngestResult:
         conn.execute(insert(t.statements), new_rows)
     if new_items:
         _write_item_rows(conn, new_items)
+    return _StatementsWritten(set(existing), added, updated, unchanged, recategorised, changed_ids)
 
-    if placements_changed and c.placements:
-        conn.execute(
-            insert(t.placements),
-            [
-                {
-                    "statement_id": p.statement_id,
-                    "theme": p.theme,
-                    "subtheme": p.subtheme,
-                    "position": p.position,
-                    "note": p.note,
-                    "also_relevant_all": p.also_relevant_all,
-                    "printed_text": p.printed_text,
-                    "line": p.line,
-                }
-                for p in c.placements
-            ],
-        )
-        row_ids = {
-            (r.theme, r.subtheme, r.position): r.id
-            for r in conn.execute(
-                select(
-                    t.placements.c.id,
-                    t.placements.c.theme,
-                    t.placements.c.subtheme,
-                    t.placements.c.position,
-                )
-            )
-        }
-        refs = [
-            {"placement_id": row_ids[(p.theme, p.subtheme, p.position)], "theme": th}
+
+def _write_placements(conn: Connection, c: Compendium) -> None:
+    """The compilation's placements and their "also relevant" themes."""
+    conn.execute(
+        insert(t.placements),
+        [
+            {
+                "statement_id": p.statement_id,
+                "theme": p.theme,
+                "subtheme": p.subtheme,
+                "position": p.position,
+                "note": p.note,
+                "also_relevant_all": p.also_relevant_all,
+                "printed_text": p.printed_text,
+                "line": p.line,
+            }
             for p in c.placements
-            for th in p.also_relevant
-        ]
-        if refs:
-            conn.execute(insert(t.placement_themes), refs)
-    if placements_changed and reviewed:
-        _renumber_reviewed(conn, reviewed)
-    links_changed = _write_objective_links(conn, c)
-    if placements_changed:
-        search_index.refresh(conn)
-    elif changed_ids:
-        search_index.refresh(conn, changed_ids)
-    search_index.bump_generation(conn)  # meetings, themes or titles may have changed too
-    ids = {s.id for s in c.statements}
-    return IngestResult(
-        source=src.name,
-        sha256=src.sha256,
-        added=added,
-        updated=updated,
-        unchanged=unchanged,
-        absent=sum(1 for sid in existing if sid not in ids and sid not in reviewed),
-        placements=len(c.placements),
-        placements_changed=placements_changed,
-        recategorised=recategorised,
-        objective_links_changed=links_changed,
+        ],
     )
+    row_ids = {
+        (r.theme, r.subtheme, r.position): r.id
+        for r in conn.execute(
+            select(
+                t.placements.c.id,
+                t.placements.c.theme,
+                t.placements.c.subtheme,
+                t.placements.c.position,
+            )
+        )
+    }
+    refs = [
+        {"placement_id": row_ids[(p.theme, p.subtheme, p.position)], "theme": th}
+        for p in c.placements
+        for th in p.also_relevant
+    ]
+    if refs:
+        conn.execute(insert(t.placement_themes), refs)
 
 
 def _category_changes(old: RowMapping, s: Statement) -> bool:
@@ -944,15 +1002,18 @@ def _statement(row: RowMapping, items: tuple[str, ...]) -> Statement:
     )
 
 
-def _meeting(r: Any) -> Meeting:
+def meeting_from_row(r: Any, prefix: str = "") -> Meeting:
+    """A meeting from a database row: the ``meetings`` table's, or another table's copy of it
+    whose code, number, label and kind columns carry ``prefix`` (a declaration's: "meeting_")."""
+    m = r._mapping
     return Meeting(
-        code=r.code,
-        number=r.number,
-        label=r.label,
-        year=r.year,
-        kind=MeetingKind(r.kind),
-        place=r.place,
-        date=r.date,
+        code=m[f"{prefix}code"],
+        number=m[f"{prefix}number"],
+        label=m[f"{prefix}label"],
+        year=m["year"],
+        kind=MeetingKind(m[f"{prefix}kind"]),
+        place=m["place"],
+        date=m["date"],
     )
 
 
@@ -967,7 +1028,7 @@ def _load(conn: Connection) -> Compendium:
     if src is None:
         raise StoreError("the database holds no compendium yet: run `rcm ingest`")
     meetings = [
-        _meeting(r)
+        meeting_from_row(r)
         for r in conn.execute(select(t.meetings).order_by(t.meetings.c.number, t.meetings.c.code))
     ]
     subs: dict[int, list[Subtheme]] = {}

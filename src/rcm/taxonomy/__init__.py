@@ -3,6 +3,7 @@ the Global Compact for Migration's objectives and guiding principles (see README
 
 from __future__ import annotations
 
+import colorsys
 import csv
 import io
 from functools import cache
@@ -23,7 +24,9 @@ from rcm.model import (
 __all__ = [
     "CATEGORY_COLOURS",
     "categories",
+    "category_css",
     "countries",
+    "edge_colour",
     "gcm_objectives",
     "gcm_principles",
     "meetings",
@@ -31,13 +34,41 @@ __all__ = [
 ]
 
 
-# The rows' shading in the Word compilation (docs/docx-layout.md). The original's colours were lost
-# with the text export; these are ours, and a document's own colour legend overrides them.
+# The categories' colours, the one place they are written: the rows' shading in the Word
+# compilation (docs/docx-layout.md) and the Excel workbook, and the web pages' row edges
+# (:func:`category_css`). The original's colours were lost with the text export; these are ours,
+# and a document's own colour legend overrides them when it is read.
 CATEGORY_COLOURS: dict[Category, str] = {
     Category.PRINCIPLE: "C6D9F1",
     Category.UNDERSTANDING: "D7E4BC",
     Category.COMMITMENT: "FBD4B4",
 }
+
+EDGE_LIGHTNESS = 0.35  # a row edge on a white page: the same hue, dark enough to stand out
+
+
+def edge_colour(rgb: str) -> str:
+    """A category's colour darkened for a thin edge on a white page (same hue and saturation,
+    lightness ``EDGE_LIGHTNESS``): ``"C6D9F1"`` -> a dark blue."""
+    r, g, b = (int(rgb[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    h, _, s = colorsys.rgb_to_hls(r, g, b)
+    return "".join(f"{round(x * 255):02X}" for x in colorsys.hls_to_rgb(h, EDGE_LIGHTNESS, s))
+
+
+def category_css() -> str:
+    """The web pages' category colours as a stylesheet (served at /categories.css): a custom
+    property per category (its shade and its edge) and the row edges of the statement tables."""
+    lines = [":root {"]
+    for category, rgb in CATEGORY_COLOURS.items():
+        lines.append(f"  --cat-{category.value}: #{rgb};")
+        lines.append(f"  --cat-{category.value}-edge: #{edge_colour(rgb)};")
+    lines.append("}")
+    for category in CATEGORY_COLOURS:
+        lines.append(
+            f"tr.cat-{category.value} td:first-child "
+            f"{{ border-left: 6px solid var(--cat-{category.value}-edge); }}"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def _rows(name: str) -> list[dict[str, str]]:

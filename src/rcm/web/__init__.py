@@ -16,7 +16,6 @@ from fastapi.responses import (
     FileResponse,
     HTMLResponse,
     JSONResponse,
-    PlainTextResponse,
     Response,
 )
 from fastapi.staticfiles import StaticFiles
@@ -29,7 +28,7 @@ from starlette.requests import Request as StarletteRequest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
-from rcm import settings, users
+from rcm import settings, taxonomy, users
 from rcm.errors import BadInput, NotFound, RcmError
 from rcm.search import MAX_OFFSET
 from rcm.store import Store
@@ -237,6 +236,10 @@ def create_app(store: Store, config: settings.Config | None = None) -> FastAPI:
 
     # --- pages ---------------------------------------------------------------------------------
 
+    @app.get("/categories.css", include_in_schema=False)
+    def categories_css() -> Response:
+        return Response(taxonomy.category_css(), media_type="text/css; charset=utf-8")
+
     @app.get("/", include_in_schema=False)
     def home_html(request: Request) -> Response:
         return render(request, "home.html", data=pages.home(store))
@@ -256,28 +259,14 @@ def create_app(store: Store, config: settings.Config | None = None) -> FastAPI:
 
     @app.get("/search.csv", include_in_schema=False)
     def search_csv(request: Request) -> Response:
-        from rcm.export.cells import csv_text
+        from rcm.export.registry import export_selection
 
-        hits, _ = _all_hits(request)
-        body = csv_text(
-            ["id", "meeting", "year", "themes", "category", "text"],
-            (
-                [
-                    h["id"],
-                    h["meeting_label"],
-                    h["year"],
-                    " ".join(f"TS{t}" for t in h["themes"]),
-                    h["category"] or "",
-                    h["text"],
-                ]
-                for h in hits
-            ),
+        hits, data = _all_hits(request)
+        body, media, name = export_selection(
+            store, "csv", [h["id"] for h in hits], str(data.get("filter") or ""), "rcm-search"
         )
-        return PlainTextResponse(
-            body,
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="rcm-search.csv"'},
-        )
+        disposition = f'attachment; filename="{name}"'
+        return Response(body, media_type=media, headers={"Content-Disposition": disposition})
 
     @app.get("/search.json", include_in_schema=False)
     def search_json(request: Request) -> Response:
@@ -313,11 +302,11 @@ def create_app(store: Store, config: settings.Config | None = None) -> FastAPI:
 
     def _focused(request: Request) -> tuple[Any, str]:
         """The compendium reduced to a search result, for the Word and Excel downloads."""
-        from rcm.export.docx import Selection, select
+        from rcm.export.docx import Selection, narrow
 
         hits, data = _all_hits(request)
         sentence = str(data.get("filter") or "")
-        return select(
+        return narrow(
             store.load(), Selection(statement_ids=frozenset(h["id"] for h in hits))
         ), sentence
 

@@ -302,7 +302,9 @@ def add_round_routes(app: FastAPI, store: Store, render: Render) -> None:
     def questionnaire(request: Request, round_id: PathInt) -> Response:
         user, _ = signed_in(request)
         country = answering_country(user, request.query_params.get("country") or user.country)
-        data = consult.write_questionnaire(store, round_id, country)
+        from rcm.export.questionnaire import write_questionnaire
+
+        data = write_questionnaire(store, round_id, country)
         name = quote(f"rcm-round-{round_id}-{country}.xlsx")
         return Response(
             data,

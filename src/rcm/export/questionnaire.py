@@ -1,0 +1,66 @@
+"""A country's questionnaire as an .xlsx workbook: one sheet per theme, with a drop-down for
+"Still valid?" and a hidden, protected signature of round and country. What it holds comes from
+``rcm.consult.questionnaire``; it is read back by ``rcm.consult.import_questionnaire``
+(streaming, bounded: ``rcm.parse.xlsx``)."""
+
+from __future__ import annotations
+
+import io
+import secrets
+
+from rcm import consult
+from rcm.consult import ANSWERS, HEADER, SIGNATURE_SHEET, Questionnaire
+from rcm.export.cells import append_row
+from rcm.store import Store
+
+__all__ = ["questionnaire_xlsx", "write_questionnaire"]
+
+WIDTHS = (14, 12, 80, 18, 50, 40)  # columns A to F
+
+
+def write_questionnaire(store: Store, round_id: int, country: str) -> bytes:
+    """A country's questionnaire for a round, as .xlsx bytes."""
+    return questionnaire_xlsx(consult.questionnaire(store, round_id, country))
+
+
+def questionnaire_xlsx(q: Questionnaire) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for code, rows in q.sheets:
+        ws = wb.create_sheet(code)
+        append_row(ws, HEADER)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        check = DataValidation(
+            type="list",
+            formula1='"' + ",".join(ANSWERS) + '"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="Still valid?",
+            error="Choose Yes, Yes, with changes, No or Abstain",
+        )
+        ws.add_data_validation(check)
+        for r in rows:
+            # Every text as a string cell: a comment "=HYPERLINK(…)" must not become a formula.
+            append_row(
+                ws, [r.statement_id, r.meeting, r.text, r.answer, r.proposed_wording, r.comment]
+            )
+            check.add(f"D{ws.max_row}")
+        for col, width in zip("ABCDEF", WIDTHS, strict=True):
+            ws.column_dimensions[col].width = width
+        for row in ws.iter_rows(min_row=2, min_col=3, max_col=3):
+            row[0].alignment = Alignment(wrap_text=True, vertical="top")
+        ws.freeze_panes = "A2"
+    sig = wb.create_sheet(SIGNATURE_SHEET)
+    append_row(sig, ["round", "country", "signature"])
+    append_row(sig, [q.round_id, q.country, q.signature])
+    sig.sheet_state = "veryHidden"
+    sig.protection.sheet = True
+    sig.protection.password = secrets.token_hex(8)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -1,0 +1,207 @@
+"""The one registry of export formats: a name, its writer, media type and file extension.
+
+``rcm export --format NAME`` offers every format of the ``compendium`` document; ``rcm round
+report`` the formats of the ``position`` document and ``rcm round questionnaire`` the one of the
+``questionnaire``; the web's ``/search.{ext}`` downloads call :func:`export_selection`. A new
+format is a writer and one :func:`register` call (see docs/architecture.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from rcm.errors import RcmError
+from rcm.model import Compendium
+from rcm.store import Store
+
+__all__ = [
+    "FORMATS",
+    "Format",
+    "export_selection",
+    "formats",
+    "get_format",
+    "register",
+    "write_compendium",
+]
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    extension: str  # without the dot
+    media_type: str
+    # compendium: write(compendium, sentence=..., still_valid=...); position: write(store,
+    # round_id); questionnaire: write(store, round_id, country).
+    write: Callable[..., bytes]
+    help: str
+    document: str = "compendium"
+    text: bool = False  # text (UTF-8) rather than a binary file
+    ranked: bool = False  # keeps the order of a search's hits (the others: document order)
+    # Files written beside the output FILE (``rcm export -o FILE``): (compendium, FILE's stem) ->
+    # {file name: data}.
+    beside: Callable[[Compendium, str], dict[str, bytes]] | None = None
+
+
+#: (document, name) -> Format
+FORMATS: dict[tuple[str, str], Format] = {}
+
+
+def register(fmt: Format) -> Format:
+    """Add a format to the registry (a later registration of the same name replaces it)."""
+    FORMATS[(fmt.document, fmt.name)] = fmt
+    return fmt
+
+
+def formats(document: str = "compendium") -> list[Format]:
+    """The formats of a document, in the order they were registered."""
+    return [f for (d, _), f in FORMATS.items() if d == document]
+
+
+def get_format(name: str, document: str = "compendium") -> Format:
+    try:
+        return FORMATS[(document, name)]
+    except KeyError:
+        names = ", ".join(f.name for f in formats(document))
+        raise RcmError(f"no {document} format {name!r}: one of {names}") from None
+
+
+def write_compendium(c: Compendium, name: str, **options: Any) -> bytes:
+    """The compendium (or a part of it) in a registered format."""
+    return get_format(name).write(c, **options)
+
+
+def export_selection(
+    store: Store,
+    fmt_name: str,
+    ids: Sequence[str] | None = None,
+    sentence: str = "",
+    basename: str = "rcm-compendium",
+) -> tuple[bytes, str, str]:
+    """A search's result (statement ids, best first) or the whole compendium in a registered
+    format: ``(data, media type, file name)``, for a download."""
+    from rcm.export.docx import Selection, narrow
+
+    fmt = get_format(fmt_name)
+    c = store.load()
+    if ids is not None:
+        c = narrow(c, Selection(statement_ids=frozenset(ids), sentence=sentence))
+        if fmt.ranked:
+            rank = {sid: i for i, sid in enumerate(ids)}
+            c = replace(c, statements=sorted(c.statements, key=lambda s: rank[s.id]))
+    data = fmt.write(c, sentence=sentence)
+    return data, fmt.media_type, f"{basename}.{fmt.extension}"
+
+
+# --- the formats ----------------------------------------------------------------------------------
+
+
+def _json(c: Compendium, **_: Any) -> bytes:
+    from rcm.export import to_json
+
+    return to_json(c).encode()
+
+
+def _csv(c: Compendium, **_: Any) -> bytes:
+    from rcm.export import to_csv
+
+    return to_csv(c).encode()
+
+
+def _docx(c: Compendium, sentence: str = "", still_valid: Any = None, **_: Any) -> bytes:
+    from rcm.export.docx import compilation_docx
+
+    return compilation_docx(
+        c,
+        selection=sentence or None,
+        still_valid=still_valid.lines if still_valid else None,
+        still_valid_heading=still_valid.heading if still_valid else None,
+    )
+
+
+def _pdf(c: Compendium, **options: Any) -> bytes:
+    from rcm.export.pdf import docx_to_pdf
+
+    return docx_to_pdf(_docx(c, **options))
+
+
+def _xlsx(c: Compendium, **_: Any) -> bytes:
+    from rcm.export.xlsx import compendium_xlsx
+
+    return compendium_xlsx(c)
+
+
+def _sqlite(c: Compendium, **_: Any) -> bytes:
+    from rcm.export.opendata import sqlite_database
+
+    return sqlite_database(c)
+
+
+def _sqlite_metadata(c: Compendium, stem: str) -> dict[str, bytes]:
+    import json
+
+    from rcm.export.opendata import datasette_metadata
+
+    data = json.dumps(datasette_metadata(c, stem), ensure_ascii=False, indent=2) + "\n"
+    return {f"{stem}.metadata.json": data.encode()}
+
+
+def _datapackage(c: Compendium, **_: Any) -> bytes:
+    from rcm.export.opendata import datapackage_zip
+
+    return datapackage_zip(c)
+
+
+def _position_docx(store: Store, round_id: int) -> bytes:
+    from rcm import consult
+    from rcm.export.position import position_docx
+
+    return position_docx(consult.position_document(store, round_id))
+
+
+def _position_pdf(store: Store, round_id: int) -> bytes:
+    from rcm.export.pdf import docx_to_pdf
+
+    return docx_to_pdf(_position_docx(store, round_id))
+
+
+def _questionnaire(store: Store, round_id: int, country: str) -> bytes:
+    from rcm.export.questionnaire import write_questionnaire
+
+    return write_questionnaire(store, round_id, country)
+
+
+_J, _C = "the rcm-compendium/1 document", "one row per statement"
+register(Format("json", "json", "application/json", _json, _J, text=True, ranked=True))
+register(Format("csv", "csv", "text/csv; charset=utf-8", _csv, _C, text=True, ranked=True))
+register(Format("docx", "docx", DOCX, _docx, "the compilation as a Word document"))
+register(Format("xlsx", "xlsx", XLSX, _xlsx, "one sheet per theme"))
+register(Format("pdf", "pdf", "application/pdf", _pdf, "the Word document as PDF (LibreOffice)"))
+register(
+    Format(
+        "sqlite",
+        "db",
+        "application/vnd.sqlite3",
+        _sqlite,
+        "a SQLite database for Datasette and sqlite-utils, full-text indexed "
+        "(with -o NAME.db, its Datasette metadata beside it: NAME.metadata.json)",
+        beside=_sqlite_metadata,
+    )
+)
+register(
+    Format(
+        "datapackage",
+        "zip",
+        "application/zip",
+        _datapackage,
+        "a Frictionless data package (.zip: datapackage.json and one CSV per table)",
+    )
+)
+register(Format("docx", "docx", DOCX, _position_docx, "Word", document="position"))
+register(
+    Format("pdf", "pdf", "application/pdf", _position_pdf, "PDF (LibreOffice)", document="position")
+)
+register(Format("xlsx", "xlsx", XLSX, _questionnaire, "Excel", document="questionnaire"))
