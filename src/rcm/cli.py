@@ -22,7 +22,14 @@ from rcm.errors import DocumentError, RcmError
 from rcm.export import to_csv, to_json
 from rcm.model import CategorySource
 from rcm.parse import read_compilation, read_declaration
-from rcm.search import SORTS, SearchRequest, SearchResult, make_filters, related, search
+from rcm.search import (
+    SORTS,
+    SearchParams,
+    SearchResult,
+    make_filters,
+    related,
+    search,
+)
 from rcm.store import Store
 from rcm.suggest import label_compendium
 
@@ -544,20 +551,21 @@ def search_command(
     """Search the statements: words (all must match), "exact phrase", OR, -exclude, prefix*.
 
     With no words, lists every statement (filtered), oldest meeting first."""
+    params = SearchParams(
+        q=" ".join(query),
+        page=page,
+        size=limit,
+        sort=sort,
+        theme=themes,
+        subtheme=subthemes,
+        category=categories,
+        meeting=meetings,
+        year=years,
+        several=None if several_themes is None else ("yes" if several_themes else "no"),
+        xref=xrefs,
+    )
     with _store(ctx) as store:
-        filters = make_filters(
-            store,
-            themes=themes,
-            subthemes=subthemes,
-            categories=categories,
-            meetings=meetings,
-            years=years,
-            several_themes=several_themes,
-            xrefs=xrefs,
-        )
-        result = search(
-            store, SearchRequest(" ".join(query), filters, sort, limit, (page - 1) * limit)
-        )
+        result = search(store, params.to_request(store))
     if as_json:
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     else:
