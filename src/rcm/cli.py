@@ -754,16 +754,30 @@ def round_list(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"{r.id:>4}  {r.state:<6}  {r.deadline or '':<10}  {r.statements:>5}  {r.title}")
 
 
+def _may_see_results(store: Store, round_id: int, name: str | None) -> None:
+    """With ``--as NAME``: that account must be allowed to see the round's results (the web's
+    rule, ``rcm.consult.check_can_see_results``); the operator may always."""
+    from rcm import consult
+    from rcm.users import acting_user
+
+    if name is not None:
+        consult.check_can_see_results(acting_user(store, name), consult.get_round(store, round_id))
+
+
 @round_group.command(name="status")
 @click.argument("round_id", metavar="ROUND", type=int)
 @click.option("--json", "as_json", is_flag=True)
+@_as_option("allowed to see the results (the Secretariat, an observer, anyone once published)")
 @click.pass_context
-def round_status_command(ctx: click.Context, round_id: int, as_json: bool) -> None:
+def round_status_command(
+    ctx: click.Context, round_id: int, as_json: bool, actor: str | None
+) -> None:
     """Per statement its status (reaffirmed, to be updated, contested, pending) and each
     country's answer; per country how many it answered."""
     from rcm import consult
 
     with _store(ctx) as store:
+        _may_see_results(store, round_id, actor)
         data = consult.round_status(store, round_id)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -785,13 +799,15 @@ def round_status_command(ctx: click.Context, round_id: int, as_json: bool) -> No
 @round_group.command(name="position")
 @click.argument("round_id", metavar="ROUND", type=int)
 @click.option("--json", "as_json", is_flag=True)
+@_as_option("allowed to see the results (the Secretariat, an observer, anyone once published)")
 @click.pass_context
-def round_position(ctx: click.Context, round_id: int, as_json: bool) -> None:
+def round_position(ctx: click.Context, round_id: int, as_json: bool, actor: str | None) -> None:
     """The regional position: statements reaffirmed by theme and category, those to be updated
     with the proposed wording, and, apart, the contested and pending ones."""
     from rcm import consult
 
     with _store(ctx) as store:
+        _may_see_results(store, round_id, actor)
         data = consult.regional_position(store, round_id)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
