@@ -328,6 +328,14 @@ def can_see_results(user: User | None, rnd: Round) -> bool:
     return is_published(rnd)
 
 
+def answers_instead_of_results(user: User | None, rnd: Round) -> bool:
+    """Whether a round's page should take ``user`` to their country's answers instead: a focal
+    point, before the results are theirs to see."""
+    from rcm.users import Role
+
+    return user is not None and user.role is Role.FOCAL_POINT and not can_see_results(user, rnd)
+
+
 def check_can_see_results(user: User | None, rnd: Round) -> None:
     """Raises ``AuthError`` (nobody signed in) or ``Forbidden`` unless ``user`` may see the
     results of ``rnd``."""

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from rcm import users
 from rcm.store import Store
-from rcm.users import AuthError, Forbidden, Role, User
+from rcm.users import AuthError, Forbidden, User
 from rcm.web import i18n
 from rcm.web.bodies import capped_form
 
@@ -78,9 +78,13 @@ class Auth:
         return found
 
     def secretariat(self, request: Request) -> tuple[User, str]:
+        """The signed-in user, if the core's rule (``rcm.users.check_secretariat``) lets them
+        manage the consultation, the compendium and the accounts."""
         user, csrf = self.signed_in(request)
-        if user.role is not Role.SECRETARIAT:
-            raise Forbidden(i18n.gettext("Only the Secretariat may do this."))
+        try:
+            users.check_secretariat(user, "do this")
+        except Forbidden:
+            raise Forbidden(i18n.gettext("Only the Secretariat may do this.")) from None
         return user, csrf
 
     async def form_with_csrf(

@@ -17,7 +17,6 @@ from starlette.types import Message
 from rcm import consult, users
 from rcm.errors import RcmError
 from rcm.store import Store
-from rcm.users import Role
 from rcm.web import charts, i18n
 from rcm.web.deps import auth, render, store
 from rcm.web.params import PathInt
@@ -137,11 +136,7 @@ def round_page(request: Request, round_id: PathInt) -> Response:
     user = found[0] if found else None
     db = store(request)
     rnd = consult.get_round(db, round_id)
-    if (
-        user is not None
-        and user.role is Role.FOCAL_POINT
-        and not consult.can_see_results(user, rnd)
-    ):
+    if consult.answers_instead_of_results(user, rnd):
         return RedirectResponse(f"/rounds/{round_id}/answers", status_code=303)
     consult.check_can_see_results(user, rnd)
     status = consult.round_status(db, round_id)
