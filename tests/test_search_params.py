@@ -122,3 +122,19 @@ def test_the_cli_builds_the_same_search(client, loaded_store):
     )
     assert out.exit_code == 0, out.output
     assert json.loads(out.output)["total"] == api(client, "xref=TS3&several=no")["total"]
+
+
+def test_the_cli_options_are_the_published_names(loaded_store):
+    """`rcm search --several no --size 3` as on the web; the old spellings (--one-theme,
+    --limit) still work and give the same."""
+
+    def run(*args: str) -> dict:
+        out = CliRunner().invoke(
+            cli, ["--db", loaded_store.url, "search", *args, "--json"], catch_exceptions=False
+        )
+        assert out.exit_code == 0, out.output
+        return json.loads(out.output)
+
+    new = run("--several", "no", "--size", "3", "--theme", "TS5")
+    old = run("--one-theme", "--limit", "3", "--theme", "TS5")
+    assert new == old and len(new["hits"]) == 3 and "one theme" in new["filter"]

@@ -491,37 +491,43 @@ def _print_result(result: SearchResult, facets: bool = True) -> None:
 @click.argument("query", nargs=-1)
 @click.option(
     "--theme",
-    "themes",
+    "theme",
     multiple=True,
     metavar="TS5",
     help="Filed under this theme (repeat for any of several).",
 )
 @click.option(
     "--subtheme",
-    "subthemes",
+    "subtheme",
     multiple=True,
     metavar="TS3.2",
     help="Filed under this sub-theme (theme.order).",
 )
 @click.option(
     "--category",
-    "categories",
+    "category",
     multiple=True,
     metavar="NAME",
     help="principle, understanding, commitment or unassigned.",
 )
 @click.option(
-    "--meeting", "meetings", metavar="XII..XXI", help="Meeting or range: XII, XII..XXI, XII.., ..X"
+    "--meeting", "meeting", metavar="XII..XXI", help="Meeting or range: XII, XII..XXI, XII.., ..X"
 )
-@click.option("--year", "years", metavar="2005..2010", help="Year or range of years.")
+@click.option("--year", "year", metavar="2005..2010", help="Year or range of years.")
+@click.option(
+    "--several",
+    type=click.Choice(["yes", "no"]),
+    default=None,
+    help="yes: placed under several themes; no: under one.",
+)
 @click.option(
     "--several-themes/--one-theme",
     "several_themes",
     default=None,
-    help="Placed under several themes, or under one.",
+    help="The old spelling of --several yes / --several no.",
 )
 @click.option(
-    "--xref", "xrefs", multiple=True, metavar="TS3", help="A cross-reference note names this theme."
+    "--xref", "xref", multiple=True, metavar="TS3", help="A cross-reference note names this theme."
 )
 @click.option(
     "--sort",
@@ -529,40 +535,52 @@ def _print_result(result: SearchResult, facets: bool = True) -> None:
     default=None,
     help="Default: relevance, or oldest first without words.",
 )
-@click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True)
+@click.option(
+    "--size",
+    "--limit",
+    "size",
+    type=click.IntRange(1, 500),
+    default=20,
+    show_default=True,
+    help="Hits per page (--limit: its old name).",
+)
 @click.option("--page", type=click.IntRange(1, None), default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print {query, total, hits, facets} as JSON.")
 @click.pass_context
 def search_command(
     ctx: click.Context,
     query: tuple[str, ...],
-    themes: tuple[str, ...],
-    subthemes: tuple[str, ...],
-    categories: tuple[str, ...],
-    meetings: str | None,
-    years: str | None,
+    theme: tuple[str, ...],
+    subtheme: tuple[str, ...],
+    category: tuple[str, ...],
+    meeting: str | None,
+    year: str | None,
+    several: str | None,
     several_themes: bool | None,
-    xrefs: tuple[str, ...],
+    xref: tuple[str, ...],
     sort: str | None,
-    limit: int,
+    size: int,
     page: int,
     as_json: bool,
 ) -> None:
     """Search the statements: words (all must match), "exact phrase", OR, -exclude, prefix*.
 
-    With no words, lists every statement (filtered), oldest meeting first."""
+    With no words, lists every statement (filtered), oldest meeting first. The options are the
+    web's and the API's search parameters (``rcm.search.SearchParams``)."""
+    if several is None and several_themes is not None:
+        several = "yes" if several_themes else "no"
     params = SearchParams(
         q=" ".join(query),
         page=page,
-        size=limit,
+        size=size,
         sort=sort,
-        theme=themes,
-        subtheme=subthemes,
-        category=categories,
-        meeting=meetings,
-        year=years,
-        several=None if several_themes is None else ("yes" if several_themes else "no"),
-        xref=xrefs,
+        theme=theme,
+        subtheme=subtheme,
+        category=category,
+        meeting=meeting,
+        year=year,
+        several=several,
+        xref=xref,
     )
     with _store(ctx) as store:
         result = search(store, params.to_request(store))
