@@ -165,3 +165,20 @@ def test_the_core_decides_for_every_adapter(store, compendium):
     assert consult.opinions(store, rnd.id) == []
     written = consult.set_opinions(store, rnd.id, "CRI", answer, author=cri, source="web")
     assert [o.author for o in written] == ["cri"]
+
+
+def test_round_results_as_an_account_follow_the_web_rule(run):
+    """`rcm round status/position --as NAME`: the results are the Secretariat's and observers'
+    until the round is published (public and closed), then everyone's: the rule of the web's
+    round pages, from the same core function."""
+    for command in ("status", "position"):
+        for who in ("sec", "obs"):
+            assert run("round", command, "1", "--as", who).exit_code == 0
+        out = run("round", "status", "1", "--as", "cri")
+        assert out.exit_code != 0 and "before they are published" in out.output
+    assert run("round", "open", "Public", "--theme", "TS5", "--public").exit_code == 0
+    assert run("round", "close", "2").exit_code == 0
+    assert run("round", "position", "2", "--as", "cri").exit_code == 0
+    assert run("round", "close", "1").exit_code == 0  # closed but not public: still not theirs
+    assert run("round", "position", "1", "--as", "cri").exit_code != 0
+    assert run("round", "status", "1").exit_code == 0  # the operator sees everything

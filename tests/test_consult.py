@@ -448,3 +448,53 @@ def test_a_full_round_from_the_cli(db_url, tmp_path):
     assert updated == {"XIV-7894": {"GTM": "Guatemala's wording."}}
     assert status["totals"] == {"reaffirmed": 13, "to be updated": 1}
     assert "Regional position" in run("round", "position", round_id)
+
+
+def test_who_sees_what_is_decided_once_in_the_core(ready):
+    """The rules the web's round and statement pages and the CLI's `--as` share: published means
+    public and closed; results are the Secretariat's and observers' until then; a focal point
+    answers for their own country, the Secretariat for the one it chooses, an observer for none;
+    only the changed rows of a form are written."""
+    from rcm import users
+    from rcm.users import AuthError, Forbidden
+
+    sec, _ = users.add_user(ready, "sec", "secretariat")
+    cri, _ = users.add_user(ready, "cri", "focal_point", country="CRI")
+    obs, _ = users.add_user(ready, "obs", "observer")
+    public = consult.open_round(ready, "Public", filters=[theme_filter([5])], public=True)
+    private = consult.open_round(ready, "Private", filters=[theme_filter([5])])
+    assert not consult.is_published(public)
+    assert [r.id for r in consult.visible_rounds(ready, None)] == []
+    assert len(consult.visible_rounds(ready, cri)) == 2
+    with pytest.raises(AuthError, match="before they are published"):
+        consult.check_can_see_results(None, public)
+    with pytest.raises(Forbidden):
+        consult.check_can_see_results(cri, public)
+    assert consult.answers_instead_of_results(cri, public)
+    for who in (sec, obs):
+        consult.check_can_see_results(who, private)
+        assert not consult.answers_instead_of_results(who, private)
+    assert consult.answering_country(cri, None) == "CRI"
+    assert consult.answering_country(sec, "mex") == "MEX"
+    for who, requested, error in [(cri, "MEX", Forbidden), (obs, "CRI", Forbidden)]:
+        with pytest.raises(error):
+            consult.answering_country(who, requested)
+    with pytest.raises(RcmError, match="Choose a Member Country"):
+        consult.answering_country(sec, "XYZ")
+    sid = consult.round_status(ready, public.id)["statements"][0]["id"]
+    form = {f"v:{sid}": "valid", f"c:{sid}": "fine", f"ver:{sid}": "0", "csrf": "x"}
+    assert len(consult.save_form(ready, cri, public, "CRI", form)) == 1
+    assert consult.changed_answers(ready, public.id, "CRI", form) == []  # unchanged: not again
+    assert consult.save_form(ready, cri, public, "CRI", form) == []
+    history = consult.history(ready, sid)
+    assert consult.visible_history(ready, sid, None) == []
+    assert consult.visible_history(ready, sid, cri) == consult.visible_history(ready, sid, obs)
+    assert len(history) == 1
+    consult.close_round(ready, public.id)
+    published = consult.get_round(ready, public.id)
+    assert consult.is_published(published)
+    consult.check_can_see_results(None, published)
+    assert [r.id for r in consult.visible_rounds(ready, None)] == [public.id]
+    assert len(consult.visible_history(ready, sid, None)) == 1
+    with pytest.raises(Forbidden, match="closed"):
+        consult.save_form(ready, cri, published, "CRI", form)

@@ -22,7 +22,14 @@ from rcm.errors import DocumentError, RcmError
 from rcm.export import registry
 from rcm.model import CategorySource
 from rcm.parse import read_compilation, read_declaration
-from rcm.search import SORTS, SearchRequest, SearchResult, make_filters, related, search
+from rcm.search import (
+    SORTS,
+    SearchParams,
+    SearchResult,
+    make_filters,
+    related,
+    search,
+)
 from rcm.serialize import statement_dict
 from rcm.store import Store
 from rcm.suggest import label_compendium
@@ -440,37 +447,43 @@ def _print_result(result: SearchResult, facets: bool = True) -> None:
 @click.argument("query", nargs=-1)
 @click.option(
     "--theme",
-    "themes",
+    "theme",
     multiple=True,
     metavar="TS5",
     help="Filed under this theme (repeat for any of several).",
 )
 @click.option(
     "--subtheme",
-    "subthemes",
+    "subtheme",
     multiple=True,
     metavar="TS3.2",
     help="Filed under this sub-theme (theme.order).",
 )
 @click.option(
     "--category",
-    "categories",
+    "category",
     multiple=True,
     metavar="NAME",
     help="principle, understanding, commitment or unassigned.",
 )
 @click.option(
-    "--meeting", "meetings", metavar="XII..XXI", help="Meeting or range: XII, XII..XXI, XII.., ..X"
+    "--meeting", "meeting", metavar="XII..XXI", help="Meeting or range: XII, XII..XXI, XII.., ..X"
 )
-@click.option("--year", "years", metavar="2005..2010", help="Year or range of years.")
+@click.option("--year", "year", metavar="2005..2010", help="Year or range of years.")
+@click.option(
+    "--several",
+    type=click.Choice(["yes", "no"]),
+    default=None,
+    help="yes: placed under several themes; no: under one.",
+)
 @click.option(
     "--several-themes/--one-theme",
     "several_themes",
     default=None,
-    help="Placed under several themes, or under one.",
+    help="The old spelling of --several yes / --several no.",
 )
 @click.option(
-    "--xref", "xrefs", multiple=True, metavar="TS3", help="A cross-reference note names this theme."
+    "--xref", "xref", multiple=True, metavar="TS3", help="A cross-reference note names this theme."
 )
 @click.option(
     "--sort",
@@ -478,42 +491,55 @@ def _print_result(result: SearchResult, facets: bool = True) -> None:
     default=None,
     help="Default: relevance, or oldest first without words.",
 )
-@click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True)
+@click.option(
+    "--size",
+    "--limit",
+    "size",
+    type=click.IntRange(1, 500),
+    default=20,
+    show_default=True,
+    help="Hits per page (--limit: its old name).",
+)
 @click.option("--page", type=click.IntRange(1, None), default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print {query, total, hits, facets} as JSON.")
 @click.pass_context
 def search_command(
     ctx: click.Context,
     query: tuple[str, ...],
-    themes: tuple[str, ...],
-    subthemes: tuple[str, ...],
-    categories: tuple[str, ...],
-    meetings: str | None,
-    years: str | None,
+    theme: tuple[str, ...],
+    subtheme: tuple[str, ...],
+    category: tuple[str, ...],
+    meeting: str | None,
+    year: str | None,
+    several: str | None,
     several_themes: bool | None,
-    xrefs: tuple[str, ...],
+    xref: tuple[str, ...],
     sort: str | None,
-    limit: int,
+    size: int,
     page: int,
     as_json: bool,
 ) -> None:
     """Search the statements: words (all must match), "exact phrase", OR, -exclude, prefix*.
 
-    With no words, lists every statement (filtered), oldest meeting first."""
+    With no words, lists every statement (filtered), oldest meeting first. The options are the
+    web's and the API's search parameters (``rcm.search.SearchParams``)."""
+    if several is None and several_themes is not None:
+        several = "yes" if several_themes else "no"
+    params = SearchParams(
+        q=" ".join(query),
+        page=page,
+        size=size,
+        sort=sort,
+        theme=theme,
+        subtheme=subtheme,
+        category=category,
+        meeting=meeting,
+        year=year,
+        several=several,
+        xref=xref,
+    )
     with _store(ctx) as store:
-        filters = make_filters(
-            store,
-            themes=themes,
-            subthemes=subthemes,
-            categories=categories,
-            meetings=meetings,
-            years=years,
-            several_themes=several_themes,
-            xrefs=xrefs,
-        )
-        result = search(
-            store, SearchRequest(" ".join(query), filters, sort, limit, (page - 1) * limit)
-        )
+        result = search(store, params.to_request(store))
     if as_json:
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -702,16 +728,30 @@ def round_list(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"{r.id:>4}  {r.state:<6}  {r.deadline or '':<10}  {r.statements:>5}  {r.title}")
 
 
+def _may_see_results(store: Store, round_id: int, name: str | None) -> None:
+    """With ``--as NAME``: that account must be allowed to see the round's results (the web's
+    rule, ``rcm.consult.check_can_see_results``); the operator may always."""
+    from rcm import consult
+    from rcm.users import acting_user
+
+    if name is not None:
+        consult.check_can_see_results(acting_user(store, name), consult.get_round(store, round_id))
+
+
 @round_group.command(name="status")
 @click.argument("round_id", metavar="ROUND", type=int)
 @click.option("--json", "as_json", is_flag=True)
+@_as_option("allowed to see the results (the Secretariat, an observer, anyone once published)")
 @click.pass_context
-def round_status_command(ctx: click.Context, round_id: int, as_json: bool) -> None:
+def round_status_command(
+    ctx: click.Context, round_id: int, as_json: bool, actor: str | None
+) -> None:
     """Per statement its status (reaffirmed, to be updated, contested, pending) and each
     country's answer; per country how many it answered."""
     from rcm import consult
 
     with _store(ctx) as store:
+        _may_see_results(store, round_id, actor)
         data = consult.round_status(store, round_id)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -733,13 +773,15 @@ def round_status_command(ctx: click.Context, round_id: int, as_json: bool) -> No
 @round_group.command(name="position")
 @click.argument("round_id", metavar="ROUND", type=int)
 @click.option("--json", "as_json", is_flag=True)
+@_as_option("allowed to see the results (the Secretariat, an observer, anyone once published)")
 @click.pass_context
-def round_position(ctx: click.Context, round_id: int, as_json: bool) -> None:
+def round_position(ctx: click.Context, round_id: int, as_json: bool, actor: str | None) -> None:
     """The regional position: statements reaffirmed by theme and category, those to be updated
     with the proposed wording, and, apart, the contested and pending ones."""
     from rcm import consult
 
     with _store(ctx) as store:
+        _may_see_results(store, round_id, actor)
         data = consult.regional_position(store, round_id)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))

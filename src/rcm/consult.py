@@ -305,6 +305,129 @@ def get_round(store: Store, round_id: int) -> Round:
         return _round(conn, round_id)
 
 
+# --- who may see what: decided here, once, for the CLI and the web alike ------------------------
+
+
+def is_published(rnd: Round) -> bool:
+    """A round's answers and results are everyone's once it is public and closed."""
+    return rnd.public and rnd.state == "closed"
+
+
+def can_see_results(user: User | None, rnd: Round) -> bool:
+    """The Secretariat and observers see every round's results; everyone a published round's."""
+    from rcm.users import Role
+
+    if user is not None and user.role in (Role.SECRETARIAT, Role.OBSERVER):
+        return True
+    return is_published(rnd)
+
+
+def answers_instead_of_results(user: User | None, rnd: Round) -> bool:
+    """Whether a round's page should take ``user`` to their country's answers instead: a focal
+    point, before the results are theirs to see."""
+    from rcm.users import Role
+
+    return user is not None and user.role is Role.FOCAL_POINT and not can_see_results(user, rnd)
+
+
+def check_can_see_results(user: User | None, rnd: Round) -> None:
+    """Raises ``AuthError`` (nobody signed in) or ``Forbidden`` unless ``user`` may see the
+    results of ``rnd``."""
+    from rcm.users import AuthError, Forbidden
+
+    if not can_see_results(user, rnd):
+        raise (Forbidden if user else AuthError)(
+            "Only the Secretariat and observers see the results before they are published."
+        )
+
+
+def visible_rounds(store: Store, user: User | None) -> list[Round]:
+    """The rounds ``user`` may see listed: every round for a signed-in person, else the
+    published ones."""
+    rounds = list_rounds(store)
+    return rounds if user is not None else [r for r in rounds if is_published(r)]
+
+
+def answering_country(user: User, requested: str | None) -> str:
+    """The Member Country whose answers ``user`` sees and writes: a focal point's own (asking for
+    another is ``Forbidden``), the one the Secretariat chose; observers answer for none."""
+    from rcm.users import Forbidden, Role
+
+    if user.role is Role.FOCAL_POINT:
+        if requested and requested.upper() != user.country:
+            raise Forbidden("You may only see and answer for your own country.")
+        return str(user.country)
+    if user.role is Role.SECRETARIAT:
+        code = (requested or "").upper()
+        if code not in member_countries():
+            raise RcmError("Choose a Member Country.")
+        return code
+    raise Forbidden("Observers may comment but never answer for a country.")
+
+
+def visible_history(store: Store, statement_id: str, viewer: User | None) -> list[dict[str, Any]]:
+    """Every version of the answers on a statement that ``viewer`` may read: the Secretariat and
+    observers all; a focal point their own country's, and everyone the answers of published
+    rounds. Drafts of another country are never shown."""
+    from rcm.users import Role
+
+    published = {r.id for r in list_rounds(store) if is_published(r)}
+    role = getattr(viewer, "role", None)
+    own = getattr(viewer, "country", None)
+    return [
+        h
+        for h in history(store, statement_id)
+        if role in (Role.SECRETARIAT, Role.OBSERVER)
+        or h["round_id"] in published
+        or (role is Role.FOCAL_POINT and h["country"] == own)
+    ]
+
+
+def changed_answers(
+    store: Store, round_id: int, country: str, fields: Mapping[str, str]
+) -> list[Answer]:
+    """The answers of a form (``v:ID`` the answer, ``w:ID`` the proposed wording, ``c:ID`` the
+    reason or comment, ``ver:ID`` the version the writer saw) that differ from ``country``'s
+    current ones: an unchanged row is not written again."""
+    current = {o.statement_id: o for o in opinions(store, round_id) if o.country == country}
+    answers = []
+    for key in fields:
+        if not key.startswith("v:"):
+            continue
+        sid = key[2:]
+        value = (fields.get(key) or "").strip()
+        if not value:
+            continue
+        wording = (fields.get(f"w:{sid}") or "").strip() or None
+        note = (fields.get(f"c:{sid}") or "").strip() or None
+        version = fields.get(f"ver:{sid}") or "0"
+        before = current.get(sid)
+        reason = note if value == OpinionValue.NO_LONGER_VALID.value else None
+        comment = None if reason else note
+        if before and (
+            before.value.value,
+            before.proposed_wording,
+            before.reason,
+            before.comment,
+        ) == (value, wording, reason, comment):
+            continue
+        seen = int(version) if version.isascii() and version.isdigit() and len(version) <= 10 else 0
+        answers.append(Answer(sid, value, wording, reason, comment, seen if seen < 2**31 else 0))
+    return answers
+
+
+def save_form(
+    store: Store, user: User, rnd: Round, country: str, fields: Mapping[str, str]
+) -> list[Opinion]:
+    """``country``'s answers from the web form, if ``user`` may write them (checked first, even
+    when nothing changed): the changed rows only, all or none."""
+    from rcm.users import check_can_answer
+
+    check_can_answer(user, country, rnd.state)
+    answers = changed_answers(store, rnd.id, country, fields)
+    return set_opinions(store, rnd.id, country, answers, author=user, source="web")
+
+
 def _validate(
     country: str,
     value: str,

@@ -16,7 +16,7 @@ import html
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
@@ -43,6 +43,7 @@ __all__ = [
     "Filter",
     "Hit",
     "SearchError",
+    "SearchParams",
     "SearchRequest",
     "SearchResult",
     "build_search_sql",
@@ -942,3 +943,178 @@ def make_filters(
     if xrefs:
         filters.append(xref_filter([parse_theme(t) for t in xrefs]))
     return tuple(filters)
+
+
+# --- the search's parameters, one definition for the CLI, the web pages, the API and its schema --
+
+PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+MAX_PAGE = 500
+MAX_LIST_PARAMS = 20
+MAX_RAW_QUERY = 10_000  # refused before parsing; parse_query reads at most MAX_QUERY_CHARS
+
+# Names that drifted in before the parameters had one definition (the CLI's option names, a plural
+# here and there): still accepted, and documented as old names.
+OLD_NAMES: dict[str, str] = {
+    "themes": "theme",
+    "subthemes": "subtheme",
+    "categories": "category",
+    "meetings": "meeting",
+    "years": "year",
+    "several_themes": "several",
+    "xrefs": "xref",
+    "limit": "size",
+}
+LISTS = ("theme", "subtheme", "category", "xref")
+
+# name → (description, JSON schema of one value)
+_DESCRIBED: dict[str, tuple[str, dict[str, Any]]] = {
+    "q": (
+        'words, "exact phrase", OR, -exclude, prefix*',
+        {"type": "string", "maxLength": MAX_QUERY_CHARS},
+    ),
+    "page": ("page number", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
+    "size": ("hits per page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}),
+    "sort": (
+        "relevance (default with words), oldest (default without), newest",
+        {"type": "string", "enum": list(SORTS)},
+    ),
+    "theme": ("TS1…TS6; repeat for any of several", {"type": "string"}),
+    "subtheme": ("TS3.2 (theme.order)", {"type": "string"}),
+    "category": ("principle, understanding, commitment, unassigned", {"type": "string"}),
+    "meeting": ("XII, XII..XXI, XII.., ..X", {"type": "string", "maxLength": 40}),
+    "year": ("2005, 2005..2010", {"type": "string", "maxLength": 20}),
+    "several": (
+        "yes: placed under several themes; no: under one",
+        {"type": "string", "enum": ["yes", "no"]},
+    ),
+    "xref": ("a cross-reference note names this theme (TS3)", {"type": "string"}),
+}
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """What a search asks for, under the names the API publishes. ``from_query`` reads an
+    address's query (old names too), ``to_query`` writes one back, ``to_request`` makes the
+    ``SearchRequest`` that ``search`` runs."""
+
+    q: str = ""
+    page: int = 1
+    size: int = PAGE_SIZE
+    sort: str | None = None
+    theme: tuple[str, ...] = ()
+    subtheme: tuple[str, ...] = ()
+    category: tuple[str, ...] = ()
+    meeting: str | None = None
+    year: str | None = None
+    several: str | None = None  # "yes" or "no"
+    xref: tuple[str, ...] = ()
+
+    @classmethod
+    def from_query(cls, pairs: Iterable[tuple[str, str]]) -> SearchParams:
+        """The parameters of a query string (as ``(name, value)`` pairs, repeated names for the
+        lists), read: a ``SearchError`` says what cannot be read; ``check`` then says whether
+        the numbers are in range."""
+        lists: dict[str, list[str]] = {name: [] for name in LISTS}
+        last: dict[str, str] = {}
+        for raw_name, value in pairs:
+            name = OLD_NAMES.get(raw_name, raw_name)
+            if name in lists:
+                if value.strip():
+                    lists[name].append(value)
+            elif name in _DESCRIBED:
+                last[name] = value
+        for name, values in lists.items():
+            if len(values) > MAX_LIST_PARAMS:
+                raise SearchError(f"at most {MAX_LIST_PARAMS} values for {name}")
+        q = last.get("q", "")
+        if len(q) > MAX_RAW_QUERY:
+            raise SearchError("the query is too long")
+        return cls(
+            q=q,
+            page=_whole_number("page", last.get("page", ""), 1),
+            size=_whole_number("size", last.get("size", ""), PAGE_SIZE),
+            sort=last.get("sort") or None,
+            theme=tuple(lists["theme"]),
+            subtheme=tuple(lists["subtheme"]),
+            category=tuple(lists["category"]),
+            meeting=last.get("meeting") or None,
+            year=last.get("year") or None,
+            several=last.get("several") or None,
+            xref=tuple(lists["xref"]),
+        )
+
+    def check(self, max_size: int = MAX_PAGE_SIZE) -> None:
+        if not 1 <= self.page <= MAX_PAGE:
+            raise SearchError(f"page must be between 1 and {MAX_PAGE}")
+        if not 1 <= self.size <= max_size:
+            raise SearchError(f"size must be between 1 and {max_size}")
+        if self.several not in (None, "", "yes", "no"):
+            raise SearchError("several must be yes or no")
+
+    def to_query(self) -> list[tuple[str, str]]:
+        """The query string's pairs, published names only, defaults left out."""
+        pairs: list[tuple[str, str]] = [("q", self.q)] if self.q else []
+        for name in ("theme", "subtheme", "category", "meeting", "year", "several", "xref"):
+            value = getattr(self, name)
+            if isinstance(value, tuple):
+                pairs += [(name, v) for v in value]
+            elif value:
+                pairs.append((name, value))
+        if self.sort:
+            pairs.append(("sort", self.sort))
+        if self.page != 1:
+            pairs.append(("page", str(self.page)))
+        if self.size != PAGE_SIZE:
+            pairs.append(("size", str(self.size)))
+        return pairs
+
+    def to_request(self, store: Store) -> SearchRequest:
+        filters = make_filters(
+            store,
+            themes=self.theme,
+            subthemes=self.subtheme,
+            categories=self.category,
+            meetings=self.meeting,
+            years=self.year,
+            several_themes={"yes": True, "no": False}.get(self.several or ""),
+            xrefs=self.xref,
+        )
+        return SearchRequest(self.q, filters, self.sort, self.size, (self.page - 1) * self.size)
+
+    def form(self) -> dict[str, Any]:
+        """For the search form's template: every published name, lists as lists."""
+        return {
+            name: list(value) if isinstance(value, tuple) else value
+            for name, value in vars(self).items()
+        }
+
+    @staticmethod
+    def openapi_parameters() -> list[dict[str, Any]]:
+        """The parameters as OpenAPI describes them (the JSON API's schema is made from this)."""
+        old = {new: [o for o, n in OLD_NAMES.items() if n == new] for new in _DESCRIBED}
+        parameters = []
+        for name, (description, schema) in _DESCRIBED.items():
+            if name in LISTS:
+                schema = {"type": "array", "items": schema, "maxItems": MAX_LIST_PARAMS}
+            if old[name]:
+                description += " (also accepted under its old name " + ", ".join(old[name]) + ")"
+            parameters.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": False,
+                    "description": description,
+                    "schema": schema,
+                    "explode": True,
+                }
+            )
+        return parameters
+
+
+def _whole_number(name: str, raw: str, default: int) -> int:
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:  # "²".isdigit() is true
+        raise SearchError(f"{name} must be a whole number")
+    return int(raw)

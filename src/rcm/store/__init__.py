@@ -558,6 +558,33 @@ class Store:
                 "categories": {(c or "unassigned"): n for c, n in per_category},
             }
 
+    # --- reads for the web pages and the exports (no SQL outside the store) ----------------------
+
+    def statements_in_theme(self, number: int) -> list[tuple[Statement, list[Placement]]]:
+        """The statements filed under theme ``number``, with all their placements."""
+        return self.statements_where(t.placements.c.theme == number)
+
+    def statements_of_meeting(self, code: str) -> list[tuple[Statement, list[Placement]]]:
+        """What meeting ``code`` adopted, in document order."""
+        return self.statements_where(t.statements.c.meeting == code)
+
+    def statements_by_ids(self, ids: Sequence[str]) -> list[tuple[Statement, list[Placement]]]:
+        """These statements (those that exist), in document order."""
+        return self.statements_where(t.statements.c.id.in_(list(ids))) if ids else []
+
+    def objective_links_to(self, objective: int) -> list[ObjectiveLink]:
+        """How each statement serving GCM objective ``objective`` was linked to it."""
+        so = t.statement_objectives
+        with self._read() as conn:
+            return [
+                ObjectiveLink(
+                    r.statement_id, r.objective, CategorySource(r.source), r.rank, r.score
+                )
+                for r in conn.execute(
+                    select(so).where(so.c.objective == objective).order_by(so.c.statement_id)
+                )
+            ]
+
 
 def _reason(exc: SQLAlchemyError | DatabaseFailure) -> str:
     if isinstance(exc, DatabaseFailure):

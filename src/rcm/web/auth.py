@@ -9,20 +9,18 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi import Request
+from fastapi.responses import Response
 
 from rcm import users
+from rcm.errors import RcmError
 from rcm.store import Store
-from rcm.users import AuthError, Forbidden, Role, User
+from rcm.users import AuthError, Forbidden, User
 from rcm.web import i18n
 from rcm.web.bodies import capped_form
 
 SESSION_COOKIE = "rcm_session"
 LOGIN_COOKIE = "rcm_login"
-
-Render = Callable[..., Response]
 
 
 def client_address(request: Request) -> str:
@@ -82,100 +80,30 @@ class Auth:
         return found
 
     def secretariat(self, request: Request) -> tuple[User, str]:
+        """The signed-in user, if the core's rule (``rcm.users.check_secretariat``) lets them
+        manage the consultation, the compendium and the accounts."""
         user, csrf = self.signed_in(request)
-        if user.role is not Role.SECRETARIAT:
-            raise Forbidden(i18n.gettext("Only the Secretariat may do this."))
+        try:
+            users.check_secretariat(user, "do this")
+        except Forbidden:
+            raise Forbidden(i18n.gettext("Only the Secretariat may do this.")) from None
         return user, csrf
 
     async def form_with_csrf(
-        self, request: Request, csrf: str, *, max_fields: int = 2000, max_bytes: int | None = None
+        self,
+        request: Request,
+        csrf: str,
+        *,
+        max_fields: int = 2000,
+        max_bytes: int | None = None,
+        refusal: Callable[[], RcmError] | None = None,
     ) -> Any:
         if max_bytes is None:
             form = await request.form(max_files=1, max_fields=max_fields)
         else:  # an upload: the body is refused as soon as it passes max_bytes
-            form = await capped_form(request, max_bytes, max_fields=max_fields)
+            form = await capped_form(request, max_bytes, max_fields=max_fields, refusal=refusal)
         if not hmac.compare_digest(str(form.get("csrf", "")).encode(), csrf.encode()):
             raise Forbidden(
                 i18n.gettext("This form has expired or came from another site: reload the page.")
             )
         return form
-
-
-def add_signin_routes(app: FastAPI, store: Store, render: Render) -> None:
-    auth = Auth(store)
-
-    def login_form(
-        request: Request, status: int = 200, error: str | None = None, target: str = "/rounds"
-    ) -> Response:
-        # Signing in has no session yet: its form is protected by a double-submit token (a cookie
-        # and the same value in the form), so no other site can sign a reader into its account.
-        # Every showing of the form, an error included, carries a fresh one.
-        token = new_login_token(request)
-        response = render(
-            request,
-            "login.html",
-            status=status,
-            error=error,
-            next=target,
-            csrf=token,
-            max_password=users.MAX_PASSWORD,
-        )
-        response.set_cookie(
-            LOGIN_COOKIE,
-            token,
-            httponly=True,
-            samesite="strict",
-            max_age=3600,
-            secure=request.app.state.config.secure_cookies,
-        )
-        response.headers["Cache-Control"] = "no-store"
-        return response
-
-    @app.get("/login", include_in_schema=False)
-    def login_page(request: Request) -> Response:
-        return login_form(request, target=request.query_params.get("next", "/rounds"))
-
-    @app.post("/login", include_in_schema=False)
-    async def login(request: Request) -> Response:
-        form = await request.form(max_files=0, max_fields=10)
-        target = str(form.get("next") or "/rounds")
-        if not target.startswith("/") or target.startswith("//"):
-            target = "/rounds"
-        if not login_token_valid(request, str(form.get("csrf", ""))):
-            return login_form(
-                request,
-                403,
-                i18n.gettext("This form has expired or came from another site: reload the page."),
-                target,
-            )
-        try:
-            # argon2 takes a tenth of a second or more, on purpose: never on the event loop.
-            user = await run_in_threadpool(
-                users.authenticate,
-                store,
-                str(form.get("username", ""))[:100],
-                str(form.get("password", "")),
-                client=client_address(request),
-            )
-        except AuthError:
-            return login_form(
-                request,
-                401,
-                i18n.gettext(
-                    "Wrong username or password, or the account is locked: try again later."
-                ),
-                target,
-            )
-        token, _ = users.start_session(store, user)
-        response = RedirectResponse(target, status_code=303)
-        set_session_cookie(response, request, token)
-        return response
-
-    @app.post("/logout", include_in_schema=False)
-    async def logout(request: Request) -> Response:
-        _, csrf = auth.signed_in(request)
-        await auth.form_with_csrf(request, csrf)
-        users.end_session(store, request.cookies.get(SESSION_COOKIE, ""))
-        response = RedirectResponse("/", status_code=303)
-        response.delete_cookie(SESSION_COOKIE)
-        return response

@@ -3,6 +3,7 @@ as soon as the body passes its limit, rather than spooling whatever is sent to d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
@@ -24,14 +25,15 @@ def too_large(max_bytes: int) -> TooLarge:
     )
 
 
-async def capped_form(
-    request: Request, max_bytes: int, *, max_fields: int, max_files: int = 1
-) -> Any:
-    """The request's form, refused with 413 once the body passes ``max_bytes`` (by its
-    Content-Length, or counted as it arrives when there is none or it lies)."""
+def capped(
+    request: Request, max_bytes: int, refusal: Callable[[], RcmError] | None = None
+) -> StarletteRequest:
+    """The request, its body refused (413, or ``refusal()``) once it passes ``max_bytes``: at
+    once by its Content-Length, else counted as it arrives (when there is none or it lies)."""
+    error = refusal or (lambda: too_large(max_bytes))
     length = request.headers.get("content-length", "")
     if length.isascii() and length.isdigit() and int(length) > max_bytes:
-        raise too_large(max_bytes)
+        raise error()
     receive = request.receive
     received = 0
 
@@ -41,9 +43,21 @@ async def capped_form(
         if message["type"] == "http.request":
             received += len(message.get("body", b""))
             if received > max_bytes:
-                raise too_large(max_bytes)
+                raise error()
         return message
 
-    return await StarletteRequest(request.scope, counted).form(
+    return StarletteRequest(request.scope, counted)
+
+
+async def capped_form(
+    request: Request,
+    max_bytes: int,
+    *,
+    max_fields: int,
+    max_files: int = 1,
+    refusal: Callable[[], RcmError] | None = None,
+) -> Any:
+    """The request's form, read through :func:`capped`."""
+    return await capped(request, max_bytes, refusal).form(
         max_files=max_files, max_fields=max_fields
     )

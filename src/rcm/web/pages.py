@@ -4,23 +4,24 @@ under /api/ and the downloads are all rendered from it."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
-
-from sqlalchemy import select
 
 from rcm import gcm
 from rcm.check import KINDS, check_compendium
 from rcm.cite import citation
+from rcm.consult import visible_history
 from rcm.errors import NotFound, RcmError
 from rcm.export import statement_dict
 from rcm.model import Meeting, Placement, Statement, from_roman
-from rcm.search import SearchError, SearchRequest, make_filters, related, search
+from rcm.search import (
+    MAX_OFFSET,
+    MAX_PAGE_SIZE,
+    SearchParams,
+    related,
+    search,
+)
 from rcm.store import Store
-from rcm.store import schema as t
-
-PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
-MAX_PAGE = 500
 
 
 def _statement(
@@ -52,48 +53,31 @@ def home(store: Store) -> dict[str, Any]:
     }
 
 
-def search_page(
-    store: Store,
-    q: str = "",
-    themes: list[str] | None = None,
-    subthemes: list[str] | None = None,
-    categories: list[str] | None = None,
-    meeting: str | None = None,
-    year: str | None = None,
-    several: str | None = None,
-    xrefs: list[str] | None = None,
-    sort: str | None = None,
-    page: int = 1,
-    size: int = PAGE_SIZE,
-) -> dict[str, Any]:
-    if not 1 <= page <= MAX_PAGE:
-        raise SearchError(f"page must be between 1 and {MAX_PAGE}")
-    if not 1 <= size <= MAX_PAGE_SIZE:
-        raise SearchError(f"size must be between 1 and {MAX_PAGE_SIZE}")
-    several_themes = {"yes": True, "no": False, "": None, None: None}.get(several)
-    if several not in (None, "", "yes", "no"):
-        raise SearchError("several must be yes or no")
-    filters = make_filters(
-        store,
-        themes=themes or (),
-        subthemes=subthemes or (),
-        categories=categories or (),
-        meetings=meeting or None,
-        years=year or None,
-        several_themes=several_themes,
-        xrefs=xrefs or (),
-    )
-    result = search(store, SearchRequest(q, filters, sort or None, size, (page - 1) * size))
+def search_page(store: Store, params: SearchParams) -> dict[str, Any]:
+    """One page of a search's hits, with the facets and paging."""
+    params.check()
+    result = search(store, params.to_request(store))
     data = result.as_dict()
-    data["page"] = page
-    data["pages"] = max(1, -(-result.total // size))
-    data["size"] = size
+    data["page"] = params.page
+    data["pages"] = max(1, -(-result.total // params.size))
+    data["size"] = params.size
     return data
+
+
+def all_hits(store: Store, params: SearchParams) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Every hit of a search (up to MAX_OFFSET), for the downloads, and its first page's data."""
+    params = replace(params, page=1, size=MAX_PAGE_SIZE)
+    first = search_page(store, params)
+    hits = list(first["hits"])
+    while len(hits) < first["total"] and len(hits) < MAX_OFFSET:
+        params = replace(params, page=params.page + 1)
+        hits += search_page(store, params)["hits"]
+    return hits, first
 
 
 def statement_page(store: Store, statement_id: str, viewer: Any = None) -> dict[str, Any]:
     """``viewer`` is the signed-in user (or None): the Member Countries' answers are shown only to
-    those who may see them (see ``visible_opinions``)."""
+    those who may see them (``rcm.consult.visible_history``)."""
     statement, placements = store.statement(statement_id)
     meeting = store.meeting(statement.meeting)
     titles = store.subtheme_titles()
@@ -112,31 +96,12 @@ def statement_page(store: Store, statement_id: str, viewer: Any = None) -> dict[
         }
         for x in gcm.objective_links(store, statement.id)
     ]
-    data["opinions"] = visible_opinions(store, statement.id, viewer)
+    data["opinions"] = visible_history(store, statement.id, viewer)
     data["related"] = [
         {"id": h.id, "meeting_label": h.meeting_label, "year": h.year, "text": h.text}
         for h in related(store, statement.id, limit=5).hits
     ]
     return data
-
-
-def visible_opinions(store: Store, statement_id: str, viewer: Any) -> list[dict[str, Any]]:
-    """Every version of the answers on a statement that ``viewer`` may read: the Secretariat and
-    observers all; a focal point their own country's, and everyone the answers of public rounds
-    once closed. Drafts of another country are never shown."""
-    from rcm.consult import history, list_rounds
-    from rcm.users import Role
-
-    published = {r.id for r in list_rounds(store) if r.public and r.state == "closed"}
-    role = getattr(viewer, "role", None)
-    own = getattr(viewer, "country", None)
-    return [
-        h
-        for h in history(store, statement_id)
-        if role in (Role.SECRETARIAT, Role.OBSERVER)
-        or h["round_id"] in published
-        or (role is Role.FOCAL_POINT and h["country"] == own)
-    ]
 
 
 def theme_page(store: Store, number: int) -> dict[str, Any]:
@@ -145,7 +110,7 @@ def theme_page(store: Store, number: int) -> dict[str, Any]:
         raise NotFound(f"no theme {number}: the themes are 1 to 6")
     meetings = {m.code: m for m in store.meetings()}
     titles = store.subtheme_titles()
-    rows = store.statements_where(t.placements.c.theme == number)
+    rows = store.statements_in_theme(number)
     sections = []
     for sub in theme.subthemes:
         entries = []
@@ -221,7 +186,7 @@ def meeting_page(store: Store, value: str) -> dict[str, Any]:
     code = meeting_number(value)
     meeting = store.meeting(code)
     titles = store.subtheme_titles()
-    rows = store.statements_where(t.statements.c.meeting == code)
+    rows = store.statements_of_meeting(code)
     return {
         "code": meeting.code,
         "number": meeting.number,
@@ -300,14 +265,12 @@ def objective_page(store: Store, number: int) -> dict[str, Any]:
     titles = gcm.objective_titles(store)
     if number not in titles:
         raise NotFound(f"no GCM objective {number}: the objectives are 1 to 23")
-    so = t.statement_objectives
     links = {
-        r.statement_id: (r.source, r.score, r.rank)
-        for r in store_rows(store, select(so).where(so.c.objective == number))
+        x.statement_id: (x.source.value, x.score, x.rank) for x in store.objective_links_to(number)
     }
     meetings = {m.code: m for m in store.meetings()}
     subtitles = store.subtheme_titles()
-    rows = store.statements_where(t.statements.c.id.in_(list(links))) if links else []
+    rows = store.statements_by_ids(list(links))
     statements = []
     for statement, placements in rows:
         item = _statement(statement, placements, meetings[statement.meeting], subtitles)
@@ -321,8 +284,3 @@ def objective_page(store: Store, number: int) -> dict[str, Any]:
         "statements": statements,
         "curated": sum(1 for x in statements if x["link_source"] == "curated"),
     }
-
-
-def store_rows(store: Store, query: Any) -> list[Any]:
-    with store.connection() as conn:
-        return list(conn.execute(query).all())
