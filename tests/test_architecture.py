@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _floors() -> list[str]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    (contract,) = config["tool"]["importlinter"]["contracts"]
+    (contract,) = [c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers"]
     assert contract["type"] == "layers" and contract["containers"] == ["rcm"]
     return [name.strip() for floor in contract["layers"] for name in floor.split("|")]
 

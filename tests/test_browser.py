@@ -127,7 +127,9 @@ def test_download_csv(server, page, tmp_path):
     target = tmp_path / "result.csv"
     info.value.save_as(target)
     rows = list(csv.DictReader(target.open(encoding="utf-8")))
-    assert {r["meeting"] for r in rows} == {"IX RCM", "VII RCM"}
+    # The columns of `rcm export --format csv` (one CSV writer): the label beside the number.
+    assert {r["meeting_label"] for r in rows} == {"IX RCM", "VII RCM"}
+    assert {r["meeting"] for r in rows} == {"7", "9"}
 
 
 def test_keyboard_reaches_the_search_box(server, page):
