@@ -372,9 +372,7 @@ def meeting_filter(low: int | MeetingRef | None, high: int | MeetingRef | None) 
         raise SearchError("a meeting range needs at least one end, e.g. XII..XXI or XII..")
     if lo is not None and hi is not None:
         if lo == hi:
-            return Filter(
-                "c.meeting_code = :m_code", {"m_code": lo.code}, f"meeting is {lo.label}"
-            )
+            return Filter("c.meeting_code = :m_code", {"m_code": lo.code}, f"meeting is {lo.label}")
         sentence = f"meeting is between {lo.label} and {hi.label}"
     elif lo is not None:
         sentence = f"meeting is {lo.label} or later"
