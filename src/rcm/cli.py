@@ -158,10 +158,16 @@ def ingest(ctx: click.Context, file: Path | None) -> None:
     FILE is the compilation's text export or a Word compilation (.docx, docs/docx-layout.md:
     categories from the rows' shading). All or nothing, and idempotent: ingesting the same
     document again changes nothing."""
+    # A Word compilation exported from this database may name meetings added from declarations
+    # (XXII RCM, Extraordinary Meeting of the XXV RCM): the reader knows them. A database that
+    # does not exist yet is not created before the file has been read.
+    try:
+        with _store(ctx) as existing:
+            known = existing.known_meetings()
+    except RcmError:
+        known = []
+    compendium = label_compendium(read_compilation(file, known))
     with _store(ctx, create=True) as store:
-        # A Word compilation exported from this database may name meetings added from
-        # declarations (XXII RCM, Extraordinary Meeting of the XXV RCM): the reader knows them.
-        compendium = label_compendium(read_compilation(file, store.known_meetings()))
         result = store.ingest(compendium)
     findings = check_compendium(compendium)
     click.echo(

@@ -25,6 +25,7 @@ from rcm.consult import Actor, ConflictError, secretariat_name
 from rcm.errors import NotFound, RcmError, StoreError
 from rcm.ids import assign_ids
 from rcm.model import (
+    MAX_MEETING,
     Category,
     CategorySource,
     DeclarationText,
@@ -134,8 +135,10 @@ def meeting_number(text: str | int) -> int:
     extraordinary meeting's code is refused: it is added with ``extraordinary=True``."""
     try:
         ref = parse_meeting(text)
-    except ValueError as exc:
-        raise ReviewError(f"{exc} (a meeting number such as XXII or 22)") from None
+    except ValueError:
+        if isinstance(text, int) or (text.strip().isascii() and text.strip().isdigit()):
+            raise ReviewError(f"meeting {text} is out of range (1–{MAX_MEETING})") from None
+        raise ReviewError(f"{text!r} is not a meeting number such as XXII or 22") from None
     if ref.extraordinary:
         raise ReviewError(
             f"{text!r} is an extraordinary meeting: give its cycle ({to_roman(ref.number)}) and "
