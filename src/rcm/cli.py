@@ -340,7 +340,9 @@ def _format_help(document: str) -> str:
 @click.option(
     "--category", "categories", multiple=True, metavar="NAME", help="Only this category (repeat)."
 )
-@click.option("--meeting", "meetings", metavar="XII..XXI", help="Only these meetings.")
+@click.option(
+    "--meeting", "meetings", metavar="XII..XXI", help="Only these meetings (XXII.., XXV-E1 …)."
+)
 @click.option("--year", "years", metavar="2005..2010", help="Only these years.")
 @click.option(
     "--round",
@@ -475,7 +477,10 @@ def _print_result(result: SearchResult, facets: bool = True) -> None:
     help="principle, understanding, commitment or unassigned.",
 )
 @click.option(
-    "--meeting", "meeting", metavar="XII..XXI", help="Meeting or range: XII, XII..XXI, XII.., ..X"
+    "--meeting",
+    "meeting",
+    metavar="XII..XXI",
+    help="Meeting or range: XII, XII..XXI, XXII.., ..X, XXV-E1 (in date order)",
 )
 @click.option("--year", "year", metavar="2005..2010", help="Year or range of years.")
 @click.option(
@@ -656,7 +661,9 @@ def round_group() -> None:
     "--theme", "themes", multiple=True, metavar="TS5", help="Only statements under this theme."
 )
 @click.option("--category", "categories", multiple=True, metavar="NAME", help="Only this category.")
-@click.option("--meeting", "meetings", metavar="XII..XXI", help="Only these meetings.")
+@click.option(
+    "--meeting", "meetings", metavar="XII..XXI", help="Only these meetings (XXII.., XXV-E1 …)."
+)
 @click.option(
     "--silence-is-consent", is_flag=True, help="After the deadline, no answer = no objection."
 )

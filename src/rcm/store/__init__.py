@@ -47,6 +47,7 @@ from rcm.model import (
     Statement,
     Subtheme,
     Theme,
+    meeting_order,
 )
 from rcm.parse.text import normal_form
 from rcm.store import migrate, search_index
@@ -446,13 +447,10 @@ class Store:
         return self.meetings()
 
     def meetings(self) -> list[Meeting]:
+        """Every meeting in the compendium's order (:func:`rcm.model.meeting_order`)."""
         with self._read() as conn:
-            return [
-                meeting_from_row(r)
-                for r in conn.execute(
-                    select(t.meetings).order_by(t.meetings.c.number, t.meetings.c.code)
-                )
-            ]
+            rows = [meeting_from_row(r) for r in conn.execute(select(t.meetings))]
+        return sorted(rows, key=lambda m: meeting_order(m.code))
 
     def categories(self) -> list[CategoryInfo]:
         with self._read() as conn:
