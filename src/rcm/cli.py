@@ -158,7 +158,15 @@ def ingest(ctx: click.Context, file: Path | None) -> None:
     FILE is the compilation's text export or a Word compilation (.docx, docs/docx-layout.md:
     categories from the rows' shading). All or nothing, and idempotent: ingesting the same
     document again changes nothing."""
-    compendium = label_compendium(read_compilation(file))
+    # A Word compilation exported from this database may name meetings added from declarations
+    # (XXII RCM, Extraordinary Meeting of the XXV RCM): the reader knows them. A database that
+    # does not exist yet is not created before the file has been read.
+    try:
+        with _store(ctx) as existing:
+            known = existing.known_meetings()
+    except RcmError:
+        known = []
+    compendium = label_compendium(read_compilation(file, known))
     with _store(ctx, create=True) as store:
         result = store.ingest(compendium)
     findings = check_compendium(compendium)
@@ -332,7 +340,9 @@ def _format_help(document: str) -> str:
 @click.option(
     "--category", "categories", multiple=True, metavar="NAME", help="Only this category (repeat)."
 )
-@click.option("--meeting", "meetings", metavar="XII..XXI", help="Only these meetings.")
+@click.option(
+    "--meeting", "meetings", metavar="XII..XXI", help="Only these meetings (XXII.., XXV-E1 …)."
+)
 @click.option("--year", "years", metavar="2005..2010", help="Only these years.")
 @click.option(
     "--round",
@@ -467,7 +477,10 @@ def _print_result(result: SearchResult, facets: bool = True) -> None:
     help="principle, understanding, commitment or unassigned.",
 )
 @click.option(
-    "--meeting", "meeting", metavar="XII..XXI", help="Meeting or range: XII, XII..XXI, XII.., ..X"
+    "--meeting",
+    "meeting",
+    metavar="XII..XXI",
+    help="Meeting or range: XII, XII..XXI, XXII.., ..X, XXV-E1 (in date order)",
 )
 @click.option("--year", "year", metavar="2005..2010", help="Year or range of years.")
 @click.option(
@@ -648,7 +661,9 @@ def round_group() -> None:
     "--theme", "themes", multiple=True, metavar="TS5", help="Only statements under this theme."
 )
 @click.option("--category", "categories", multiple=True, metavar="NAME", help="Only this category.")
-@click.option("--meeting", "meetings", metavar="XII..XXI", help="Only these meetings.")
+@click.option(
+    "--meeting", "meetings", metavar="XII..XXI", help="Only these meetings (XXII.., XXV-E1 …)."
+)
 @click.option(
     "--silence-is-consent", is_flag=True, help="After the deadline, no answer = no objection."
 )

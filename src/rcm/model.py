@@ -6,6 +6,7 @@ them. Nothing here knows about files or databases.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
@@ -280,3 +281,91 @@ def from_roman(text: str) -> int:
     if to_roman(total) != upper:
         raise ValueError(f"not a canonical Roman numeral: {text!r}")
     return total
+
+
+# --- meeting references: the one parser and the one printer -----------------------------------
+
+MAX_MEETING = 2047  # what a search docid's meeting bits hold (store/search_index.py)
+
+_MEETING_REF = re.compile(
+    r"""^\s*(?:
+        extraordinary\s+meeting\s+of\s+the\s+(?P<xn>[ivxlcdm]+|[0-9]{1,4})\s*(?:rcm|crm)?
+            \s*(?:\(\s*(?P<xk>[0-9]{1,3})\s*\))?
+      | (?P<n>[ivxlcdm]+|[0-9]{1,4})(?:\s*-\s*e\s*(?P<k>[0-9]{1,3}))?\s*(?:rcm|crm)?
+    )\s*$""",
+    re.I | re.X,
+)
+
+
+@dataclass(frozen=True, order=True)
+class MeetingRef:
+    """Which meeting: ``number`` (1 = I RCM; the yearly cycle) and ``extraordinary`` (0 for the
+    ordinary meeting, k for the k-th extraordinary meeting of that cycle). Refs sort in the
+    compendium's meeting order: by number, the ordinary meeting before the extraordinary ones of
+    its cycle, those in their order (numbers follow the years, so this is date order)."""
+
+    number: int
+    extraordinary: int = 0
+
+    @property
+    def code(self) -> str:
+        """The key: "XXV", "XXV-E1"."""
+        roman = to_roman(self.number)
+        return f"{roman}-E{self.extraordinary}" if self.extraordinary else roman
+
+    @property
+    def label(self) -> str:
+        """What documents print: "XXV RCM", "Extraordinary Meeting of the XXV RCM" (a second
+        extraordinary meeting of the cycle: "… RCM (2)")."""
+        roman = to_roman(self.number)
+        if not self.extraordinary:
+            return f"{roman} RCM"
+        k = self.extraordinary
+        return f"Extraordinary Meeting of the {roman} RCM" + (f" ({k})" if k > 1 else "")
+
+    @property
+    def kind(self) -> MeetingKind:
+        return MeetingKind.EXTRAORDINARY if self.extraordinary else MeetingKind.REGULAR
+
+
+def parse_meeting(text: str | int) -> MeetingRef:
+    """The one reader of a meeting reference, for the CLI, the web, the readers and the writers:
+    "XXV", "xxv", "XXV RCM", "XXV CRM", "25", "XXV-E1", "XXV-E1 RCM", "Extraordinary Meeting of
+    the XXV RCM", "Extraordinary Meeting of the XXV RCM (2)" (what :attr:`MeetingRef.label`
+    prints). Raises ValueError with a message fit for the user."""
+    if isinstance(text, int):
+        number, k = text, 0
+    else:
+        m = _MEETING_REF.match(text)
+        if not m:
+            raise ValueError(
+                f"{text!r} is not a meeting; write it as XII, XII RCM or XXV-E1 "
+                "(the first extraordinary meeting of the XXV cycle)"
+            )
+        raw = m.group("n") or m.group("xn")
+        if m.group("xn"):
+            k = int(m.group("xk") or 1)
+            if k == 0:
+                raise ValueError(f"{text!r} is not a meeting: extraordinary meetings are E1, E2 …")
+        elif m.group("k") is not None:
+            k = int(m.group("k"))
+            if k == 0:
+                raise ValueError(f"{text!r} is not a meeting: extraordinary meetings are E1, E2 …")
+        else:
+            k = 0
+        try:
+            number = int(raw) if raw.isdigit() else from_roman(raw)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a meeting: {raw!r} is not a Roman numeral") from None
+    if not 1 <= number <= MAX_MEETING:
+        raise ValueError(f"{text!r} is not a meeting: meetings are numbered I (1) to {MAX_MEETING}")
+    return MeetingRef(number, k)
+
+
+def meeting_order(code: str) -> tuple[int, int]:
+    """A sort key putting meeting codes in the compendium's order ("XXV" before "XXV-E1")."""
+    try:
+        ref = parse_meeting(code)
+    except ValueError:
+        return (MAX_MEETING + 1, 0)
+    return (ref.number, ref.extraordinary)

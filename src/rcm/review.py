@@ -25,12 +25,13 @@ from rcm.consult import Actor, ConflictError, secretariat_name
 from rcm.errors import NotFound, RcmError, StoreError
 from rcm.ids import assign_ids
 from rcm.model import (
+    MAX_MEETING,
     Category,
     CategorySource,
     DeclarationText,
     Meeting,
-    MeetingKind,
-    from_roman,
+    MeetingRef,
+    parse_meeting,
     to_roman,
 )
 from rcm.parse.text import collapse, normal_form
@@ -129,25 +130,21 @@ class Proposal:
         }
 
 
-_MEETING = re.compile(r"^\s*(?P<n>[IVXLCivxlc]+|\d{1,3})(?:\s*RCM)?\s*$")
-
-
 def meeting_number(text: str | int) -> int:
-    """ "XXII", "xxii", "XXII RCM" or 22 -> 22; anything else is a clear error."""
-    if isinstance(text, int):
-        number = text
-    else:
-        m = _MEETING.match(text)
-        if not m:
-            raise ReviewError(f"{text!r} is not a meeting number such as XXII or 22")
-        raw = m.group("n")
-        try:
-            number = int(raw) if raw.isdigit() else from_roman(raw)
-        except ValueError:
-            raise ReviewError(f"{text!r} is not a meeting number such as XXII or 22") from None
-    if not 1 <= number <= 2047:
-        raise ReviewError(f"meeting {number} is out of range (1–2047)")
-    return number
+    """ "XXII", "xxii", "XXII RCM" or 22 -> 22 (read by :func:`rcm.model.parse_meeting`); an
+    extraordinary meeting's code is refused: it is added with ``extraordinary=True``."""
+    try:
+        ref = parse_meeting(text)
+    except ValueError:
+        if isinstance(text, int) or (text.strip().isascii() and text.strip().isdigit()):
+            raise ReviewError(f"meeting {text} is out of range (1–{MAX_MEETING})") from None
+        raise ReviewError(f"{text!r} is not a meeting number such as XXII or 22") from None
+    if ref.extraordinary:
+        raise ReviewError(
+            f"{text!r} is an extraordinary meeting: give its cycle ({to_roman(ref.number)}) and "
+            "mark it extraordinary (--extraordinary)"
+        )
+    return ref.number
 
 
 def _taken_codes(conn: Connection) -> dict[str, str]:
@@ -198,26 +195,24 @@ def add_declaration(
                 )
             if extraordinary:
                 k = 1
-                while f"{roman}-E{k}" in taken:
+                while MeetingRef(number, k).code in taken:
                     k += 1
-                code = f"{roman}-E{k}"
-                label = f"Extraordinary Meeting of the {roman} RCM" + (f" ({k})" if k > 1 else "")
+                ref = MeetingRef(number, k)
             else:
-                code, label = roman, f"{roman} RCM"
-                if code in taken:
+                ref = MeetingRef(number)
+                if ref.code in taken:
                     raise ConflictError(
-                        f"the {label} already exists in {taken[code]}: a declaration is added once "
-                        "per meeting (use --extraordinary for an extraordinary meeting)"
+                        f"the {ref.label} already exists in {taken[ref.code]}: a declaration is "
+                        "added once per meeting (use --extraordinary for an extraordinary meeting)"
                     )
+            code, label = ref.code, ref.label
             declaration_id = conn.execute(
                 insert(t.declarations)
                 .values(
                     meeting_code=code,
                     meeting_number=number,
                     meeting_label=label,
-                    meeting_kind=(
-                        MeetingKind.EXTRAORDINARY if extraordinary else MeetingKind.REGULAR
-                    ).value,
+                    meeting_kind=ref.kind.value,
                     year=year,
                     place=place,
                     date=date,

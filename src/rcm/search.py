@@ -25,7 +25,7 @@ from sqlalchemy import text
 
 from rcm import analyze
 from rcm.errors import RcmError
-from rcm.model import from_roman, to_roman
+from rcm.model import MeetingRef, meeting_order, parse_meeting, to_roman
 from rcm.store import Store
 from rcm.store.search_index import (
     COMBO_MASK,
@@ -330,27 +330,56 @@ def category_filter(categories: Sequence[str]) -> Filter:
     return Filter("(" + " OR ".join(parts) + ")", params, "category is " + _or_list(chosen))
 
 
-def meeting_filter(low: int | None, high: int | None) -> Filter:
-    if low is not None and high is not None and low > high:
-        raise SearchError(f"meeting range {to_roman(low)}..{to_roman(high)} is backwards")
-    if low is not None and high is not None:
-        sentence = (
-            f"meeting is {to_roman(low)} RCM"
-            if low == high
-            else f"meeting is between {to_roman(low)} RCM and {to_roman(high)} RCM"
+def _ref(value: int | MeetingRef | None) -> MeetingRef | None:
+    return MeetingRef(value) if isinstance(value, int) else value
+
+
+def meeting_filter(low: int | MeetingRef | None, high: int | MeetingRef | None) -> Filter:
+    """Meetings from ``low`` to ``high`` in the compendium's order (:class:`MeetingRef`: by
+    number, the ordinary meeting before the extraordinary ones of its cycle): "XXII.." takes
+    XXV-E1 too; "XXV" alone is the ordinary XXV RCM, "XXV-E1" its first extraordinary one."""
+    lo, hi = _ref(low), _ref(high)
+    if lo is not None and hi is not None and lo > hi:
+        raise SearchError(f"meeting range {lo.code}..{hi.code} is backwards")
+    parts: list[str] = []
+    params: dict[str, Any] = {}
+    if lo is not None:
+        params["m_low"] = lo.number
+        if lo.extraordinary:
+            # the same cycle's extraordinary meetings from the k-th on
+            params["m_low_e"] = f"{to_roman(lo.number)}-E%"
+            before = [MeetingRef(lo.number, k).code for k in range(1, lo.extraordinary)]
+            keys = [f"m_low_x{i}" for i in range(len(before))]
+            params.update(zip(keys, before, strict=True))
+            not_in = (
+                f" AND c.meeting_code NOT IN ({', '.join(':' + k for k in keys)})" if keys else ""
+            )
+            parts.append(
+                f"(c.meeting > :m_low OR (c.meeting = :m_low AND c.meeting_code LIKE :m_low_e"
+                f"{not_in}))"
+            )
+        else:
+            parts.append("c.meeting >= :m_low")
+    if hi is not None:
+        params["m_high"] = hi.number
+        upto = [MeetingRef(hi.number, k).code for k in range(hi.extraordinary + 1)]
+        keys = [f"m_high_x{i}" for i in range(len(upto))]
+        params.update(zip(keys, upto, strict=True))
+        parts.append(
+            f"(c.meeting < :m_high OR c.meeting_code IN ({', '.join(':' + k for k in keys)}))"
         )
-        return Filter(
-            "c.meeting BETWEEN :m_low AND :m_high", {"m_low": low, "m_high": high}, sentence
-        )
-    if low is not None:
-        return Filter(
-            "c.meeting >= :m_low", {"m_low": low}, f"meeting is {to_roman(low)} RCM or later"
-        )
-    if high is not None:
-        return Filter(
-            "c.meeting <= :m_high", {"m_high": high}, f"meeting is {to_roman(high)} RCM or earlier"
-        )
-    raise SearchError("a meeting range needs at least one end, e.g. XII..XXI or XII..")
+    if not parts:
+        raise SearchError("a meeting range needs at least one end, e.g. XII..XXI or XII..")
+    if lo is not None and hi is not None:
+        if lo == hi:
+            return Filter("c.meeting_code = :m_code", {"m_code": lo.code}, f"meeting is {lo.label}")
+        sentence = f"meeting is between {lo.label} and {hi.label}"
+    elif lo is not None:
+        sentence = f"meeting is {lo.label} or later"
+    else:
+        assert hi is not None
+        sentence = f"meeting is {hi.label} or earlier"
+    return Filter("(" + " AND ".join(parts) + ")", params, sentence)
 
 
 def year_filter(low: int | None, high: int | None) -> Filter:
@@ -398,32 +427,32 @@ def parse_subtheme(value: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
-MAX_MEETING = 2047  # what a docid's meeting bits hold (store/search_index.py)
+def _meeting_ref(value: str) -> MeetingRef:
+    try:
+        return parse_meeting(value)
+    except ValueError as exc:
+        raise SearchError(str(exc)) from None
 
 
-def _meeting_number(value: str) -> int:
-    cleaned = value.strip().upper().removesuffix("RCM").strip()
-    if re.fullmatch(r"[0-9]{1,6}", cleaned):  # ASCII digits only: "²".isdigit() is True
-        number = int(cleaned)
-    else:
-        try:
-            number = from_roman(cleaned)
-        except ValueError:
-            raise SearchError(f"{value!r} is not a meeting; write it as XII or XII RCM") from None
-    if not 1 <= number <= MAX_MEETING:
-        raise SearchError(
-            f"{value!r} is not a meeting: meetings are numbered I (1) to {MAX_MEETING}"
-        )
-    return number
-
-
-def parse_range(value: str, kind: Literal["meeting", "year"]) -> tuple[int | None, int | None]:
-    """ "XII..XXI", "XII..", "..X", "XII" (meetings); "2000..2010", "2005" (years)."""
-    read = _meeting_number if kind == "meeting" else _year
+def parse_meeting_range(value: str) -> tuple[MeetingRef | None, MeetingRef | None]:
+    """ "XII..XXI", "XXII..", "..X", "XII", "XXV-E1", "XXII..XXV-E1"; each end is read by
+    :func:`rcm.model.parse_meeting`."""
     if ".." in value:
         low, high = value.split("..", 1)
-        return (read(low) if low.strip() else None, read(high) if high.strip() else None)
-    n = read(value)
+        return (
+            _meeting_ref(low) if low.strip() else None,
+            _meeting_ref(high) if high.strip() else None,
+        )
+    ref = _meeting_ref(value)
+    return ref, ref
+
+
+def parse_range(value: str, kind: Literal["year"] = "year") -> tuple[int | None, int | None]:
+    """ "2000..2010", "2005", "2005..", "..2010" (years; meetings: :func:`parse_meeting_range`)."""
+    if ".." in value:
+        low, high = value.split("..", 1)
+        return (_year(low) if low.strip() else None, _year(high) if high.strip() else None)
+    n = _year(value)
     return n, n
 
 
@@ -778,7 +807,7 @@ def count_facets(
         "category": [FacetValue(c, c, category[c]) for c in CATEGORY_VALUES if category.get(c)],
         "meeting": [
             FacetValue(code, meetings.get(code, (code, None))[0], n)
-            for (_, code), n in sorted(meeting.items())
+            for (_, code), n in sorted(meeting.items(), key=lambda kv: meeting_order(kv[0][1]))
         ],
         "year": [FacetValue(str(y), str(y), n) for y, n in sorted(year.items())],
         "several_themes": [
@@ -935,9 +964,9 @@ def make_filters(
     if categories:
         filters.append(category_filter([c.strip().lower() for c in categories]))
     if meetings:
-        filters.append(meeting_filter(*parse_range(meetings, "meeting")))
+        filters.append(meeting_filter(*parse_meeting_range(meetings)))
     if years:
-        filters.append(year_filter(*parse_range(years, "year")))
+        filters.append(year_filter(*parse_range(years)))
     if several_themes is not None:
         filters.append(multi_theme_filter(several_themes))
     if xrefs:
@@ -982,7 +1011,7 @@ _DESCRIBED: dict[str, tuple[str, dict[str, Any]]] = {
     "theme": ("TS1…TS6; repeat for any of several", {"type": "string"}),
     "subtheme": ("TS3.2 (theme.order)", {"type": "string"}),
     "category": ("principle, understanding, commitment, unassigned", {"type": "string"}),
-    "meeting": ("XII, XII..XXI, XII.., ..X", {"type": "string", "maxLength": 40}),
+    "meeting": ("XII, XII..XXI, XXII.., ..X, XXV-E1", {"type": "string", "maxLength": 40}),
     "year": ("2005, 2005..2010", {"type": "string", "maxLength": 20}),
     "several": (
         "yes: placed under several themes; no: under one",

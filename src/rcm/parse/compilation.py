@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -26,6 +26,7 @@ from rcm.model import (
     CategoryInfo,
     CategorySource,
     Compendium,
+    Meeting,
     Notice,
     Placement,
     SourceInfo,
@@ -33,6 +34,7 @@ from rcm.model import (
     Subtheme,
     Theme,
     from_roman,
+    meeting_order,
 )
 from rcm.parse import text as tx
 
@@ -58,9 +60,12 @@ def shipped_compilation() -> bytes:
     return files("rcm").joinpath("data").joinpath(SHIPPED_NAME).read_bytes()
 
 
-def read_compilation(path: str | Path | None = None) -> Compendium:
+def read_compilation(
+    path: str | Path | None = None, meetings: Sequence[Meeting] = ()
+) -> Compendium:
     """Read a compilation file (default: the shipped one), text export or Word document, into a
-    :class:`Compendium`."""
+    :class:`Compendium`. ``meetings``: those known besides the 2017 compilation's (the
+    database's), which a Word compilation exported from the database may name."""
     if path is None:
         return parse_compilation(shipped_compilation(), SHIPPED_NAME)
     p = Path(path)
@@ -72,10 +77,12 @@ def read_compilation(path: str | Path | None = None) -> Compendium:
         raise DocumentError(str(p), [Problem(0, "no such file")]) from None
     except OSError as exc:
         raise DocumentError(str(p), [Problem(0, f"cannot be read ({exc.strerror})")]) from None
-    return parse_compilation(data, str(p))
+    return parse_compilation(data, str(p), meetings)
 
 
-def parse_compilation(data: bytes | str, source: str = "<compilation>") -> Compendium:
+def parse_compilation(
+    data: bytes | str, source: str = "<compilation>", meetings: Sequence[Meeting] = ()
+) -> Compendium:
     """Parse the compilation, from its text export or as a Word document (told apart by the first
     bytes, not the name). Raises DocumentError (nothing partial is returned)."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
@@ -83,7 +90,7 @@ def parse_compilation(data: bytes | str, source: str = "<compilation>") -> Compe
         # Deferred: the Word reader builds on this module, and only Word input needs python-docx.
         from rcm.parse.docx_compilation import parse_compilation_docx
 
-        return parse_compilation_docx(raw, source)
+        return parse_compilation_docx(raw, source, meetings)
     text = decode(raw, source)
     lines = split_lines(text)
     front, body = split_front_matter(lines, source)
@@ -721,9 +728,11 @@ def build_compendium(
     categories: list[CategoryInfo],
     rows: list[StatementRow],
     notices: list[Notice],
+    meetings: Sequence[Meeting] = (),
 ) -> Compendium:
     """The compendium of statement ``rows`` given in document order (what every reader of the
-    compilation shares: deduplication, ids, placements, statement order)."""
+    compilation shares: deduplication, ids, placements, statement order). ``meetings``: those
+    of the rows beyond the 2017 compilation's (meetings added from declarations)."""
     by_key = group_copies(rows)
     ids = assign_ids(by_key)
     theme_numbers = [t.number for t in themes]
@@ -761,15 +770,16 @@ def build_compendium(
                 )
             )
     placements.sort(key=lambda p: (p.theme, p.subtheme, p.position))
-    meetings = list(taxonomy.meetings())
-    meeting_order = {m.code: m.number for m in meetings}
+    shipped = list(taxonomy.meetings())
+    codes = {m.code for m in shipped}
+    all_meetings = shipped + [m for m in meetings if m.code not in codes]
     # Within a meeting, statements keep the order of their first copy in the document (the
     # stable sort keeps by_key's first-seen order).
-    statements.sort(key=lambda s: meeting_order[s.meeting])
+    statements.sort(key=lambda s: meeting_order(s.meeting))
     return Compendium(
         source=info,
         themes=themes,
-        meetings=meetings,
+        meetings=all_meetings,
         statements=statements,
         placements=placements,
         categories=categories,

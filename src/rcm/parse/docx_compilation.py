@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -25,10 +26,13 @@ from rcm.errors import DocumentError, Problem
 from rcm.model import (
     Category,
     Compendium,
+    Meeting,
     Notice,
     Subtheme,
     Theme,
     from_roman,
+    meeting_order,
+    parse_meeting,
 )
 from rcm.parse import text as tx
 from rcm.parse.compilation import (
@@ -68,7 +72,6 @@ _ORGANISATION = {"regional conference on migration", "conferencia regional sobre
 
 _THEME_HEADING = re.compile(r"^(?P<roman>[IVXLC]+)\.\s+(?P<title>\S.*?)\s*$")
 _HEADING_STYLE = re.compile(r"^heading\s+(?P<level>[1-9])$", re.I)
-_MEETING = re.compile(r"^(?P<code>[IVXLC]+(?:-E\d+)?)\s*RCM$", re.I)
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
     "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|"
@@ -83,8 +86,12 @@ _DATE = re.compile(
 _FILLER = {"", "-", "--", "—", "–"}
 
 
-def parse_compilation_docx(data: bytes, source: str = "<compilation.docx>") -> Compendium:
-    """Read the compilation from the bytes of a Word document. Raises DocumentError."""
+def parse_compilation_docx(
+    data: bytes, source: str = "<compilation.docx>", meetings: Sequence[Meeting] = ()
+) -> Compendium:
+    """Read the compilation from the bytes of a Word document. Raises DocumentError.
+    ``meetings``: those known besides the 2017 compilation's (the database's, added from
+    declarations: XXII RCM, Extraordinary Meeting of the XXV RCM …)."""
     document = open_document(data, source)
     try:
         blocks = body_blocks(document)
@@ -104,7 +111,8 @@ def parse_compilation_docx(data: bytes, source: str = "<compilation.docx>") -> C
     legend = read_legend(blocks, problems)
     title, date = read_title_page(blocks)
     sections = read_sections(blocks, problems)
-    rows = read_rows(sections, legend, problems, notices)
+    known = {m.code: m for m in (*taxonomy.meetings(), *meetings)}
+    rows = read_rows(sections, legend, problems, notices, known)
     check_categories(rows, problems)
     if not sections and not problems:
         problems.append(
@@ -127,6 +135,7 @@ def parse_compilation_docx(data: bytes, source: str = "<compilation.docx>") -> C
         list(taxonomy.categories()),
         [r.row for r in rows],
         notices,
+        meetings=[known[code] for code in sorted({r.row.meeting for r in rows}, key=meeting_order)],
     )
 
 
@@ -684,10 +693,12 @@ class DocxRow:
 
 
 def read_rows(
-    sections: list[Section], legend: Legend, problems: list[Problem], notices: list[Notice]
+    sections: list[Section],
+    legend: Legend,
+    problems: list[Problem],
+    notices: list[Notice],
+    known: Mapping[str, Meeting],
 ) -> list[DocxRow]:
-    known = {m.label.casefold(): m.code for m in taxonomy.meetings()}
-    known.update({m.code.casefold(): m.code for m in taxonomy.meetings()})
     rows: list[DocxRow] = []
     for section in sections:
         number = 0  # numbered on through a table Word split in two
@@ -755,12 +766,14 @@ def _meeting_text(cell: Cell | None) -> str:
     return ""
 
 
-def _meeting_code(text: str, known: dict[str, str]) -> str | None:
-    if code := known.get(text.casefold()):
-        return code
-    if m := _MEETING.match(text):
-        return known.get(m.group("code").casefold())
-    return None
+def _meeting_code(text: str, known: Mapping[str, Meeting]) -> str | None:
+    """The code of a known meeting from its cell ("XIX RCM", "Extraordinary Meeting of the XXV
+    RCM"), read by :func:`rcm.model.parse_meeting`."""
+    try:
+        code = parse_meeting(text).code
+    except ValueError:
+        return None
+    return code if code in known else None
 
 
 def read_statement(

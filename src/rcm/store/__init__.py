@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from sqlalchemy.engine import ExceptionContext, RowMapping, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 
 from rcm import taxonomy
-from rcm.errors import BadInput, NotFound, StoreError
+from rcm.errors import BadInput, DocumentError, NotFound, Problem, StoreError
 from rcm.ids import canonical_id
 from rcm.model import (
     Category,
@@ -47,6 +47,7 @@ from rcm.model import (
     Statement,
     Subtheme,
     Theme,
+    meeting_order,
 )
 from rcm.parse.text import normal_form
 from rcm.store import migrate, search_index
@@ -438,14 +439,18 @@ class Store:
                 for r in conn.execute(select(t.themes).order_by(t.themes.c.number))
             ]
 
+    def known_meetings(self) -> list[Meeting]:
+        """The meetings stored, for a reader of a compilation exported from this database; none
+        while the database holds no compendium at the current schema."""
+        if self.revision() != migrate.head_revision():
+            return []
+        return self.meetings()
+
     def meetings(self) -> list[Meeting]:
+        """Every meeting in the compendium's order (:func:`rcm.model.meeting_order`)."""
         with self._read() as conn:
-            return [
-                meeting_from_row(r)
-                for r in conn.execute(
-                    select(t.meetings).order_by(t.meetings.c.number, t.meetings.c.code)
-                )
-            ]
+            rows = [meeting_from_row(r) for r in conn.execute(select(t.meetings))]
+        return sorted(rows, key=lambda m: meeting_order(m.code))
 
     def categories(self) -> list[CategoryInfo]:
         with self._read() as conn:
@@ -622,6 +627,7 @@ class _StatementsWritten:
 
 def _ingest(conn: Connection, c: Compendium) -> IngestResult:
     """The steps of an ingest, in one transaction (``Store.ingest``)."""
+    c = _without_reviewed(conn, c)
     _write_reference_data(conn, c)
     reviewed, placements_changed = _clear_changed_placements(conn, c)
     _write_subthemes(conn, c, placements_changed)
@@ -649,6 +655,56 @@ def _ingest(conn: Connection, c: Compendium) -> IngestResult:
         placements_changed=placements_changed,
         recategorised=done.recategorised,
         objective_links_changed=links_changed,
+    )
+
+
+def _without_reviewed(conn: Connection, c: Compendium) -> Compendium:
+    """The compilation without the statements accepted from declarations that a Word compilation
+    exported from this database prints too (XXII RCM, Extraordinary Meeting of the XXV RCM …):
+    they belong to their declaration, so the round trip leaves them as they are, and the
+    compilation's rows keep their positions (numbered as if those rows were not there). A row of
+    such a statement whose wording or category was changed is refused: editing by id is not
+    supported yet."""
+    present = {s.id for s in c.statements}
+    reviewed = set(
+        conn.scalars(
+            select(t.proposals.c.statement_id).where(t.proposals.c.statement_id.in_(present))
+        )
+    )
+    if not reviewed:
+        return c
+    stored = {
+        r.id: (r.text, r.category)
+        for r in conn.execute(
+            select(t.statements.c.id, t.statements.c.text, t.statements.c.category).where(
+                t.statements.c.id.in_(reviewed)
+            )
+        )
+    }
+    problems = [
+        Problem(
+            0,
+            f"statement {s.id} (accepted from a declaration) was changed in the document: "
+            "statements added from declarations cannot be edited through the compilation yet",
+        )
+        for s in c.statements
+        if s.id in reviewed
+        and stored.get(s.id) != (s.text, s.category.value if s.category else None)
+    ]
+    if problems:
+        raise DocumentError(c.source.name, problems)
+    kept = [p for p in c.placements if p.statement_id not in reviewed]
+    numbered: list[Placement] = []
+    counter: dict[tuple[int, int], int] = {}
+    for p in sorted(kept, key=lambda p: (p.theme, p.subtheme, p.position)):
+        key = (p.theme, p.subtheme)
+        counter[key] = counter.get(key, 0) + 1
+        numbered.append(replace(p, position=counter[key]))
+    return replace(
+        c,
+        statements=[s for s in c.statements if s.id not in reviewed],
+        placements=numbered,
+        objective_links=[o for o in c.objective_links if o.statement_id not in reviewed],
     )
 
 

@@ -13,7 +13,7 @@ from rcm.cite import citation
 from rcm.consult import visible_history
 from rcm.errors import NotFound, RcmError
 from rcm.export import statement_dict
-from rcm.model import Meeting, Placement, Statement, from_roman
+from rcm.model import Meeting, Placement, Statement, parse_meeting
 from rcm.search import (
     MAX_OFFSET,
     MAX_PAGE_SIZE,
@@ -151,18 +151,12 @@ def subtheme_page(store: Store, number: int, order: int) -> dict[str, Any]:
 
 
 def meeting_number(value: str) -> str:
-    """A meeting code from what a URL holds: "19", "XIX", "xix"."""
-    cleaned = value.strip().upper()
-    if cleaned.isascii() and cleaned.isdigit() and 0 < int(cleaned) < 4000:
-        from rcm.model import to_roman
-
-        return to_roman(int(cleaned))
+    """A meeting code from what a URL holds: "19", "XIX", "xix", "XXV-E1" (read by
+    :func:`rcm.model.parse_meeting`)."""
     try:
-        base = cleaned.split("-")[0]
-        from_roman(base)
+        return parse_meeting(value).code
     except ValueError:
-        raise NotFound(f"no meeting {value!r}: write it as 19 or XIX") from None
-    return cleaned
+        raise NotFound(f"no meeting {value!r}: write it as 19, XIX or XXV-E1") from None
 
 
 def meetings_page(store: Store) -> dict[str, Any]:
