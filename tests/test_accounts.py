@@ -22,19 +22,13 @@ from rcm.search import theme_filter
 from rcm.store import schema as t
 from rcm.users import AuthError
 from rcm.web import create_app
-from webclient import client_for, csrf_of
+from webclient import add_people, client_for, csrf_of
 
 
 @pytest.fixture
 def people(store, compendium):
     store.ingest(compendium)
-    passwords = {}
-    for name, role, country in [
-        ("sec", "secretariat", None),
-        ("cri", "focal_point", "CRI"),
-        ("obs", "observer", None),
-    ]:
-        _, passwords[name] = users.add_user(store, name, role, country=country, actor="setup")
+    passwords = add_people(store, "sec", "cri", "obs", actor="setup")
     return store, passwords
 
 

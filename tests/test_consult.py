@@ -20,6 +20,7 @@ from rcm.errors import DocumentError, NotFound, RcmError
 from rcm.export.questionnaire import write_questionnaire
 from rcm.search import theme_filter
 from rcm.store import schema
+from webclient import add_people
 
 V, C, N, A = (
     OpinionValue.VALID,
@@ -336,7 +337,6 @@ def test_cli_round_trip(db_url, tmp_path):
 def test_statement_page_shows_every_version_to_those_who_may_see_it(ready):
     from fastapi.testclient import TestClient
 
-    from rcm import users
     from rcm.web import create_app
 
     rnd = consult.open_round(ready, "TS5", filters=[theme_filter([5])])
@@ -344,13 +344,7 @@ def test_statement_page_shows_every_version_to_those_who_may_see_it(ready):
     consult.set_opinion(
         ready, rnd.id, "CRI", "XII-8133", "no longer valid", reason="<b>Old</b>", author="focal:CRI"
     )
-    passwords = {}
-    for name, role, country in [
-        ("sec", "secretariat", None),
-        ("cri", "focal_point", "CRI"),
-        ("mex", "focal_point", "MEX"),
-    ]:
-        _, passwords[name] = users.add_user(ready, name, role, country=country)
+    passwords = add_people(ready, "sec", "cri", "mex")
 
     def rows_seen_by(who):
         with TestClient(create_app(ready)) as c:

@@ -13,14 +13,14 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from rcm import consult, review, users
+from rcm import consult, review
 from rcm.cli import cli
 from rcm.export.questionnaire import write_questionnaire
 from rcm.search import theme_filter
 from rcm.store import schema as t
 from rcm.suggest import label_compendium
 from rcm.web import create_app
-from webclient import csrf_of, sign_in
+from webclient import add_people, csrf_of, sign_in
 
 DECLARATION = Path(__file__).parent / "data" / "declarations" / "xxii_rcm_en.txt"
 # Just past PostgreSQL's INTEGER, past 64 bits, far past both.
@@ -31,13 +31,7 @@ NUL_MESSAGE = "must not contain the NUL character"
 @pytest.fixture
 def site(store, compendium):
     store.ingest(label_compendium(compendium))
-    passwords = {}
-    for name, role, country in [
-        ("sec", "secretariat", None),
-        ("cri", "focal_point", "CRI"),
-        ("obs", "observer", None),
-    ]:
-        _, passwords[name] = users.add_user(store, name, role, country=country)
+    passwords = add_people(store, "sec", "cri", "obs")
     rnd = consult.open_round(store, "TS5", filters=[theme_filter([5])], deadline="2030-01-01")
     return store, passwords, rnd
 

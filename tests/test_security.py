@@ -24,7 +24,7 @@ from rcm.store import Store
 from rcm.store import schema as t
 from rcm.suggest import label_compendium
 from rcm.web import create_app
-from webclient import login_token, sign_in
+from webclient import add_people, login_token, sign_in
 
 KEY = "kx7-Qm2vR9pL4zT8wN3bY6cH1dF5gJ0s"  # random-looking: production refuses repetitive keys
 
@@ -101,13 +101,7 @@ PRODUCTION = load(
 @pytest.fixture
 def site(store, compendium):
     store.ingest(label_compendium(compendium))
-    passwords = {}
-    for name, role, country in [
-        ("sec", "secretariat", None),
-        ("cri", "focal_point", "CRI"),
-        ("obs", "observer", None),
-    ]:
-        _, passwords[name] = users.add_user(store, name, role, country=country)
+    passwords = add_people(store, "sec", "cri", "obs")
     rnd = consult.open_round(store, "TS6", filters=[theme_filter([6])], actor="sec")
     return store, passwords, rnd
 

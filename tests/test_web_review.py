@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 import webclient
-from rcm import review, users
+from rcm import review
 from rcm.store import schema as t
 from rcm.suggest import label_compendium
 from rcm.suggest.curated import curated_objectives
-from webclient import csrf_of
+from webclient import add_people, csrf_of
 
 DATA = Path(__file__).parent / "data" / "declarations"
 
@@ -22,13 +22,7 @@ DATA = Path(__file__).parent / "data" / "declarations"
 @pytest.fixture
 def site(store, compendium):
     store.ingest(label_compendium(compendium))
-    passwords = {}
-    for name, role, country in [
-        ("sec", "secretariat", None),
-        ("cri", "focal_point", "CRI"),
-        ("obs", "observer", None),
-    ]:
-        _, passwords[name] = users.add_user(store, name, role, country=country)
+    passwords = add_people(store, "sec", "cri", "obs")
     return store, passwords
 
 

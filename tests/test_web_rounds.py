@@ -11,23 +11,16 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from rcm import consult, users
+from rcm import consult
 from rcm.export.questionnaire import write_questionnaire
 from rcm.search import theme_filter
-from webclient import client_for, csrf_of, login_token
+from webclient import add_people, client_for, csrf_of, login_token
 
 
 @pytest.fixture
 def site(store, compendium):
     store.ingest(compendium)
-    passwords = {}
-    for name, role, country in [
-        ("sec", "secretariat", None),
-        ("cri", "focal_point", "CRI"),
-        ("mex", "focal_point", "MEX"),
-        ("obs", "observer", None),
-    ]:
-        _, passwords[name] = users.add_user(store, name, role, country=country)
+    passwords = add_people(store, "sec", "cri", "mex", "obs")
     rnd = consult.open_round(store, "TS5", filters=[theme_filter([5])], deadline="2030-01-01")
     return store, passwords, rnd
 

@@ -6,8 +6,26 @@ from __future__ import annotations
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
+from rcm import users
 from rcm.store import Store
 from rcm.web import create_app
+
+# The people most web tests need: name -> (role, country).
+PEOPLE = {
+    "sec": ("secretariat", None),
+    "cri": ("focal_point", "CRI"),
+    "mex": ("focal_point", "MEX"),
+    "obs": ("observer", None),
+}
+
+
+def add_people(store: Store, *names: str, **options: str) -> dict[str, str]:
+    """Accounts for the named people of PEOPLE (default sec, cri, obs): name -> password."""
+    passwords = {}
+    for name in names or ("sec", "cri", "obs"):
+        role, country = PEOPLE[name]
+        _, passwords[name] = users.add_user(store, name, role, country=country, **options)
+    return passwords
 
 
 def csrf_of(c: TestClient, url: str) -> str:
