@@ -310,7 +310,9 @@ def main() -> int:
             "cpus": os.cpu_count(),
         },
         "database": "SQLite (a fresh copy per import)",
-        "src": str(args.src),
+        # Which code was measured, without this machine's paths: the project's own src, or another
+        # checkout's (the code before a fix) named by its folder.
+        "src": "src" if args.src.resolve() == (ROOT / "src").resolve() else args.src.name,
         "note": args.note,
         "round": {"statements": "every statement of the shipped compilation", "country": "CRI"},
         "repeat": args.repeat,
