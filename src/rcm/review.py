@@ -35,7 +35,7 @@ from rcm.model import (
     to_roman,
 )
 from rcm.parse.text import collapse, normal_form
-from rcm.store import Store, meeting_from_row, search_index
+from rcm.store import Store, meeting_from_row, search_index, version_row
 from rcm.store import schema as t
 
 STATES = ("pending", "accepted", "rejected")
@@ -460,6 +460,7 @@ def accept_proposal(
                 chosen_objectives,
                 objectives_curated=objectives is not None,
                 keep_structure=not edited_text,
+                actor=actor,
             )
             decision = {
                 "category": final_category.value,
@@ -563,11 +564,14 @@ def _add_statement(
     *,
     objectives_curated: bool,
     keep_structure: bool,
+    actor: str,
 ) -> str:
     d = conn.execute(select(t.declarations).where(t.declarations.c.id == p.declaration_id)).one()
     meeting = meeting_from_row(d, "meeting_")
     if conn.scalar(select(func.count()).where(t.meetings.c.code == meeting.code)) == 0:
-        conn.execute(insert(t.meetings).values(**meeting.as_dict()))
+        conn.execute(
+            insert(t.meetings).values(**meeting.as_dict(), declaration_id=p.declaration_id)
+        )
     form = normal_form(text)
     twin = conn.scalar(
         select(t.statements.c.id).where(
@@ -596,6 +600,19 @@ def _add_statement(
             category_confidence=None,
             normal_form=form,
             source_id=None,
+        )
+    )
+    conn.execute(
+        insert(t.statement_versions).values(
+            **version_row(
+                sid,
+                1,
+                text,
+                p.heading if keep_structure else None,
+                p.items if keep_structure else (),
+                actor=actor,
+                origin=f"declaration {p.declaration_id}",
+            )
         )
     )
     if keep_structure and p.items:

@@ -6,6 +6,7 @@ transaction (all or nothing, idempotent); ``load`` reads it back as model object
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -633,6 +634,7 @@ def _ingest(conn: Connection, c: Compendium) -> IngestResult:
     _write_subthemes(conn, c, placements_changed)
     source_id = _write_source(conn, c)
     done = _write_statements(conn, c, source_id)
+    _write_meeting_sources(conn, c, source_id)
     if placements_changed and c.placements:
         _write_placements(conn, c)
     if placements_changed and reviewed:
@@ -846,6 +848,17 @@ def _write_source(conn: Connection, c: Compendium) -> int:
     return int(source_id)
 
 
+def _write_meeting_sources(conn: Connection, c: Compendium, source_id: int) -> None:
+    """The compilation's meetings name the first compilation file their statements came from."""
+    codes = {s.meeting for s in c.statements}
+    if codes:
+        conn.execute(
+            update(t.meetings)
+            .where(t.meetings.c.code.in_(codes), t.meetings.c.source_id.is_(None))
+            .values(source_id=source_id)
+        )
+
+
 def _write_statements(conn: Connection, c: Compendium, source_id: int) -> _StatementsWritten:
     """New statements added, changed ones rewritten, categories updated where they should be."""
     existing = {r.id: r for r in conn.execute(select(t.statements)).mappings()}
@@ -901,6 +914,22 @@ def _write_statements(conn: Connection, c: Compendium, source_id: int) -> _State
                 recategorised += 1
     if new_rows:
         conn.execute(insert(t.statements), new_rows)
+        items_of = {s.id: s.items for s in c.statements}
+        conn.execute(
+            insert(t.statement_versions),
+            [
+                version_row(
+                    r["id"],
+                    1,
+                    r["text"],
+                    r["heading"],
+                    items_of[r["id"]],
+                    actor="ingest",
+                    origin=f"compilation: {c.source.name}",
+                )
+                for r in new_rows
+            ],
+        )
     if new_items:
         _write_item_rows(conn, new_items)
     return _StatementsWritten(set(existing), added, updated, unchanged, recategorised, changed_ids)
@@ -1007,6 +1036,29 @@ def _write_objective_links(conn: Connection, c: Compendium) -> bool:
             ],
         )
     return True
+
+
+def version_row(
+    sid: str,
+    version: int,
+    text: str,
+    heading: str | None,
+    items: Sequence[str],
+    *,
+    actor: str,
+    origin: str,
+) -> dict[str, Any]:
+    """A row of ``statement_versions``: one wording of a statement, as it was stored."""
+    return {
+        "statement_id": sid,
+        "version": version,
+        "text": text,
+        "heading": heading,
+        "items": json.dumps(list(items), ensure_ascii=False),
+        "at": datetime.now(UTC),
+        "actor": actor[:100],
+        "origin": origin[:200],
+    }
 
 
 def _item_rows(sid: str, items: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -38,6 +38,11 @@ meetings = Table(
     Column("kind", String(16), nullable=False),
     Column("place", String(200)),
     Column("date", String(32)),
+    # The document the meeting's statements come from: the compilation (``sources``) for the
+    # meetings it covers, the declaration accepted from for the meetings added since.
+    # Plain integers (no foreign keys, see migration 0008): ``sources.id`` and ``declarations.id``.
+    Column("source_id", Integer),
+    Column("declaration_id", Integer),
 )
 
 themes = Table(
@@ -129,6 +134,31 @@ statements = Table(
     Column("category_confidence", Float),
     Column("normal_form", Text, nullable=False),
     Column("source_id", Integer, ForeignKey("sources.id")),
+    # The wording's version: 1 as first stored, + 1 on each rewording (``statement_versions``).
+    Column("version", Integer, nullable=False, server_default="1"),
+    # A retired statement (all its rows deleted from the compilation) keeps its id, history and
+    # opinions, but leaves the compilation's tables and the default search.
+    Column("retired_at", DateTime(timezone=True)),
+    Column("retired_by", String(100)),
+)
+
+# Every wording a statement has had, the current one included: never overwritten, never deleted.
+statement_versions = Table(
+    "statement_versions",
+    metadata,
+    Column(
+        "statement_id",
+        String(32),
+        ForeignKey("statements.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("text", Text, nullable=False),
+    Column("heading", Text),
+    Column("items", Text, nullable=False),  # JSON list
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("origin", String(200), nullable=False),  # what made it: a file, the web, a declaration
 )
 
 statement_items = Table(
@@ -265,6 +295,8 @@ opinions = Table(
     Column("author", String(100), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),
+    # The statement's wording (``statements.version``) the answer was given to; None if unknown.
+    Column("statement_version", Integer),
 )
 
 # Every version of every opinion: never overwritten, never deleted.
@@ -282,6 +314,7 @@ opinion_history = Table(
     Column("author", String(100), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("source", String(40), nullable=False),  # cli, web, xlsx:<file name>
+    Column("statement_version", Integer),
 )
 
 audit_events = Table(
@@ -383,7 +416,8 @@ declarations = Table(
     "declarations",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("meeting_code", String(16), nullable=False, unique=True),
+    # One active declaration per meeting; a withdrawn or replaced one keeps its meeting's code.
+    Column("meeting_code", String(16), nullable=False, index=True),
     Column("meeting_number", Integer, nullable=False),
     Column("meeting_label", String(64), nullable=False),
     Column("meeting_kind", String(16), nullable=False),
@@ -399,6 +433,14 @@ declarations = Table(
     Column("closing", Text, nullable=False),  # JSON list
     Column("added_at", DateTime(timezone=True), nullable=False),
     Column("added_by", String(100), nullable=False),
+    Column("reference", Text),  # the document's symbol or address, for citations
+    Column(
+        "state", String(12), nullable=False, server_default="active"
+    ),  # active|withdrawn|replaced
+    Column("replaced_by", Integer),  # the declaration that corrected this one
+    Column("withdrawn_at", DateTime(timezone=True)),
+    Column("withdrawn_by", String(100)),
+    Column("withdrawn_reason", Text),
 )
 
 # One draft statement of a declaration, with the machine's suggestions and a person's decision.
