@@ -17,7 +17,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -38,6 +38,8 @@ from rcm.store.search_index import (
     subtheme_pairs,
     theme_bit,
 )
+from rcm.taxonomy import thesaurus
+from rcm.taxonomy.thesaurus import Concept
 
 __all__ = [
     "Filter",
@@ -76,9 +78,12 @@ class SearchError(RcmError):
 class Term:
     """One searchable unit: a word, a phrase (several words in order) or a prefix."""
 
-    kind: Literal["word", "phrase", "prefix"]
+    kind: Literal["word", "phrase", "prefix", "all"]
     typed: str
     words: tuple[str, ...]
+    # None: the words as typed, stemmed as English and as Spanish; "en"/"es": a thesaurus term
+    # of that language, stemmed in that language only (cross-language expansion).
+    lang: str | None = None
 
     def stems(self, lang: str) -> tuple[str, ...]:
         if self.kind == "prefix":
@@ -86,7 +91,10 @@ class Term:
         return tuple(analyze.stems(list(self.words), lang))
 
     def variants(self) -> list[tuple[str, ...]]:
-        """The stem sequences this term matches: English, and Spanish where it differs."""
+        """The stem sequences this term matches: English, and Spanish where it differs (a "all"
+        term: all its stems, in any order)."""
+        if self.lang is not None:
+            return [self.stems(self.lang)]
         out = [self.stems("en")]
         es = self.stems("es")
         if es != out[0]:
@@ -113,10 +121,52 @@ class Clause:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """A message about the query for the reader: ``message`` is English with ``%(name)s``
+    placeholders (also the key of its translations: the web shows it in the page's language),
+    ``values`` what fills them."""
+
+    message: str
+    values: tuple[tuple[str, str], ...] = ()
+
+    def __str__(self) -> str:
+        return self.message % dict(self.values)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"message": self.message, "values": dict(self.values), "text": str(self)}
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """Terms of the other language searched too: what the reader typed (``typed``, recognised
+    as ``lang``), the thesaurus concept, and the other language's terms (``also``)."""
+
+    typed: str
+    lang: str
+    concept: str
+    also: tuple[str, ...]
+    excluded: bool = False  # the term was an -exclusion: its translations are excluded too
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "typed": self.typed,
+            "lang": self.lang,
+            "concept": self.concept,
+            "also": list(self.also),
+            "excluded": self.excluded,
+        }
+
+
+@dataclass(frozen=True)
 class ParsedQuery:
     text: str
     clauses: tuple[Clause, ...] = ()
-    notes: tuple[str, ...] = ()
+    notices: tuple[Notice, ...] = ()
+    expansions: tuple[Expansion, ...] = ()
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(str(n) for n in self.notices)
 
     @property
     def positive(self) -> tuple[Clause, ...]:
@@ -161,7 +211,7 @@ def parse_query(query: str) -> ParsedQuery:
             f'unbalanced quote at character {raw.rfind(chr(34)) + 1}: close the "exact phrase" '
             "with a second quote mark, or remove it"
         )
-    notes: list[str] = []
+    notes: list[Notice] = []
     ignored_common: list[str] = []
     items: list[tuple[Term | None, bool] | str] = []  # (term, negated) or "OR"
     for m in _TOKEN.finditer(raw):
@@ -173,9 +223,11 @@ def parse_query(query: str) -> ParsedQuery:
             )
             found = analyze.words(m.group("phrase"))
             if not found:
-                notes.append('ignored an empty phrase ""')
+                notes.append(Notice('ignored an empty phrase ""'))
                 continue
-            kind: Literal["word", "phrase", "prefix"] = "phrase" if len(found) > 1 else "word"
+            kind: Literal["word", "phrase", "prefix", "all"] = (
+                "phrase" if len(found) > 1 else "word"
+            )
             items.append((Term(kind, m.group("phrase"), tuple(found)), negated))
             continue
         token = m.group("bare")
@@ -197,14 +249,24 @@ def parse_query(query: str) -> ParsedQuery:
         found = analyze.words(token)
         if not found:
             if "*" in token:
-                notes.append(f"ignored {token!r}: a * must follow at least {MIN_PREFIX} letters")
+                notes.append(
+                    Notice(
+                        "ignored %(token)s: a * must follow at least %(n)s letters",
+                        (("token", repr(token)), ("n", str(MIN_PREFIX))),
+                    )
+                )
             continue
         if prefix:
             if len(found) > 1:
                 items.append((Term("phrase", token, tuple(found[:-1])), negated))
             last = found[-1]
             if len(last) < MIN_PREFIX:
-                notes.append(f"ignored {token!r}: a prefix needs at least {MIN_PREFIX} letters")
+                notes.append(
+                    Notice(
+                        "ignored %(token)s: a prefix needs at least %(n)s letters",
+                        (("token", repr(token)), ("n", str(MIN_PREFIX))),
+                    )
+                )
                 continue
             items.append((Term("prefix", token, (last,)), negated))
         elif len(found) > 1:  # "long-term", "16-18": the words in that order
@@ -216,7 +278,8 @@ def parse_query(query: str) -> ParsedQuery:
             items.append((Term("word", token, tuple(found)), negated))
     clauses = _group(items, notes)
     if ignored_common:
-        notes.append("ignored common words: " + ", ".join(dict.fromkeys(ignored_common)))
+        words = ", ".join(dict.fromkeys(ignored_common))
+        notes.append(Notice("ignored common words: %(words)s", (("words", words),)))
     if not clauses and ignored_common:
         raise SearchError(
             "the query has only common words ("
@@ -227,17 +290,17 @@ def parse_query(query: str) -> ParsedQuery:
         raise SearchError(f"the query has more than {MAX_TERMS} terms: search for fewer words")
     if clauses and all(c.negated for c in clauses) and len(clauses) > MAX_TERMS:
         raise SearchError("too many exclusions")
-    return ParsedQuery(text=query, clauses=tuple(clauses), notes=tuple(notes))
+    return ParsedQuery(text=query, clauses=tuple(clauses), notices=tuple(notes))
 
 
-def _group(items: list[tuple[Term | None, bool] | str], notes: list[str]) -> list[Clause]:
+def _group(items: list[tuple[Term | None, bool] | str], notes: list[Notice]) -> list[Clause]:
     clauses: list[Clause] = []
     pending_or = False
     pending_not = False
     for item in items:
         if item == "OR":
             if not clauses or pending_or:
-                notes.append("ignored an OR with nothing before it")
+                notes.append(Notice("ignored an OR with nothing before it"))
             else:
                 pending_or = True
             continue
@@ -260,8 +323,196 @@ def _group(items: list[tuple[Term | None, bool] | str], notes: list[str]) -> lis
         else:
             clauses.append(Clause((term,), negated))
     if pending_or:
-        notes.append("ignored an OR with nothing after it")
+        notes.append(Notice("ignored an OR with nothing after it"))
     return clauses
+
+
+# --- cross-language expansion through the thesaurus --------------------------------------------
+
+MAX_LABEL_WORDS = 8
+MAX_EXPANSIONS = 64  # other-language terms added to one query, at most
+OTHER = {"en": "es", "es": "en"}
+
+
+def _content(words: Sequence[str]) -> list[str]:
+    return [w for w in words if w not in analyze.STOP_WORDS]
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> dict[tuple[str, tuple[str, ...]], tuple[tuple[Concept, str], ...]]:
+    """(language, stems of a term's content words) -> the concepts with that term, and the
+    term: how a query's words are recognised, in the language they are stemmed in."""
+    found: dict[tuple[str, tuple[str, ...]], list[tuple[Concept, str]]] = {}
+    for concept in thesaurus.concepts():
+        for lang in ("en", "es"):
+            for label in concept.terms(lang):
+                content = _content(analyze.words(label))
+                if content:
+                    key = (lang, tuple(analyze.stems(content, lang)))
+                    found.setdefault(key, []).append((concept, label))
+    return {k: tuple(v) for k, v in found.items()}
+
+
+@lru_cache(maxsize=1)
+def _single_words() -> tuple[tuple[str, str, Concept], ...]:
+    """(language, folded word, concept) for every one-word term: what a prefix* is matched on."""
+    out = []
+    for (lang, key), entries in _lexicon().items():
+        if len(key) == 1:
+            for concept, label in entries:
+                content = _content(analyze.words(label))
+                out.append((lang, content[0], concept))
+    return tuple(out)
+
+
+def _recognise(words: Sequence[str]) -> list[tuple[str, Concept]]:
+    """The concepts whose term (in English or in Spanish) has exactly these content words."""
+    content = _content(words)
+    if not content or len(content) > MAX_LABEL_WORDS:
+        return []
+    out: list[tuple[str, Concept]] = []
+    for lang in ("en", "es"):
+        for concept, _ in _lexicon().get((lang, tuple(analyze.stems(content, lang))), ()):
+            if (lang, concept) not in out:
+                out.append((lang, concept))
+    return out
+
+
+def _other_terms(
+    matched: Sequence[tuple[str, Concept]], kind: str, seen: set[tuple[str, ...]]
+) -> tuple[list[Term], list[Expansion]]:
+    """The other language's terms of the matched concepts, as search terms of ``kind`` ("all":
+    every content word; "phrase": the words in order; "prefix": one-word terms as prefixes);
+    terms that match nothing new (same stems as what is already searched) are left out."""
+    terms: list[Term] = []
+    expansions: list[Expansion] = []
+    for lang, concept in matched:
+        target = OTHER[lang]
+        added: list[str] = []
+        for label in concept.terms(target):
+            all_words = tuple(analyze.words(label))
+            content = tuple(_content(all_words))
+            if not content:
+                continue
+            if kind == "prefix" and len(content) == 1:
+                term = Term("prefix", label, content, target)
+            elif kind == "phrase" and len(all_words) > 1:
+                term = Term("phrase", label, all_words, target)
+            elif len(content) == 1:
+                term = Term("word", label, content, target)
+            else:
+                term = Term("all", label, content, target)
+            key = (term.kind, *term.variants()[0])
+            if key in seen:
+                continue
+            seen.add(key)
+            terms.append(term)
+            added.append(label)
+        if added:
+            expansions.append(Expansion("", lang, concept.id, tuple(added)))
+    return terms, expansions
+
+
+def _prefix_concepts(term: Term) -> list[tuple[str, Concept]]:
+    prefix = term.words[0]
+    out: list[tuple[str, Concept]] = []
+    for lang, word, concept in _single_words():
+        if word.startswith(prefix) and (lang, concept) not in out:
+            out.append((lang, concept))
+    return out
+
+
+def _expand_term(term: Term, seen: set[tuple[str, ...]]) -> tuple[list[Term], list[Expansion]]:
+    if term.lang is not None:
+        return [], []
+    matched = _prefix_concepts(term) if term.kind == "prefix" else _recognise(term.words)
+    kind = "phrase" if term.kind == "phrase" else term.kind
+    terms, expansions = _other_terms(matched, kind, seen)
+    return terms, [Expansion(term.typed, e.lang, e.concept, e.also) for e in expansions]
+
+
+def _seen(terms: Iterable[Term]) -> set[tuple[str, ...]]:
+    return {(t.kind, *v) for t in terms for v in t.variants()}
+
+
+def expand(parsed: ParsedQuery) -> ParsedQuery:
+    """The query with each term, phrase, or run of words that names a thesaurus concept in one
+    language ORed with the concept's terms in the other language, stemmed in that language:
+    ``trata de personas`` also searches "trafficking in persons", ``human rights`` "derechos
+    humanos". Words typed without quotes are recognised as a run (the longest first), and their
+    translations need all their words; a "phrase" is translated as phrases; a prefix* takes the
+    concepts of the one-word terms it begins; an -exclusion excludes the translations too."""
+    clauses = list(parsed.clauses)
+    out: list[Clause] = []
+    expansions: list[Expansion] = []
+    budget = MAX_EXPANSIONS
+    i = 0
+    while i < len(clauses):
+        clause = clauses[i]
+        run = _run_at(clauses, i)
+        if run > 1:
+            words = tuple(w for c in clauses[i : i + run] for w in c.terms[0].words)
+            typed = " ".join(c.terms[0].typed for c in clauses[i : i + run])
+            original = Term("all", typed, words)
+            seen = _seen([original])
+            terms, found = _other_terms(_recognise(words), "all", seen)
+            terms = terms[:budget]
+            budget -= len(terms)
+            out.append(Clause((original, *terms)))
+            expansions += [Expansion(typed, e.lang, e.concept, e.also) for e in found]
+            i += run
+            continue
+        new_terms: list[Term] = list(clause.terms)
+        seen = _seen(clause.terms)
+        for term in clause.terms:
+            terms, found = _expand_term(term, seen)
+            terms = terms[:budget]
+            budget -= len(terms)
+            new_terms += terms
+            expansions += [replace(e, excluded=clause.negated) for e in found]
+        out.append(Clause(tuple(new_terms), clause.negated))
+        i += 1
+    return replace(parsed, clauses=tuple(out), expansions=tuple(expansions))
+
+
+def _run_at(clauses: Sequence[Clause], i: int) -> int:
+    """The length of the longest run of plain words from clause ``i`` (words all required, none
+    excluded) that names a concept; 0 if none longer than one word does."""
+    plain = 0
+    while (
+        i + plain < len(clauses)
+        and plain < MAX_LABEL_WORDS
+        and not clauses[i + plain].negated
+        and len(clauses[i + plain].terms) == 1
+        and clauses[i + plain].terms[0].kind == "word"
+    ):
+        plain += 1
+    for n in range(plain, 1, -1):
+        words = tuple(w for c in clauses[i : i + n] for w in c.terms[0].words)
+        if _recognise(words):
+            return n
+    return 0
+
+
+def also_searched(expansions: Sequence[Expansion]) -> tuple[Notice, ...]:
+    """The notices saying what else was searched, one per language typed: "also searched:
+    trafficking in persons" (in the reader's language on the web)."""
+    messages = {
+        ("es", False): "also searched in English: %(terms)s",
+        ("en", False): "also searched in Spanish: %(terms)s",
+        ("es", True): "also excluded in English: %(terms)s",
+        ("en", True): "also excluded in Spanish: %(terms)s",
+    }
+    out = []
+    for (lang, excluded), message in messages.items():
+        terms = list(
+            dict.fromkeys(
+                t for e in expansions if (e.lang, e.excluded) == (lang, excluded) for t in e.also
+            )
+        )
+        if terms:
+            out.append(Notice(message, (("terms", ", ".join(terms)),)))
+    return tuple(out)
 
 
 # --- filters: SQL and a sentence ------------------------------------------------------------------
@@ -472,6 +723,7 @@ class SearchRequest:
     sort: str | None = None  # default: relevance with a text query, oldest without
     limit: int = 20
     offset: int = 0
+    expand: bool = True  # also search the other language's terms (the thesaurus)
 
     def effective_sort(self, parsed: ParsedQuery) -> str:
         sort = self.sort or ("oldest" if not parsed.positive else "relevance")
@@ -485,10 +737,14 @@ def _fts_phrase(stems: tuple[str, ...]) -> str:
     return '"' + " ".join(s.replace('"', '""') for s in stems) + '"'
 
 
+def _fts_variant(term: Term, stems: tuple[str, ...]) -> str:
+    if term.kind == "all" and len(stems) > 1:
+        return "(" + " AND ".join(_fts_phrase((s,)) for s in stems) + ")"
+    return _fts_phrase(stems) + ("*" if term.kind == "prefix" else "")
+
+
 def _fts_term(term: Term) -> str:
-    alternatives = [
-        _fts_phrase(v) + ("*" if term.kind == "prefix" else "") for v in term.variants()
-    ]
+    alternatives = [_fts_variant(term, v) for v in term.variants()]
     return alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")"
 
 
@@ -514,6 +770,9 @@ def _pg_term(term: Term, params: dict[str, Any]) -> str:
         if term.kind == "prefix":
             params[key] = variant[0] + ":*"
             parts.append(f"to_tsquery('simple', :{key})")
+        elif len(variant) > 1 and term.kind == "all":
+            params[key] = " ".join(variant)
+            parts.append(f"plainto_tsquery('simple', :{key})")
         elif len(variant) > 1:
             params[key] = " ".join(variant)
             parts.append(f"phraseto_tsquery('simple', :{key})")
@@ -682,6 +941,9 @@ class SearchResult:
     limit: int
     offset: int
     notes: tuple[str, ...] = field(default=())
+    # the notes as messages to translate, and the thesaurus terms searched too
+    notices: tuple[Notice, ...] = field(default=())
+    also_searched: tuple[Expansion, ...] = field(default=())
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -692,6 +954,8 @@ class SearchResult:
             "limit": self.limit,
             "offset": self.offset,
             "notes": list(self.notes),
+            "notices": [n.as_dict() for n in self.notices],
+            "also_searched": [e.as_dict() for e in self.also_searched],
             "hits": [h.as_dict() for h in self.hits],
             "facets": {
                 name: [{"value": v.value, "label": v.label, "count": v.count} for v in values]
@@ -709,7 +973,11 @@ def describe(parsed: ParsedQuery, filters: Sequence[Filter]) -> str:
 
 
 def search(store: Store, request: SearchRequest) -> SearchResult:
+    """Run a search. With ``request.expand`` (the default) the query is expanded through the
+    bilingual thesaurus (:func:`expand`) and the result says what else was searched."""
     parsed = parse_query(request.query)
+    if request.expand:
+        parsed = expand(parsed)
     sort = request.effective_sort(parsed)
     if not 1 <= request.limit <= MAX_LIMIT:
         raise SearchError(f"limit must be between 1 and {MAX_LIMIT}")
@@ -735,7 +1003,9 @@ def search(store: Store, request: SearchRequest) -> SearchResult:
         sort=sort,
         limit=request.limit,
         offset=request.offset,
-        notes=parsed.notes,
+        notes=parsed.notes + tuple(str(n) for n in also_searched(parsed.expansions)),
+        notices=parsed.notices + also_searched(parsed.expansions),
+        also_searched=parsed.expansions,
     )
 
 

@@ -149,7 +149,14 @@ def refresh(conn: Connection, statement_ids: Iterable[str] | None = None) -> int
     """Rewrite the index rows of ``statement_ids`` (all statements when None). Returns the count."""
     st, pl, pt, mt = t.statements, t.placements, t.placement_themes, t.meetings
     query = select(
-        st.c.id, st.c.text, st.c.text_es, st.c.category, mt.c.number, mt.c.code, mt.c.year
+        st.c.id,
+        st.c.text,
+        st.c.text_es,
+        st.c.lang,
+        st.c.category,
+        mt.c.number,
+        mt.c.code,
+        mt.c.year,
     ).join(mt, mt.c.code == st.c.meeting)
     ids = None if statement_ids is None else sorted(set(statement_ids))
     placement_query = select(pl.c.statement_id, pl.c.theme, pl.c.subtheme)
@@ -172,9 +179,9 @@ def refresh(conn: Connection, statement_ids: Iterable[str] | None = None) -> int
     for sid, theme in conn.execute(xref_query):
         facets.setdefault(sid, [0, 0, 0])[2] |= theme_bit(theme)
     indexer = Indexer(conn)
-    for sid, text, text_es, category, number, code, year in conn.execute(query.order_by(st.c.id)):
+    rows = conn.execute(query.order_by(st.c.id))
+    for sid, text, text_es, lang, category, number, code, year in rows:
         themes, subthemes, xrefs = facets.get(sid, [0, 0, 0])
-        indexer.add(
-            sid, index_body(text, text_es), number, code, year, category, themes, subthemes, xrefs
-        )
+        body = index_body(text, text_es, lang)
+        indexer.add(sid, body, number, code, year, category, themes, subthemes, xrefs)
     return indexer.flush()
