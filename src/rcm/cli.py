@@ -514,6 +514,11 @@ def _print_result(result: SearchResult, facets: bool = True) -> None:
     help="Hits per page (--limit: its old name).",
 )
 @click.option("--page", type=click.IntRange(1, None), default=1, show_default=True)
+@click.option(
+    "--expand/--no-expand",
+    default=True,
+    help="Also search the other language's terms of the bilingual thesaurus (default), or not.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print {query, total, hits, facets} as JSON.")
 @click.pass_context
 def search_command(
@@ -530,6 +535,7 @@ def search_command(
     sort: str | None,
     size: int,
     page: int,
+    expand: bool,
     as_json: bool,
 ) -> None:
     """Search the statements: words (all must match), "exact phrase", OR, -exclude, prefix*.
@@ -550,6 +556,7 @@ def search_command(
         year=year,
         several=several,
         xref=xref,
+        expand=expand,
     )
     with _store(ctx) as store:
         result = search(store, params.to_request(store))

@@ -1288,6 +1288,11 @@ _DESCRIBED: dict[str, tuple[str, dict[str, Any]]] = {
         {"type": "string", "enum": ["yes", "no"]},
     ),
     "xref": ("a cross-reference note names this theme (TS3)", {"type": "string"}),
+    "expand": (
+        "1 (default): also search the other language's terms of the bilingual thesaurus; "
+        "0: only the words as typed",
+        {"type": "string", "enum": ["0", "1"]},
+    ),
 }
 
 
@@ -1308,6 +1313,7 @@ class SearchParams:
     year: str | None = None
     several: str | None = None  # "yes" or "no"
     xref: tuple[str, ...] = ()
+    expand: bool = True
 
     @classmethod
     def from_query(cls, pairs: Iterable[tuple[str, str]]) -> SearchParams:
@@ -1341,6 +1347,7 @@ class SearchParams:
             year=last.get("year") or None,
             several=last.get("several") or None,
             xref=tuple(lists["xref"]),
+            expand=last.get("expand", "1").strip().lower() not in ("0", "no", "false", "off"),
         )
 
     def check(self, max_size: int = MAX_PAGE_SIZE) -> None:
@@ -1366,6 +1373,8 @@ class SearchParams:
             pairs.append(("page", str(self.page)))
         if self.size != PAGE_SIZE:
             pairs.append(("size", str(self.size)))
+        if not self.expand:
+            pairs.append(("expand", "0"))
         return pairs
 
     def to_request(self, store: Store) -> SearchRequest:
@@ -1379,7 +1388,9 @@ class SearchParams:
             several_themes={"yes": True, "no": False}.get(self.several or ""),
             xrefs=self.xref,
         )
-        return SearchRequest(self.q, filters, self.sort, self.size, (self.page - 1) * self.size)
+        return SearchRequest(
+            self.q, filters, self.sort, self.size, (self.page - 1) * self.size, self.expand
+        )
 
     def form(self) -> dict[str, Any]:
         """For the search form's template: every published name, lists as lists."""
