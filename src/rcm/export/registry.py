@@ -205,3 +205,37 @@ register(
     Format("pdf", "pdf", "application/pdf", _position_pdf, "PDF (LibreOffice)", document="position")
 )
 register(Format("xlsx", "xlsx", XLSX, _questionnaire, "Excel", document="questionnaire"))
+
+
+def _skos_ttl(c: Compendium, **_: Any) -> bytes:
+    from rcm.export.skos import to_turtle
+
+    return to_turtle().encode("utf-8")
+
+
+def _skos_jsonld(c: Compendium, **_: Any) -> bytes:
+    from rcm.export.skos import to_jsonld
+
+    return to_jsonld().encode("utf-8")
+
+
+register(
+    Format(
+        "skos-ttl",
+        "ttl",
+        "text/turtle; charset=utf-8",
+        _skos_ttl,
+        "the thesaurus, themes, categories and GCM objectives as SKOS (Turtle)",
+        text=True,
+    )
+)
+register(
+    Format(
+        "skos-jsonld",
+        "jsonld",
+        "application/ld+json",
+        _skos_jsonld,
+        "the thesaurus, themes, categories and GCM objectives as SKOS (JSON-LD)",
+        text=True,
+    )
+)
