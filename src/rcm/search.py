@@ -484,7 +484,7 @@ def _run_at(clauses: Sequence[Clause], i: int) -> int:
         and plain < MAX_LABEL_WORDS
         and not clauses[i + plain].negated
         and len(clauses[i + plain].terms) == 1
-        and clauses[i + plain].terms[0].kind == "word"
+        and _plain(clauses[i + plain].terms[0])
     ):
         plain += 1
     for n in range(plain, 1, -1):
@@ -492,6 +492,14 @@ def _run_at(clauses: Sequence[Clause], i: int) -> int:
         if _recognise(words):
             return n
     return 0
+
+
+def _plain(term: Term) -> bool:
+    """A word, or a hyphenated compound typed as one token ("non-governmental", "extra-regional"),
+    not a "quoted phrase": what a run of words is made of."""
+    return term.kind == "word" or (
+        term.kind == "phrase" and not any(c.isspace() for c in term.typed)
+    )
 
 
 def also_searched(expansions: Sequence[Expansion]) -> tuple[Notice, ...]:

@@ -8,7 +8,8 @@ from fastapi.responses import JSONResponse, Response
 from markupsafe import Markup
 
 from rcm import taxonomy
-from rcm.errors import RcmError
+from rcm.errors import NotFound, RcmError
+from rcm.export import skos
 from rcm.web import charts, i18n, pages
 from rcm.web.deps import render, store, viewer
 from rcm.web.params import PathInt
@@ -20,6 +21,22 @@ router = APIRouter(include_in_schema=False)
 def categories_css() -> Response:
     """The category colours, from the taxonomy (the Word and Excel exports take the same)."""
     return Response(taxonomy.category_css(), media_type="text/css; charset=utf-8")
+
+
+_VOCAB_TYPES = {"ttl": "text/turtle; charset=utf-8", "jsonld": "application/ld+json"}
+
+
+@router.get("/vocab/{filename}")
+def vocabulary(request: Request, filename: str) -> Response:
+    """A SKOS vocabulary (docs/skos.md): /vocab/thesaurus.ttl, /vocab/gcm.jsonld, /vocab/all.ttl…
+    Concept IRIs are this site's /vocab/ addresses."""
+    name, _, ext = filename.rpartition(".")
+    names = skos.VOCABULARIES if name == "all" else (name,)
+    if ext not in _VOCAB_TYPES or not set(names) <= set(skos.VOCABULARIES):
+        raise NotFound(f"no vocabulary {filename!r}: one of {', '.join(skos.VOCABULARIES)}, all")
+    base = str(request.base_url) + "vocab/"
+    body = skos.to_turtle(names, base) if ext == "ttl" else skos.to_jsonld(names, base)
+    return Response(body, media_type=_VOCAB_TYPES[ext])
 
 
 @router.get("/")
