@@ -779,7 +779,8 @@ def test_docx_reading_shows_the_numbers_word_draws(split_bench):
     statements = [s for s in c.statements if s.meeting == "XX"]
     read = declaration_from_bytes(split_bench.word(c, "XX", statements), "xx.docx")
     for drafted in read.statements:
-        items = [r.marker for r in read.reading if r.part == "item" and r.statement == drafted.position]
+        position = drafted.position
+        items = [r.marker for r in read.reading if r.part == "item" and r.statement == position]
         assert items == [f"{chr(97 + k)})" for k in range(len(drafted.items))]
     numbers = [r.marker for r in read.reading if r.part == "statement"]
     assert numbers == [f"{n}." for n in range(1, len(statements) + 1)]
