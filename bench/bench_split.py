@@ -155,16 +155,12 @@ def word(c: Compendium, code: str, statements: Sequence[Statement]) -> bytes:
             '<w:lvlText w:val="%2)"/></w:lvl></w:abstractNum>'
         )
     )
-    numbering.append(
-        parse_xml(f'<w:num {ns} w:numId="90"><w:abstractNumId w:val="90"/></w:num>')
-    )
+    numbering.append(parse_xml(f'<w:num {ns} w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
 
     def numbered_paragraph(text: str, level: int) -> None:
         p = d.add_paragraph(text, style="List Paragraph")
         p._p.get_or_add_pPr().append(
-            parse_xml(
-                f'<w:numPr {ns}><w:ilvl w:val="{level}"/><w:numId w:val="90"/></w:numPr>'
-            )
+            parse_xml(f'<w:numPr {ns}><w:ilvl w:val="{level}"/><w:numId w:val="90"/></w:numPr>')
         )
 
     for s in statements:

@@ -32,7 +32,13 @@ from rcm.parse import declaration_words as vocab
 from rcm.parse.declaration_words import fold
 from rcm.parse.text import collapse, dash_heading
 
-__all__ = ["MAX_BYTES", "declaration_from_bytes", "read_declaration", "split_declaration"]
+__all__ = [
+    "MAX_BYTES",
+    "at_a_glance",
+    "declaration_from_bytes",
+    "read_declaration",
+    "split_declaration",
+]
 
 MAX_BYTES = 1_000_000
 MAX_STATEMENTS = 400
@@ -163,6 +169,34 @@ def split_declaration(text: str, name: str = "<text>") -> DeclarationText:
         ) from None
     _check_size(name, len(raw), "the text")
     return _read(_text_paragraphs(_clean(text.removeprefix("\ufeff"), name)), raw, name)
+
+
+_GLANCE_PART = {
+    "title": "title",
+    "preamble": "preamble",
+    "chapeau": "chapeau",
+    "heading": "heading (not a statement)",
+    "closing": "closing",
+    "unrecognised": "UNRECOGNISED",
+}
+
+
+def at_a_glance(text: DeclarationText, width: int = 72) -> list[str]:
+    """The reading, one line per paragraph, to check against the paper: its line number, what
+    it was read as (statement n, its items, preamble, closing, unrecognised) and its opening."""
+    out = []
+    for r in text.reading:
+        if r.part == "statement" or (r.part == "unrecognised" and r.statement):
+            what = f"statement {r.statement}" + (" ?" if r.part == "unrecognised" else "")
+        elif r.part == "item":
+            what = f"  item of {r.statement}"
+        else:
+            what = _GLANCE_PART.get(r.part, r.part)
+        shown = f"{r.marker} {r.text}" if r.marker else r.text
+        if len(shown) > width:
+            shown = shown[: width - 1].rstrip() + "…"
+        out.append(f"{r.line:>5}  {what:<26} {shown}")
+    return out
 
 
 # --- load and decode -----------------------------------------------------------------------------
