@@ -666,3 +666,121 @@ def test_any_text_reads_or_is_refused(text):
 )
 def test_line_mixtures_read_or_are_refused(pieces):
     _check_reading("".join(line + sep for line, sep in pieces))
+
+
+# --- issue 16: the compilation written back, the declarations written in both languages ----------
+
+OWN = DATA / "own"
+
+
+@pytest.fixture(scope="module")
+def split_bench():
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "bench_split.py"
+    spec = importlib.util.spec_from_file_location("rcm_bench_split", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_meeting_written_back_reads_as_the_compilation(split_bench):
+    from rcm.parse import read_compilation
+
+    report = split_bench.compilation_split(read_compilation())
+    assert set(report) == set(split_bench.STYLES)
+    for style, figures in report.items():
+        assert figures["expected"] == 129, style
+        assert figures["precision"] >= 0.98 and figures["recall"] >= 0.98, (style, figures)
+
+
+def test_own_declarations_per_style(split_bench):
+    report = split_bench.own_split()
+    assert report["failures"] == []
+    for style, figures in report["styles"].items():
+        assert figures["precision"] >= 0.95 and figures["recall"] >= 0.95, (style, figures)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("otro_organismo_es.txt", "declaration of another body"),
+        ("news_en.txt", "news article"),
+        ("plantilla_es.txt", "empty template"),
+    ],
+)
+def test_refusals_say_what_was_expected(name, expected):
+    message = refusal(read_declaration, OWN / name)
+    assert expected in message and "expected" in message
+
+
+def test_spanish_third_person_and_thanks_to_the_presidency():
+    read = read_declaration(OWN / "extraordinaria_es.txt")
+    assert read.lang == "es"
+    assert [s.line for s in read.statements] == [10, 12, 14, 16, 18]
+    assert read.closing == (
+        "La CRM agradece a la Presidencia Pro Tempore de Guatemala por la organización de esta "
+        "reunión.",
+    )
+    assert len(read.preamble) == 3
+
+
+def test_line_breaks_lost_give_the_numbered_paragraphs():
+    text = (
+        "Los Viceministros, reunidos en San José; ACORDARON: 1. Reconocer el papel de las "
+        "comunidades de acogida. 2. Adoptar el plan de trabajo 3. Promover campañas de "
+        "información: a) en radio; b) en redes sociales."
+    )
+    read = split_declaration(text)
+    assert [s.text for s in read.statements] == [
+        "Reconocer el papel de las comunidades de acogida.",
+        "Adoptar el plan de trabajo",
+        "Promover campañas de información: en radio; en redes sociales.",
+    ]
+    assert read.statements[2].items == ("en radio;", "en redes sociales.")
+    assert read.statements[0].lead == "ACORDARON:"
+
+
+def test_heading_with_a_list_is_one_statement_and_the_reading_has_line_numbers():
+    read = read_declaration(OWN / "declaracion_en.txt")
+    first = read.statements[0]
+    assert first.heading == "Principles" and len(first.items) == 4
+    parts = [(r.line, r.part, r.marker, r.statement) for r in read.reading]
+    assert parts[:2] == [(1, "title", "", 0), (4, "preamble", "", 0)]
+    assert (8, "chapeau", "", 0) in parts
+    assert (10, "statement", "", 1) in parts
+    assert (11, "item", "-", 1) in parts
+    assert (23, "item", "a)", 5) in parts
+    assert parts[-2:] == [(28, "closing", "", 0), (30, "closing", "", 0)]
+
+
+def test_english_subjects_modals_and_tenses():
+    for opening in (
+        "The Regional Conference on Migration (RCM) recognizes the role of host communities.",
+        "The CRM recognized the role of host communities.",
+        "We would like to reiterate our commitment to regional cooperation.",
+        "Los Viceministros y Jefes de Delegación acordaron fortalecer la cooperación.",
+        "La CRM, en su reunión extraordinaria, reafirma su compromiso con la región.",
+    ):
+        text = f"Considering the situation of the region;\n\n{opening}\n"
+        read = split_declaration(text)
+        assert [s.text for s in read.statements] == [opening]
+        assert read.preamble == ("Considering the situation of the region;",)
+
+
+def test_docx_reading_shows_the_numbers_word_draws(split_bench):
+    from rcm.parse import read_compilation
+    from rcm.parse.declaration import declaration_from_bytes
+
+    c = read_compilation()
+    statements = [s for s in c.statements if s.meeting == "XX"]
+    read = declaration_from_bytes(split_bench.word(c, "XX", statements), "xx.docx")
+    for drafted in read.statements:
+        position = drafted.position
+        items = [r.marker for r in read.reading if r.part == "item" and r.statement == position]
+        assert items == [f"{chr(97 + k)})" for k in range(len(drafted.items))]
+    numbers = [r.marker for r in read.reading if r.part == "statement"]
+    assert numbers == [f"{n}." for n in range(1, len(statements) + 1)]

@@ -22,6 +22,7 @@ from rcm.errors import DocumentError, RcmError
 from rcm.export import registry
 from rcm.model import CategorySource
 from rcm.parse import read_compilation, read_declaration
+from rcm.parse.declaration import at_a_glance
 from rcm.search import (
     SORTS,
     SearchParams,
@@ -1212,6 +1213,8 @@ def declaration_add(
 ) -> None:
     """Split FILE (.txt or .docx) into statements and queue them, with suggestions, for review."""
     text = read_declaration(file)
+    for line in at_a_glance(text):
+        click.echo(line)
     with _store(ctx) as store:
         record, queued = review.add_declaration(
             store,

@@ -173,6 +173,22 @@ class DraftStatement:
 
 
 @dataclass(frozen=True)
+class ReadLine:
+    """One paragraph of a declaration as the reader took it, to check against the paper.
+
+    ``part``: title, preamble, chapeau, statement, item (of the statement before it), heading (a
+    section heading, not a statement), closing, or unrecognised (kept, but no opener the reader
+    knows: read it). ``marker`` is the list marker as printed or as Word numbers it ("4.", "b)");
+    ``statement`` the position of the statement it belongs to (0: none)."""
+
+    line: int
+    part: str
+    text: str
+    marker: str = ""
+    statement: int = 0
+
+
+@dataclass(frozen=True)
 class DeclarationText:
     """A declaration as a reader splits it: title lines, the preamble (kept apart, never a
     statement), the operative statements, and closing lines (thanks, signature, place and date)."""
@@ -185,6 +201,8 @@ class DeclarationText:
     preamble: tuple[str, ...]
     statements: tuple[DraftStatement, ...]
     closing: tuple[str, ...] = ()
+    # Every paragraph with its line number and the part it was read as (``ReadLine``).
+    reading: tuple[ReadLine, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -21,16 +21,24 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from rcm.errors import DocumentError, Problem
-from rcm.model import DeclarationText, DraftStatement, from_roman
+from rcm.model import DeclarationText, DraftStatement, ReadLine, from_roman
+from rcm.parse import declaration_words as vocab
+from rcm.parse.declaration_words import fold
 from rcm.parse.text import collapse, dash_heading
 
-__all__ = ["MAX_BYTES", "declaration_from_bytes", "read_declaration", "split_declaration"]
+__all__ = [
+    "MAX_BYTES",
+    "at_a_glance",
+    "declaration_from_bytes",
+    "read_declaration",
+    "split_declaration",
+]
 
 MAX_BYTES = 1_000_000
 MAX_STATEMENTS = 400
@@ -76,11 +84,31 @@ class _Para:
     text: str
     mark: _Mark | None = None
     indent: int = 0
+    marker: str = ""  # the marker as printed, or as Word numbers the paragraph
 
 
-def _para(line: int, lines: Sequence[str], mark: _Mark | None = None, indent: int = 0) -> _Para:
+def _para(
+    line: int,
+    lines: Sequence[str],
+    mark: _Mark | None = None,
+    indent: int = 0,
+    marker: str = "",
+) -> _Para:
     kept = tuple(s for s in (collapse(x) for x in lines) if s)
-    return _Para(line, kept, collapse(" ".join(kept)), mark, indent)
+    return _Para(line, kept, _join(kept), mark, indent, marker)
+
+
+_HYPHEN_END = re.compile(r"[^\W\d_]-$")
+
+
+def _join(lines: Sequence[str]) -> str:
+    """Lines of one paragraph as one text; a line ending in a word's hyphen ("Vice-" then
+    "Ministers") continues that word, since nobody hyphenates syllables in a typed text."""
+    out = ""
+    for line in lines:
+        glue = "" if _HYPHEN_END.search(out) and line[:1].isalpha() else " "
+        out = f"{out}{glue}{line}" if out else line
+    return collapse(out)
 
 
 @dataclass
@@ -141,6 +169,34 @@ def split_declaration(text: str, name: str = "<text>") -> DeclarationText:
         ) from None
     _check_size(name, len(raw), "the text")
     return _read(_text_paragraphs(_clean(text.removeprefix("\ufeff"), name)), raw, name)
+
+
+_GLANCE_PART = {
+    "title": "title",
+    "preamble": "preamble",
+    "chapeau": "chapeau",
+    "heading": "heading (not a statement)",
+    "closing": "closing",
+    "unrecognised": "UNRECOGNISED",
+}
+
+
+def at_a_glance(text: DeclarationText, width: int = 72) -> list[str]:
+    """The reading, one line per paragraph, to check against the paper: its line number, what
+    it was read as (statement n, its items, preamble, closing, unrecognised) and its opening."""
+    out = []
+    for r in text.reading:
+        if r.part == "statement" or (r.part == "unrecognised" and r.statement):
+            what = f"statement {r.statement}" + (" ?" if r.part == "unrecognised" else "")
+        elif r.part == "item":
+            what = f"  item of {r.statement}"
+        else:
+            what = _GLANCE_PART.get(r.part, r.part)
+        shown = f"{r.marker} {r.text}" if r.marker else r.text
+        if len(shown) > width:
+            shown = shown[: width - 1].rstrip() + "…"
+        out.append(f"{r.line:>5}  {what:<26} {shown}")
+    return out
 
 
 # --- load and decode -----------------------------------------------------------------------------
@@ -272,7 +328,11 @@ class _MarkerReader:
         if not token.islower():
             return None
         if len(token) > 1 and not roman:
-            return None  # "etc.", "ie." are words, not markers
+            # "aa)" follows "z)"; other words ("etc.", "ie.") are not markers
+            if len(set(token)) == 1 and self.last_letter in ("z", _previous_double(token)):
+                self.last_letter = token
+                return _Mark.LETTER
+            return None
         is_roman = roman and (
             len(token) > 1
             or (token == "i" and self.last_letter != "h")
@@ -286,6 +346,10 @@ class _MarkerReader:
         return _Mark.LETTER
 
 
+def _previous_double(token: str) -> str:
+    return token[0] if token[0] == "a" else chr(ord(token[0]) - 1) * len(token)
+
+
 def _roman_value(token: str) -> int:
     try:
         return from_roman(token)
@@ -293,32 +357,92 @@ def _roman_value(token: str) -> int:
         return 10_000
 
 
+# Numbering run into one line when line breaks were lost in copying ("… ACORDARON: 1. Reconocer
+# … 2. Adoptar …"): a number or letter after the end of a clause, followed by a capital.
+_INLINE_MARK = re.compile(
+    r"(?:^|(?<=\s)|(?<=[:;.]))\s*(?:\(?(?P<n>\d{1,2})(?:\.-|[.)])\s+"
+    r"(?=[\"“«(]?[A-ZÁÉÍÓÚÑ])|\(?(?P<l>[a-z])\)\s+(?=\S))"
+)
+_CLAUSE_END = re.compile(r"(?:^|[:;.])\s*$")
+# A chapeau in capitals run into the line before it ("…; ACORDARON: 1. …").
+_INLINE_CHAPEAU = re.compile(r"(?<=[;,.])\s+(?=[A-ZÁÉÍÓÚÑ]{4,}(?:\s+[A-ZÁÉÍÓÚÑ]{2,}){0,2}:)")
+
+
+def _inline_chain(line: str) -> list[int]:
+    """Where a run-together line should break: the offsets of a chain of consecutive markers
+    (1. 2. 3. or a) b) c)), at least two long; none if there is no such chain."""
+    # (offset, marker, whether it follows the end of a clause): a chain opens after a clause's
+    # end; its next links may follow any word (a paragraph without its final stop).
+    found = [
+        (m.start(), m.group("n") or m.group("l"), bool(_CLAUSE_END.search(line[: m.start()])))
+        for m in _INLINE_MARK.finditer(line)
+    ]
+    best: list[int] = []
+    for i, (_, first, opens) in enumerate(found):
+        if not opens:
+            continue
+        chain = [i]
+        expected = _next_marker(first)
+        for j in range(i + 1, len(found)):
+            if found[j][1] == expected:
+                chain.append(j)
+                expected = _next_marker(expected)
+        if len(chain) >= 2 and first in ("1", "a"):
+            best = sorted({*best, *(found[k][0] for k in chain)})
+    return best
+
+
+def _next_marker(token: str) -> str:
+    return str(int(token) + 1) if token.isdigit() else chr(ord(token) + 1)
+
+
+def _unrun(lines: Sequence[str]) -> list[tuple[int, str]]:
+    """(line number, text) of each line, a run-together line broken where its numbering was."""
+    out: list[tuple[int, str]] = []
+    for number, line in enumerate(lines, start=1):
+        cuts = _inline_chain(line)
+        if not cuts:
+            out.append((number, line))
+            continue
+        head = line[: cuts[0]]
+        pieces = [p for p in _INLINE_CHAPEAU.split(head)] if head.strip() else []
+        for a, b in zip(cuts, [*cuts[1:], len(line)], strict=True):
+            pieces.append(line[a:b])
+        # a blank line between the pieces: each is a paragraph of its own
+        for piece in pieces:
+            if piece.strip():
+                out += [(number, piece.strip()), (number, "")]
+    return out
+
+
 def _text_paragraphs(text: str) -> list[_Para]:
     """Paragraphs of a plain text: a blank line or a line opening with a marker starts one; in a
     block of one paragraph per line every line does, unless it continues a sentence."""
-    lines = _LINE_BREAK.split(text)
+    numbered = _unrun(_LINE_BREAK.split(text))
+    lines = [line for _, line in numbered]
     markers = _MarkerReader()
     paras: list[_Para] = []
     current: list[str] = []
-    start, mark, indent = 0, None, 0
+    start, mark, indent, marker = 0, None, 0, ""
     unwrapped = False
 
     def close() -> None:
         if current:
-            paras.append(_para(start, current, mark, indent))
+            paras.append(_para(start, current, mark, indent, marker))
             current.clear()
 
-    for number, line in enumerate(lines, start=1):
+    for index, (number, line) in enumerate(numbered):
         if not line.strip():
             close()
             continue
         if not current:
-            unwrapped = _one_paragraph_per_line(lines, number - 1)
+            unwrapped = _one_paragraph_per_line(lines, index)
         line_mark, rest, line_indent = markers.read(line)
         new_sentence = unwrapped and not rest[:1].islower() and bool(collapse(" ".join(current)))
         if not current or line_mark is not None or new_sentence:
             close()
             start, mark, indent = number, line_mark, line_indent
+            marker = line.strip()[: len(line.strip()) - len(rest)].strip() if line_mark else ""
             if line_mark is _Mark.NUMBER:
                 markers.last_letter = markers.last_roman = ""
             current.append(rest)
@@ -354,7 +478,7 @@ def _merge_bare_markers(paras: list[_Para]) -> list[_Para]:
     for p in paras:
         if out and not out[-1].text and out[-1].mark is not None and p.mark is None and p.text:
             bare = out.pop()
-            p = _Para(bare.line, p.lines, p.text, bare.mark, bare.indent)
+            p = _Para(bare.line, p.lines, p.text, bare.mark, bare.indent, bare.marker)
         out.append(p)
     return [p for p in out if p.text]
 
@@ -418,8 +542,69 @@ def _check_docx_container(raw: bytes, name: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class _Level:
+    """One level of a Word list: its number format, first value and text ("%1.", "%2)")."""
+
+    fmt: str
+    start: int = 1
+    text: str = ""
+
+
+class _WordNumbers:
+    """The numbers Word shows beside its automatically numbered paragraphs, reconstructed: a
+    counter per list and level, deeper levels restarting under a new item."""
+
+    def __init__(self, levels: dict[tuple[str, str], _Level]) -> None:
+        self.levels = levels
+        self.counts: dict[str, dict[int, int]] = {}
+
+    def next(self, num_id: str, level: int) -> str:
+        counts = self.counts.setdefault(num_id, {})
+        spec = self.levels.get((num_id, str(level)), _Level("decimal"))
+        counts[level] = counts.get(level, spec.start - 1) + 1
+        for deeper in [k for k in counts if k > level]:
+            del counts[deeper]
+        if spec.fmt == "bullet":
+            return "•"
+        text = spec.text or f"%{level + 1}."
+
+        def value(m: re.Match[str]) -> str:
+            lvl = int(m.group(1)) - 1
+            fmt = self.levels.get((num_id, str(lvl)), _Level("decimal")).fmt
+            return _format_number(counts.get(lvl, 1), fmt)
+
+        return re.sub(r"%(\d)", value, text).strip()
+
+
+def _format_number(n: int, fmt: str) -> str:
+    if fmt in ("lowerLetter", "upperLetter"):
+        letters = ""
+        while n > 0:
+            n, r = divmod(n - 1, 26)
+            letters = chr(ord("a") + r) + letters
+        return letters if fmt == "lowerLetter" else letters.upper()
+    if fmt in ("lowerRoman", "upperRoman"):
+        roman = _to_roman(n)
+        return roman.lower() if fmt == "lowerRoman" else roman
+    return str(n)
+
+
+def _to_roman(n: int) -> str:
+    out = ""
+    for value, letters in (
+        (1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+        (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"),
+    ):  # fmt: skip
+        while n >= value:
+            out, n = out + letters, n - value
+    return out
+
+
 def _walk_docx(document: Any) -> Iterator[_Para]:
-    formats = _numbering_formats(document)
+    levels = _numbering_levels(document)
+    formats = {key: level.fmt for key, level in levels.items()}
+    numbers = _WordNumbers(levels)
     markers = _MarkerReader()
     for number, paragraph in enumerate(_docx_in_order(document), start=1):
         text: str = paragraph.text or ""
@@ -432,12 +617,14 @@ def _walk_docx(document: Any) -> Iterator[_Para]:
             if _GLYPH.match(first):  # a bullet typed into a Word list item is not wording
                 first = first[1:]
             # Word levels are scaled like indentation in a text, where 2 columns make a level.
-            yield _para(number, [first, *lines[1:]], kind, 4 * depth)
+            shown = _word_number(paragraph, numbers)
+            yield _para(number, [first, *lines[1:]], kind, 4 * depth, shown)
             continue
         mark, first, _ = markers.read(lines[0])
         if mark is _Mark.NUMBER:
             markers.last_letter = markers.last_roman = ""
-        yield _para(number, [first, *lines[1:]], mark, 0)
+        typed = lines[0].strip()[: len(lines[0].strip()) - len(first.lstrip())].strip()
+        yield _para(number, [first, *lines[1:]], mark, 0, typed if mark else "")
 
 
 def _docx_in_order(container: Any) -> Iterator[Any]:
@@ -458,29 +645,53 @@ def _docx_in_order(container: Any) -> Iterator[Any]:
                 yield from _docx_in_order(cell)
 
 
-def _numbering_formats(document: Any) -> dict[tuple[str, str], str]:
-    """(numId, ilvl) -> the level's number format ("bullet", "decimal", "lowerLetter" …)."""
+def _word_number(paragraph: Any, numbers: _WordNumbers) -> str:
+    ppr = paragraph._p.pPr
+    num_pr = ppr.numPr if ppr is not None else None
+    if num_pr is None or num_pr.numId is None:
+        return ""
+    level = int(num_pr.ilvl.val) if num_pr.ilvl is not None else 0
+    return numbers.next(str(num_pr.numId.val), level)
+
+
+def _numbering_levels(document: Any) -> dict[tuple[str, str], _Level]:
+    """(numId, ilvl) -> the level's format ("bullet", "decimal", "lowerLetter" …), start value
+    and number text, with a list's own start overrides."""
     from docx.oxml.ns import qn
 
     try:
         root = document.part.numbering_part.element
     except Exception:  # no numbering part: no Word lists to look up
         return {}
-    levels: dict[tuple[str, str], str] = {}
+
+    def val(element: Any, tag: str, default: str) -> str:
+        found = element.find(qn(tag))
+        return str(found.get(qn("w:val"))) if found is not None else default
+
+    levels: dict[tuple[str, str], _Level] = {}
     for abstract in root.findall(qn("w:abstractNum")):
         for lvl in abstract.findall(qn("w:lvl")):
-            fmt = lvl.find(qn("w:numFmt"))
-            value = fmt.get(qn("w:val")) if fmt is not None else "decimal"
-            levels[(str(abstract.get(qn("w:abstractNumId"))), str(lvl.get(qn("w:ilvl"))))] = value
-    formats: dict[tuple[str, str], str] = {}
+            start = val(lvl, "w:start", "1")
+            levels[(str(abstract.get(qn("w:abstractNumId"))), str(lvl.get(qn("w:ilvl"))))] = _Level(
+                val(lvl, "w:numFmt", "decimal"),
+                int(start) if start.isdigit() else 1,
+                val(lvl, "w:lvlText", ""),
+            )
+    out: dict[tuple[str, str], _Level] = {}
     for num in root.findall(qn("w:num")):
         ref = num.find(qn("w:abstractNumId"))
         if ref is None:
             continue
-        for (abstract_id, ilvl), value in levels.items():
+        num_id = str(num.get(qn("w:numId")))
+        for (abstract_id, ilvl), level in levels.items():
             if abstract_id == str(ref.get(qn("w:val"))):
-                formats[(str(num.get(qn("w:numId"))), ilvl)] = value
-    return formats
+                out[(num_id, ilvl)] = level
+        for override in num.findall(qn("w:lvlOverride")):
+            ilvl = str(override.get(qn("w:ilvl")))
+            start = val(override, "w:startOverride", "")
+            if start.isdigit() and (num_id, ilvl) in out:
+                out[(num_id, ilvl)] = replace(out[(num_id, ilvl)], start=int(start))
+    return out
 
 
 def _docx_list_kind(
@@ -617,6 +828,33 @@ _OPERATIVE_ES_FORMS = re.compile(
     rf"|^{_CONNECTIVE}\w{{2,}}(?:ar|er|ir)(?:se)?\b",
     re.I,
 )
+# The same built from the tables of ``declaration_words``, read on folded text (accents removed):
+# any subject ("La CRM", "Los Viceministros y Jefes de Delegación", "The Regional Conference on
+# Migration (RCM)", "We"), an aside between commas, then a declaring verb in any person, number
+# and tense ("reconoce", "reafirmaron", "acordó", "recognizes", "recognized", "would like to
+# reiterate"). The verb must be one of the tables', so the subject can be anything short.
+_ES_FORMS = "|".join(sorted(set(vocab.ES_CONJUGATED), key=len, reverse=True))
+_ES_INFINITIVES = "|".join(
+    sorted(
+        {*vocab.ES_DECLARING_INFINITIVES, *vocab.ES_IMPERATIVE_INFINITIVES}, key=len, reverse=True
+    )
+)
+_ES_ADVERBS_F = r"(?:tambien|ademas|asimismo|igualmente|nuevamente|una\s+vez\s+mas|hoy)"
+_FOLDED_CONNECTIVE = fold(_CONNECTIVE)
+_SUBJECT_VERB_ES = re.compile(
+    rf"^{_FOLDED_CONNECTIVE}(?:(?:la|las|los|el|nosotr[oa]s)\b[^,;:.]{{0,140}}?)"
+    rf"(?:\s*,[^;:]{{1,200}}?,)?\s+(?:{_ES_ADVERBS_F}\s+)*(?:(?:se|nos)\s+)?"
+    rf"(?:{vocab.ES_PHRASES}|{_ES_FORMS})\b"
+)
+_OPENING_ES = re.compile(
+    rf"^{_FOLDED_CONNECTIVE}(?:(?:nos|se)\s+)?(?:{vocab.ES_PHRASES}|{_ES_FORMS}|{_ES_INFINITIVES})\b"
+)
+_SUBJECT_VERB_EN = re.compile(
+    rf"^{_FOLDED_CONNECTIVE}(?:we|they|the\s[^,;:.]{{0,140}}?)(?:\s*,[^;:]{{1,200}}?,)?\s+"
+    rf"(?:(?:{_EN_ADVERBS})\s+)*(?:{vocab.EN_MODAL}\s+(?:(?:{_EN_ADVERBS})\s+)*)?"
+    rf"(?:{_forms(vocab.EN_DECLARING)}|{_EN_IRREGULAR})\b"
+)
+
 # The XIX RCM style: a title, a dash, then the operative text ("Consular Protection—Strengthen …").
 _DASH_TITLE = re.compile(r"^[^—–]{2,200}?\s*[—–]\s*(?=\S)")
 _PREAMBLE_EN = re.compile(
@@ -713,9 +951,13 @@ def _operative(text: str, lang: str) -> bool:
     t = _opening(text)
     if dash_heading(t):
         t = _DASH_TITLE.sub("", t, count=1)
+    f = fold(t)
     return bool(
         _OPERATIVE_EN.match(t)
         or _OPERATIVE_ES.match(t)
+        or _SUBJECT_VERB_EN.match(f)
+        or _SUBJECT_VERB_ES.match(f)
+        or _OPENING_ES.match(f)
         or (lang == "es" and _OPERATIVE_ES_FORMS.match(t))
     )
 
@@ -731,8 +973,15 @@ def _heading_like(text: str) -> bool:
     return 0 < len(text.split()) <= HEADING_MAX_WORDS and not _END_PUNCT.search(text)
 
 
+_CHAPEAU_ES = re.compile(rf"\b(?:{_ES_FORMS})\b")
+
+
 def _is_chapeau(p: _Para) -> bool:
-    return p.mark is None and p.text.endswith(":") and bool(_CHAPEAU_VERB.search(p.text))
+    return (
+        p.mark is None
+        and p.text.endswith(":")
+        and bool(_CHAPEAU_VERB.search(p.text) or _CHAPEAU_ES.search(fold(p.text)))
+    )
 
 
 def _structural_chapeau(text: str) -> bool:
@@ -744,7 +993,24 @@ def _structural_chapeau(text: str) -> bool:
 
 def _thanks_to_host(text: str) -> bool:
     t = _opening(text)
-    return bool((_THANKS_EN.match(t) or _THANKS_ES.match(t)) and _HOST.search(text))
+    thanks = _THANKS_EN.match(t) or _THANKS_ES.match(t) or _thanks(text)
+    return bool(thanks and _HOST.search(text))
+
+
+# Thanks from any subject, in any tense, to anyone ("Agradecieron a la OIM …", "The RCM thanks
+# …", "We express our deep gratitude …"): closing lines when no statement follows them.
+_THANKS_ANY = re.compile(
+    rf"^{_FOLDED_CONNECTIVE}(?:(?:we|they|the\s[^,;:.]{{0,140}}?|(?:la|las|los|el|nosotr[oa]s)\b"
+    r"[^,;:.]{0,140}?)\s+)?(?:(?:also|further|once\s+again|again|tambien|ademas|asimismo"
+    r"|nuevamente|desean|deseamos|wish\s+to|would\s+like\s+to)\s+)*(?:thank(?:s|ed)?\b|agradec\w*"
+    r"|(?:express|extend|convey|reiterate|expres|manifest|reiter|dej)\w*\s+(?:constancia\s+de\s+)?"
+    r"(?:their|our|its|su|sus|nuestro|nuestra|nuestros)\s+(?:\w+\s+){0,3}"
+    r"(?:gratitude|thanks|agradecimiento|gratitud)\b)"
+)
+
+
+def _thanks(text: str) -> bool:
+    return bool(_THANKS_ANY.match(fold(_opening(text))))
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -759,12 +1025,22 @@ def _read(paras: list[_Para], raw: bytes, name: str) -> DeclarationText:
         )
     lang = _language(paras)
     _reject_letter(paras, name)
+    _reject_news(paras, name)
     title, rest = _take_title(paras, lang)
+    _reject_other_body(title, rest, paras, name)
     units = _group(rest)
     preamble, operative = _split_preamble(units, lang)
     body, closing = _split_closing(operative, lang)
-    statements = _statements(body, lang)
+    roles: list[ReadLine] = []
+    statements = _statements(body, lang, roles)
+    _reject_template(paras, statements, name)
     _check_is_declaration(operative, statements, name, lang)
+    reading = [
+        *(ReadLine(p.line, "title", p.text, p.marker) for p in paras[: len(paras) - len(rest)]),
+        *(_preamble_line(i, u, lang) for i, u in enumerate(preamble)),
+        *roles,
+        *(ReadLine(u.para.line, "closing", u.full_text, u.para.marker) for u in closing),
+    ]
     return DeclarationText(
         name=name,
         sha256=hashlib.sha256(raw).hexdigest(),
@@ -774,7 +1050,66 @@ def _read(paras: list[_Para], raw: bytes, name: str) -> DeclarationText:
         preamble=tuple(u.full_text for u in preamble),
         statements=tuple(statements),
         closing=tuple(line for u in closing for line in _closing_lines(u.para)),
+        reading=tuple(reading),
     )
+
+
+def _preamble_line(index: int, unit: _Unit, lang: str) -> ReadLine:
+    # The first paragraph introduces the meeting; later ones open "Considering …" or the like. A
+    # paragraph that does neither is kept with the preamble but shown as unrecognised.
+    text = unit.full_text
+    known = index == 0 or _preambular(text, lang) or _heading_like(text)
+    return ReadLine(unit.para.line, "preamble" if known else "unrecognised", text, unit.para.marker)
+
+
+def _reject_news(paras: Sequence[_Para], name: str) -> None:
+    text = "\n".join(line for p in paras for line in p.lines)
+    marks = vocab.NEWS_MARKS.findall(text)
+    reported = vocab.REPORTED_SPEECH.findall(text)
+    if len(reported) >= 3 or (marks and reported):
+        shown = (marks or reported)[0]
+        raise _error(
+            name,
+            f"this reads as a news article (“{collapse(shown)}”, reported speech), not a "
+            "declaration: expected the declaration's own text — title, preamble, a chapeau such "
+            "as “HEREBY DECLARE:” or “ACUERDAN:” and its operative paragraphs",
+        )
+
+
+def _reject_other_body(
+    title: Sequence[str], rest: Sequence[_Para], paras: Sequence[_Para], name: str
+) -> None:
+    """A declaration of another body (the South American Conference, the OAS, …): its title or
+    opening names that body and the RCM is named nowhere near it."""
+    head = " ".join([*title, *(p.text for p in rest[:1])])
+    whole = " ".join(p.text for p in paras)
+    other = vocab.OTHER_BODIES.search(head)
+    if other is None and not vocab.RCM_NAMES.search(whole):
+        other = vocab.OTHER_BODIES.search(" ".join(p.text for p in paras[:4]))
+    if other is not None and not vocab.RCM_NAMES.search(head):
+        raise _error(
+            name,
+            f"this is a declaration of another body (“{other.group(0)}”), not of the Regional "
+            "Conference on Migration: expected an RCM (CRM) declaration — add the other body's "
+            "texts elsewhere",
+        )
+
+
+def _reject_template(
+    paras: Sequence[_Para], statements: Sequence[DraftStatement], name: str
+) -> None:
+    blanks = [s for s in statements if vocab.PLACEHOLDER.search(s.text)]
+    words = [w for s in statements for w in _WORD.findall(vocab.PLACEHOLDER.sub(" ", s.text))]
+    empty = not statements and any(vocab.PLACEHOLDER.search(p.text) for p in paras)
+    if empty or (statements and (2 * len(blanks) >= len(statements) or len(words) < 3)):
+        shown = vocab.PLACEHOLDER.search(" ".join(p.text for p in paras))
+        raise _error(
+            name,
+            "this is an empty template (blanks to fill"
+            + (f" such as “{shown.group(0)}”" if shown else "")
+            + "), not a declaration: expected a declaration with its operative paragraphs "
+            "written out",
+        )
 
 
 def _language(paras: Sequence[_Para]) -> str:
@@ -840,7 +1175,7 @@ def _group(paras: Sequence[_Para]) -> list[_Unit]:
     units: list[_Unit] = []
     parent: _Unit | None = None
     for p in paras:
-        if parent is not None and _is_sub_item(parent.para, p):
+        if parent is not None and _is_sub_item(parent.para, p, parent.items):
             parent.items.append(p)
             continue
         unit = _Unit(p, chapeau=_is_chapeau(p))
@@ -849,9 +1184,11 @@ def _group(paras: Sequence[_Para]) -> list[_Unit]:
     return units
 
 
-def _is_sub_item(parent: _Para, q: _Para) -> bool:
+def _is_sub_item(parent: _Para, q: _Para, items: Sequence[_Para] = ()) -> bool:
     if q.mark is None:
         return False
+    if items and q.indent < items[-1].indent and q.indent <= parent.indent:
+        return False  # back out of the list's indentation: the list has ended
     if q.indent >= parent.indent + 2 or (q.indent > parent.indent and q.mark is not _Mark.NUMBER):
         return parent.mark is not None or _opens_list(parent)
     if parent.mark is None:
@@ -901,7 +1238,7 @@ def _closing_candidate(unit: _Unit, lang: str) -> bool:
     if unit.chapeau or unit.items:
         return False
     p = unit.para
-    if _thanks_to_host(p.text):
+    if _thanks_to_host(p.text) or _thanks(p.text):
         return True
     if p.mark is not None:
         return False
@@ -918,7 +1255,7 @@ def _closing_candidate(unit: _Unit, lang: str) -> bool:
 def _closing_lines(p: _Para) -> list[str]:
     # A thanks or "Adopted in" sentence is one line however it wraps; the short lines typed
     # under it without a blank line (a signature block) stay lines.
-    if _thanks_to_host(p.text) or _ADOPTED.match(p.text):
+    if _thanks_to_host(p.text) or _thanks(p.text) or _ADOPTED.match(p.text):
         for i, line in enumerate(p.lines):
             if _ENDS_SENTENCE.search(line):
                 head = collapse(" ".join(p.lines[: i + 1]))
@@ -927,11 +1264,15 @@ def _closing_lines(p: _Para) -> list[str]:
     return _logical_lines(p.lines)
 
 
-def _statements(units: list[_Unit], lang: str) -> list[DraftStatement]:
-    """Statements in order, each with the chapeau it hangs from."""
+def _statements(
+    units: list[_Unit], lang: str, roles: list[ReadLine] | None = None
+) -> list[DraftStatement]:
+    """Statements in order, each with the chapeau it hangs from; ``roles`` collects how each
+    paragraph was read."""
     statements: list[DraftStatement] = []
     structural: str | None = None
     sentence: str | None = None
+    seen: list[ReadLine] = []
     for unit in units:
         p = unit.para
         if unit.chapeau:
@@ -939,6 +1280,7 @@ def _statements(units: list[_Unit], lang: str) -> list[DraftStatement]:
                 structural, sentence = p.text, None
             else:
                 sentence = p.text
+            seen.append(ReadLine(p.line, "chapeau", p.text, p.marker))
             continue
         if (
             p.mark is None
@@ -947,10 +1289,19 @@ def _statements(units: list[_Unit], lang: str) -> list[DraftStatement]:
             and not _operative(p.text, lang)
         ):
             sentence = None  # a section heading: not a statement, and it ends a chapeau's reach
+            seen.append(ReadLine(p.line, "heading", p.text, p.marker))
             continue
         if sentence and p.mark is None and _OWN_SUBJECT.match(_opening(p.text)):
             sentence = None  # "They also recognized …" is a sentence of its own, not an item
-        statements.append(_statement(unit, len(statements) + 1, sentence or structural, lang))
+        lead = sentence or structural
+        statement = _statement(unit, len(statements) + 1, lead, lang)
+        statements.append(statement)
+        known = p.mark is not None or lead is not None or unit.items or _operative(p.text, lang)
+        part = "statement" if known else "unrecognised"
+        seen.append(ReadLine(p.line, part, p.text, p.marker, statement.position))
+        seen += [ReadLine(i.line, "item", i.text, i.marker, statement.position) for i in unit.items]
+    if roles is not None:
+        roles += seen
     return statements
 
 

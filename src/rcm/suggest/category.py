@@ -20,7 +20,7 @@ from sklearn.linear_model import LogisticRegression
 
 from rcm.analyze import fold
 from rcm.model import Category
-from rcm.suggest.lang import prepare
+from rcm.suggest.lang import gloss, prepare
 
 
 @dataclass(frozen=True)
@@ -70,14 +70,15 @@ _RULES: list[tuple[str, Category, re.Pattern[str]]] = [
         Category.PRINCIPLE,
         re.compile(
             r"\b(?:principles?\s+of|in\s+accordance\s+with\s+the\s+principles?|"
-            r"regardless\s+of\s+(?:their\s+)?(?:migratory|immigration)\s+status|"
+            r"regardless\s+of\s+(?:(?:their|its|his|her)\s+)?(?:migratory|immigration|migration)"
+            r"\s+status|condemn\w*\s+(?:all|any|every)\s+forms?\s+of|"
             r"non[- ]refoulement|sovereign\s+right)\b"
         ),
     ),
     (
         "urges or calls for action",
         Category.COMMITMENT,
-        re.compile(r"\b(?:urge[ds]?|call(?:ed)?\s+(?:on|upon)|exhort\w*|encourag\w*)\b"),
+        re.compile(r"\b(?:urge[ds]?|call(?:s|ed)?\s+(?:on|upon)|exhort\w*|encourag\w*)\b"),
     ),
     (
         "states an understanding",
@@ -197,12 +198,52 @@ def governing_clause(text: str) -> str:
     return folded[start : start + 160]
 
 
+# A list's heading that names a category ("Principles:", "Principios rectores:", "Commitments:")
+# decides the list's category: the heading says what its items are.
+_HEADING_CATEGORIES: list[tuple[Category, re.Pattern[str]]] = [
+    (Category.PRINCIPLE, re.compile(r"^(?:guiding\s+)?principles?|^principios?(?:\s+rectores)?$")),
+    (
+        Category.COMMITMENT,
+        re.compile(r"^(?:commitments?|actions?|compromisos?|acciones|acuerdos|medidas)$"),
+    ),
+    (
+        Category.UNDERSTANDING,
+        re.compile(r"^(?:understandings?|considerations|entendimientos?|consideraciones)$"),
+    ),
+]
+
+
+def _heading_cue(folded: str) -> Cue | None:
+    m = _LIST_HEADING.match(folded)
+    if m is None:
+        return None
+    heading = m.group(0).rstrip().removesuffix(":").strip()
+    for category, pattern in _HEADING_CATEGORIES:
+        if pattern.match(heading):
+            return Cue(category, heading, "the list's heading names its category")
+    return None
+
+
+def _cue_es_via_english(folded: str) -> Cue | None:
+    """A Spanish statement read the English way first, through its gloss ("La CRM reconoce" ->
+    "the rcm recognizes"), so that a statement and its translation get the same cue; the
+    Spanish rules where the gloss finds nothing."""
+    english, spanish = _cue_en(gloss(folded)), _cue_es(folded)
+    if english is None or (spanish is not None and spanish.category == english.category):
+        return spanish  # the Spanish words, where they say the same
+    return english
+
+
 def governing_cue(text: str, lang: str = "en") -> Cue | None:
-    """What the governing verb of ``text`` signals, or None where no rule applies. A leading
-    "…:" is read as a clause first ("Instruct the Technical Secretariat to: …"), then, where
-    that finds nothing, as a list heading to skip ("Return: To implement …")."""
+    """What the governing verb of ``text`` signals, or None where no rule applies. A list whose
+    heading names a category is that category; a leading "…:" is read as a clause first
+    ("Instruct the Technical Secretariat to: …"), then, where that finds nothing, as a list
+    heading to skip ("Return: To implement …")."""
     folded = fold(text).strip().lstrip("-•·* ")
-    read = _cue_es if lang == "es" else _cue_en
+    cue = _heading_cue(folded)
+    if cue is not None:
+        return cue
+    read = _cue_es_via_english if lang == "es" else _cue_en
     cue = read(folded)
     if cue is None and _LIST_HEADING.match(folded):
         cue = read(_LIST_HEADING.sub("", folded, count=1))

@@ -83,12 +83,31 @@ def _one_vs_rest(
     return model, list(binarizer.classes_)
 
 
+def session_documents() -> tuple[list[str], list[list[tuple[int, int]]]]:
+    """One document per sub-theme of the thematic sessions, from their official titles
+    (A/RES/71/280's session titles and the sub-theme titles of the compilation's table), placed
+    under that sub-theme: what a session is about, known before any statement is placed."""
+    from rcm import taxonomy
+
+    texts: list[str] = []
+    places: list[list[tuple[int, int]]] = []
+    for theme in taxonomy.themes():
+        for sub in theme.subthemes:
+            texts.append(f"{theme.un_title}. {sub.title}")
+            places.append([(theme.number, sub.order)])
+    return texts, places
+
+
 class ThemeModel:
-    """Trained on (text, placements) pairs; placements are (theme, sub-theme) pairs."""
+    """Trained on (text, placements) pairs; placements are (theme, sub-theme) pairs, together
+    with one document per sub-theme from the sessions' official titles (``session_documents``)."""
 
     def __init__(
         self, texts: Sequence[str], placements: Sequence[Sequence[tuple[int, int]]]
     ) -> None:
+        extra_texts, extra_places = session_documents()
+        texts = [*texts, *extra_texts]
+        placements = [*placements, *extra_places]
         themes = [sorted({t for t, _ in ps}) for ps in placements]
         if len({t for ts in themes for t in ts}) < 2:
             raise ValueError("a theme model needs statements under at least two themes")

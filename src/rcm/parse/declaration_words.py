@@ -1,0 +1,177 @@
+"""The words a declaration reader recognises, as tables: the operative verbs of the RCM's
+declarations in English and Spanish (conjugated here in every person, number and tense a
+declaration uses), the bodies whose declarations are not the RCM's, the marks of a news article
+and of an empty template, and the list headings that name a category.
+
+The tables are data; :mod:`rcm.parse.declaration` builds its patterns from them. Adding a verb
+means adding a word to a table, never another ``if``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = [
+    "EN_DECLARING",
+    "ES_DECLARING",
+    "ES_IMPERATIVE",
+    "OTHER_BODIES",
+    "RCM_NAMES",
+    "es_forms",
+    "fold",
+]
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, length kept ("Reconoció" -> "reconocio")."""
+    return "".join(
+        (unicodedata.normalize("NFKD", ch)[:1] or ch) if ch.isalpha() else ch for ch in text
+    ).lower()
+
+
+# --- English ----------------------------------------------------------------------
+
+# What the Vice-Ministers, the RCM or "we" do in an operative paragraph, in any tense: a subject
+# before one of these verbs opens a statement ("The RCM recognizes …", "The CRM recognized …").
+EN_DECLARING = (
+    "accept acknowledge adopt advance affirm agree applaud approve call commend commit condemn "
+    "congratulate consider continue decide declare discuss emphasize emphasise encourage endorse "
+    "entrust establish exchange express highlight instruct intend invite mandate note pledge point "
+    "promote propose reaffirm recall recognize recognise recommend reiterate reject renew request "
+    "resolve review share stress strengthen support take thank underline underscore urge welcome "
+    "ratify renew restate value appreciate"
+)
+# "We would like to reiterate …", "We wish to express …", "We are committed to …".
+EN_MODAL = (
+    r"(?:would\s+like\s+to|wish\s+to|want\s+to|intend\s+to|seek\s+to|hereby|will|shall|must"
+    r"|should|are\s+(?:committed|determined|resolved|convinced)|remain\s+committed)"
+)
+
+# --- Spanish ----------------------------------------------------------------------
+
+# Spanish verbs a declaration's subject governs ("La CRM reconoce", "Los Viceministros acordaron",
+# "Acordamos") and that open a plan of action in the infinitive ("Promover …"), by infinitive.
+# Stem-changing verbs give their present stem after a colon ("acordar:acuerd").
+ES_DECLARING = (
+    "aceptar acoger acordar:acuerd adoptar agradecer alentar:alient apoyar aprobar:aprueb "
+    "avanzar celebrar comisionar comprometer condenar considerar continuar convenir:convien "
+    "declarar decidir destacar encomendar:encomiend enfatizar exhortar expresar felicitar "
+    "impulsar instar instruir:instruy invitar manifestar:manifiest promover:promuev "
+    "ratificar reafirmar recomendar:recomiend reconocer recordar:recuerd rechazar reiterar "
+    "renovar:renuev resaltar resolver:resuelv respaldar saludar señalar solicitar someter "
+    "subrayar tomar valorar fortalecer"
+)
+# Infinitives that open a plan-of-action line (besides the declaring verbs above).
+ES_IMPERATIVE = (
+    "ampliar analizar armonizar asegurar atender brindar buscar colaborar combatir compartir "
+    "compilar consolidar contribuir coordinar crear desarrollar difundir diseñar elaborar "
+    "establecer evaluar explorar facilitar fomentar garantizar generar identificar implementar "
+    "incluir incorporar incrementar integrar intensificar intercambiar mantener mejorar "
+    "participar prevenir procurar propiciar proteger proporcionar publicar realizar reducir "
+    "reforzar sensibilizar trabajar velar ejecutar promover profundizar dar hacer llevar "
+    "presentar preparar organizar priorizar"
+)
+# Irregular forms the rules below do not make (folded).
+_ES_IRREGULAR = {
+    "hacer": "hace hacen hizo hicieron hacemos hicimos hara haran haremos",
+    "dar": "da dan dio dieron damos dimos dara daran daremos",
+    "convenir": "conviene convienen convino convinieron convenimos convendra convendran",
+    "instruir": "instruye instruyen instruyo instruyeron instruimos instruira instruiran",
+    "contribuir": "contribuye contribuyen contribuyo contribuyeron contribuimos",
+}
+
+
+def es_forms(infinitive: str, present_stem: str | None = None) -> list[str]:
+    """The folded forms of a Spanish verb a declaration uses: infinitive (and with "se"),
+    third person present, preterite and future, first person plural present and preterite."""
+    inf = fold(infinitive)
+    stem, ending = inf[:-2], inf[-2:]
+    p = fold(present_stem) if present_stem else stem
+    if ending == "ar":
+        forms = [
+            f"{p}a", f"{p}an", f"{stem}o", f"{stem}aron", f"{stem}amos", f"{stem}ara",
+            f"{stem}aran", f"{stem}aremos", f"{stem}aba", f"{stem}aban",
+        ]  # fmt: skip
+    elif ending == "er":
+        forms = [
+            f"{p}e", f"{p}en", f"{stem}io", f"{stem}ieron", f"{stem}emos", f"{stem}imos",
+            f"{stem}era", f"{stem}eran", f"{stem}eremos", f"{stem}ia", f"{stem}ian",
+        ]  # fmt: skip
+    else:
+        forms = [
+            f"{p}e", f"{p}en", f"{stem}io", f"{stem}ieron", f"{stem}imos", f"{stem}ira",
+            f"{stem}iran", f"{stem}iremos", f"{stem}ia", f"{stem}ian",
+        ]  # fmt: skip
+    forms += [inf, f"{inf}se", f"{inf}nos"]
+    forms += _ES_IRREGULAR.get(inf, "").split()
+    return forms
+
+
+def _es_table(words: str) -> tuple[list[str], list[str]]:
+    """(conjugated forms, infinitives) of a table of "infinitive[:present stem]" words."""
+    conjugated: list[str] = []
+    infinitives: list[str] = []
+    for entry in words.split():
+        inf, _, present = entry.partition(":")
+        forms = es_forms(inf, present or None)
+        infinitives.append(fold(inf))
+        conjugated += [f for f in forms if f != fold(inf)]
+    return conjugated, infinitives
+
+
+ES_CONJUGATED, ES_DECLARING_INFINITIVES = _es_table(ES_DECLARING)
+_, ES_IMPERATIVE_INFINITIVES = _es_table(ES_IMPERATIVE)
+# "hace un llamado", "hicieron un llamado": the verb phrase, not the verb alone, is operative.
+ES_PHRASES = r"(?:hace|hacen|hizo|hicieron|hacemos|hacer)\s+(?:un\s+)?(?:llamado|llamamiento)"
+
+# --- who issued the text ------------------------------------------------------------------------
+
+# The RCM under its names: a declaration of the RCM names it somewhere.
+RCM_NAMES = re.compile(
+    r"\b(?:rcm|crm|regional\s+conference\s+on\s+migration|conferencia\s+regional\s+sobre"
+    r"\s+migraci[oó]n|puebla\s+process|proceso\s+(?:de\s+)?puebla|vice[\s-]?minist\w+)\b",
+    re.I,
+)
+# Bodies whose declarations look like the RCM's but are not: named in a title or an opening line
+# with no mention of the RCM, they mean the file is another body's declaration.
+OTHER_BODIES = re.compile(
+    r"\b(?:south\s+american\s+conference\s+on\s+migration|conferencia\s+suramericana"
+    r"|organi[sz]ation\s+of\s+american\s+states|organizaci[oó]n\s+de\s+(?:los\s+)?estados"
+    r"\s+americanos|oas|oea|mercosur|sica|celac|unasur|african\s+union|uni[oó]n\s+africana"
+    r"|european\s+union|uni[oó]n\s+europea|general\s+assembly|asamblea\s+general|security"
+    r"\s+council|consejo\s+de\s+seguridad|(?:bali|budapest|rabat|khartoum|colombo|prague|almaty)"
+    r"\s+process|proceso\s+de\s+(?:rabat|budapest|bali|quito)|quito\s+process|igad|asean"
+    r"|summit\s+of\s+the\s+americas|cumbre\s+de\s+las\s+am[eé]ricas|g20|g7"
+    r"|world\s+health\s+assembly|human\s+rights\s+council|consejo\s+de\s+derechos\s+humanos)\b",
+    re.I,
+)
+# A title that says whose declaration it is ("Declaration of the …", "Declaración de …").
+DECLARATION_OF = re.compile(
+    r"^(?:joint\s+|final\s+)?(?:declaration|communiqu[eé]|statement|declaraci[oó]n|comunicado)"
+    r"(?:\s+conjunto|\s+final|\s+conjunta)?\s+(?:of|by|de|del)\s+(?:the\s+|la\s+|el\s+|los\s+)?",
+    re.I,
+)
+
+# --- not a declaration at all ---------------------------------------------------------------------
+
+# A news article reports: a byline, a dateline with an agency, reported speech.
+NEWS_MARKS = re.compile(
+    r"^(?:by|por)\s+[A-ZÁÉÍÓÚ][\w.'-]+(?:\s+[A-ZÁÉÍÓÚ][\w.'-]+){0,3}$"
+    r"|\((?:reuters|ap|afp|efe|ansa|dpa|xinhua|europa\s+press|notimex)\)"
+    r"|^(?:published|updated|publicado|actualizado)\b"
+    r"|\b(?:\d+\s+(?:min|minutes?|minutos?)\s+(?:read|de\s+lectura))\b",
+    re.I | re.M,
+)
+REPORTED_SPEECH = re.compile(
+    r"\b(?:said|says|told\s+(?:reporters|journalists|the)|according\s+to|reported|spokesperson"
+    r"|dijo|afirm[oó]\s+(?:que|a)|señal[oó]\s+que|seg[uú]n\s+(?:el|la|los|las|fuentes)"
+    r"|declar[oó]\s+a|inform[oó]\s+(?:que|a)|explic[oó]\s+que|portavoz|periodistas|reporters)\b",
+    re.I,
+)
+# The blanks of a template: "[country]", "XX de XXXX", "____", "Lorem ipsum", "<insert …>".
+PLACEHOLDER = re.compile(
+    r"\[[^\]]{0,60}\]|<[^>]{0,60}>|_{3,}|\.{4,}|…{2,}|\bx{2,}\b|\blorem\s+ipsum\b"
+    r"|\b(?:insert|insertar|inserte|texto\s+del|text\s+of\s+the)\b",
+    re.I,
+)
