@@ -816,7 +816,20 @@ def _wordings(conn: Connection, ids: Sequence[str]) -> dict[str, Wordings]:
 def reworded_since(store: Store, answers: Sequence[Opinion]) -> list[dict[str, Any]]:
     """The answers among ``answers`` given to an earlier wording than the statement's current
     one, each with the current wording: what the web form tells the person who just saved them."""
-    ids = sorted({a.statement_id for a in answers})
+    return _reworded(store, [(a.statement_id, a.statement_version, a.at) for a in answers])
+
+
+def reworded_in_form(store: Store, fields: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The statements of a form (``sv:ID``, the version of the wording it showed) whose wording
+    changed since the form was shown, each with the current wording."""
+    shown = [(key[3:], _form_number(v)) for key, v in fields.items() if key.startswith("sv:")]
+    return _reworded(store, [(sid, v, clock.now()) for sid, v in shown if v > 0])
+
+
+def _reworded(
+    store: Store, answers: Sequence[tuple[str, int | None, datetime]]
+) -> list[dict[str, Any]]:
+    ids = sorted({sid for sid, _, _ in answers})
     with store.connection() as conn:
         wordings = _wordings(conn, ids)
         texts = dict(
@@ -825,19 +838,19 @@ def reworded_since(store: Store, answers: Sequence[Opinion]) -> list[dict[str, A
             ).all()
         )
     out = []
-    for a in answers:
-        w = wordings.get(a.statement_id)
+    for sid, stored, at in answers:
+        w = wordings.get(sid)
         if w is None:
             continue
-        answered = w.answered(a.statement_version, a.at)
+        answered = w.answered(stored, at)
         if answered < w.current:
             out.append(
                 {
-                    "id": a.statement_id,
+                    "id": sid,
                     "answered_version": answered,
                     "version": w.current,
                     "changed_on": w.changed_on(),
-                    "text": texts.get(a.statement_id, ""),
+                    "text": texts.get(sid, ""),
                 }
             )
     return out
