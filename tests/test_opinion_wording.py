@@ -383,3 +383,31 @@ def test_dashboard_position_and_statement_page_show_the_change(site):
     answers = BeautifulSoup(cri.get(f"/rounds/{rnd.id}/answers").text, "html.parser")
     note = answers.select_one("form.answers p.wording-changed").text
     assert "Your answer was to version 1" in note
+
+
+def test_the_still_valid_column_marks_answers_to_an_earlier_wording(ready):
+    from rcm.export.still_valid import still_valid
+
+    rnd = consult.open_round(ready, "TS5", filters=[theme_filter([5])])
+    consult.set_opinion(ready, rnd.id, "CRI", SID, "valid", author="CRI")
+    reword(ready, SID, NEW)
+    consult.set_opinion(ready, rnd.id, "MEX", SID, "valid", author="MEX")
+    lines = still_valid(consult.round_status(ready, rnd.id)).lines[SID]
+    assert "CRI: Yes (to version 1 of the wording; now version 2)" in lines
+    assert "MEX: Yes" in lines
+
+
+def test_a_questionnaire_sent_on_the_web_after_a_rewording_says_so(site):
+    store, passwords, rnd = site
+    c = client_for(store, passwords, "cri")
+    data = c.get(f"/rounds/{rnd.id}/questionnaire.xlsx").content
+    reword(store, SID, NEW)
+    files = {"file": ("cri.xlsx", fill(data, {SID: "Yes"}), "application/octet-stream")}
+    token = shown_form(c, rnd)["csrf"]
+    r = c.post(
+        f"/rounds/{rnd.id}/questionnaire", data={"csrf": token, "country": "CRI"}, files=files
+    )
+    assert r.status_code == 200 and "1 answer saved" in r.text
+    notice = BeautifulSoup(r.text, "html.parser").select_one("div.wording-changed").text
+    assert "saved against the wording you saw (version 1)" in notice and NEW in notice
+    assert recorded(store, rnd.id, "CRI", SID) == 1
