@@ -411,3 +411,19 @@ def test_a_questionnaire_sent_on_the_web_after_a_rewording_says_so(site):
     notice = BeautifulSoup(r.text, "html.parser").select_one("div.wording-changed").text
     assert "saved against the wording you saw (version 1)" in notice and NEW in notice
     assert recorded(store, rnd.id, "CRI", SID) == 1
+
+
+def test_a_conflict_keeps_what_was_typed_and_shows_what_is_saved(site):
+    store, passwords, rnd = site
+    c = client_for(store, passwords, "cri")
+    form = shown_form(c, rnd)
+    consult.set_opinion(store, rnd.id, "CRI", SID, "abstain", author="sec")
+    r = c.post(
+        f"/rounds/{rnd.id}/answers",
+        data={**form, f"v:{SID}": "no longer valid", f"c:{SID}": "My reason."},
+    )
+    assert r.status_code == 409
+    soup = BeautifulSoup(r.text, "html.parser")
+    assert soup.select_one(f"textarea[name='c:{SID}']").text == "My reason."
+    assert "Saved now: abstain, by sec" in r.text
+    assert [o.value.value for o in consult.opinions(store, rnd.id)] == ["abstain"]
