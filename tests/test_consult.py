@@ -140,7 +140,13 @@ def test_status_and_the_silence_rule(ready):
     before = consult.round_status(ready, rnd.id, today=date(2017, 6, 1))
     states = {s["id"]: s["status"] for s in before["statements"]}
     assert states["XII-8133"] == "pending" and states["XII-8033"] == "contested"
-    assert before["countries"]["CRI"] == {"answered": 1, "total": 31, "changes": 0, "objections": 0}
+    assert before["countries"]["CRI"] == {
+        "answered": 1,
+        "total": 31,
+        "changes": 0,
+        "objections": 0,
+        "earlier_wording": 0,
+    }
     assert before["countries"]["USA"]["objections"] == 1
     after = consult.round_status(ready, rnd.id, today=date(2017, 7, 1))
     states = {s["id"]: s["status"] for s in after["statements"]}

@@ -784,6 +784,12 @@ def round_status_command(
         f"round {rnd['id']} “{rnd['title']}” ({rnd['state']}): {rnd['statements']} statements"
     )
     click.echo("  " + ", ".join(f"{k} {v}" for k, v in sorted(data["totals"].items())))
+    earlier = data["earlier_wording"]
+    if earlier["answers"]:
+        click.echo(
+            f"  {earlier['answers']} answers are to an earlier wording "
+            f"({earlier['statements']} statements reworded since; the answers still count)"
+        )
     click.echo(
         "countries: "
         + "  ".join(f"{c} {v['answered']}/{v['total']}" for c, v in data["countries"].items())
@@ -791,6 +797,8 @@ def round_status_command(
     for s in data["statements"]:
         answered = sum(1 for a in s["answers"].values() if a)
         click.echo(f"  {s['id']:<12} {s['status']:<14} {answered}/{len(s['answers'])} answered")
+        if s["earlier_wording"]:
+            click.echo(f"    {_wording_changed(s)}")
 
 
 @round_group.command(name="position")
@@ -821,6 +829,20 @@ def round_position(ctx: click.Context, round_id: int, as_json: bool, actor: str 
     for kind in ("contested", "pending"):
         if data[kind]:
             click.echo(f"\n{kind}: " + ", ".join(e["id"] for e in data[kind]))
+    flagged = [e for s in data["themes"] for group in s["reaffirmed"].values() for e in group]
+    flagged += [e for s in data["themes"] for e in s["to_be_updated"]]
+    flagged += data["contested"] + data["pending"]
+    reworded = {e["id"]: e for e in flagged if e["earlier_wording"]}
+    if reworded:
+        click.echo("\nanswered before the wording changed (still counted):")
+        for sid, e in sorted(reworded.items()):
+            click.echo(f"  {sid}: {_wording_changed(e)}")
+
+
+def _wording_changed(entry: dict[str, Any]) -> str:
+    from rcm.export.position import wording_changed
+
+    return wording_changed(entry)
 
 
 @round_group.command(name="report")
@@ -880,6 +902,13 @@ def round_import(ctx: click.Context, round_id: int, file: Path, actor: str | Non
         f"{result.country}: {result.written} answers written, {result.unchanged} unchanged, "
         f"{result.blank} left blank"
     )
+    if result.earlier_wording:
+        click.echo(
+            f"{len(result.earlier_wording)} of them answer an earlier wording than the current "
+            "one (recorded against the wording the questionnaire showed):"
+        )
+        for sid, shown, now in result.earlier_wording:
+            click.echo(f"  {sid}: answered version {shown}; the wording is now version {now}")
 
 
 @cli.group(name="opinion")
@@ -898,6 +927,13 @@ def opinion_group() -> None:
 @click.option(
     "--expect-version", type=int, help="Refuse if the opinion changed since this version."
 )
+@click.option(
+    "--statement-version",
+    type=int,
+    metavar="N",
+    help="The version of the statement's wording answered (default: the current one, as "
+    "`rcm show` prints it).",
+)
 @_as_option(_ANSWERER)
 @click.pass_context
 def opinion_set(
@@ -910,6 +946,7 @@ def opinion_set(
     reason: str | None,
     comment: str | None,
     expect_version: int | None,
+    statement_version: int | None,
     actor: str | None,
 ) -> None:
     """Record an answer: valid, "valid with changes", "no longer valid" or abstain."""
@@ -927,8 +964,18 @@ def opinion_set(
             comment=comment,
             author=_acting(store, actor),
             expected_version=expect_version,
+            statement_version=statement_version,
         )
-    click.echo(f"{op.country} on {op.statement_id}: {op.value.value} (version {op.version})")
+        later = consult.reworded_since(store, [op])
+    click.echo(
+        f"{op.country} on {op.statement_id}: {op.value.value} (version {op.version}, to version "
+        f"{op.statement_version} of the wording)"
+    )
+    for n in later:
+        click.echo(
+            f"note: the wording changed on {n['changed_on']} (now version {n['version']}): "
+            f"{n['text']}"
+        )
 
 
 def _managing_accounts(store: Store, name: str | None) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -24,7 +24,7 @@ from rcm import clock, settings, taxonomy
 from rcm.audit import record_audit
 from rcm.errors import DocumentError, NotFound, Problem, RcmError
 from rcm.model import Statement
-from rcm.parse.xlsx import XlsxLimit, XlsxLimits, XlsxUnreadable, read_xlsx, xlsx_text
+from rcm.parse.xlsx import Sheet, XlsxLimit, XlsxLimits, XlsxUnreadable, read_xlsx, xlsx_text
 from rcm.search import Filter, matching_ids
 from rcm.store import Store
 from rcm.store import schema as t
@@ -144,6 +144,9 @@ class Opinion:
     author: str
     at: datetime
     version: int
+    # The statement's wording (``statements.version``) this answer was given to; None for the
+    # answers written before wordings were versioned (``answered_version`` infers it).
+    statement_version: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "value": self.value.value, "at": self.at.isoformat()}
@@ -387,8 +390,10 @@ def changed_answers(
     store: Store, round_id: int, country: str, fields: Mapping[str, str]
 ) -> list[Answer]:
     """The answers of a form (``v:ID`` the answer, ``w:ID`` the proposed wording, ``c:ID`` the
-    reason or comment, ``ver:ID`` the version the writer saw) that differ from ``country``'s
-    current ones: an unchanged row is not written again."""
+    reason or comment, ``ver:ID`` the version of the opinion the writer saw, ``sv:ID`` the version
+    of the statement's wording the form showed, ``confirm:ID`` set to give an unchanged answer
+    again for the wording shown) that differ from ``country``'s current ones: an unchanged row is
+    not written again, unless confirmed. A form without ``sv:ID`` answers the current wording."""
     current = {o.statement_id: o for o in opinions(store, round_id) if o.country == country}
     answers = []
     for key in fields:
@@ -400,20 +405,35 @@ def changed_answers(
             continue
         wording = (fields.get(f"w:{sid}") or "").strip() or None
         note = (fields.get(f"c:{sid}") or "").strip() or None
-        version = fields.get(f"ver:{sid}") or "0"
         before = current.get(sid)
         reason = note if value == OpinionValue.NO_LONGER_VALID.value else None
         comment = None if reason else note
-        if before and (
-            before.value.value,
-            before.proposed_wording,
-            before.reason,
-            before.comment,
-        ) == (value, wording, reason, comment):
+        if (
+            before
+            and (before.value.value, before.proposed_wording, before.reason, before.comment)
+            == (value, wording, reason, comment)
+            and not fields.get(f"confirm:{sid}")
+        ):
             continue
-        seen = int(version) if version.isascii() and version.isdigit() and len(version) <= 10 else 0
-        answers.append(Answer(sid, value, wording, reason, comment, seen if seen < 2**31 else 0))
+        shown = fields.get(f"sv:{sid}")
+        answers.append(
+            Answer(
+                sid,
+                value,
+                wording,
+                reason,
+                comment,
+                _form_number(fields.get(f"ver:{sid}") or "0"),
+                None if shown is None else _form_number(shown),
+            )
+        )
     return answers
+
+
+def _form_number(text: str) -> int:
+    """A version number from a form's hidden field; 0 (never a version) when it is not one."""
+    ok = text.isascii() and text.isdigit() and len(text) <= 10 and int(text) < 2**31
+    return int(text) if ok else 0
 
 
 def save_form(
@@ -481,8 +501,10 @@ def _write_opinion(
     actor: Actor,
     expected_version: int | None,
     source: str,
+    statement_version: int | None = None,
 ) -> Opinion:
     # Every opinion is written here, whatever the adapter: the permission check cannot be skipped.
+    # ``statement_version`` is the wording the writer saw (None: the current one, e.g. the CLI).
     author = answering_name(actor, country, rnd.state)
     if rnd.state != "open":
         raise ConflictError(f"round {rnd.id} is closed: it is read-only")
@@ -496,6 +518,7 @@ def _write_opinion(
     )
     if not in_scope:
         raise NotFound(f"statement {statement_id} is not in round {rnd.id}")
+    seen = _seen_wording(conn, statement_id, statement_version)
     o = t.opinions
     key = (o.c.round_id == rnd.id, o.c.country == country, o.c.statement_id == statement_id)
     current = conn.execute(select(o).where(*key)).first()
@@ -515,6 +538,7 @@ def _write_opinion(
         "author": author,
         "at": at,
         "version": have + 1,
+        "statement_version": seen,
     }
     try:
         if current is None:
@@ -542,11 +566,27 @@ def _write_opinion(
         "opinion.set",
         f"round {rnd.id} {country} {statement_id}",
         None if current is None else {"value": current.value, "version": current.version},
-        {"value": value.value, "version": have + 1, "source": source},
+        {"value": value.value, "version": have + 1, "source": source, "statement_version": seen},
     )
     return Opinion(
-        rnd.id, country, statement_id, value, wording, reason, comment, author, at, have + 1
+        rnd.id, country, statement_id, value, wording, reason, comment, author, at, have + 1, seen
     )
+
+
+def _seen_wording(conn: Connection, statement_id: str, seen: int | None) -> int:
+    """The wording's version an answer is recorded against: the one the writer saw, which must be
+    one the statement has had; the current one when the adapter shows only that (the CLI)."""
+    current = conn.scalar(select(t.statements.c.version).where(t.statements.c.id == statement_id))
+    if current is None:
+        raise NotFound(f"no statement {statement_id}")
+    if seen is None:
+        return int(current)
+    if not 1 <= seen <= current:
+        raise RcmError(
+            f"statement {statement_id} has no wording version {seen}: its wording is at "
+            f"version {current}"
+        )
+    return seen
 
 
 def set_opinion(
@@ -562,8 +602,10 @@ def set_opinion(
     author: Actor,
     expected_version: int | None = None,
     source: str = "cli",
+    statement_version: int | None = None,
 ) -> Opinion:
-    """Write one Member Country's answer, if ``author`` may (``answering_name``)."""
+    """Write one Member Country's answer, if ``author`` may (``answering_name``), recorded against
+    ``statement_version``, the wording the writer saw (default: the current wording)."""
     code, v, wording, why = _validate(country, value, proposed_wording, reason, comment)
     sid = statement_id.strip().upper()
     with store.transaction() as conn:
@@ -580,12 +622,15 @@ def set_opinion(
             author,
             expected_version,
             source,
+            statement_version,
         )
 
 
 @dataclass(frozen=True)
 class Answer:
-    """One row of a form or questionnaire: the answer, and the version the writer last saw."""
+    """One row of a form or questionnaire: the answer, the version of the opinion the writer last
+    saw (``expected_version``) and the version of the statement's wording they answered
+    (``statement_version``; None: the current one)."""
 
     statement_id: str
     value: str
@@ -593,6 +638,7 @@ class Answer:
     reason: str | None = None
     comment: str | None = None
     expected_version: int | None = None
+    statement_version: int | None = None
 
 
 def set_opinions(
@@ -636,6 +682,7 @@ def set_opinions(
                 author,
                 a.expected_version,
                 source,
+                a.statement_version,
             )
             for a, code, v, wording, reason in checked
         ]
@@ -719,21 +766,119 @@ def opinions(store: Store, round_id: int) -> list[Opinion]:
                 r.author,
                 r.at,
                 r.version,
+                r.statement_version,
             )
             for r in rows
         ]
 
 
+@dataclass(frozen=True)
+class Wordings:
+    """A statement's wordings, as far as answers need them: the current version, and when each
+    version was stored (``statement_versions``)."""
+
+    current: int
+    made: dict[int, datetime]
+
+    def answered(self, stored: int | None, at: datetime) -> int:
+        """The version an answer given at ``at`` was to: the one recorded with it, or, for an
+        answer written before wordings were versioned (``stored`` None), the latest version
+        stored by then (version 1 when none was: the wording versions began after it)."""
+        if stored is not None:
+            return stored
+        when = clock.aware(at)
+        assert when is not None
+        return max((v for v, made in self.made.items() if made <= when), default=1)
+
+    def changed_on(self) -> str | None:
+        """The day the current wording was stored, if it is not the first."""
+        made = self.made.get(self.current)
+        return made.date().isoformat() if self.current > 1 and made is not None else None
+
+
+def _wordings(conn: Connection, ids: Sequence[str]) -> dict[str, Wordings]:
+    sv = t.statement_versions
+    made: dict[str, dict[int, datetime]] = {}
+    for sid, version, at in conn.execute(
+        select(sv.c.statement_id, sv.c.version, sv.c.at).where(sv.c.statement_id.in_(ids))
+    ):
+        when = clock.aware(at)
+        assert when is not None
+        made.setdefault(sid, {})[version] = when
+    return {
+        sid: Wordings(int(version), made.get(sid, {}))
+        for sid, version in conn.execute(
+            select(t.statements.c.id, t.statements.c.version).where(t.statements.c.id.in_(ids))
+        )
+    }
+
+
+def reworded_since(store: Store, answers: Sequence[Opinion]) -> list[dict[str, Any]]:
+    """The answers among ``answers`` given to an earlier wording than the statement's current
+    one, each with the current wording: what the web form tells the person who just saved them."""
+    return _reworded(store, [(a.statement_id, a.statement_version, a.at) for a in answers])
+
+
+def reworded_in_form(store: Store, fields: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The statements of a form (``sv:ID``, the version of the wording it showed) whose wording
+    changed since the form was shown, each with the current wording."""
+    shown = [(key[3:], _form_number(v)) for key, v in fields.items() if key.startswith("sv:")]
+    return _reworded(store, [(sid, v, clock.now()) for sid, v in shown if v > 0])
+
+
+def _reworded(
+    store: Store, answers: Sequence[tuple[str, int | None, datetime]]
+) -> list[dict[str, Any]]:
+    ids = sorted({sid for sid, _, _ in answers})
+    with store.connection() as conn:
+        wordings = _wordings(conn, ids)
+        texts = dict(
+            conn.execute(
+                select(t.statements.c.id, t.statements.c.text).where(t.statements.c.id.in_(ids))
+            ).all()
+        )
+    out = []
+    for sid, stored, at in answers:
+        w = wordings.get(sid)
+        if w is None:
+            continue
+        answered = w.answered(stored, at)
+        if answered < w.current:
+            out.append(
+                {
+                    "id": sid,
+                    "answered_version": answered,
+                    "version": w.current,
+                    "changed_on": w.changed_on(),
+                    "text": texts.get(sid, ""),
+                }
+            )
+    return out
+
+
 def history(store: Store, statement_id: str) -> list[dict[str, Any]]:
-    """Every version of every opinion on a statement, oldest first (for the statement page)."""
+    """Every version of every opinion on a statement, oldest first (for the statement page), each
+    with the version of the wording it answered (``answered_version``: recorded, or inferred for
+    answers from before wordings were versioned) and the statement's ``current_version``."""
     h = t.opinion_history
+    sid = statement_id.upper()
     with store.connection() as conn:
         rows = conn.execute(
             select(h)
-            .where(h.c.statement_id == statement_id.upper())
+            .where(h.c.statement_id == sid)
             .order_by(h.c.round_id, h.c.country, h.c.version)
         ).mappings()
-        return [{**dict(r), "at": r["at"].isoformat()} for r in rows]
+        found = [dict(r) for r in rows]
+        wordings = _wordings(conn, [sid]).get(sid, Wordings(1, {}))
+    return [
+        {
+            **r,
+            "at": r["at"].isoformat(),
+            "answered_version": wordings.answered(r["statement_version"], r["at"]),
+            "current_version": wordings.current,
+        }
+        for r in found
+    ]
 
 
 def round_status(store: Store, round_id: int, today: date | None = None) -> dict[str, Any]:
@@ -742,6 +887,7 @@ def round_status(store: Store, round_id: int, today: date | None = None) -> dict
     with store.connection() as conn:
         rnd = _round(conn, round_id)
         ids = sorted(_scope(conn, round_id))
+        wordings = _wordings(conn, ids)
         themes: dict[str, set[int]] = {}
         for sid, theme in conn.execute(
             select(t.placements.c.statement_id, t.placements.c.theme).where(
@@ -764,6 +910,10 @@ def round_status(store: Store, round_id: int, today: date | None = None) -> dict
     for sid in sorted(ids):
         given = answers.get(sid, {})
         status = consensus({c: given[c].value if c in given else None for c in countries}, silence)
+        wording = wordings.get(sid, Wordings(1, {}))
+        answered = {
+            c: wording.answered(o.statement_version, o.at) for c, o in sorted(given.items())
+        }
         statements.append(
             {
                 "id": sid,
@@ -774,6 +924,13 @@ def round_status(store: Store, round_id: int, today: date | None = None) -> dict
                     c: o.proposed_wording for c, o in given.items() if o.proposed_wording
                 },
                 "reasons": {c: o.reason for c, o in given.items() if o.reason},
+                # The wording: its current version, the day it last changed, the version each
+                # country answered, and those answers given to an earlier wording. They still
+                # count in the consensus; every view flags them.
+                "version": wording.current,
+                "wording_changed_on": wording.changed_on(),
+                "answered_versions": answered,
+                "earlier_wording": {c: v for c, v in answered.items() if v < wording.current},
             }
         )
         for theme in themes.get(sid, ()):
@@ -782,6 +939,12 @@ def round_status(store: Store, round_id: int, today: date | None = None) -> dict
         "round": rnd.as_dict(),
         "silence_counts_as_no_objection": silence,
         "totals": dict(Counter(s["status"] for s in statements)),
+        # How many answers were given to an earlier wording than the statement's current one,
+        # and on how many statements.
+        "earlier_wording": {
+            "answers": sum(len(s["earlier_wording"]) for s in statements),
+            "statements": sum(1 for s in statements if s["earlier_wording"]),
+        },
         # Progress, and divergence: how often each country departs from plain reaffirmation.
         "countries": {
             c: {
@@ -789,6 +952,7 @@ def round_status(store: Store, round_id: int, today: date | None = None) -> dict
                 "total": len(statements),
                 "changes": sum(1 for s in statements if s["answers"][c] == "valid with changes"),
                 "objections": sum(1 for s in statements if s["answers"][c] == "no longer valid"),
+                "earlier_wording": sum(1 for s in statements if c in s["earlier_wording"]),
             }
             for c in countries
         },
@@ -823,6 +987,9 @@ def regional_position(store: Store, round_id: int, today: date | None = None) ->
             "meeting": r.meeting,
             "category": r.category or "unassigned",
             "text": r.text,
+            "version": s["version"],
+            "wording_changed_on": s["wording_changed_on"],
+            "earlier_wording": s["earlier_wording"],
         }
         if s["status"] == Status.CONTESTED.value:
             apart["contested"].append({**entry, "reasons": s["reasons"]})
@@ -850,6 +1017,7 @@ def regional_position(store: Store, round_id: int, today: date | None = None) ->
     return {
         "round": status["round"],
         "totals": status["totals"],
+        "earlier_wording": status["earlier_wording"],
         "themes": [by_theme[k] for k in sorted(by_theme)],
         "contested": apart["contested"],
         "pending": apart["pending"],
@@ -932,6 +1100,19 @@ def _signature(secret: object, round_id: int, country: str) -> str:
     return settings.keyed("questionnaire", f"{secret}:{round_id}:{country}")
 
 
+# Since the wordings are versioned, the signature sheet also lists the version of each statement's
+# wording the questionnaire shows (from row ``WORDINGS_ROW``: id, version), signed apart in cell D2
+# so that a questionnaire from before keeps its signature and still imports.
+WORDINGS_ROW = 4
+
+
+def _wordings_signature(
+    secret: object, round_id: int, country: str, versions: Mapping[str, int]
+) -> str:
+    listed = ";".join(f"{sid}={v}" for sid, v in sorted(versions.items()))
+    return settings.keyed("questionnaire-wordings", f"{secret}:{round_id}:{country}:{listed}")
+
+
 @dataclass(frozen=True)
 class QuestionnaireRow:
     statement_id: str
@@ -940,6 +1121,7 @@ class QuestionnaireRow:
     answer: str | None  # the questionnaire's word for it (a key of ANSWERS)
     proposed_wording: str | None
     comment: str | None  # the reason, or else the comment
+    version: int  # the version of the wording ``text`` is
 
 
 @dataclass(frozen=True)
@@ -950,6 +1132,12 @@ class Questionnaire:
     country: str
     signature: str
     sheets: list[tuple[str, list[QuestionnaireRow]]]  # theme code -> its rows, document order
+    wordings_signature: str  # of ``versions``
+
+    @property
+    def versions(self) -> dict[str, int]:
+        """The version of each statement's wording the questionnaire shows."""
+        return {r.statement_id: r.version for _, rows in self.sheets for r in rows}
 
 
 def questionnaire(store: Store, round_id: int, country: str) -> Questionnaire:
@@ -960,6 +1148,7 @@ def questionnaire(store: Store, round_id: int, country: str) -> Questionnaire:
         rnd = _round(conn, round_id)
         secret = conn.scalar(select(t.rounds.c.secret).where(t.rounds.c.id == round_id))
         ids = _scope(conn, round_id)
+        wordings = _wordings(conn, sorted(ids))
     given = {o.statement_id: o for o in opinions(store, round_id) if o.country == code}
     reverse = {v: k for k, v in ANSWERS.items()}
     meetings = {m.code: m.label for m in store.meetings()}
@@ -979,11 +1168,19 @@ def questionnaire(store: Store, round_id: int, country: str) -> Questionnaire:
                     reverse[o.value] if o else None,
                     o.proposed_wording if o else None,
                     (o.reason or o.comment) if o else None,
+                    wordings[s.id].current if s.id in wordings else 1,
                 )
             )
         if rows:
             sheets.append((theme.code, rows))
-    return Questionnaire(rnd.id, code, _signature(secret, rnd.id, code), sheets)
+    versions = {r.statement_id: r.version for _, rows in sheets for r in rows}
+    return Questionnaire(
+        rnd.id,
+        code,
+        _signature(secret, rnd.id, code),
+        sheets,
+        _wordings_signature(secret, rnd.id, code, versions),
+    )
 
 
 @dataclass(frozen=True)
@@ -993,6 +1190,9 @@ class ImportResult:
     written: int
     unchanged: int
     blank: int
+    # The answers written to an earlier wording than the statement's current one: (id, the
+    # version the questionnaire showed, the current version).
+    earlier_wording: tuple[tuple[str, int, int], ...] = ()
 
 
 def import_questionnaire(
@@ -1052,8 +1252,9 @@ def import_questionnaire(
             "the questionnaire's signature does not match this round and country: it was "
             "altered or belongs elsewhere"
         )
+    shown_version = _versions_shown(store, sig, secret, rnd, country, in_scope, refuse)
     problems: list[str] = []
-    wanted: dict[str, tuple[OpinionValue, str | None, str | None, str | None, str]] = {}
+    wanted: dict[str, tuple[OpinionValue, str | None, str | None, str | None, str, int]] = {}
     blank = 0
     for ws in sheets:
         if ws.title == SIGNATURE_SHEET:
@@ -1063,7 +1264,7 @@ def import_questionnaire(
             problems.append(f"sheet {ws.title}, row 1: the columns must be {', '.join(HEADER)}")
             continue
         for i in sorted(r for r in ws.rows if r >= 2):
-            sid, _, _, answer, wording, comment = ws.rows[i]
+            sid, _, text, answer, wording, comment = ws.rows[i]
             where = f"sheet {ws.title}, row {i}"
             if sid is None and answer is None:
                 continue
@@ -1092,7 +1293,14 @@ def import_questionnaire(
             except RcmError as exc:
                 problems.append(f"{where}: {exc.message}")
                 continue
-            entry = (value, wording_s, reason, None if reason else comment_s, where)
+            entry = (
+                value,
+                wording_s,
+                reason,
+                None if reason else comment_s,
+                where,
+                shown_version(sid, text),
+            )
             if sid in wanted and wanted[sid][:4] != entry[:4]:
                 problems.append(f"{where}: {sid} is answered differently in {wanted[sid][4]}")
                 continue
@@ -1100,10 +1308,12 @@ def import_questionnaire(
     if problems:
         raise DocumentError(name, [Problem(0, p) for p in problems])
     written = unchanged = 0
+    earlier: list[tuple[str, int, int]] = []
     current = {o.statement_id: o for o in opinions(store, round_id) if o.country == country}
     with store.transaction() as conn:
         rnd = _round(conn, round_id)
-        for sid, (value, wording_s, reason, comment_s, _) in sorted(wanted.items()):
+        wordings = _wordings(conn, sorted(wanted))
+        for sid, (value, wording_s, reason, comment_s, _, version) in sorted(wanted.items()):
             before = current.get(sid)
             # Unchanged: the row reads as the questionnaire wrote it (its Comment column shows the
             # reason, or else the comment), so a questionnaire sent back untouched writes nothing.
@@ -1127,6 +1337,58 @@ def import_questionnaire(
                 author,
                 before.version if before else 0,
                 f"xlsx:{name[-30:]}",
+                version,
             )
             written += 1
-    return ImportResult(round_id, country, written, unchanged, blank)
+            if version < wordings[sid].current:
+                earlier.append((sid, version, wordings[sid].current))
+    return ImportResult(round_id, country, written, unchanged, blank, tuple(earlier))
+
+
+def _versions_shown(
+    store: Store,
+    sig: Sheet,
+    secret: object,
+    rnd: Round,
+    country: str,
+    in_scope: set[str],
+    refuse: Callable[[str], DocumentError],
+) -> Callable[[str, str | None], int]:
+    """How to tell the version of a statement's wording a questionnaire showed. A questionnaire
+    lists them, signed, on its signature sheet. One written before wordings were versioned does
+    not: the version whose wording its Statement column shows, or, when that text was edited,
+    the version that was current when the round opened."""
+    with store.connection() as conn:
+        wordings = _wordings(conn, sorted(in_scope))
+        sv = t.statement_versions
+        texts: dict[str, list[tuple[int, str | None]]] = {}
+        for sid, version, text in conn.execute(
+            select(sv.c.statement_id, sv.c.version, sv.c.text).where(
+                sv.c.statement_id.in_(in_scope)
+            )
+        ):
+            texts.setdefault(sid, []).append((version, _shown(text)))
+    opened = rnd.created_at
+
+    def by_text(sid: str, text: str | None) -> int:
+        shown = _shown(text)
+        matching = [v for v, wording in texts.get(sid, []) if wording == shown]
+        if matching:
+            return max(matching)
+        w = wordings.get(sid)
+        return w.answered(None, opened) if w else 1
+
+    signed = sig.cell(2, 4)
+    if not signed:
+        return by_text
+    listed: dict[str, int] = {}
+    for i in sorted(r for r in sig.rows if r > WORDINGS_ROW):
+        sid, version = sig.cell(i, 1), sig.cell(i, 2)
+        if sid:
+            listed[sid] = _form_number(str(version or ""))
+    expected = _wordings_signature(secret, rnd.id, country, listed)
+    if not hmac.compare_digest(signed.encode(), expected.encode()):
+        raise refuse(
+            "the questionnaire's list of wording versions was altered: download a new questionnaire"
+        )
+    return lambda sid, text: listed[sid] if sid in listed else by_text(sid, text)

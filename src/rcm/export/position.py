@@ -19,7 +19,7 @@ from rcm.export.docx import shade
 from rcm.model import Category, Statement
 from rcm.taxonomy import CATEGORY_COLOURS
 
-__all__ = ["SECTIONS", "position_docx"]
+__all__ = ["SECTIONS", "position_docx", "wording_changed"]
 
 SECTIONS = ("Method", "Reaffirmed", "To be updated", "Contested", "Pending")
 COMMENTS_SECTION = "Observers' comments"
@@ -75,6 +75,7 @@ def position_docx(data: PositionDocument) -> bytes:
             "Status",
             ", ".join(f"{totals.get(s.value, 0)} {s.value}" for s in _STATUS_ORDER),
         ),
+        ("Answers to an earlier wording", _earlier_total(position["earlier_wording"])),
         ("Date generated", day.isoformat()),
     ):
         p = doc.add_paragraph()
@@ -220,7 +221,9 @@ def _method(rnd: dict[str, Any], silence_now: bool) -> str:
         f"{len(consult.member_countries())} Member Countries ({members}), in this order: "
         "contested if any country answered that it is no longer valid; otherwise pending if any "
         "country has not answered; otherwise to be updated if any country proposed a change; "
-        "otherwise reaffirmed. An abstention does not block consensus. "
+        "otherwise reaffirmed. An abstention does not block consensus. An answer given before "
+        "the statement was reworded still counts, and is marked with the version of the wording "
+        "it answered. "
     )
     if not rnd["silence_is_consent"]:
         return text + (
@@ -236,6 +239,28 @@ def _method(rnd: dict[str, Any], silence_now: bool) -> str:
     return text + (
         f"In this round silence counts as consent once the deadline ({deadline or 'none set'}) "
         "has passed; until then a statement stays pending while a country has not answered."
+    )
+
+
+def wording_changed(entry: dict[str, Any]) -> str:
+    """The note of a statement reworded after some countries answered it."""
+    answered = "; ".join(
+        f"{c} answered version {v}" for c, v in sorted(entry["earlier_wording"].items())
+    )
+    changed = entry.get("wording_changed_on") or "a date not recorded"
+    return f"The wording changed on {changed} (now version {entry['version']}): {answered}."
+
+
+def _earlier_total(totals: dict[str, int]) -> str:
+    if not totals["answers"]:
+        return "none"
+    answers = "1 answer is" if totals["answers"] == 1 else f"{totals['answers']} answers are"
+    statements = (
+        "1 statement" if totals["statements"] == 1 else f"{totals['statements']} statements"
+    )
+    return (
+        f"{answers} to an earlier wording than the statement's current one ({statements}); "
+        "they still count, and are marked in the tables"
     )
 
 
@@ -275,6 +300,8 @@ def _table(
         _set_text(cells[1], view.labels.get(e["meeting"], e["meeting"]))
         cells[1].add_paragraph(e["id"])
         third(cells[2], e)
+        if e.get("earlier_wording"):
+            cells[2].add_paragraph().add_run(wording_changed(e)).italic = True
         _finish_row(cells, _colour(e.get("category")))
 
 

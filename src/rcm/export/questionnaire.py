@@ -1,5 +1,6 @@
 """A country's questionnaire as an .xlsx workbook: one sheet per theme, with a drop-down for
-"Still valid?" and a hidden, protected signature of round and country. What it holds comes from
+"Still valid?" and a hidden, protected signature of round and country, with the version of each
+statement's wording it shows (signed too). What it holds comes from
 ``rcm.consult.questionnaire``; it is read back by ``rcm.consult.import_questionnaire``
 (streaming, bounded: ``rcm.parse.xlsx``)."""
 
@@ -9,7 +10,7 @@ import io
 import secrets
 
 from rcm import consult
-from rcm.consult import ANSWERS, HEADER, SIGNATURE_SHEET, Questionnaire
+from rcm.consult import ANSWERS, HEADER, SIGNATURE_SHEET, WORDINGS_ROW, Questionnaire
 from rcm.export.cells import append_row
 from rcm.store import Store
 
@@ -56,8 +57,14 @@ def questionnaire_xlsx(q: Questionnaire) -> bytes:
             row[0].alignment = Alignment(wrap_text=True, vertical="top")
         ws.freeze_panes = "A2"
     sig = wb.create_sheet(SIGNATURE_SHEET)
-    append_row(sig, ["round", "country", "signature"])
-    append_row(sig, [q.round_id, q.country, q.signature])
+    append_row(sig, ["round", "country", "signature", "wordings"])
+    append_row(sig, [q.round_id, q.country, q.signature, q.wordings_signature])
+    # The version of each statement's wording shown, from row WORDINGS_ROW + 1 (rcm.consult).
+    while sig.max_row < WORDINGS_ROW - 1:
+        append_row(sig, [None])
+    append_row(sig, ["statement", "wording version"])
+    for sid, version in sorted(q.versions.items()):
+        append_row(sig, [sid, str(version)])
     sig.sheet_state = "veryHidden"
     sig.protection.sheet = True
     sig.protection.password = secrets.token_hex(8)

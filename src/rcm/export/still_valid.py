@@ -42,6 +42,9 @@ def still_valid(status: dict[str, Any], country: str | None = None) -> StillVali
                 line += f" — {s['proposed_wording'][code]}"
             elif code in s["reasons"]:
                 line += f" — {s['reasons'][code]}"
+            earlier = s.get("earlier_wording", {}).get(code)
+            if earlier is not None:
+                line += f" (to version {earlier} of the wording; now version {s['version']})"
             cell.append(line)
         if country is None:
             waiting = [c for c in members if answers.get(c) is None]

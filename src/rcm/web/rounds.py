@@ -154,7 +154,26 @@ def position_page(request: Request, round_id: PathInt) -> Response:
     )
 
 
-def answers_context(db: Store, rnd: consult.Round, country: str) -> dict[str, Any]:
+def typed_row(fields: dict[str, str] | None, sid: str) -> dict[str, str] | None:
+    """What the person typed in a row of a form that could not be saved, to show it again."""
+    if fields is None or f"v:{sid}" not in fields:
+        return None
+    return {
+        k: fields.get(f"{f}:{sid}", "")
+        for k, f in (("value", "v"), ("wording", "w"), ("note", "c"))
+    }
+
+
+def answers_context(
+    db: Store,
+    rnd: consult.Round,
+    country: str,
+    typed: dict[str, str] | None = None,
+    reworded: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The answers page: each row with the wording it shows (``sv:ID`` carries its version), the
+    country's answer, or ``typed`` (a form that could not be saved) instead, and ``reworded``: the
+    statements whose wording changed since an answer or since the form was shown."""
     status = consult.round_status(db, rnd.id)
     mine = {o.statement_id: o for o in consult.opinions(db, rnd.id) if o.country == country}
     ids = [s["id"] for s in status["statements"]]
@@ -163,9 +182,18 @@ def answers_context(db: Store, rnd: consult.Round, country: str) -> dict[str, An
         "round": rnd,
         "country": country,
         "rows": [
-            {"id": s["id"], "text": texts.get(s["id"], ""), "opinion": mine.get(s["id"])}
+            {
+                "id": s["id"],
+                "text": texts.get(s["id"], ""),
+                "opinion": mine.get(s["id"]),
+                "version": s["version"],
+                "changed_on": s["wording_changed_on"],
+                "answered_version": s["answered_versions"].get(country),
+                "typed": typed_row(typed, s["id"]),
+            }
             for s in status["statements"]
         ],
+        "reworded": reworded or [],
         "choices": [v.value for v in consult.OpinionValue],
         "max_wording": consult.MAX_WORDING,
         "max_comment": consult.MAX_COMMENT,
@@ -197,13 +225,17 @@ async def save_answers(request: Request, round_id: PathInt) -> Response:
     rnd = consult.get_round(db, round_id)
     country = consult.answering_country(user, str(form.get("country") or user.country or ""))
     fields = {key: str(value) for key, value in form.multi_items()}
-    status, errors, saved = 200, [], None
+    status, errors, saved, typed = 200, [], None, None
     try:
-        saved = len(consult.save_form(db, user, rnd, country, fields))
+        written = consult.save_form(db, user, rnd, country, fields)
+        saved, reworded = len(written), consult.reworded_since(db, written)
     except RcmError as exc:
         if exc.status not in (400, 409):
             raise
-        status, errors = exc.status, [exc.message]
+        # Nothing was written: what was typed is shown again, and any wording that changed since
+        # the form was shown, before it is sent again.
+        status, errors, typed = exc.status, [exc.message], fields
+        reworded = consult.reworded_in_form(db, fields)
     return render(
         request,
         "answers.html",
@@ -212,7 +244,7 @@ async def save_answers(request: Request, round_id: PathInt) -> Response:
         csrf=csrf,
         errors=errors,
         saved=saved,
-        **answers_context(db, rnd, country),
+        **answers_context(db, rnd, country, typed, reworded),
     )
 
 
@@ -263,9 +295,19 @@ async def upload(request: Request, round_id: PathInt) -> Response:
             expected_country=country,
         )
         saved = result.written
+        earlier = {sid for sid, _, _ in result.earlier_wording}
+        reworded = consult.reworded_since(
+            db,
+            [
+                o
+                for o in consult.opinions(db, round_id)
+                if o.country == country and o.statement_id in earlier
+            ],
+        )
     except RcmError as exc:
         errors = [str(p) for p in getattr(exc, "problems", [])] or [exc.message]
-    context = await run_in_threadpool(answers_context, db, rnd, country)
+        reworded = []
+    context = await run_in_threadpool(answers_context, db, rnd, country, None, reworded)
     return render(
         request,
         "answers.html",
