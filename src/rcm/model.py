@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -124,6 +125,8 @@ class Statement:
     category: Category | None = None
     category_source: CategorySource | None = None
     category_confidence: float | None = None
+    version: int = 1  # the wording's version (1 as first stored, + 1 on each rewording)
+    retired_at: datetime | None = None  # when all its rows left the compilation, if they did
 
 
 @dataclass(frozen=True)

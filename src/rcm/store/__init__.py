@@ -462,7 +462,8 @@ class Store:
 
     def statements_where(self, *conditions: Any) -> list[tuple[Statement, list[Placement]]]:
         """Statements with their placements, for those having a placement (or being a statement)
-        matching ``conditions`` (on ``placements`` or ``statements``), in document order."""
+        matching ``conditions`` (on ``placements`` or ``statements``), in document order.
+        Retired statements are left out."""
         with self._read() as conn:
             ids = [
                 r[0]
@@ -471,7 +472,7 @@ class Store:
                     .join(
                         t.placements, t.placements.c.statement_id == t.statements.c.id, isouter=True
                     )
-                    .where(*conditions)
+                    .where(t.statements.c.retired_at.is_(None), *conditions)
                     .group_by(t.statements.c.id)
                     .order_by(func.min(t.placements.c.line), t.statements.c.id)
                 )
@@ -1134,7 +1135,13 @@ def _statement(row: RowMapping, items: tuple[str, ...]) -> Statement:
         category=Category(row["category"]) if row["category"] else None,
         category_source=CategorySource(row["category_source"]) if row["category_source"] else None,
         category_confidence=row["category_confidence"],
+        version=row["version"],
+        retired_at=_aware(row["retired_at"]),
     )
+
+
+def _aware(at: datetime | None) -> datetime | None:
+    return at if at is None or at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def meeting_from_row(r: Any, prefix: str = "") -> Meeting:
@@ -1191,8 +1198,12 @@ def _load(conn: Connection) -> Compendium:
     for p in placements:
         first_line[p.statement_id] = min(p.line, first_line.get(p.statement_id, p.line))
     order = {m.code: m.number for m in meetings}
+    # A retired statement is no longer part of the compilation (read it by id: ``statement``).
     statements = [
-        _statement(r, items.get(r["id"], ())) for r in conn.execute(select(t.statements)).mappings()
+        _statement(r, items.get(r["id"], ()))
+        for r in conn.execute(
+            select(t.statements).where(t.statements.c.retired_at.is_(None))
+        ).mappings()
     ]
     statements.sort(key=lambda s: (order[s.meeting], first_line.get(s.id, 1 << 30), s.id))
     notices = [
