@@ -151,13 +151,44 @@ def _write_file(output: str, data: bytes, *, private: bool = False) -> None:
 
 @cli.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Read and check everything, print the change report, write nothing.",
+)
+@click.option(
+    "--apply-everywhere",
+    is_flag=True,
+    help="A statement reworded in one of its rows only: reword it everywhere (else an error).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the change report as JSON.")
+@click.option(
+    "--as",
+    "actor",
+    metavar="NAME",
+    help="Act as this account for the audit trail (an active Secretariat account); without "
+    "it the changes are recorded as made by `ingest`.",
+)
 @click.pass_context
-def ingest(ctx: click.Context, file: Path | None) -> None:
+def ingest(
+    ctx: click.Context,
+    file: Path | None,
+    dry_run: bool,
+    apply_everywhere: bool,
+    as_json: bool,
+    actor: str | None,
+) -> None:
     """Read the compilation FILE (default: the shipped 1996–2016 compilation) into the database.
 
     FILE is the compilation's text export or a Word compilation (.docx, docs/docx-layout.md:
     categories from the rows' shading). All or nothing, and idempotent: ingesting the same
-    document again changes nothing."""
+    document again changes nothing. The Word compilation `rcm export --format docx` writes
+    prints each row's id: its rows are matched to the statements by id (a reworded row rewords
+    its statement, a reshaded one recategorises it, a moved one re-places it, a row without an
+    id adds a statement, a statement whose rows were all deleted is retired), every change
+    audited and printed in a change report."""
+    from rcm import edit
+
     # A Word compilation exported from this database may name meetings added from declarations
     # (XXII RCM, Extraordinary Meeting of the XXV RCM): the reader knows them. A database that
     # does not exist yet is not created before the file has been read.
@@ -168,10 +199,18 @@ def ingest(ctx: click.Context, file: Path | None) -> None:
         known = []
     compendium = label_compendium(read_compilation(file, known))
     with _store(ctx, create=True) as store:
-        result = store.ingest(compendium)
+        who = _acting(store, actor) if actor else "ingest"
+        report = edit.ingest(
+            store, compendium, actor=who, apply_everywhere=apply_everywhere, dry_run=dry_run
+        )
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return
+    result = report.result
     findings = check_compendium(compendium)
     click.echo(
-        f"{result.source}: {len(compendium.statements)} statements ({result.added} added, "
+        ("dry run, nothing written: " if dry_run else "")
+        + f"{result.source}: {len(compendium.statements)} statements ({result.added} added, "
         f"{result.updated} updated, {result.unchanged} unchanged), {result.placements} placements"
         + ("" if result.placements_changed else " (unchanged)")
         + (
@@ -180,6 +219,11 @@ def ingest(ctx: click.Context, file: Path | None) -> None:
             else ""
         )
     )
+    if report.by_id:
+        counts = ", ".join(f"{report.count(kind)} {kind}" for kind in edit.KINDS[:5])
+        click.echo(f"changes by id: {counts}")
+        for change in report.changes:
+            click.echo(f"  {change.describe()}")
     click.echo(f"{len(findings)} source consistency findings: see `rcm check`")
 
 

@@ -22,22 +22,33 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from rcm.audit import AuditEvent, record_audit
 from rcm.consult import Actor, secretariat_name
-from rcm.errors import BadInput, ConflictError, NotFound
-from rcm.ids import canonical_id
-from rcm.model import Category, CategorySource
+from rcm.errors import BadInput, ConflictError, DocumentError, NotFound, Problem, StoreError
+from rcm.ids import assign_ids, canonical_id
+from rcm.model import Category, CategorySource, Compendium, PrintedRow
 from rcm.parse.text import collapse, normal_form
-from rcm.store import Store, search_index, version_row
+from rcm.store import (
+    DatabaseFailure,
+    IngestResult,
+    Store,
+    ingest_into,
+    search_index,
+    version_row,
+    write_document_frame,
+)
 from rcm.store import schema as t
 
 __all__ = [
     "Change",
     "History",
+    "IngestReport",
     "Version",
     "also_relevant_note",
     "history",
+    "ingest",
     "printed_text",
     "recategorise",
     "replace_placements",
@@ -834,3 +845,426 @@ def history(store: Store, statement_id: str) -> History:
             versions_in(conn, sid),
             events,
         )
+
+
+# --- the Word compilation's ingest, by id ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What an ingest did (or, for a dry run, would do): the counts, and one :class:`Change`
+    per statement changed (ingest by id; a document printing no ids reports counts only)."""
+
+    result: IngestResult
+    changes: tuple[Change, ...]
+    by_id: bool
+    dry_run: bool
+
+    def count(self, kind: str) -> int:
+        return sum(1 for c in self.changes if c.kind == kind)
+
+    def as_dict(self) -> dict[str, Any]:
+        r = self.result
+        return {
+            "source": r.source,
+            "sha256": r.sha256,
+            "by_id": self.by_id,
+            "dry_run": self.dry_run,
+            "added": r.added,
+            "updated": r.updated,
+            "unchanged": r.unchanged,
+            "absent": r.absent,
+            "placements": r.placements,
+            "placements_changed": r.placements_changed,
+            "recategorised": r.recategorised,
+            "counts": {kind: self.count(kind) for kind in KINDS},
+            "changes": [c.as_dict() for c in self.changes],
+        }
+
+
+class _DryRun(Exception):
+    def __init__(self, report: IngestReport) -> None:
+        super().__init__("dry run")
+        self.report = report
+
+
+def ingest(
+    store: Store,
+    c: Compendium,
+    *,
+    actor: Actor = "ingest",
+    apply_everywhere: bool = False,
+    dry_run: bool = False,
+) -> IngestReport:
+    """Ingest a compilation in ONE transaction. A document printing its rows' ids (the Word
+    compilation ``rcm export --format docx`` writes) is matched to the statements by id: a
+    reworded row rewords its statement (same id, new version), a reshaded one recategorises it
+    (curated), a moved one re-places it, a row without an id adds a statement, a statement none
+    of whose rows is left is retired; every change audited. A row reworded in one of a
+    statement's copies and not in the others is an error naming both rows, unless
+    ``apply_everywhere``. Unknown and duplicated ids are errors naming table and row; nothing is
+    written then. A document printing no ids is ingested as before (``Store.ingest``).
+    ``dry_run``: everything is done and checked, the report made, and the transaction rolled
+    back."""
+    name = secretariat_name(actor, "ingest a compilation")
+    store.migrate()
+    try:
+        with store.transaction(immediate=True) as conn:
+            if c.rows:
+                report = _ingest_by_id(conn, c, name, apply_everywhere, dry_run)
+            else:
+                report = IngestReport(ingest_into(conn, c), (), False, dry_run)
+            if dry_run:
+                raise _DryRun(report)
+    except _DryRun as done:
+        return done.report
+    except (SQLAlchemyError, DatabaseFailure) as exc:
+        raise StoreError(
+            f"ingest into {store.display_url} failed and was rolled back: {exc}"
+        ) from None
+    return report
+
+
+Wording = tuple[str, str | None, tuple[str, ...]]
+
+
+@dataclass
+class _Plan:
+    """What the document asks of each statement, decided before anything is written."""
+
+    final: dict[str, str]  # the reader's statement id -> the statement's id in the database
+    wording: dict[str, Wording]  # stored id -> the document's wording
+    category: dict[str, Category | None]  # stored id -> the document's shading (None: unshaded)
+    new: dict[str, str]  # reader's id of an added statement -> its new id
+
+
+def _ingest_by_id(
+    conn: Connection, c: Compendium, actor: str, apply_everywhere: bool, dry_run: bool
+) -> IngestReport:
+    origin = f"compilation: {c.source.name}"
+    st = t.statements
+    stored = {r.id: r for r in conn.execute(select(st))}
+    items: dict[str, tuple[str, ...]] = {}
+    for r in conn.execute(
+        select(t.statement_items).order_by(
+            t.statement_items.c.statement_id, t.statement_items.c.position
+        )
+    ):
+        items[r.statement_id] = (*items.get(r.statement_id, ()), r.text)
+    plan = _plan(c, stored, items, apply_everywhere)
+    old_places = {
+        sid: sorted({(p["theme"], p["subtheme"]) for p in placements_of(conn, sid)})
+        for sid in stored
+    }
+    old_rows = set(
+        conn.execute(
+            select(
+                t.placements.c.statement_id,
+                t.placements.c.theme,
+                t.placements.c.subtheme,
+                t.placements.c.position,
+            )
+        ).all()
+    )
+    write_document_frame(conn, c)
+    changes: list[Change] = []
+    in_doc = set(plan.final.values())
+    for sid in sorted(stored):
+        if sid not in in_doc and stored[sid].retired_at is None:
+            changes.append(
+                retire_in(
+                    conn, sid, expected_version=None, actor=actor, origin=origin, reindex=False
+                )
+            )
+    for sid, (text, heading, its) in sorted(plan.wording.items()):
+        try:
+            change = reword_in(
+                conn,
+                sid,
+                text,
+                heading=heading,
+                items=its,
+                expected_version=None,
+                actor=actor,
+                origin=origin,
+                reindex=False,
+            )
+        except ConflictError as exc:
+            where = next(r.where for r in c.rows if plan.final[r.statement_id] == sid)
+            raise DocumentError(c.source.name, [Problem(0, f"{where}: {exc}")]) from None
+        if change is not None:
+            changes.append(change)
+    for sid, category in sorted(plan.category.items()):
+        if category is not None:
+            change = recategorise_in(
+                conn,
+                sid,
+                category,
+                expected_version=None,
+                actor=actor,
+                origin=origin,
+                reindex=False,
+            )
+            if change is not None:
+                changes.append(change)
+    unretired = [sid for sid in sorted(in_doc) if stored.get(sid) is not None]
+    unretired = [sid for sid in unretired if stored[sid].retired_at is not None]
+    for sid in unretired:
+        conn.execute(update(st).where(st.c.id == sid).values(retired_at=None, retired_by=None))
+    added = _add_statements(conn, c, plan, origin, actor)
+    _write_document_placements(conn, c, plan)
+    placements_now = {sid: sorted(set(k)) for sid, k in _places_by_statement(c, plan).items()}
+    for sid in unretired:
+        changes.append(
+            _record(
+                conn,
+                actor,
+                Change(
+                    "unretired",
+                    sid,
+                    {"retired_at": _iso(stored[sid].retired_at)},
+                    {"placements": placements_of(conn, sid)},
+                ),
+                origin,
+            )
+        )
+    for sid in sorted(in_doc - set(plan.new.values()) - set(unretired)):
+        if placements_now.get(sid, []) != old_places.get(sid, []):
+            before = [{"theme": a, "subtheme": b} for a, b in old_places.get(sid, [])]
+            after = [{"theme": a, "subtheme": b} for a, b in placements_now.get(sid, [])]
+            changes.append(_record(conn, actor, Change("re-placed", sid, before, after), origin))
+    changes.extend(added)
+    search_index.refresh(conn)
+    search_index.bump_generation(conn)
+    new_rows = set(
+        conn.execute(
+            select(
+                t.placements.c.statement_id,
+                t.placements.c.theme,
+                t.placements.c.subtheme,
+                t.placements.c.position,
+            )
+        ).all()
+    )
+    reworded = sum(1 for x in changes if x.kind == "reworded")
+    order = {kind: i for i, kind in enumerate(KINDS)}
+    changes.sort(key=lambda x: (order[x.kind], x.statement_id))
+    result = IngestResult(
+        source=c.source.name,
+        sha256=c.source.sha256,
+        added=len(added),
+        updated=reworded,
+        unchanged=len(in_doc) - len(added) - reworded,
+        absent=0,
+        placements=len(c.placements),
+        placements_changed=new_rows != old_rows,
+        recategorised=sum(1 for x in changes if x.kind == "recategorised"),
+        objective_links_changed=bool(added),
+    )
+    return IngestReport(result, tuple(changes), True, dry_run)
+
+
+def _plan(
+    c: Compendium,
+    stored: dict[str, Any],
+    items: dict[str, tuple[str, ...]],
+    apply_everywhere: bool,
+) -> _Plan:
+    """Check the document's ids against the database and decide each statement's wording and
+    category; every problem names its table and row (a DocumentError: nothing is written)."""
+    problems: list[Problem] = []
+    final: dict[str, str] = {}
+    wording: dict[str, Wording] = {}
+    category: dict[str, Category | None] = {}
+    by_id: dict[str, list[PrintedRow]] = {}
+    unmarked: dict[str, list[PrintedRow]] = {}
+    for r in c.rows:
+        if r.printed_id:
+            by_id.setdefault(r.printed_id, []).append(r)
+        else:
+            unmarked.setdefault(r.statement_id, []).append(r)
+    labels = {m.code: m.label for m in c.meetings}
+    for sid, rows in by_id.items():
+        first = rows[0]
+        old = stored.get(sid)
+        if old is None:
+            problems.append(
+                Problem(
+                    0,
+                    f"{first.where}: unknown id {sid}: no statement of the database has it (a "
+                    "new row takes no id: leave its id line empty)",
+                )
+            )
+            continue
+        if old.meeting != first.meeting:
+            problems.append(
+                Problem(
+                    0,
+                    f"{first.where}: statement {sid} is a statement of the "
+                    f"{labels.get(old.meeting, old.meeting)}, not of the "
+                    f"{labels.get(first.meeting, first.meeting)}: an id cannot move to another "
+                    "meeting",
+                )
+            )
+            continue
+        final[sid] = sid
+        now: Wording = (old.text, old.heading, items.get(sid, ()))
+        seen: dict[Wording, PrintedRow] = {}
+        for r in rows:
+            seen.setdefault((r.text, r.heading, r.items), r)
+        changed = [w for w in seen if w != now]
+        if len(seen) == 1:
+            if changed:
+                wording[sid] = changed[0]
+        elif len(changed) == 1 and now in seen:
+            a, b = seen[changed[0]], seen[now]
+            if apply_everywhere:
+                wording[sid] = changed[0]
+            else:
+                problems.append(
+                    Problem(
+                        0,
+                        f"{a.where} and {b.where}: statement {sid} is reworded in one row and "
+                        "not in the other: reword every row of it alike, or ingest with "
+                        "--apply-everywhere to reword the statement everywhere",
+                    )
+                )
+        else:
+            a, b = list(seen.values())[:2]
+            problems.append(
+                Problem(
+                    0,
+                    f"{a.where} and {b.where}: the id {sid} is printed on rows with different "
+                    "texts (a duplicated id): one statement has one wording; give a new row no id",
+                )
+            )
+        shades = {r.category for r in rows if r.category is not None}
+        category[sid] = next(iter(shades)) if shades else None
+    # Rows without an id: a new statement each (copies of one new statement share one); one
+    # repeating a stored statement of its meeting word for word is refused (it would be a twin).
+    forms = {(r.meeting, r.normal_form): r.id for r in stored.values()}
+    taken = set(stored) | set(by_id)
+    new: dict[str, str] = {}
+    for reader_id, rows in unmarked.items():
+        first = rows[0]
+        form = normal_form(first.text)
+        twin = forms.get((first.meeting, form))
+        if twin is not None:
+            problems.append(
+                Problem(
+                    0,
+                    f"{first.where}: this row, added without an id, repeats statement {twin} "
+                    "word for word: print its id under the meeting to file that statement here",
+                )
+            )
+            continue
+        sid = assign_ids([(first.meeting, form)], taken)[(first.meeting, form)]
+        taken.add(sid)
+        final[reader_id] = new[reader_id] = sid
+    if problems:
+        raise DocumentError(c.source.name, problems)
+    return _Plan(final, wording, category, new)
+
+
+def _add_statements(
+    conn: Connection, c: Compendium, plan: _Plan, origin: str, actor: str
+) -> list[Change]:
+    changes: list[Change] = []
+    by_reader = {s.id: s for s in c.statements}
+    for reader_id, sid in plan.new.items():
+        s = by_reader[reader_id]
+        conn.execute(
+            insert(t.statements).values(
+                id=sid,
+                meeting=s.meeting,
+                text=s.text,
+                heading=s.heading,
+                lang=s.lang,
+                text_es=s.text_es,
+                category=s.category.value if s.category else None,
+                category_source=s.category_source.value if s.category_source else None,
+                category_confidence=s.category_confidence,
+                normal_form=normal_form(s.text),
+                source_id=None,
+            )
+        )
+        conn.execute(
+            insert(t.statement_versions).values(
+                **version_row(sid, 1, s.text, s.heading, s.items, actor=actor, origin=origin)
+            )
+        )
+        if s.items:
+            conn.execute(
+                insert(t.statement_items),
+                [{"statement_id": sid, "position": i, "text": x} for i, x in enumerate(s.items, 1)],
+            )
+        links = [x for x in c.objective_links if x.statement_id == reader_id]
+        if links:
+            conn.execute(
+                insert(t.statement_objectives),
+                [
+                    {
+                        "statement_id": sid,
+                        "objective": x.objective,
+                        "source": x.source.value,
+                        "rank": x.rank,
+                        "score": x.score,
+                    }
+                    for x in links
+                ],
+            )
+        after = {
+            "meeting": s.meeting,
+            "text": s.text,
+            "heading": s.heading,
+            "items": list(s.items),
+            "category": s.category.value if s.category else None,
+            "category_source": s.category_source.value if s.category_source else None,
+            "placements": [
+                {"theme": p.theme, "subtheme": p.subtheme}
+                for p in c.placements
+                if p.statement_id == reader_id
+            ],
+        }
+        changes.append(_record(conn, actor, Change("added", sid, None, after), origin))
+    return changes
+
+
+def _places_by_statement(c: Compendium, plan: _Plan) -> dict[str, list[tuple[int, int]]]:
+    out: dict[str, list[tuple[int, int]]] = {}
+    for p in c.placements:
+        out.setdefault(plan.final[p.statement_id], []).append((p.theme, p.subtheme))
+    return out
+
+
+def _write_document_placements(conn: Connection, c: Compendium, plan: _Plan) -> None:
+    """Every table as the document has it: its rows, in its order."""
+    pl, pt = t.placements, t.placement_themes
+    conn.execute(delete(pt))
+    conn.execute(delete(pl))
+    rows = [
+        {
+            "statement_id": plan.final[p.statement_id],
+            "theme": p.theme,
+            "subtheme": p.subtheme,
+            "position": p.position,
+            "note": p.note,
+            "also_relevant_all": p.also_relevant_all,
+            "printed_text": p.printed_text,
+            "line": p.line,
+        }
+        for p in c.placements
+    ]
+    if rows:
+        conn.execute(insert(pl), rows)
+    ids = {
+        (r.theme, r.subtheme, r.position): r.id
+        for r in conn.execute(select(pl.c.id, pl.c.theme, pl.c.subtheme, pl.c.position))
+    }
+    refs = [
+        {"placement_id": ids[(p.theme, p.subtheme, p.position)], "theme": th}
+        for p in c.placements
+        for th in p.also_relevant
+    ]
+    if refs:
+        conn.execute(insert(pt), refs)

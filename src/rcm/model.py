@@ -210,6 +210,26 @@ class SourceInfo:
     date: str = ""
 
 
+@dataclass(frozen=True)
+class PrintedRow:
+    """A statement row of a compilation that prints each row's id (the Word compilation `rcm
+    export` writes), for an ingest by id: where the row is ("table 'TS1 / …' row 3"), the id
+    printed in it (None for a row added without one), the statement the reader made of it, and
+    what the row says."""
+
+    where: str
+    printed_id: str | None
+    statement_id: str
+    meeting: str
+    theme: int
+    subtheme: int
+    position: int
+    text: str
+    heading: str | None
+    items: tuple[str, ...]
+    category: Category | None
+
+
 @dataclass
 class Compendium:
     """Everything read from one compilation, ready to store, check or export."""
@@ -222,6 +242,9 @@ class Compendium:
     categories: list[CategoryInfo] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     objective_links: list[ObjectiveLink] = field(default_factory=list)
+    # Filled when the document prints the rows' ids (a Word compilation exported by `rcm`): its
+    # ingest then matches rows to statements by id (``rcm.edit.ingest``).
+    rows: list[PrintedRow] = field(default_factory=list)
 
     def statement(self, statement_id: str) -> Statement:
         for s in self.statements:

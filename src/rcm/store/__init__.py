@@ -54,7 +54,16 @@ from rcm.parse.text import normal_form
 from rcm.store import migrate, search_index
 from rcm.store import schema as t
 
-__all__ = ["DEFAULT_URL", "IngestResult", "Store", "database_url", "meeting_from_row"]
+__all__ = [
+    "DEFAULT_URL",
+    "IngestResult",
+    "Store",
+    "database_url",
+    "ingest_into",
+    "meeting_from_row",
+    "version_row",
+    "write_document_frame",
+]
 
 DEFAULT_URL = "sqlite:///rcm.db"
 
@@ -627,6 +636,22 @@ class _StatementsWritten:
     changed_ids: list[str] = field(default_factory=list)  # for the search index
 
 
+def write_document_frame(conn: Connection, c: Compendium) -> int:
+    """What an ingest by id writes besides the statements (``rcm.edit.ingest``): the reference
+    data, the themes' sub-themes (none removed), the source document; its id."""
+    _write_reference_data(conn, c)
+    _write_subthemes(conn, c, placements_changed=False)
+    source_id = _write_source(conn, c)
+    _write_meeting_sources(conn, c, source_id)
+    return source_id
+
+
+def ingest_into(conn: Connection, c: Compendium) -> IngestResult:
+    """:meth:`Store.ingest` inside the caller's transaction (a compilation that prints no ids:
+    statements matched by their wording)."""
+    return _ingest(conn, c)
+
+
 def _ingest(conn: Connection, c: Compendium) -> IngestResult:
     """The steps of an ingest, in one transaction (``Store.ingest``)."""
     c = _without_reviewed(conn, c)
@@ -665,9 +690,10 @@ def _without_reviewed(conn: Connection, c: Compendium) -> Compendium:
     """The compilation without the statements accepted from declarations that a Word compilation
     exported from this database prints too (XXII RCM, Extraordinary Meeting of the XXV RCM …):
     they belong to their declaration, so the round trip leaves them as they are, and the
-    compilation's rows keep their positions (numbered as if those rows were not there). A row of
-    such a statement whose wording or category was changed is refused: editing by id is not
-    supported yet."""
+    compilation's rows keep their positions (numbered as if those rows were not there). A
+    document that prints no ids cannot say which statement a changed row is: a row of such a
+    statement whose wording or category was changed is refused, pointing to the Word
+    compilation, whose rows print their ids (``rcm.edit.ingest`` edits them by id)."""
     present = {s.id for s in c.statements}
     reviewed = set(
         conn.scalars(
@@ -687,8 +713,9 @@ def _without_reviewed(conn: Connection, c: Compendium) -> Compendium:
     problems = [
         Problem(
             0,
-            f"statement {s.id} (accepted from a declaration) was changed in the document: "
-            "statements added from declarations cannot be edited through the compilation yet",
+            f"statement {s.id} (accepted from a declaration) was changed in a document that "
+            "prints no statement ids: edit the Word compilation `rcm export --format docx` "
+            "writes, whose rows carry their ids",
         )
         for s in c.statements
         if s.id in reviewed
@@ -893,6 +920,25 @@ def _write_statements(conn: Connection, c: Compendium, source_id: int) -> _State
             changed_ids.append(s.id)
             added += 1
         elif any(old[k] != v for k, v in values.items()) or existing_items.get(s.id, ()) != s.items:
+            if (old["text"], old["heading"], existing_items.get(s.id, ())) != (
+                s.text,
+                s.heading,
+                s.items,
+            ):  # a new wording: kept as a version, the earlier one stays
+                values["version"] = old["version"] + 1
+                conn.execute(
+                    insert(t.statement_versions).values(
+                        **version_row(
+                            s.id,
+                            old["version"] + 1,
+                            s.text,
+                            s.heading,
+                            s.items,
+                            actor="ingest",
+                            origin=f"compilation: {c.source.name}",
+                        )
+                    )
+                )
             conn.execute(update(t.statements).where(t.statements.c.id == s.id).values(**values))
             conn.execute(delete(t.statement_items).where(t.statement_items.c.statement_id == s.id))
             _write_items(conn, s.id, s.items)
