@@ -268,6 +268,10 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     click.echo("\nstatements per category")
     for name, n in data["categories"].items():
         click.echo(f"  {name:<14} {n:>4}")
+    if data["retired"]:
+        click.echo(f"\nretired statements (out of the compilation): {len(data['retired'])}")
+        for r in data["retired"]:
+            click.echo(f"  {r['id']:<14} {r['retired_at'][:10]}  by {r['retired_by']}")
 
 
 @cli.command()
@@ -283,11 +287,19 @@ def show(ctx: click.Context, statement_id: str, as_json: bool) -> None:
         cite = citation(statement, meeting, store.source())
         links = gcm.objective_links(store, statement.id)
         objectives = gcm.objective_titles(store)
+        versions = store.earlier_versions(statement.id)
     if as_json:
-        data = statement_dict(statement, meeting, placements, titles, links)
+        data = statement_dict(statement, meeting, placements, titles, links, versions)
         click.echo(json.dumps(data | {"citation": cite}, ensure_ascii=False, indent=2))
         return
     click.echo(f"{statement.id}  {meeting.label} ({meeting.year})")
+    if statement.retired_at is not None:
+        click.echo(
+            f"RETIRED on {statement.retired_at.date().isoformat()}: all its rows were deleted "
+            "from the compilation (kept with its history and opinions)"
+        )
+    if statement.version > 1:
+        click.echo(f"wording: version {statement.version}")
     if statement.category is None:
         click.echo("category: not yet assigned")
     elif statement.category_source == CategorySource.SUGGESTED:
@@ -313,6 +325,11 @@ def show(ctx: click.Context, statement_id: str, as_json: bool) -> None:
             click.echo(f"  - {item}")
     else:
         click.echo(statement.text)
+    for v in reversed(versions):
+        click.echo(
+            f"\nearlier wording, version {v['version']} ({v['at'][:10]}, {v['actor']}, "
+            f"{v['origin']}):\n  {v['text']}"
+        )
     click.echo("\nfiled under:")
     for p in placements:
         note = f"  note: {p.note}" if p.note else ""
@@ -333,11 +350,13 @@ def check(ctx: click.Context, file: Path | None, as_json: bool) -> None:
 
     Checks the compendium in the database, or FILE without storing it. The document is not
     corrected: the findings are shown."""
+    retired: list[dict[str, Any]] = []
     if file is not None:
         compendium = read_compilation(file)
     else:
         with _store(ctx) as store:
             compendium = store.load()
+            retired = store.retired()
     findings = check_compendium(compendium)
     if as_json:
         click.echo(
@@ -348,6 +367,7 @@ def check(ctx: click.Context, file: Path | None, as_json: bool) -> None:
                     "total": len(findings),
                     "kinds": KINDS,
                     "findings": [f.as_dict() for f in findings],
+                    "retired": retired,
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -361,6 +381,13 @@ def check(ctx: click.Context, file: Path | None, as_json: bool) -> None:
             click.echo(f"\n{kind} ({len(group)}): {meaning}")
             for f in group:
                 click.echo(f"  - {f.message}")
+    if retired:
+        click.echo(
+            f"\nretired ({len(retired)}): statements all of whose rows were deleted from the "
+            "compilation (kept with their history; `rcm show ID`)"
+        )
+        for r in retired:
+            click.echo(f"  - {r['id']} retired {r['retired_at'][:10]} by {r['retired_by']}")
 
 
 def _format_help(document: str) -> str:
@@ -543,6 +570,15 @@ def _print_result(result: SearchResult, facets: bool = True) -> None:
     "--xref", "xref", multiple=True, metavar="TS3", help="A cross-reference note names this theme."
 )
 @click.option(
+    "--retired",
+    type=click.Choice(["include", "only"]),
+    is_flag=False,
+    flag_value="include",
+    default=None,
+    help="Also retired statements (all their rows deleted from the compilation), or "
+    "--retired only: just those. Left out by default.",
+)
+@click.option(
     "--sort",
     type=click.Choice(list(SORTS)),
     default=None,
@@ -571,6 +607,7 @@ def search_command(
     several: str | None,
     several_themes: bool | None,
     xref: tuple[str, ...],
+    retired: str | None,
     sort: str | None,
     size: int,
     page: int,
@@ -594,6 +631,7 @@ def search_command(
         year=year,
         several=several,
         xref=xref,
+        retired=retired,
     )
     with _store(ctx) as store:
         result = search(store, params.to_request(store))

@@ -1084,6 +1084,7 @@ def _plan(
         else:
             unmarked.setdefault(r.statement_id, []).append(r)
     labels = {m.code: m.label for m in c.meetings}
+    forms = {(r.meeting, r.normal_form): r.id for r in stored.values()}
     for sid, rows in by_id.items():
         first = rows[0]
         old = stored.get(sid)
@@ -1113,7 +1114,22 @@ def _plan(
         for r in rows:
             seen.setdefault((r.text, r.heading, r.items), r)
         changed = [w for w in seen if w != now]
-        if len(seen) == 1:
+        others = {
+            w: forms[(old.meeting, normal_form(w[0]))]
+            for w in changed
+            if forms.get((old.meeting, normal_form(w[0])), sid) != sid
+        }
+        if others and len(seen) > 1:  # a row copied with its id over another statement's text
+            w, other = next(iter(others.items()))
+            a, b = seen[w], next(r for x, r in seen.items() if x != w)
+            problems.append(
+                Problem(
+                    0,
+                    f"{a.where} and {b.where}: the id {sid} is printed on rows with different "
+                    f"texts (a duplicated id): {a.where} has the text of statement {other}",
+                )
+            )
+        elif len(seen) == 1:
             if changed:
                 wording[sid] = changed[0]
         elif len(changed) == 1 and now in seen:
@@ -1140,23 +1156,17 @@ def _plan(
             )
         shades = {r.category for r in rows if r.category is not None}
         category[sid] = next(iter(shades)) if shades else None
-    # Rows without an id: a new statement each (copies of one new statement share one); one
-    # repeating a stored statement of its meeting word for word is refused (it would be a twin).
-    forms = {(r.meeting, r.normal_form): r.id for r in stored.values()}
+    # Rows without an id: a new statement each (copies of one new statement share one), unless
+    # the row repeats a stored statement of its meeting word for word: then it is that statement
+    # (ingesting the same file twice adds nothing).
     taken = set(stored) | set(by_id)
     new: dict[str, str] = {}
     for reader_id, rows in unmarked.items():
         first = rows[0]
         form = normal_form(first.text)
         twin = forms.get((first.meeting, form))
-        if twin is not None:
-            problems.append(
-                Problem(
-                    0,
-                    f"{first.where}: this row, added without an id, repeats statement {twin} "
-                    "word for word: print its id under the meeting to file that statement here",
-                )
-            )
+        if twin is not None:  # the same file ingested again, or a row retyped: that statement
+            final[reader_id] = twin
             continue
         sid = assign_ids([(first.meeting, form)], taken)[(first.meeting, form)]
         taken.add(sid)

@@ -768,7 +768,7 @@ def _meeting_lines(cell: Cell | None) -> tuple[str, str]:
     lines = [
         tx.collapse(line) for p in cell.paragraphs for line in p.text.split("\n") if line.strip()
     ]
-    return (lines + ["", ""])[0], " ".join(lines[1:])
+    return [*lines, ""][0], " ".join(lines[1:])
 
 
 def _printed_id(
@@ -908,7 +908,8 @@ def check_categories(rows: list[DocxRow], problems: list[Problem]) -> None:
     where = {id(r.row): r for r in rows}
     for (meeting, _), copies in group_copies(r.row for r in rows).items():
         shaded = [where[id(c)] for c in copies if c.category is not None]
-        if not shaded:
+        if not shaded or len({tx.normal_form(c.text) for c in copies}) > 1:
+            # rows printing one id with different texts: the ingest by id reports them
             continue
         first = shaded[0]
         for other in shaded[1:]:
@@ -916,7 +917,8 @@ def check_categories(rows: list[DocxRow], problems: list[Problem]) -> None:
                 problems.append(
                     Problem(
                         0,
-                        f"{first.where} and {other.where}: copies of one {parse_meeting(meeting).label} "
+                        f"{first.where} and {other.where}: copies of one "
+                        f"{parse_meeting(meeting).label} "
                         f"statement are shaded differently ({first.colour} {_label(first)}, "
                         f"{other.colour} {_label(other)})",
                     )

@@ -421,6 +421,51 @@ class Store:
             )
             return _statement(row, items), placements
 
+    def earlier_versions(self, statement_id: str) -> list[dict[str, Any]]:
+        """The statement's earlier wordings, oldest first: version, text, heading, items, at,
+        actor, origin (JSON-ready)."""
+        sid = canonical_id(statement_id)
+        sv = t.statement_versions
+        with self._read() as conn:
+            current = conn.scalar(select(t.statements.c.version).where(t.statements.c.id == sid))
+            rows = conn.execute(
+                select(sv)
+                .where(sv.c.statement_id == sid, sv.c.version < (current or 0))
+                .order_by(sv.c.version)
+            ).all()
+        return [
+            {
+                "version": r.version,
+                "text": r.text,
+                "heading": r.heading,
+                "items": json.loads(r.items),
+                "at": (_aware(r.at) or r.at).isoformat(timespec="seconds"),
+                "actor": r.actor,
+                "origin": r.origin,
+            }
+            for r in rows
+        ]
+
+    def retired(self) -> list[dict[str, Any]]:
+        """The retired statements: id, meeting, when and by whom, oldest retirement first."""
+        st = t.statements
+        with self._read() as conn:
+            rows = conn.execute(
+                select(st.c.id, st.c.meeting, st.c.text, st.c.retired_at, st.c.retired_by)
+                .where(st.c.retired_at.is_not(None))
+                .order_by(st.c.retired_at, st.c.id)
+            ).all()
+        return [
+            {
+                "id": r.id,
+                "meeting": r.meeting,
+                "text": r.text,
+                "retired_at": (_aware(r.retired_at) or r.retired_at).isoformat(timespec="seconds"),
+                "retired_by": r.retired_by,
+            }
+            for r in rows
+        ]
+
     def meeting(self, code: str) -> Meeting:
         with self._read() as conn:
             r = conn.execute(select(t.meetings).where(t.meetings.c.code == code)).first()
@@ -514,7 +559,8 @@ class Store:
         """Aggregates for ``rcm stats``, computed by the database."""
         with self._read() as conn:
             st, pl = t.statements, t.placements
-            total = conn.scalar(select(func.count()).select_from(st)) or 0
+            live = st.c.retired_at.is_(None)
+            total = conn.scalar(select(func.count()).select_from(st).where(live)) or 0
             per_sub = conn.execute(
                 select(pl.c.theme, pl.c.subtheme, func.count())
                 .group_by(pl.c.theme, pl.c.subtheme)
@@ -529,14 +575,17 @@ class Store:
                 select(
                     t.meetings.c.code, t.meetings.c.label, t.meetings.c.year, func.count(st.c.id)
                 )
-                .select_from(t.meetings.outerjoin(st, st.c.meeting == t.meetings.c.code))
+                .select_from(t.meetings.outerjoin(st, (st.c.meeting == t.meetings.c.code) & live))
                 .group_by(
                     t.meetings.c.code, t.meetings.c.label, t.meetings.c.year, t.meetings.c.number
                 )
                 .order_by(t.meetings.c.number, t.meetings.c.code)
             ).all()
             per_category = conn.execute(
-                select(st.c.category, func.count()).group_by(st.c.category).order_by(st.c.category)
+                select(st.c.category, func.count())
+                .where(live)
+                .group_by(st.c.category)
+                .order_by(st.c.category)
             ).all()
             per_statement = (
                 select(pl.c.statement_id, func.count(func.distinct(pl.c.theme)).label("n"))
@@ -572,6 +621,7 @@ class Store:
                     for code, label, year, n in per_meeting
                 ],
                 "categories": {(c or "unassigned"): n for c, n in per_category},
+                "retired": self.retired(),
             }
 
     # --- reads for the web pages and the exports (no SQL outside the store) ----------------------
