@@ -157,6 +157,7 @@ def test_api(client, compendium):
         "year",
         "several",
         "xref",
+        "retired",
     }
 
 
