@@ -222,7 +222,6 @@ def small(shipped: Compendium) -> bytes:
                                 PROTECTION,
                                 note="Statement also relevant for TS5",
                                 colour=PRINCIPLE,
-                                sid="XIX-0000",
                             ),
                             Row(
                                 "Integration",
@@ -299,6 +298,39 @@ def test_a_small_compilation(shipped):
     )
     # Statements in meeting order, as the text reader sorts them.
     assert [s.meeting for s in c.statements] == ["I", "XIII", "XIX", "XX"]
+
+
+def test_a_row_printing_an_id_is_that_statement(shipped):
+    """The id under the meeting names the statement, whatever the row's text; the rows are kept
+    for the ingest by id, with where they are."""
+    rows = [
+        (
+            "I. Human rights of all migrants",
+            [
+                (
+                    TS1_1,
+                    [
+                        Row(PROTECTION + " Reworded.", sid="XIX-0021"),
+                        Row(REITERATED, meeting="XIII RCM"),
+                    ],
+                )
+            ],
+        )
+    ]
+    c = read(build(rows))
+    assert [s.id for s in c.statements][1] == "XIX-0021"
+    assert c.statement("XIX-0021").text == PROTECTION + " Reworded."
+    assert [r.printed_id for r in c.rows] == ["XIX-0021", None]
+    assert [r.where.split("' ")[-1] for r in c.rows] == ["row 1", "row 2"]
+    assert all(r.where.startswith("table 'TS1 / ") for r in c.rows)
+    for bad, message in [
+        ("XIX-21", "is not a statement id"),
+        ("XX-0021", "statement XX-0021 is a statement of the XX RCM, but the row gives it"),
+    ]:
+        moved = [("I. Human rights of all migrants", [(TS1_1, [Row(PROTECTION, sid=bad)])])]
+        with pytest.raises(DocumentError, match=message) as caught:
+            read(build(moved))
+        assert "row 1" in str(caught.value)
 
 
 def test_placements_and_notes(shipped):

@@ -79,6 +79,7 @@ def test_the_schema_is_made_from_the_parameters(client):
         "several",
         "xref",
         "expand",
+        "retired",
     ]
     xref = next(p for p in declared if p["name"] == "xref")
     assert "xrefs" in xref["description"]

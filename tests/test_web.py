@@ -158,6 +158,7 @@ def test_api(client, compendium):
         "several",
         "xref",
         "expand",
+        "retired",
     }
 
 

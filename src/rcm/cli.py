@@ -152,13 +152,44 @@ def _write_file(output: str, data: bytes, *, private: bool = False) -> None:
 
 @cli.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Read and check everything, print the change report, write nothing.",
+)
+@click.option(
+    "--apply-everywhere",
+    is_flag=True,
+    help="A statement reworded in one of its rows only: reword it everywhere (else an error).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the change report as JSON.")
+@click.option(
+    "--as",
+    "actor",
+    metavar="NAME",
+    help="Act as this account for the audit trail (an active Secretariat account); without "
+    "it the changes are recorded as made by `ingest`.",
+)
 @click.pass_context
-def ingest(ctx: click.Context, file: Path | None) -> None:
+def ingest(
+    ctx: click.Context,
+    file: Path | None,
+    dry_run: bool,
+    apply_everywhere: bool,
+    as_json: bool,
+    actor: str | None,
+) -> None:
     """Read the compilation FILE (default: the shipped 1996–2016 compilation) into the database.
 
     FILE is the compilation's text export or a Word compilation (.docx, docs/docx-layout.md:
     categories from the rows' shading). All or nothing, and idempotent: ingesting the same
-    document again changes nothing."""
+    document again changes nothing. The Word compilation `rcm export --format docx` writes
+    prints each row's id: its rows are matched to the statements by id (a reworded row rewords
+    its statement, a reshaded one recategorises it, a moved one re-places it, a row without an
+    id adds a statement, a statement whose rows were all deleted is retired), every change
+    audited and printed in a change report."""
+    from rcm import edit
+
     # A Word compilation exported from this database may name meetings added from declarations
     # (XXII RCM, Extraordinary Meeting of the XXV RCM): the reader knows them. A database that
     # does not exist yet is not created before the file has been read.
@@ -169,10 +200,18 @@ def ingest(ctx: click.Context, file: Path | None) -> None:
         known = []
     compendium = label_compendium(read_compilation(file, known))
     with _store(ctx, create=True) as store:
-        result = store.ingest(compendium)
+        who = _acting(store, actor) if actor else "ingest"
+        report = edit.ingest(
+            store, compendium, actor=who, apply_everywhere=apply_everywhere, dry_run=dry_run
+        )
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return
+    result = report.result
     findings = check_compendium(compendium)
     click.echo(
-        f"{result.source}: {len(compendium.statements)} statements ({result.added} added, "
+        ("dry run, nothing written: " if dry_run else "")
+        + f"{result.source}: {len(compendium.statements)} statements ({result.added} added, "
         f"{result.updated} updated, {result.unchanged} unchanged), {result.placements} placements"
         + ("" if result.placements_changed else " (unchanged)")
         + (
@@ -181,6 +220,11 @@ def ingest(ctx: click.Context, file: Path | None) -> None:
             else ""
         )
     )
+    if report.by_id:
+        counts = ", ".join(f"{report.count(kind)} {kind}" for kind in edit.KINDS[:5])
+        click.echo(f"changes by id: {counts}")
+        for change in report.changes:
+            click.echo(f"  {change.describe()}")
     click.echo(f"{len(findings)} source consistency findings: see `rcm check`")
 
 
@@ -225,6 +269,10 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     click.echo("\nstatements per category")
     for name, n in data["categories"].items():
         click.echo(f"  {name:<14} {n:>4}")
+    if data["retired"]:
+        click.echo(f"\nretired statements (out of the compilation): {len(data['retired'])}")
+        for r in data["retired"]:
+            click.echo(f"  {r['id']:<14} {r['retired_at'][:10]}  by {r['retired_by']}")
 
 
 @cli.command()
@@ -240,11 +288,19 @@ def show(ctx: click.Context, statement_id: str, as_json: bool) -> None:
         cite = citation(statement, meeting, store.source())
         links = gcm.objective_links(store, statement.id)
         objectives = gcm.objective_titles(store)
+        versions = store.earlier_versions(statement.id)
     if as_json:
-        data = statement_dict(statement, meeting, placements, titles, links)
+        data = statement_dict(statement, meeting, placements, titles, links, versions)
         click.echo(json.dumps(data | {"citation": cite}, ensure_ascii=False, indent=2))
         return
     click.echo(f"{statement.id}  {meeting.label} ({meeting.year})")
+    if statement.retired_at is not None:
+        click.echo(
+            f"RETIRED on {statement.retired_at.date().isoformat()}: all its rows were deleted "
+            "from the compilation (kept with its history and opinions)"
+        )
+    if statement.version > 1:
+        click.echo(f"wording: version {statement.version}")
     if statement.category is None:
         click.echo("category: not yet assigned")
     elif statement.category_source == CategorySource.SUGGESTED:
@@ -270,6 +326,11 @@ def show(ctx: click.Context, statement_id: str, as_json: bool) -> None:
             click.echo(f"  - {item}")
     else:
         click.echo(statement.text)
+    for v in reversed(versions):
+        click.echo(
+            f"\nearlier wording, version {v['version']} ({v['at'][:10]}, {v['actor']}, "
+            f"{v['origin']}):\n  {v['text']}"
+        )
     click.echo("\nfiled under:")
     for p in placements:
         note = f"  note: {p.note}" if p.note else ""
@@ -290,11 +351,13 @@ def check(ctx: click.Context, file: Path | None, as_json: bool) -> None:
 
     Checks the compendium in the database, or FILE without storing it. The document is not
     corrected: the findings are shown."""
+    retired: list[dict[str, Any]] = []
     if file is not None:
         compendium = read_compilation(file)
     else:
         with _store(ctx) as store:
             compendium = store.load()
+            retired = store.retired()
     findings = check_compendium(compendium)
     if as_json:
         click.echo(
@@ -305,6 +368,7 @@ def check(ctx: click.Context, file: Path | None, as_json: bool) -> None:
                     "total": len(findings),
                     "kinds": KINDS,
                     "findings": [f.as_dict() for f in findings],
+                    "retired": retired,
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -318,6 +382,13 @@ def check(ctx: click.Context, file: Path | None, as_json: bool) -> None:
             click.echo(f"\n{kind} ({len(group)}): {meaning}")
             for f in group:
                 click.echo(f"  - {f.message}")
+    if retired:
+        click.echo(
+            f"\nretired ({len(retired)}): statements all of whose rows were deleted from the "
+            "compilation (kept with their history; `rcm show ID`)"
+        )
+        for r in retired:
+            click.echo(f"  - {r['id']} retired {r['retired_at'][:10]} by {r['retired_by']}")
 
 
 def _format_help(document: str) -> str:
@@ -500,6 +571,15 @@ def _print_result(result: SearchResult, facets: bool = True) -> None:
     "--xref", "xref", multiple=True, metavar="TS3", help="A cross-reference note names this theme."
 )
 @click.option(
+    "--retired",
+    type=click.Choice(["include", "only"]),
+    is_flag=False,
+    flag_value="include",
+    default=None,
+    help="Also retired statements (all their rows deleted from the compilation), or "
+    "--retired only: just those. Left out by default.",
+)
+@click.option(
     "--sort",
     type=click.Choice(list(SORTS)),
     default=None,
@@ -533,6 +613,7 @@ def search_command(
     several: str | None,
     several_themes: bool | None,
     xref: tuple[str, ...],
+    retired: str | None,
     sort: str | None,
     size: int,
     page: int,
@@ -558,6 +639,7 @@ def search_command(
         several=several,
         xref=xref,
         expand=expand,
+        retired=retired,
     )
     with _store(ctx) as store:
         result = search(store, params.to_request(store))

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rcm import clock, settings, taxonomy
 from rcm.audit import record_audit
-from rcm.errors import DocumentError, NotFound, Problem, RcmError
+from rcm.errors import ConflictError, DocumentError, NotFound, Problem, RcmError
 from rcm.model import Statement
 from rcm.parse.xlsx import Sheet, XlsxLimit, XlsxLimits, XlsxUnreadable, read_xlsx, xlsx_text
 from rcm.search import Filter, matching_ids
@@ -65,13 +65,6 @@ class Status(StrEnum):
     TO_BE_UPDATED = "to be updated"
     CONTESTED = "contested"
     PENDING = "pending"
-
-
-class ConflictError(RcmError):
-    """Someone else changed the thing since it was read, or the round is closed."""
-
-    status = 409
-    exit_code = 5
 
 
 # The questionnaire's drop-down, in the words ministries use, and what each means.

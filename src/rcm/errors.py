@@ -35,6 +35,13 @@ class BadInput(RcmError):
     status = 400
 
 
+class ConflictError(RcmError):
+    """Someone else changed the thing since it was read, or the round is closed."""
+
+    status = 409
+    exit_code = 5
+
+
 class StoreError(RcmError):
     """The database cannot be opened, is not migrated, or refused a write."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -124,6 +125,8 @@ class Statement:
     category: Category | None = None
     category_source: CategorySource | None = None
     category_confidence: float | None = None
+    version: int = 1  # the wording's version (1 as first stored, + 1 on each rewording)
+    retired_at: datetime | None = None  # when all its rows left the compilation, if they did
 
 
 @dataclass(frozen=True)
@@ -225,6 +228,26 @@ class SourceInfo:
     date: str = ""
 
 
+@dataclass(frozen=True)
+class PrintedRow:
+    """A statement row of a compilation that prints each row's id (the Word compilation `rcm
+    export` writes), for an ingest by id: where the row is ("table 'TS1 / …' row 3"), the id
+    printed in it (None for a row added without one), the statement the reader made of it, and
+    what the row says."""
+
+    where: str
+    printed_id: str | None
+    statement_id: str
+    meeting: str
+    theme: int
+    subtheme: int
+    position: int
+    text: str
+    heading: str | None
+    items: tuple[str, ...]
+    category: Category | None
+
+
 @dataclass
 class Compendium:
     """Everything read from one compilation, ready to store, check or export."""
@@ -237,6 +260,9 @@ class Compendium:
     categories: list[CategoryInfo] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     objective_links: list[ObjectiveLink] = field(default_factory=list)
+    # Filled when the document prints the rows' ids (a Word compilation exported by `rcm`): its
+    # ingest then matches rows to statements by id (``rcm.edit.ingest``).
+    rows: list[PrintedRow] = field(default_factory=list)
 
     def statement(self, statement_id: str) -> Statement:
         for s in self.statements:

@@ -657,7 +657,7 @@ def year_filter(low: int | None, high: int | None) -> Filter:
 def multi_theme_filter(several: bool = True) -> Filter:
     if several:
         return Filter("c.n_themes > 1", {}, "placed under several themes")
-    return Filter("c.n_themes <= 1", {}, "placed under one theme")
+    return Filter("c.n_themes <= 1 AND c.n_themes >= 0", {}, "placed under one theme")
 
 
 def xref_filter(themes: Sequence[int]) -> Filter:
@@ -732,6 +732,7 @@ class SearchRequest:
     limit: int = 20
     offset: int = 0
     expand: bool = True  # also search the other language's terms (the thesaurus)
+    retired: str = "exclude"  # exclude (default) | include | only: retired statements
 
     def effective_sort(self, parsed: ParsedQuery) -> str:
         sort = self.sort or ("oldest" if not parsed.positive else "relevance")
@@ -811,6 +812,25 @@ _ORDER = {
 }
 
 
+# Retired statements (all their rows deleted from the compilation) have combinations of their own
+# (``n_themes`` -1, ``rcm.store.search_index``): the default search leaves them out.
+RETIRED = ("exclude", "include", "only")
+RETIRED_CONDITIONS = {"exclude": "c.n_themes >= 0", "include": "1 = 1", "only": "c.n_themes < 0"}
+
+
+def _retired_mode(store: Store, wanted: str) -> str:
+    """``wanted``, or "include" when leaving retired statements out would change nothing (no
+    statement is retired: the search's SQL stays as it was)."""
+    if wanted not in RETIRED:
+        raise SearchError(f"retired must be one of {', '.join(RETIRED)}")
+    if wanted == "exclude":
+        with store.connection() as conn:
+            combos = store.lookups(conn).combos
+        if not any(c.retired for c in combos.values()):
+            return "include"
+    return wanted
+
+
 def _combo_condition(filters: Sequence[Filter], params: dict[str, Any]) -> str:
     """The filters as one condition on the docid's facet combination; adds their parameters."""
     for f in filters:
@@ -820,10 +840,15 @@ def _combo_condition(filters: Sequence[Filter], params: dict[str, Any]) -> str:
 
 
 def matching_ids(store: Store, filters: Sequence[Filter]) -> list[str]:
-    """Every statement id the filters choose (all when none), oldest meeting first: no ranking,
-    no snippets, no page limit."""
+    """Every statement id the filters choose (all when none; never a retired one), oldest
+    meeting first: no ranking, no snippets, no page limit."""
     params: dict[str, Any] = {}
     where = _combo_condition(filters, params) if filters else "1 = 1"
+    if _retired_mode(store, "exclude") == "exclude":
+        where += (
+            f" AND {_COMBO} IN (SELECT c.id FROM facet_combos AS c WHERE "
+            f"{RETIRED_CONDITIONS['exclude']})"
+        )
     sql = f"SELECT s.statement_id FROM statement_search AS s WHERE {where} ORDER BY s.docid"
     with store.connection() as conn:
         return [r[0] for r in conn.execute(text(sql), params)]
@@ -844,6 +869,7 @@ def build_search_sql(
     limit: int,
     offset: int,
     exclude_docid: int | None = None,
+    retired: str = "include",
 ) -> SearchSQL:
     """Two statements over the same matches: the ranked page, and the number of matches per facet
     combination (no ranking: the cheap half). Filters select combinations, so neither backend
@@ -852,6 +878,10 @@ def build_search_sql(
     where: list[str] = []
     if filters:
         where.append(_combo_condition(filters, params))
+    if retired in RETIRED_CONDITIONS and retired != "include":
+        where.append(
+            f"{_COMBO} IN (SELECT c.id FROM facet_combos AS c WHERE {RETIRED_CONDITIONS[retired]})"
+        )
     if exclude_docid is not None:
         where.append("s.docid != :exclude_docid")
         params["exclude_docid"] = exclude_docid
@@ -992,7 +1022,13 @@ def search(store: Store, request: SearchRequest) -> SearchResult:
     if not 0 <= request.offset <= MAX_OFFSET:
         raise SearchError(f"offset must be between 0 and {MAX_OFFSET:,}: narrow the search instead")
     sql = build_search_sql(
-        store.dialect, parsed, request.filters, sort, request.limit, request.offset
+        store.dialect,
+        parsed,
+        request.filters,
+        sort,
+        request.limit,
+        request.offset,
+        retired=_retired_mode(store, request.retired),
     )
     with store.connection() as conn:
         page = conn.execute(text(sql.page), sql.params).all()
@@ -1193,7 +1229,16 @@ def related(store: Store, statement_id: str, limit: int = 5) -> SearchResult:
     chosen = sorted(weights, key=lambda s: (-weights[s], s))[:RELATED_TERMS]
     clause = Clause(tuple(_StemmedTerm("word", s, (s,)) for s in chosen))
     parsed = ParsedQuery(text=" OR ".join(chosen), clauses=(clause,))
-    sql = build_search_sql(store.dialect, parsed, [], "relevance", limit, 0, exclude_docid=own)
+    sql = build_search_sql(
+        store.dialect,
+        parsed,
+        [],
+        "relevance",
+        limit,
+        0,
+        exclude_docid=own,
+        retired=_retired_mode(store, "exclude"),
+    )
     with store.connection() as conn:
         page = conn.execute(text(sql.page), sql.params).all()
         details = store.hit_details(conn, [int(r.docid) for r in page])
@@ -1301,6 +1346,11 @@ _DESCRIBED: dict[str, tuple[str, dict[str, Any]]] = {
         "0: only the words as typed",
         {"type": "string", "enum": ["0", "1"]},
     ),
+    "retired": (
+        "include: also retired statements (all their rows deleted from the compilation); "
+        "only: just those; left out by default",
+        {"type": "string", "enum": ["include", "only"]},
+    ),
 }
 
 
@@ -1322,6 +1372,7 @@ class SearchParams:
     several: str | None = None  # "yes" or "no"
     xref: tuple[str, ...] = ()
     expand: bool = True
+    retired: str | None = None  # "include" or "only"; None leaves retired statements out
 
     @classmethod
     def from_query(cls, pairs: Iterable[tuple[str, str]]) -> SearchParams:
@@ -1356,6 +1407,7 @@ class SearchParams:
             several=last.get("several") or None,
             xref=tuple(lists["xref"]),
             expand=last.get("expand", "1").strip().lower() not in ("0", "no", "false", "off"),
+            retired=last.get("retired") or None,
         )
 
     def check(self, max_size: int = MAX_PAGE_SIZE) -> None:
@@ -1365,11 +1417,22 @@ class SearchParams:
             raise SearchError(f"size must be between 1 and {max_size}")
         if self.several not in (None, "", "yes", "no"):
             raise SearchError("several must be yes or no")
+        if self.retired not in (None, "", "include", "only"):
+            raise SearchError("retired must be include or only")
 
     def to_query(self) -> list[tuple[str, str]]:
         """The query string's pairs, published names only, defaults left out."""
         pairs: list[tuple[str, str]] = [("q", self.q)] if self.q else []
-        for name in ("theme", "subtheme", "category", "meeting", "year", "several", "xref"):
+        for name in (
+            "theme",
+            "subtheme",
+            "category",
+            "meeting",
+            "year",
+            "several",
+            "xref",
+            "retired",
+        ):
             value = getattr(self, name)
             if isinstance(value, tuple):
                 pairs += [(name, v) for v in value]
@@ -1396,8 +1459,16 @@ class SearchParams:
             several_themes={"yes": True, "no": False}.get(self.several or ""),
             xrefs=self.xref,
         )
+        if self.retired not in (None, "", "include", "only"):
+            raise SearchError("retired must be include or only")
         return SearchRequest(
-            self.q, filters, self.sort, self.size, (self.page - 1) * self.size, self.expand
+            self.q,
+            filters,
+            self.sort,
+            self.size,
+            (self.page - 1) * self.size,
+            self.expand,
+            retired=self.retired or "exclude",
         )
 
     def form(self) -> dict[str, Any]:

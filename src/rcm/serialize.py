@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rcm.model import Meeting, ObjectiveLink, Placement, Statement
@@ -36,8 +36,11 @@ def statement_dict(
     placements: list[Placement],
     titles: dict[tuple[int, int], str],
     objectives: Iterable[ObjectiveLink] | None = None,
+    versions: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """A statement with its placements (and, given them, its GCM objectives) as JSON-ready data."""
+    """A statement with its placements (and, given them, its GCM objectives and its earlier
+    wordings: ``Store.earlier_versions``) as JSON-ready data. ``version`` is the wording's
+    version; ``retired`` (a date) is there only for a retired statement."""
     data = {
         "id": s.id,
         "meeting": meeting.number,
@@ -57,6 +60,11 @@ def statement_dict(
             placement_dict(p, titles.get((p.theme, p.subtheme), "")) for p in placements
         ],
     }
+    data["version"] = s.version
+    if s.retired_at is not None:
+        data["retired"] = s.retired_at.date().isoformat()
     if objectives is not None:
         data["objectives"] = [objective_dict(x) for x in objectives]
+    if versions is not None:
+        data["versions"] = [dict(v) for v in versions]
     return data

@@ -29,6 +29,7 @@ from rcm.model import (
     Meeting,
     Notice,
     Placement,
+    PrintedRow,
     SourceInfo,
     Statement,
     Subtheme,
@@ -626,6 +627,8 @@ class StatementRow:
     items: tuple[str, ...]
     note: tx.Note | None
     category: Category | None = None
+    sid: str | None = None  # the id the row prints (Word compilations exported by `rcm`)
+    where: str = ""  # where the row is, for messages ("table 'TS1 / …' row 3")
 
 
 def read_row(
@@ -713,12 +716,18 @@ def assemble(
     )
 
 
+ID_KEY = "\x00id:"  # a group key's second part for rows printing an id: never a normal form
+
+
 def group_copies(rows: Iterable[StatementRow]) -> dict[tuple[str, str], list[StatementRow]]:
-    """One statement per (meeting, normal form): copies filed under several sections become one.
-    Keys come in the order of each statement's first copy, copies in the order given."""
+    """One statement per (meeting, normal form): copies filed under several sections become one;
+    rows printing an id are one statement per id (whatever their wording: the ingest by id
+    decides what a copy reworded alone means). Keys come in the order of each statement's first
+    copy, copies in the order given."""
     by_key: dict[tuple[str, str], list[StatementRow]] = {}
     for r in rows:
-        by_key.setdefault((r.meeting, tx.normal_form(r.text)), []).append(r)
+        second = ID_KEY + r.sid if r.sid else tx.normal_form(r.text)
+        by_key.setdefault((r.meeting, second), []).append(r)
     return by_key
 
 
@@ -734,10 +743,12 @@ def build_compendium(
     compilation shares: deduplication, ids, placements, statement order). ``meetings``: those
     of the rows beyond the 2017 compilation's (meetings added from declarations)."""
     by_key = group_copies(rows)
-    ids = assign_ids(by_key)
+    printed = {key: key[1].removeprefix(ID_KEY) for key in by_key if key[1].startswith(ID_KEY)}
+    ids = {**assign_ids((k for k in by_key if k not in printed), printed.values()), **printed}
     theme_numbers = [t.number for t in themes]
     statements: list[Statement] = []
     placements: list[Placement] = []
+    printed_rows: list[PrintedRow] = []
     for (meeting, key), copies in by_key.items():
         first = copies[0]
         sid = ids[(meeting, key)]
@@ -756,6 +767,22 @@ def build_compendium(
             )
         )
         for c in copies:
+            if any(r.sid for r in rows):
+                printed_rows.append(
+                    PrintedRow(
+                        where=c.where or f"line {c.line}",
+                        printed_id=c.sid,
+                        statement_id=sid,
+                        meeting=meeting,
+                        theme=c.theme,
+                        subtheme=c.subtheme,
+                        position=c.position,
+                        text=c.text,
+                        heading=c.heading,
+                        items=c.items,
+                        category=c.category,
+                    )
+                )
             placements.append(
                 Placement(
                     statement_id=sid,
@@ -784,6 +811,7 @@ def build_compendium(
         placements=placements,
         categories=categories,
         notices=sorted(notices, key=lambda n: n.line),
+        rows=sorted(printed_rows, key=lambda r: (r.theme, r.subtheme, r.position)),
     )
 
 

@@ -19,10 +19,11 @@ import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 from rcm import taxonomy
 from rcm.errors import DocumentError, Problem
+from rcm.ids import canonical_id
 from rcm.model import (
     Category,
     Compendium,
@@ -725,13 +726,16 @@ def read_rows(
                 if not statement_cell.text:
                     problems.append(Problem(0, f"{where}: the statement cell is empty"))
                     continue
-                meeting_text = _meeting_text(meeting_cell)
+                meeting_text, id_text = _meeting_lines(meeting_cell)
                 if not meeting_text:
                     problems.append(Problem(0, f"{where}: the meeting (RCM) cell is empty"))
                     continue
                 meeting = _meeting_code(meeting_text, known)
                 if meeting is None:
                     problems.append(Problem(0, f"{where}: {meeting_text!r} is not a known meeting"))
+                    continue
+                sid = _printed_id(id_text, meeting, where, known, problems)
+                if sid is False:
                     continue
                 colour = statement_cell.shading or (meeting_cell.shading if meeting_cell else None)
                 category = legend.colours.get(colour) if colour else None
@@ -751,19 +755,51 @@ def read_rows(
                     problems.append(Problem(0, f"{where}: the statement cell holds only a note"))
                     continue
                 position += 1
+                statement = replace(statement, sid=sid or None, where=where)
                 rows.append(DocxRow(statement, where, colour))
     return rows
 
 
-def _meeting_text(cell: Cell | None) -> str:
-    """The meeting from the first line of text in the cell; what follows (the id) is ignored."""
+def _meeting_lines(cell: Cell | None) -> tuple[str, str]:
+    """The meeting (the first line of text in the cell) and the statement's id (the next line,
+    "" when the row prints none: a row added by hand)."""
     if cell is None:
+        return "", ""
+    lines = [
+        tx.collapse(line) for p in cell.paragraphs for line in p.text.split("\n") if line.strip()
+    ]
+    return [*lines, ""][0], " ".join(lines[1:])
+
+
+def _printed_id(
+    text: str, meeting: str, where: str, known: Mapping[str, Meeting], problems: list[Problem]
+) -> str | Literal[False]:
+    """The id a row prints ("" for none), or False after reporting one that cannot be read or
+    that belongs to another meeting than the row's (an id moved to another meeting)."""
+    if not text:
         return ""
-    for p in cell.paragraphs:
-        for line in p.text.split("\n"):
-            if line.strip():
-                return tx.collapse(line)
-    return ""
+    try:
+        sid = canonical_id(text)
+    except ValueError:
+        problems.append(
+            Problem(
+                0, f"{where}: {text!r} under the meeting is not a statement id such as XIX-0021"
+            )
+        )
+        return False
+    own = sid.rsplit("-", 1)[0]
+    if own != meeting:
+        label = known[own].label if own in known else own
+        problems.append(
+            Problem(
+                0,
+                f"{where}: statement {sid} is a statement of the {label}, but the row gives it to "
+                f"the {known[meeting].label}: an id cannot move to another meeting (delete the "
+                "row and add it again without an id to make a new statement)",
+            )
+        )
+        return False
+    return sid
 
 
 def _meeting_code(text: str, known: Mapping[str, Meeting]) -> str | None:
@@ -870,10 +906,10 @@ def _is_list_statement(paras: list[Para]) -> bool:
 def check_categories(rows: list[DocxRow], problems: list[Problem]) -> None:
     """Copies of one statement must carry one colour; an unshaded copy agrees with any."""
     where = {id(r.row): r for r in rows}
-    labels = {m.code: m.label for m in taxonomy.meetings()}
     for (meeting, _), copies in group_copies(r.row for r in rows).items():
         shaded = [where[id(c)] for c in copies if c.category is not None]
-        if not shaded:
+        if not shaded or len({tx.normal_form(c.text) for c in copies}) > 1:
+            # rows printing one id with different texts: the ingest by id reports them
             continue
         first = shaded[0]
         for other in shaded[1:]:
@@ -881,7 +917,8 @@ def check_categories(rows: list[DocxRow], problems: list[Problem]) -> None:
                 problems.append(
                     Problem(
                         0,
-                        f"{first.where} and {other.where}: copies of one {labels[meeting]} "
+                        f"{first.where} and {other.where}: copies of one "
+                        f"{parse_meeting(meeting).label} "
                         f"statement are shaded differently ({first.colour} {_label(first)}, "
                         f"{other.colour} {_label(other)})",
                     )

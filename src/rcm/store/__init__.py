@@ -54,7 +54,16 @@ from rcm.parse.text import normal_form
 from rcm.store import migrate, search_index
 from rcm.store import schema as t
 
-__all__ = ["DEFAULT_URL", "IngestResult", "Store", "database_url", "meeting_from_row"]
+__all__ = [
+    "DEFAULT_URL",
+    "IngestResult",
+    "Store",
+    "database_url",
+    "ingest_into",
+    "meeting_from_row",
+    "version_row",
+    "write_document_frame",
+]
 
 DEFAULT_URL = "sqlite:///rcm.db"
 
@@ -412,6 +421,51 @@ class Store:
             )
             return _statement(row, items), placements
 
+    def earlier_versions(self, statement_id: str) -> list[dict[str, Any]]:
+        """The statement's earlier wordings, oldest first: version, text, heading, items, at,
+        actor, origin (JSON-ready)."""
+        sid = canonical_id(statement_id)
+        sv = t.statement_versions
+        with self._read() as conn:
+            current = conn.scalar(select(t.statements.c.version).where(t.statements.c.id == sid))
+            rows = conn.execute(
+                select(sv)
+                .where(sv.c.statement_id == sid, sv.c.version < (current or 0))
+                .order_by(sv.c.version)
+            ).all()
+        return [
+            {
+                "version": r.version,
+                "text": r.text,
+                "heading": r.heading,
+                "items": json.loads(r.items),
+                "at": (_aware(r.at) or r.at).isoformat(timespec="seconds"),
+                "actor": r.actor,
+                "origin": r.origin,
+            }
+            for r in rows
+        ]
+
+    def retired(self) -> list[dict[str, Any]]:
+        """The retired statements: id, meeting, when and by whom, oldest retirement first."""
+        st = t.statements
+        with self._read() as conn:
+            rows = conn.execute(
+                select(st.c.id, st.c.meeting, st.c.text, st.c.retired_at, st.c.retired_by)
+                .where(st.c.retired_at.is_not(None))
+                .order_by(st.c.retired_at, st.c.id)
+            ).all()
+        return [
+            {
+                "id": r.id,
+                "meeting": r.meeting,
+                "text": r.text,
+                "retired_at": (_aware(r.retired_at) or r.retired_at).isoformat(timespec="seconds"),
+                "retired_by": r.retired_by,
+            }
+            for r in rows
+        ]
+
     def meeting(self, code: str) -> Meeting:
         with self._read() as conn:
             r = conn.execute(select(t.meetings).where(t.meetings.c.code == code)).first()
@@ -462,7 +516,8 @@ class Store:
 
     def statements_where(self, *conditions: Any) -> list[tuple[Statement, list[Placement]]]:
         """Statements with their placements, for those having a placement (or being a statement)
-        matching ``conditions`` (on ``placements`` or ``statements``), in document order."""
+        matching ``conditions`` (on ``placements`` or ``statements``), in document order.
+        Retired statements are left out."""
         with self._read() as conn:
             ids = [
                 r[0]
@@ -471,7 +526,7 @@ class Store:
                     .join(
                         t.placements, t.placements.c.statement_id == t.statements.c.id, isouter=True
                     )
-                    .where(*conditions)
+                    .where(t.statements.c.retired_at.is_(None), *conditions)
                     .group_by(t.statements.c.id)
                     .order_by(func.min(t.placements.c.line), t.statements.c.id)
                 )
@@ -504,7 +559,8 @@ class Store:
         """Aggregates for ``rcm stats``, computed by the database."""
         with self._read() as conn:
             st, pl = t.statements, t.placements
-            total = conn.scalar(select(func.count()).select_from(st)) or 0
+            live = st.c.retired_at.is_(None)
+            total = conn.scalar(select(func.count()).select_from(st).where(live)) or 0
             per_sub = conn.execute(
                 select(pl.c.theme, pl.c.subtheme, func.count())
                 .group_by(pl.c.theme, pl.c.subtheme)
@@ -519,14 +575,17 @@ class Store:
                 select(
                     t.meetings.c.code, t.meetings.c.label, t.meetings.c.year, func.count(st.c.id)
                 )
-                .select_from(t.meetings.outerjoin(st, st.c.meeting == t.meetings.c.code))
+                .select_from(t.meetings.outerjoin(st, (st.c.meeting == t.meetings.c.code) & live))
                 .group_by(
                     t.meetings.c.code, t.meetings.c.label, t.meetings.c.year, t.meetings.c.number
                 )
                 .order_by(t.meetings.c.number, t.meetings.c.code)
             ).all()
             per_category = conn.execute(
-                select(st.c.category, func.count()).group_by(st.c.category).order_by(st.c.category)
+                select(st.c.category, func.count())
+                .where(live)
+                .group_by(st.c.category)
+                .order_by(st.c.category)
             ).all()
             per_statement = (
                 select(pl.c.statement_id, func.count(func.distinct(pl.c.theme)).label("n"))
@@ -562,6 +621,7 @@ class Store:
                     for code, label, year, n in per_meeting
                 ],
                 "categories": {(c or "unassigned"): n for c, n in per_category},
+                "retired": self.retired(),
             }
 
     # --- reads for the web pages and the exports (no SQL outside the store) ----------------------
@@ -626,6 +686,22 @@ class _StatementsWritten:
     changed_ids: list[str] = field(default_factory=list)  # for the search index
 
 
+def write_document_frame(conn: Connection, c: Compendium) -> int:
+    """What an ingest by id writes besides the statements (``rcm.edit.ingest``): the reference
+    data, the themes' sub-themes (none removed), the source document; its id."""
+    _write_reference_data(conn, c)
+    _write_subthemes(conn, c, placements_changed=False)
+    source_id = _write_source(conn, c)
+    _write_meeting_sources(conn, c, source_id)
+    return source_id
+
+
+def ingest_into(conn: Connection, c: Compendium) -> IngestResult:
+    """:meth:`Store.ingest` inside the caller's transaction (a compilation that prints no ids:
+    statements matched by their wording)."""
+    return _ingest(conn, c)
+
+
 def _ingest(conn: Connection, c: Compendium) -> IngestResult:
     """The steps of an ingest, in one transaction (``Store.ingest``)."""
     c = _without_reviewed(conn, c)
@@ -664,9 +740,10 @@ def _without_reviewed(conn: Connection, c: Compendium) -> Compendium:
     """The compilation without the statements accepted from declarations that a Word compilation
     exported from this database prints too (XXII RCM, Extraordinary Meeting of the XXV RCM …):
     they belong to their declaration, so the round trip leaves them as they are, and the
-    compilation's rows keep their positions (numbered as if those rows were not there). A row of
-    such a statement whose wording or category was changed is refused: editing by id is not
-    supported yet."""
+    compilation's rows keep their positions (numbered as if those rows were not there). A
+    document that prints no ids cannot say which statement a changed row is: a row of such a
+    statement whose wording or category was changed is refused, pointing to the Word
+    compilation, whose rows print their ids (``rcm.edit.ingest`` edits them by id)."""
     present = {s.id for s in c.statements}
     reviewed = set(
         conn.scalars(
@@ -686,8 +763,9 @@ def _without_reviewed(conn: Connection, c: Compendium) -> Compendium:
     problems = [
         Problem(
             0,
-            f"statement {s.id} (accepted from a declaration) was changed in the document: "
-            "statements added from declarations cannot be edited through the compilation yet",
+            f"statement {s.id} (accepted from a declaration) was changed in a document that "
+            "prints no statement ids: edit the Word compilation `rcm export --format docx` "
+            "writes, whose rows carry their ids",
         )
         for s in c.statements
         if s.id in reviewed
@@ -892,6 +970,25 @@ def _write_statements(conn: Connection, c: Compendium, source_id: int) -> _State
             changed_ids.append(s.id)
             added += 1
         elif any(old[k] != v for k, v in values.items()) or existing_items.get(s.id, ()) != s.items:
+            if (old["text"], old["heading"], existing_items.get(s.id, ())) != (
+                s.text,
+                s.heading,
+                s.items,
+            ):  # a new wording: kept as a version, the earlier one stays
+                values["version"] = old["version"] + 1
+                conn.execute(
+                    insert(t.statement_versions).values(
+                        **version_row(
+                            s.id,
+                            old["version"] + 1,
+                            s.text,
+                            s.heading,
+                            s.items,
+                            actor="ingest",
+                            origin=f"compilation: {c.source.name}",
+                        )
+                    )
+                )
             conn.execute(update(t.statements).where(t.statements.c.id == s.id).values(**values))
             conn.execute(delete(t.statement_items).where(t.statement_items.c.statement_id == s.id))
             _write_items(conn, s.id, s.items)
@@ -1134,7 +1231,13 @@ def _statement(row: RowMapping, items: tuple[str, ...]) -> Statement:
         category=Category(row["category"]) if row["category"] else None,
         category_source=CategorySource(row["category_source"]) if row["category_source"] else None,
         category_confidence=row["category_confidence"],
+        version=row["version"],
+        retired_at=_aware(row["retired_at"]),
     )
+
+
+def _aware(at: datetime | None) -> datetime | None:
+    return at if at is None or at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def meeting_from_row(r: Any, prefix: str = "") -> Meeting:
@@ -1191,8 +1294,12 @@ def _load(conn: Connection) -> Compendium:
     for p in placements:
         first_line[p.statement_id] = min(p.line, first_line.get(p.statement_id, p.line))
     order = {m.code: m.number for m in meetings}
+    # A retired statement is no longer part of the compilation (read it by id: ``statement``).
     statements = [
-        _statement(r, items.get(r["id"], ())) for r in conn.execute(select(t.statements)).mappings()
+        _statement(r, items.get(r["id"], ()))
+        for r in conn.execute(
+            select(t.statements).where(t.statements.c.retired_at.is_(None))
+        ).mappings()
     ]
     statements.sort(key=lambda s: (order[s.meeting], first_line.get(s.id, 1 << 30), s.id))
     notices = [

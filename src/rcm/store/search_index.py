@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, null, select, update
 
 from rcm.analyze import index_body
 from rcm.store import schema as t
@@ -62,19 +62,28 @@ class Combo(NamedTuple):
     themes: int
     subthemes: int
     xrefs: int
+    # A retired statement's combination (``n_themes`` -1): out of the default search.
+    retired: bool = False
 
     @property
-    def key(self) -> tuple[str, str | None, int, int, int]:
-        return (self.meeting_code, self.category, self.themes, self.subthemes, self.xrefs)
+    def key(self) -> tuple[str, str | None, int, int, int, bool]:
+        return (
+            self.meeting_code,
+            self.category,
+            self.themes,
+            self.subthemes,
+            self.xrefs,
+            self.retired,
+        )
 
 
 def load_combos(conn: Connection) -> dict[int, Combo]:
     # Read on every search: plain tuples rather than SQLAlchemy rows.
     rows = conn.exec_driver_sql(
-        "SELECT id, meeting, meeting_code, year, category, themes, subthemes, xrefs "
-        "FROM facet_combos"
+        "SELECT id, meeting, meeting_code, year, category, themes, subthemes, xrefs, "
+        "n_themes < 0 FROM facet_combos"
     )
-    return {r[0]: Combo._make(r) for r in rows}
+    return {r[0]: Combo._make((*r[:8], bool(r[8]))) for r in rows}
 
 
 class Indexer:
@@ -99,8 +108,9 @@ class Indexer:
         themes: int,
         subthemes: int,
         xrefs: int,
+        retired: bool = False,
     ) -> None:
-        key = (meeting_code, category, themes, subthemes, xrefs)
+        key = (meeting_code, category, themes, subthemes, xrefs, retired)
         combo = self.combos.get(key)
         if combo is None:
             combo = self.next_combo
@@ -116,7 +126,7 @@ class Indexer:
                     themes=themes,
                     subthemes=subthemes,
                     xrefs=xrefs,
-                    n_themes=themes.bit_count(),
+                    n_themes=-1 if retired else themes.bit_count(),
                 )
             )
             self.combos[key] = combo
@@ -145,8 +155,12 @@ def generation(conn: Connection) -> int:
     return int(conn.exec_driver_sql("SELECT generation FROM index_state").scalar() or 0)
 
 
-def refresh(conn: Connection, statement_ids: Iterable[str] | None = None) -> int:
-    """Rewrite the index rows of ``statement_ids`` (all statements when None). Returns the count."""
+def refresh(
+    conn: Connection, statement_ids: Iterable[str] | None = None, *, retirement: bool = True
+) -> int:
+    """Rewrite the index rows of ``statement_ids`` (all statements when None). Returns the count.
+    ``retirement``: whether the schema has the statements' retirement (migration 0008), so that
+    retired statements get their own combinations (False only for migrations before it)."""
     st, pl, pt, mt = t.statements, t.placements, t.placement_themes, t.meetings
     query = select(
         st.c.id,
@@ -157,6 +171,7 @@ def refresh(conn: Connection, statement_ids: Iterable[str] | None = None) -> int
         mt.c.number,
         mt.c.code,
         mt.c.year,
+        st.c.retired_at if retirement else null().label("retired_at"),
     ).join(mt, mt.c.code == st.c.meeting)
     ids = None if statement_ids is None else sorted(set(statement_ids))
     placement_query = select(pl.c.statement_id, pl.c.theme, pl.c.subtheme)
@@ -179,9 +194,20 @@ def refresh(conn: Connection, statement_ids: Iterable[str] | None = None) -> int
     for sid, theme in conn.execute(xref_query):
         facets.setdefault(sid, [0, 0, 0])[2] |= theme_bit(theme)
     indexer = Indexer(conn)
-    rows = conn.execute(query.order_by(st.c.id))
-    for sid, text, text_es, lang, category, number, code, year in rows:
+    for sid, text, text_es, lang, category, number, code, year, retired_at in conn.execute(
+        query.order_by(st.c.id)
+    ):
         themes, subthemes, xrefs = facets.get(sid, [0, 0, 0])
-        body = index_body(text, text_es, lang)
-        indexer.add(sid, body, number, code, year, category, themes, subthemes, xrefs)
+        indexer.add(
+            sid,
+            index_body(text, text_es, lang),
+            number,
+            code,
+            year,
+            category,
+            themes,
+            subthemes,
+            xrefs,
+            retired_at is not None,
+        )
     return indexer.flush()

@@ -85,7 +85,8 @@ def upgrade() -> None:
     # Index what earlier versions stored.
     from rcm.store.search_index import refresh
 
-    refresh(op.get_bind())
+    # The statements' retirement columns come with migration 0008.
+    refresh(op.get_bind(), retirement=False)
 
 
 def downgrade() -> None:
