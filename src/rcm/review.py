@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -235,14 +236,36 @@ def _check_meeting_free(ref: MeetingRef, taken: dict[str, tuple[str, int | None]
             )
 
 
-def _suggest(store: Store, texts: Sequence[str], langs: Sequence[str]) -> list[dict[str, Any]]:
-    """The machine's suggestions for each text, trained on the compendium as it is now."""
+# The last suggester trained per database, with the state of the compendium it learnt from (the
+# search index's generation moves on each change of the statements): promoting, splitting and
+# merging do not change the compendium, so a run of corrections trains once.
+_TRAINED: dict[str, tuple[tuple[int, int], Any]] = {}
+_TRAINED_LOCK = threading.Lock()
+
+
+def _suggester(store: Store) -> Any:
     from rcm.suggest import Suggester
 
+    with store.connection() as conn:
+        state = (
+            search_index.generation(conn),
+            int(conn.scalar(select(func.count()).select_from(t.statements)) or 0),
+        )
+    with _TRAINED_LOCK:
+        known = _TRAINED.get(store.url)
+    if known is not None and known[0] == state:
+        return known[1]
+    suggester = Suggester.train(store.load())
+    with _TRAINED_LOCK:
+        _TRAINED[store.url] = (state, suggester)
+    return suggester
+
+
+def _suggest(store: Store, texts: Sequence[str], langs: Sequence[str]) -> list[dict[str, Any]]:
+    """The machine's suggestions for each text, trained on the compendium as it is now."""
     if not texts:
         return []
-    suggester = Suggester.train(store.load())
-    return [s.as_dict() for s in suggester.suggest_many(list(texts), list(langs))]
+    return [s.as_dict() for s in _suggester(store).suggest_many(list(texts), list(langs))]
 
 
 def _check_year(year: int) -> None:
