@@ -198,7 +198,7 @@ def test_split_a_list_at_an_item_keeps_its_chapeau_in_both_parts(queued):
     assert (merged.text, merged.items) == (LIST.text, LIST.items)
     # accepted as is, the statement keeps its items
     sid = accept_proposal(store, merged.id, actor="sec").statement_id
-    assert [x for x in store.load().statements if x.id == sid][0].items == LIST.items
+    assert next(x for x in store.load().statements if x.id == sid).items == LIST.items
 
 
 @pytest.mark.parametrize(
@@ -237,7 +237,7 @@ def test_merging_the_last_or_a_decided_proposal_writes_nothing(queued):
     assert snapshot(store) == before
     reject_proposal(store, queue[1].id, actor="sec", reason="not operative")
     before = snapshot(store)
-    with pytest.raises(ConflictError, match="the next proposal, .*, is rejected"):
+    with pytest.raises(ConflictError, match=r"the next proposal, .*, is rejected"):
         merge_proposal(store, queue[0].id, actor="sec")
     with pytest.raises(ConflictError, match="is rejected: only a pending proposal"):
         merge_proposal(store, queue[1].id, actor="sec")
