@@ -5,6 +5,23 @@ suggestions for each draft statement; nothing reaches the compendium until a per
 ``accept_proposal`` (as suggested, or with their own text, category, placements and objectives) or
 ``reject_proposal`` (with a reason). Each decision is one transaction, written to the audit trail,
 and refuses a proposal someone else has already decided, so two reviewers never both accept one.
+
+The queue can be corrected where the reader cut a declaration badly, each correction one
+transaction, audited, for pending proposals of an active declaration only:
+``promote_paragraph`` (a preamble or closing paragraph, numbered from 1 as kept apart, becomes a
+proposal in document order; the paragraph stays in the declaration as read, marked promoted),
+``split_proposal`` (at a sentence, or at an item of a list, whose chapeau both parts keep),
+``merge_proposal`` (with the next proposal) and ``add_proposal`` (a statement added by hand).
+Every new or changed text gets fresh suggestions.
+
+A declaration is closed in two ways. ``withdraw_declaration`` rejects its pending proposals in one
+step; statements already accepted from it stay in the compendium unchanged (a person accepted
+each: retiring one is an edit of the compendium). ``replace_declaration`` files a corrected file
+for the same meeting (same code and label) and marks the old one replaced: its pending proposals
+are rejected, and a statement of the corrected file with the same normal form as a statement
+accepted from the old one is linked to it (accepted, same id) rather than queued again. A meeting
+has one active declaration: ``add_declaration`` of a second file for it points to replacement, and
+withdrawn or replaced declarations do not hold a meeting's code.
 """
 
 from __future__ import annotations
