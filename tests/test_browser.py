@@ -231,6 +231,40 @@ def test_review_a_new_declaration(server, page):
     expect(page.locator("table.coverage tbody tr")).to_have_count(23)
 
 
+def test_correct_the_review_queue(server, page, tmp_path):
+    """The Secretariat promotes a preamble paragraph to a statement and splits a list of
+    instructions in two on the review pages."""
+    sign_in(page, server, "sec", "secretariat password")
+    sample = Path(__file__).parent / "data" / "declarations" / "xxii_rcm_en.txt"
+    corrected = tmp_path / "xxiii_rcm_en.txt"  # another file: a declaration is added once
+    corrected.write_text(sample.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    page.goto(server + "/review")
+    page.set_input_files("#file", str(corrected))
+    page.fill("#meeting", "XXIII")
+    page.fill("#year", "2018")
+    page.click("form.add-declaration button[type=submit]")
+    expect(page.locator("section.declaration h2")).to_contain_text("XXIII RCM")
+    rows = page.locator("table.proposals tbody tr").count()
+    expect(page.locator("ol.preamble > li")).to_have_count(7)
+    page.click("#preamble-2 form.promote button")
+    expect(page.locator(".meta")).to_contain_text("promoted from the preamble, paragraph 2")
+    expect(page.locator("blockquote.draft")).to_contain_text("Recognizing that migration")
+    page.click("text=XXIII RCM (2018)")
+    expect(page.locator("#preamble-2 .promoted")).to_contain_text("Review")
+    expect(page.locator("table.proposals tbody tr")).to_have_count(rows + 1)
+    listed = page.locator("table.proposals tr", has_text="Instruct the Technical Secretariat")
+    listed.locator("a").first.click()
+    expect(page.locator("ol.split-points li")).to_have_count(3)
+    page.check("ol.split-points input[value='3']")
+    page.click("form.split button[type=submit]")
+    expect(page.locator("blockquote.draft li")).to_have_count(2)
+    page.click("text=XXIII RCM (2018)")
+    expect(page.locator("table.proposals tbody tr")).to_have_count(rows + 2)
+    expect(page.locator("table.proposals")).to_contain_text(
+        "Instruct the Technical Secretariat to: report on the results"
+    )
+
+
 def test_people_and_passwords(server, browser):
     """The Secretariat adds a focal point on the web and hands over the generated password; the
     focal point signs in with it and changes it; the change is in the audit trail."""

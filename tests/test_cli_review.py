@@ -161,3 +161,60 @@ def test_bad_declarations_add_nothing(run, tmp_path, content, message):
     assert out.exit_code == 4, out.output
     assert message in out.output and "Traceback" not in out.output
     assert count(run.url, t.declarations) == 0 and count(run.url, t.proposals) == 0
+
+
+def test_correcting_the_queue_from_the_command_line(run, tmp_path):
+    xxii = DATA / "xxii_rcm_en.txt"
+    assert (
+        run("declaration", "add", str(xxii), "--meeting", "XXII", "--year", "2017").exit_code == 0
+    )
+    shown = run("review", "show", "--declaration", "1")
+    assert shown.exit_code == 0, shown.output
+    assert "preamble (kept apart; rcm review promote --preamble K):" in shown.output
+    assert "\n  2. Recognizing that migration is a multidimensional" in shown.output
+    assert "closing (kept apart" in shown.output and "statements:" in shown.output
+    assert run("review", "show").exit_code == 2  # a proposal or a declaration
+    out = run("review", "promote", "--declaration", "1", "--closing", "1")
+    assert out.exit_code == 0 and "closing paragraph 1 is proposal" in out.output
+    assert "[promoted: proposal" in run("review", "show", "--declaration", "1").output
+    again = run("review", "promote", "--declaration", "1", "--closing", "1")
+    assert again.exit_code == 5 and "already promoted" in again.output
+    assert run("review", "promote", "--declaration", "1").exit_code == 2
+    # the list of instructions: its items are the split points
+    queue = json.loads(run("review", "list", "--declaration", "1", "--json").output)
+    listed = next(p for p in queue if len(p["items"]) == 3)
+    shown = run("review", "show", str(listed["id"])).output
+    assert "it can be split before" in shown and "  3. report on the results" in shown
+    bad = run("review", "split", str(listed["id"]), "--at", "the compilation among")
+    assert bad.exit_code == 1 and "not where one of its items starts" in bad.output
+    out = run("review", "split", str(listed["id"]), "--at", "report on the results")
+    assert out.exit_code == 0 and out.output.count("proposal ") == 2
+    out = run("review", "merge", str(listed["id"]))
+    assert out.exit_code == 0 and "report on the results" in out.output
+    last = json.loads(run("review", "list", "--declaration", "1", "--json").output)[-1]
+    out = run("review", "merge", str(last["id"]))
+    assert out.exit_code == 1 and "is the last of declaration 1" in out.output
+    out = run("review", "add", "--declaration", "1", "--text", "We agree to meet in 2018.")
+    assert out.exit_code == 0 and "added, pending" in out.output
+    accepted = run("review", "accept", "1").output.split("accepted as ")[1].split(":")[0]
+    # a corrected file: the same meeting, the accepted statement linked, not duplicated
+    again = run("declaration", "add", str(xxii.with_name("joint_communique_en.txt")),
+                "--meeting", "XXII", "--year", "2017")  # fmt: skip
+    assert again.exit_code == 5 and "rcm declaration replace 1 FILE" in again.output
+    corrected = tmp_path / "xxii_corrected.txt"
+    corrected.write_text(xxii.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    same = run("declaration", "replace", "1", str(xxii))
+    assert same.exit_code == 5 and "same file as declaration 1" in same.output
+    out = run("declaration", "replace", "1", str(corrected), "--reason", "typo")
+    assert out.exit_code == 0, out.output
+    assert "declaration 1 replaced by declaration 2: XXII RCM (2017)" in out.output
+    assert "1 linked to statements already accepted" in out.output and accepted in out.output
+    listed = run("declaration", "list").output
+    assert "replaced by declaration 2" in listed
+    assert count(run.url, t.meetings) == 22  # XXII once
+    out = run("declaration", "withdraw", "2", "--reason", "withdrawn by the meeting")
+    assert out.exit_code == 0 and "pending proposals rejected" in out.output
+    assert f"1 statements accepted from it stay in the compendium: {accepted}" in out.output
+    twice = run("declaration", "withdraw", "2", "--reason", "again")
+    assert twice.exit_code == 5 and "was withdrawn by" in twice.output
+    assert json.loads(run("show", accepted, "--json").output)["id"] == accepted

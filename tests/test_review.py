@@ -237,12 +237,22 @@ def test_meetings_that_exist_and_files_added_twice_are_refused(filled):
     e1, _ = add_declaration(
         filled, other, meeting="XXII", year=2017, extraordinary=True, actor="sec"
     )
+    # a second file for the same extraordinary meeting is refused (it is a replacement); a second
+    # extraordinary meeting of the cycle is named by its code
+    with pytest.raises(ConflictError, match=f"declaration replace {e1.id} FILE"):
+        add_declaration(
+            filled,
+            declaration(["We recognize the efforts of the Member Countries."], name="e2.txt"),
+            meeting="XXII",
+            year=2017,
+            extraordinary=True,
+            actor="sec",
+        )
     e2, _ = add_declaration(
         filled,
         declaration(["We recognize the efforts of the Member Countries."], name="e2.txt"),
-        meeting="XXII",
+        meeting="XXII-E2",
         year=2017,
-        extraordinary=True,
         actor="sec",
     )
     assert (e1.meeting.code, e2.meeting.code) == ("XXII-E1", "XXII-E2")

@@ -1323,9 +1323,16 @@ def declaration_group() -> None:
 
 @declaration_group.command(name="add")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--meeting", required=True, metavar="XXII", help="The meeting (Roman or number).")
+@click.option(
+    "--meeting",
+    required=True,
+    metavar="XXII",
+    help="The meeting (Roman or number; XXV-E2 for a cycle's second extraordinary meeting).",
+)
 @click.option("--year", required=True, type=int, help="The year it was held.")
-@click.option("--extraordinary", is_flag=True, help="An extraordinary meeting of that cycle.")
+@click.option(
+    "--extraordinary", is_flag=True, help="The extraordinary meeting of that cycle (XXV-E1)."
+)
 @click.option("--place", help="Where it was held, e.g. 'San Salvador, El Salvador'.")
 @click.option("--date", metavar="YYYY-MM-DD", help="When it was held.")
 @_as_option(_SECRETARIAT)
@@ -1340,7 +1347,10 @@ def declaration_add(
     date: str | None,
     actor: str | None,
 ) -> None:
-    """Split FILE (.txt or .docx) into statements and queue them, with suggestions, for review."""
+    """Split FILE (.txt or .docx) into statements and queue them, with suggestions, for review.
+
+    A meeting has one declaration: a corrected file of it goes through `rcm declaration
+    replace`."""
     text = read_declaration(file)
     for line in at_a_glance(text):
         click.echo(line)
@@ -1377,10 +1387,101 @@ def declaration_list(ctx: click.Context, as_json: bool) -> None:
         click.echo("no declarations added yet: rcm declaration add FILE --meeting XXII --year 2017")
     for d in found:
         c = d.counts
+        state = "" if d.active else f"  [{_closed_state(d)}]"
         click.echo(
             f"{d.id:>3}  {d.meeting.label} ({d.meeting.year})  {d.name}  "
-            f"pending {c['pending']}, accepted {c['accepted']}, rejected {c['rejected']}"
+            f"pending {c['pending']}, accepted {c['accepted']}, rejected {c['rejected']}{state}"
         )
+
+
+def _closed_state(d: review.Declaration) -> str:
+    if d.state == "replaced":
+        return f"replaced by declaration {d.replaced_by}"
+    return f"withdrawn: {d.withdrawn_reason}" if d.state == "withdrawn" else d.state
+
+
+@declaration_group.command(name="withdraw")
+@click.argument("declaration_id", type=int)
+@click.option("--reason", required=True, help="Why it is taken out of review.")
+@_as_option(_SECRETARIAT)
+@click.pass_context
+def declaration_withdraw(
+    ctx: click.Context, declaration_id: int, reason: str, actor: str | None
+) -> None:
+    """Take declaration DECLARATION_ID out of review: its pending proposals are rejected in one
+    step. Statements already accepted from it stay in the compendium (listed)."""
+    with _store(ctx) as store:
+        closed = review.withdraw_declaration(
+            store, declaration_id, reason=reason, actor=_acting(store, actor)
+        )
+    d = closed.declaration
+    click.echo(
+        f"declaration {d.id} ({d.meeting.label}) withdrawn: "
+        f"{len(closed.rejected)} pending proposals rejected"
+    )
+    _print_kept(closed.kept)
+
+
+def _print_kept(kept: list[str], what: str = "stay in the compendium") -> None:
+    if kept:
+        click.echo(
+            f"{len(kept)} statements accepted from it {what}: {', '.join(kept)} "
+            "(retire or reword them as any statement of the compendium)"
+        )
+    else:
+        click.echo("no statement had been accepted from it")
+
+
+@declaration_group.command(name="replace")
+@click.argument("declaration_id", type=int)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--reason", help="Why (default: a corrected file).")
+@click.option("--year", type=int, help="The year it was held (default: as before).")
+@click.option("--place", help="Where it was held (default: as before).")
+@click.option("--date", metavar="YYYY-MM-DD", help="When it was held (default: as before).")
+@_as_option(_SECRETARIAT)
+@click.pass_context
+def declaration_replace(
+    ctx: click.Context,
+    declaration_id: int,
+    file: Path,
+    reason: str | None,
+    year: int | None,
+    place: str | None,
+    date: str | None,
+    actor: str | None,
+) -> None:
+    """Replace declaration DECLARATION_ID by a corrected FILE, for the same meeting.
+
+    The old declaration's pending proposals are rejected. A statement of FILE with the same text
+    (letters and digits, whatever spacing, case or punctuation) as one accepted from the old
+    file is linked to that statement, not queued again; the rest is queued for review."""
+    text = read_declaration(file)
+    with _store(ctx) as store:
+        closed = review.replace_declaration(
+            store,
+            declaration_id,
+            text,
+            actor=_acting(store, actor),
+            reason=reason,
+            year=year,
+            place=place,
+            date=date,
+        )
+    new = closed.replacement
+    assert new is not None
+    click.echo(
+        f"declaration {declaration_id} replaced by declaration {new.id}: {new.meeting.label} "
+        f"({new.meeting.year}); {len(closed.rejected)} pending proposals of the old file rejected"
+    )
+    click.echo(
+        f"{new.counts['pending']} statements queued for review, {len(closed.carried)} linked to "
+        "statements already accepted"
+        + "".join(f"\n  {sid} (proposal {old} -> {pid})" for old, pid, sid in closed.carried)
+    )
+    if closed.not_in_new_file:
+        _print_kept(closed.not_in_new_file, "are not in the corrected file and stay")
+    click.echo(f"next: rcm review show --declaration {new.id}")
 
 
 @cli.group(name="review")
@@ -1415,11 +1516,26 @@ def review_list(
 
 
 @review_group.command(name="show")
-@click.argument("proposal_id", type=int)
-@click.option("--json", "as_json", is_flag=True, help="Print the proposal as JSON.")
+@click.argument("proposal_id", type=int, required=False)
+@click.option(
+    "--declaration",
+    "declaration_id",
+    type=int,
+    help="Show a declaration: its numbered preamble, proposals and closing paragraphs.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print it as JSON.")
 @click.pass_context
-def review_show(ctx: click.Context, proposal_id: int, as_json: bool) -> None:
-    """One proposal: its text, where it came from, every suggestion and why."""
+def review_show(
+    ctx: click.Context, proposal_id: int | None, declaration_id: int | None, as_json: bool
+) -> None:
+    """One proposal: its text, where it came from, every suggestion and why; or (--declaration)
+    a whole declaration as read, its preamble and closing paragraphs numbered apart."""
+    if (proposal_id is None) == (declaration_id is None):
+        raise click.UsageError("give a PROPOSAL_ID or --declaration N")
+    if declaration_id is not None:
+        _show_declaration(ctx, declaration_id, as_json)
+        return
+    assert proposal_id is not None
     with _store(ctx) as store:
         p = review.proposal(store, proposal_id)
         titles = store.subtheme_titles()
@@ -1427,19 +1543,123 @@ def review_show(ctx: click.Context, proposal_id: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(p.as_dict(), indent=2, ensure_ascii=False))
         return
-    click.echo(
-        f"proposal {p.id}: {p.meeting_code}, statement {p.position} (line {p.line}), {p.state}"
-    )
+    line = f"line {p.line}" if p.line else (p.origin or "declaration")
+    click.echo(f"proposal {p.id}: {p.meeting_code}, statement {p.position} ({line}), {p.state}")
     if p.lead:
         click.echo(f"  under: {p.lead}")
     click.echo("")
     click.echo(p.text)
+    parts = review.split_points(p)
+    if p.state == "pending" and len(parts) > 1:
+        click.echo("\nit can be split before (rcm review split --sentence K):")
+        for k, part in enumerate(parts[1:], 2):
+            click.echo(f"  {k}. {part}")
     click.echo("\nsuggestions:")
     _print_suggestions(p.suggestions, titles, objectives)
     if p.state != "pending":
         when = f" on {p.decided_at:%Y-%m-%d %H:%M} UTC" if p.decided_at else ""
         click.echo(f"\n{p.state} by {p.decided_by}{when}")
         click.echo(f"  {json.dumps(p.decision, ensure_ascii=False)}")
+
+
+def _show_declaration(ctx: click.Context, declaration_id: int, as_json: bool) -> None:
+    with _store(ctx) as store:
+        d = review.declaration_record(store, declaration_id)
+        queue = review.proposals(store, declaration_id=declaration_id)
+    if as_json:
+        data = d.as_dict() | {"proposals": [p.as_dict() for p in queue]}
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    c = d.counts
+    click.echo(
+        f"declaration {d.id}: {d.meeting.label} ({d.meeting.year}), {d.name}, "
+        + (d.state if d.active else _closed_state(d))
+        + f"; pending {c['pending']}, accepted {c['accepted']}, rejected {c['rejected']}"
+    )
+    click.echo(d.title)
+    for part, paragraphs in (("preamble", d.preamble), ("closing", d.closing)):
+        if part == "closing":
+            click.echo("\nstatements:")
+            for p in queue:
+                done = f" -> {p.statement_id}" if p.statement_id else ""
+                click.echo(f"  #{p.position:<3} proposal {p.id} {p.state}{done}: {p.text}")
+        click.echo(f"\n{part} (kept apart; rcm review promote --{part} K):")
+        if not paragraphs:
+            click.echo("  (none)")
+        for k, text in enumerate(paragraphs, 1):
+            made = d.promoted_from(part, k)
+            mark = f"  [promoted: proposal {', '.join(map(str, made))}]" if made else ""
+            click.echo(f"  {k}. {text}{mark}")
+
+
+@review_group.command(name="promote")
+@click.option("--declaration", "declaration_id", type=int, required=True)
+@click.option("--preamble", type=int, metavar="K", help="The preamble's K-th paragraph.")
+@click.option("--closing", type=int, metavar="K", help="The closing's K-th paragraph.")
+@_as_option(_SECRETARIAT)
+@click.pass_context
+def review_promote(
+    ctx: click.Context,
+    declaration_id: int,
+    preamble: int | None,
+    closing: int | None,
+    actor: str | None,
+) -> None:
+    """Make a preamble or closing paragraph a proposal to review (see `rcm review show
+    --declaration N` for their numbers)."""
+    if (preamble is None) == (closing is None):
+        raise click.UsageError("give --preamble K or --closing K")
+    part, number = ("preamble", preamble) if preamble is not None else ("closing", closing)
+    assert number is not None
+    with _store(ctx) as store:
+        p = review.promote_paragraph(
+            store, declaration_id, part, number, actor=_acting(store, actor)
+        )
+    click.echo(
+        f"{part} paragraph {number} is proposal {p.id} (statement {p.position}), pending: "
+        f"[{p.suggested_category}]"
+    )
+
+
+@review_group.command(name="split")
+@click.argument("proposal_id", type=int)
+@click.option("--at", "at", metavar="TEXT", help="The text the second part starts with.")
+@click.option("--sentence", type=int, metavar="K", help="The second part starts at part K (≥ 2).")
+@_as_option(_SECRETARIAT)
+@click.pass_context
+def review_split(
+    ctx: click.Context, proposal_id: int, at: str | None, sentence: int | None, actor: str | None
+) -> None:
+    """Cut a pending proposal in two at a sentence (or, for a list, an item)."""
+    with _store(ctx) as store:
+        a, b = review.split_proposal(
+            store, proposal_id, at=at, sentence=sentence, actor=_acting(store, actor)
+        )
+    for p in (a, b):
+        click.echo(f"proposal {p.id} (statement {p.position}) [{p.suggested_category}]: {p.text}")
+
+
+@review_group.command(name="merge")
+@click.argument("proposal_id", type=int)
+@_as_option(_SECRETARIAT)
+@click.pass_context
+def review_merge(ctx: click.Context, proposal_id: int, actor: str | None) -> None:
+    """Join a pending proposal with the next one of its declaration."""
+    with _store(ctx) as store:
+        p = review.merge_proposal(store, proposal_id, actor=_acting(store, actor))
+    click.echo(f"proposal {p.id} (statement {p.position}) [{p.suggested_category}]: {p.text}")
+
+
+@review_group.command(name="add")
+@click.option("--declaration", "declaration_id", type=int, required=True)
+@click.option("--text", required=True, help="The statement's wording.")
+@_as_option(_SECRETARIAT)
+@click.pass_context
+def review_add(ctx: click.Context, declaration_id: int, text: str, actor: str | None) -> None:
+    """Add a statement by hand to a declaration: a proposal reviewed like the others."""
+    with _store(ctx) as store:
+        p = review.add_proposal(store, declaration_id, text, actor=_acting(store, actor))
+    click.echo(f"proposal {p.id} (statement {p.position}) added, pending: [{p.suggested_category}]")
 
 
 @review_group.command(name="accept")

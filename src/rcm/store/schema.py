@@ -470,5 +470,8 @@ proposals = Table(
     Column("decided_at", DateTime(timezone=True)),
     Column("decision", Text),  # JSON: what the person chose, whether they edited, or why rejected
     Column("statement_id", String(32), ForeignKey("statements.id")),
+    # Where it comes from: NULL for the declaration's operative part as read, "preamble K" or
+    # "closing K" for a paragraph a reviewer promoted, "hand" for a statement added by hand.
+    Column("origin", String(24)),
     UniqueConstraint("declaration_id", "position", name="uq_proposals_position"),
 )

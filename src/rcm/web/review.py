@@ -12,8 +12,9 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from rcm import gcm, review
-from rcm.errors import RcmError
-from rcm.model import Category
+from rcm.consult import ConflictError
+from rcm.errors import NotFound, RcmError
+from rcm.model import Category, DeclarationText
 from rcm.parse.declaration import MAX_BYTES, declaration_from_bytes
 from rcm.store import Store
 from rcm.web import i18n
@@ -44,17 +45,35 @@ def review_page(request: Request) -> Response:
     user, csrf = auth(request).secretariat(request)
     state = request.query_params.get("state") or None
     declaration_id = query_int(request.query_params.get("declaration"))
+    return render_review(request, user, csrf, declaration_id, state)
+
+
+def render_review(
+    request: Request,
+    user: Any,
+    csrf: str,
+    declaration_id: int | None,
+    state: str | None,
+    error: RcmError | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    """The review page: the declarations, the one chosen (its preamble and closing paragraphs
+    numbered, with what may be done to it), and its proposals; with an error if one is given."""
+    db = store(request)
+    chosen = review.declaration_record(db, declaration_id) if declaration_id else None
     return render(
         request,
         "review.html",
+        status=error.status if error else 200,
         user=user,
         csrf=csrf,
-        declarations=review.declarations(store(request)),
-        proposals=review.proposals(store(request), declaration_id=declaration_id, state=state),
+        declarations=review.declarations(db),
+        declaration=chosen,
+        proposals=review.proposals(db, declaration_id=declaration_id, state=state),
         state=state,
         declaration_id=declaration_id,
-        error=None,
-        form={},
+        error=i18n.gettext(error.message) if error else None,
+        form=form or {},
     )
 
 
@@ -67,22 +86,25 @@ async def add_declaration(request: Request) -> Response:
     return await run_in_threadpool(declaration_added, request, user, csrf, form)
 
 
+def uploaded_declaration(form: Any) -> DeclarationText:
+    """The declaration file of an upload form, read and split."""
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        raise RcmError(i18n.gettext("Choose the declaration file (.txt or .docx)."))
+    # Problems are reported under the name the person chose (no folder of theirs or ours).
+    name = PurePosixPath(upload.filename.replace("\\", "/")).name
+    if PurePosixPath(name).suffix.lower() not in SUFFIXES:
+        raise RcmError(i18n.gettext("A declaration must be a .txt or .docx file.") + f" ({name})")
+    return declaration_from_bytes(upload.file.read(MAX_BYTES + 1), name)
+
+
 def declaration_added(request: Request, user: Any, csrf: str, form: Any) -> Response:
     values = {k: str(form.get(k) or "").strip() for k in ("meeting", "year", "place", "date")}
     try:
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str) or not upload.filename:
-            raise RcmError(i18n.gettext("Choose the declaration file (.txt or .docx)."))
-        # Problems are reported under the name the person chose (no folder of theirs or ours).
-        name = PurePosixPath(upload.filename.replace("\\", "/")).name
-        if PurePosixPath(name).suffix.lower() not in SUFFIXES:
-            raise RcmError(
-                i18n.gettext("A declaration must be a .txt or .docx file.") + f" ({name})"
-            )
         year = query_int(values["year"])  # ASCII digits: "²".isdigit() is true
         if year is None:
             raise RcmError(i18n.gettext("Give the year of the meeting, e.g. 2017."))
-        text = declaration_from_bytes(upload.file.read(MAX_BYTES + 1), name)
+        text = uploaded_declaration(form)
         record, _ = review.add_declaration(
             store(request),
             text,
@@ -94,19 +116,7 @@ def declaration_added(request: Request, user: Any, csrf: str, form: Any) -> Resp
             actor=user,
         )
     except RcmError as exc:
-        return render(
-            request,
-            "review.html",
-            status=exc.status,
-            user=user,
-            csrf=csrf,
-            declarations=review.declarations(store(request)),
-            proposals=review.proposals(store(request), state="pending"),
-            state="pending",
-            declaration_id=None,
-            error=i18n.gettext(exc.message),
-            form=values,
-        )
+        return render_review(request, user, csrf, None, "pending", exc, values)
     return RedirectResponse(f"/review?declaration={record.id}", status_code=303)
 
 
@@ -117,7 +127,12 @@ def proposal_page(request: Request, proposal_id: PathInt) -> Response:
 
 
 def render_proposal(
-    request: Request, proposal_id: int, user: Any, csrf: str, error: str | None = None
+    request: Request,
+    proposal_id: int,
+    user: Any,
+    csrf: str,
+    error: str | None = None,
+    status: int = 400,
 ) -> Response:
     p = review.proposal(store(request), proposal_id)
     declaration = review.declaration_record(store(request), p.declaration_id)
@@ -126,7 +141,7 @@ def render_proposal(
     return render(
         request,
         "proposal.html",
-        status=400 if error else 200,
+        status=status if error else 200,
         user=user,
         csrf=csrf,
         p=p,
@@ -136,6 +151,7 @@ def render_proposal(
         objectives=titles,
         categories=[c.value for c in Category],
         suggested_places={f"{a}.{b}" for a, b in p.suggested_placements},
+        parts=review.split_points(p),
         error=error,
     )
 
@@ -200,3 +216,122 @@ async def reopen(request: Request, proposal_id: PathInt) -> Response:
     except review.ReviewError as exc:
         return render_proposal(request, proposal_id, user, csrf, exc.message)
     return RedirectResponse(f"/review/{proposal_id}", status_code=303)
+
+
+# --- correcting the queue -------------------------------------------------------------------------
+
+
+async def _declaration_form(request: Request) -> tuple[Any, str, Any]:
+    user, csrf = auth(request).secretariat(request)
+    form = await auth(request).form_with_csrf(request, csrf, max_fields=10)
+    return user, csrf, form
+
+
+def _declaration_failed(
+    request: Request, user: Any, csrf: str, declaration_id: int, exc: RcmError
+) -> Response:
+    if isinstance(exc, NotFound):
+        raise exc
+    return render_review(request, user, csrf, declaration_id, None, exc)
+
+
+@router.post("/review/declarations/{declaration_id}/promote")
+async def promote(request: Request, declaration_id: PathInt) -> Response:
+    user, csrf, form = await _declaration_form(request)
+    try:
+        number = query_int(str(form.get("number") or ""))
+        if number is None:
+            raise review.ReviewError(i18n.gettext("Choose the paragraph to promote."))
+        p = await run_in_threadpool(
+            review.promote_paragraph,
+            store(request),
+            declaration_id,
+            str(form.get("part") or ""),
+            number,
+            actor=user,
+        )
+    except RcmError as exc:
+        return _declaration_failed(request, user, csrf, declaration_id, exc)
+    return RedirectResponse(f"/review/{p.id}", status_code=303)
+
+
+@router.post("/review/declarations/{declaration_id}/add")
+async def add_by_hand(request: Request, declaration_id: PathInt) -> Response:
+    user, csrf, form = await _declaration_form(request)
+    try:
+        p = await run_in_threadpool(
+            review.add_proposal,
+            store(request),
+            declaration_id,
+            str(form.get("text") or "")[: review.MAX_TEXT + 1],
+            actor=user,
+        )
+    except RcmError as exc:
+        return _declaration_failed(request, user, csrf, declaration_id, exc)
+    return RedirectResponse(f"/review/{p.id}", status_code=303)
+
+
+@router.post("/review/declarations/{declaration_id}/withdraw")
+async def withdraw(request: Request, declaration_id: PathInt) -> Response:
+    user, csrf, form = await _declaration_form(request)
+    try:
+        review.withdraw_declaration(
+            store(request), declaration_id, reason=str(form.get("reason") or ""), actor=user
+        )
+    except RcmError as exc:
+        return _declaration_failed(request, user, csrf, declaration_id, exc)
+    return RedirectResponse(f"/review?declaration={declaration_id}", status_code=303)
+
+
+@router.post("/review/declarations/{declaration_id}/replace")
+async def replace(request: Request, declaration_id: PathInt) -> Response:
+    user, csrf = auth(request).secretariat(request)
+    form = await auth(request).form_with_csrf(request, csrf, max_fields=20, max_bytes=MAX_BODY)
+    return await run_in_threadpool(replaced, request, user, csrf, declaration_id, form)
+
+
+def replaced(request: Request, user: Any, csrf: str, declaration_id: int, form: Any) -> Response:
+    try:
+        text = uploaded_declaration(form)
+        closed = review.replace_declaration(
+            store(request),
+            declaration_id,
+            text,
+            actor=user,
+            reason=str(form.get("reason") or "") or None,
+        )
+    except RcmError as exc:
+        return _declaration_failed(request, user, csrf, declaration_id, exc)
+    assert closed.replacement is not None
+    return RedirectResponse(f"/review?declaration={closed.replacement.id}", status_code=303)
+
+
+@router.post("/review/{proposal_id}/split")
+async def split(request: Request, proposal_id: PathInt) -> Response:
+    user, csrf = auth(request).secretariat(request)
+    form = await auth(request).form_with_csrf(request, csrf, max_fields=10)
+    at = str(form.get("at") or "").strip() or None
+    try:
+        sentence = None if at else query_int(str(form.get("sentence") or ""))
+        a, _ = await run_in_threadpool(
+            review.split_proposal,
+            store(request),
+            proposal_id,
+            at=at,
+            sentence=sentence,
+            actor=user,
+        )
+    except (review.ReviewError, ConflictError) as exc:
+        return render_proposal(request, proposal_id, user, csrf, exc.message, exc.status)
+    return RedirectResponse(f"/review/{a.id}", status_code=303)
+
+
+@router.post("/review/{proposal_id}/merge")
+async def merge(request: Request, proposal_id: PathInt) -> Response:
+    user, csrf = auth(request).secretariat(request)
+    await auth(request).form_with_csrf(request, csrf, max_fields=10)
+    try:
+        p = await run_in_threadpool(review.merge_proposal, store(request), proposal_id, actor=user)
+    except (review.ReviewError, ConflictError) as exc:
+        return render_proposal(request, proposal_id, user, csrf, exc.message, exc.status)
+    return RedirectResponse(f"/review/{p.id}", status_code=303)
