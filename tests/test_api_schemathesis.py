@@ -11,10 +11,8 @@ and unknown ids with 404, which the schema does not list: it declares 200, and 4
 never sends) and ``negative_data_rejection`` (the search drops empty values, as an HTML form sends
 them, so 21 empty ``xref=`` are accepted although the schema allows at most 20 items).
 
-Stateful testing chains operations through the schema's OpenAPI links. The API declares none (its
-operations are independent GETs, and its responses declare no schema from which links could be
-inferred), so there is nothing to chain: ``test_no_links_so_no_stateful_test`` keeps that true and
-says what to do when links are added.
+Stateful testing chains operations through the links schemathesis infers between operations that
+share a path parameter (a statement and its history): ``test_api_stateful``.
 
 Examples: a few dozen per operation in `make test`; a tenth of the profile's (1,000) per operation
 under HYPOTHESIS_PROFILE=fuzz (`make fuzz`). RCM_FUZZ_COUNTS=DIR writes the counts as JSON.
@@ -33,7 +31,6 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
-from schemathesis.core.errors import NoLinksFound
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from rcm.parse import read_compilation
@@ -139,11 +136,24 @@ def test_api(case, api_app, loaded_store):
     case.validate_response(response, checks=CHECKS)
 
 
-def test_no_links_so_no_stateful_test():
-    """Schemathesis builds a state machine only from OpenAPI links, and the API declares none.
-    When links are added (e.g. from a search hit's id to /api/statements/{statement_id}), replace
-    this test with ``TestAPI = schema.as_state_machine().TestCase``, requests sent to ``api_app``,
-    under the same checks."""
-    machine = schema.as_state_machine()
-    with pytest.raises(NoLinksFound):
-        machine()
+def test_api_stateful(api_app, loaded_store):
+    """Schemathesis chains operations through the links it infers (a statement's id from
+    /api/statements/{statement_id} to its /history, which share the path parameter): a state
+    machine of requests sent to ``api_app``, under the same checks."""
+
+    class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case):
+            return {"app": api_app}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            COUNTS[f"stateful [{loaded_store.dialect}]"][f"HTTP {response.status_code}"] += 1
+            case.validate_response(response, checks=CHECKS)
+
+    Workflow.run(
+        settings=settings(
+            max_examples=max(10, EXAMPLES // 3),
+            stateful_step_count=4,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )

@@ -42,13 +42,17 @@ from rcm.store import (
 from rcm.store import schema as t
 
 __all__ = [
+    "ACTION_KINDS",
     "Change",
     "History",
     "IngestReport",
     "Version",
     "also_relevant_note",
+    "edit_statement",
     "history",
     "ingest",
+    "last_event",
+    "list_text",
     "printed_text",
     "recategorise",
     "replace_placements",
@@ -59,6 +63,7 @@ __all__ = [
 ]
 
 MAX_TEXT = 20_000
+MAX_REASON = 1_000
 KINDS = ("added", "reworded", "recategorised", "re-placed", "retired", "unretired", "objectives")
 _ACTIONS = {
     "added": "statement.add",
@@ -628,6 +633,7 @@ def retire_in(
     actor: str,
     origin: str,
     reindex: bool = True,
+    reason: str = "",
 ) -> Change:
     sid = _sid(statement_id)
     row = _locked(conn, sid)
@@ -647,13 +653,24 @@ def retire_in(
     )
     if reindex:
         _reindex(conn, [sid])
-    return _record(
-        conn, actor, Change("retired", sid, before, {"retired_at": at.isoformat()}), origin
-    )
+    after = {"retired_at": at.isoformat(), **_reason(reason)}
+    return _record(conn, actor, Change("retired", sid, before, after), origin)
+
+
+def _reason(reason: str) -> dict[str, str]:
+    """Why a statement was retired or brought back, as the audit trail keeps it (if given)."""
+    text = collapse(reason)[:MAX_REASON]
+    return {"reason": text} if text else {}
 
 
 def retire(
-    target: Target, statement_id: str, *, expected_version: int | None, actor: Actor, origin: str
+    target: Target,
+    statement_id: str,
+    *,
+    expected_version: int | None,
+    actor: Actor,
+    origin: str,
+    reason: str = "",
 ) -> Change:
     """Take the statement out of the compilation: its rows leave every table (they are kept in
     the audit trail, for :func:`unretire`); the statement keeps its id, versions, opinions and
@@ -662,7 +679,12 @@ def retire(
     return _run(
         target,
         lambda conn: retire_in(
-            conn, statement_id, expected_version=expected_version, actor=name, origin=origin
+            conn,
+            statement_id,
+            expected_version=expected_version,
+            actor=name,
+            origin=origin,
+            reason=reason,
         ),
     )
 
@@ -690,6 +712,7 @@ def unretire_in(
     expected_version: int | None,
     actor: str,
     origin: str,
+    reason: str = "",
 ) -> Change:
     sid = _sid(statement_id)
     row = _locked(conn, sid)
@@ -711,7 +734,7 @@ def unretire_in(
         "unretired",
         sid,
         {"retired_at": _iso(row.retired_at), "retired_by": row.retired_by},
-        {"placements": placements_of(conn, sid)},
+        {"placements": placements_of(conn, sid), **_reason(reason)},
     )
     return _record(conn, actor, change, origin)
 
@@ -724,6 +747,7 @@ def unretire(
     expected_version: int | None,
     actor: Actor,
     origin: str,
+    reason: str = "",
 ) -> Change:
     """Bring a retired statement back, under ``placements`` (default: where it was when
     retired; its rows go at the end of their tables)."""
@@ -737,6 +761,7 @@ def unretire(
             expected_version=expected_version,
             actor=name,
             origin=origin,
+            reason=reason,
         ),
     )
 
@@ -845,6 +870,77 @@ def history(store: Store, statement_id: str) -> History:
             versions_in(conn, sid),
             events,
         )
+
+
+# --- several parts from one form (the web's editing page) ---------------------------------------
+
+
+ACTION_KINDS = {action: kind for kind, action in _ACTIONS.items()}
+
+
+def list_text(heading: str | None, items: Sequence[str]) -> str:
+    """A list statement's text, as the compilation's readers make it: "Heading: item item"."""
+    joined = " ".join(items)
+    return f"{heading}: {joined}" if heading else joined
+
+
+def last_event(store: Store, statement_id: str) -> int:
+    """The id of the latest audit event about the statement (0 if none). With the statement's
+    ``version``, what an editing form was built from (see :func:`edit_statement`)."""
+    sid = _sid(statement_id)
+    with store.connection() as conn:
+        return _last_event_in(conn, sid)
+
+
+def _last_event_in(conn: Connection, sid: str) -> int:
+    ae = t.audit_events
+    return conn.scalar(select(func.max(ae.c.id)).where(ae.c.object == f"statement {sid}")) or 0
+
+
+def edit_statement(
+    store: Store,
+    statement_id: str,
+    *,
+    expected_version: int,
+    seen_event: int,
+    wording: Wording | None = None,
+    category: Category | str | None = "",
+    places: Sequence[tuple[int, int]] | None = None,
+    objectives: Sequence[int] | None = None,
+    actor: Actor,
+    origin: str,
+) -> list[Change]:
+    """Several parts of a statement edited at once (as from one form), in ONE transaction: each
+    part that changed is its own audited change (the wording a new version); a part left as the
+    statement has it changes nothing (a suggested category or GCM link stays suggested), so an
+    unedited form writes nothing. ``category=""`` (or ``wording``, ``places``, ``objectives``
+    None) leaves that part out. A :class:`ConflictError` when the statement moved on since the
+    form was built: another version than ``expected_version``, or any audited change after the
+    event ``seen_event`` (:func:`last_event`)."""
+    name = secretariat_name(actor, "edit statements")
+
+    def work(conn: Connection) -> list[Change]:
+        sid = _sid(statement_id)
+        row = _locked(conn, sid)
+        _check_version(conn, row, expected_version)
+        if _last_event_in(conn, sid) > seen_event:
+            raise ConflictError(
+                f"statement {sid} was changed after this form was made: {_last_change(conn, sid)}"
+            )
+        done: list[Change | None] = []
+        common: dict[str, Any] = {"expected_version": None, "actor": name, "origin": origin}
+        if wording is not None:
+            text, heading, items = wording
+            done.append(reword_in(conn, sid, text, heading=heading, items=items, **common))
+        if category != "" and _category(category) != _category(row.category):
+            done.append(recategorise_in(conn, sid, category, **common))
+        if places is not None:
+            done.append(replace_placements_in(conn, sid, places, **common))
+        if objectives is not None and set(objectives) != set(objectives_of(conn, sid)):
+            done.append(set_objectives_in(conn, sid, objectives, **common))
+        return [c for c in done if c is not None]
+
+    return _run(store, work)
 
 
 # --- the Word compilation's ingest, by id ---------------------------------------------------------

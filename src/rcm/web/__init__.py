@@ -1,7 +1,7 @@
 """The web app: server-rendered pages and a JSON API under /api/, both from the data functions in
 ``rcm.web.pages``. ``create_app(store)`` builds it from one router per area (``public``,
-``search``, ``api``, ``signin``, ``rounds``, ``review``, ``accounts``); ``rcm serve`` runs it with
-uvicorn."""
+``search``, ``api``, ``signin``, ``rounds``, ``review``, ``accounts``, ``editing``); ``rcm serve``
+runs it with uvicorn."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from rcm import settings
 from rcm.search import OLD_NAMES
 from rcm.store import Store
-from rcm.web import accounts, api, i18n, public, review, rounds, search, signin
+from rcm.web import accounts, api, editing, i18n, public, review, rounds, search, signin
 from rcm.web.auth import SESSION_COOKIE, Auth
 from rcm.web.deps import templates
 from rcm.web.errors import add_error_handlers
@@ -75,7 +75,7 @@ def create_app(store: Store, config: settings.Config | None = None) -> FastAPI:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts))
     app.mount("/static", StaticFiles(packages=[("rcm.web", "static")]), name="static")
     add_error_handlers(app)
-    for module in (public, search, api, signin, rounds, review, accounts):
+    for module in (public, search, api, signin, rounds, review, accounts, editing):
         include(app, module.router)
     return app
 

@@ -75,6 +75,22 @@ def api_statement(request: Request, statement_id: str) -> JSONResponse:
     return JSONResponse(pages.statement_page(store(request), statement_id, viewer(request)))
 
 
+@router.get(
+    "/api/statements/{statement_id}/history",
+    tags=["statements"],
+    summary="A statement's wordings and every audited change to it",
+    description=(
+        "Every version of the statement's wording (oldest first; `diff` is the word-by-word "
+        "change from the version before) and every audited change (reworded, recategorised, "
+        "re-placed, objectives, retired, unretired) with its date, its origin and what it was "
+        "before and after. `actor` (the account that made it) is given to the Secretariat only, "
+        "else null."
+    ),
+)
+def api_statement_history(request: Request, statement_id: str) -> JSONResponse:
+    return JSONResponse(pages.history_page(store(request), statement_id, viewer(request)))
+
+
 @router.get("/api/themes", tags=["themes"], summary="The six themes, their sub-themes and counts")
 def api_themes(request: Request) -> JSONResponse:
     return JSONResponse(pages.themes_page(store(request)))

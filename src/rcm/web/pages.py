@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+from difflib import SequenceMatcher
 from typing import Any
 
 from rcm import gcm
+from rcm.audit import AuditEvent
 from rcm.check import KINDS, check_compendium
 from rcm.cite import citation
 from rcm.consult import visible_history
+from rcm.edit import ACTION_KINDS, history, last_event
 from rcm.errors import NotFound, RcmError
 from rcm.export import statement_dict
 from rcm.model import Meeting, Placement, Statement, parse_meeting
@@ -22,6 +25,7 @@ from rcm.search import (
     search,
 )
 from rcm.store import Store
+from rcm.users import Forbidden, User, check_secretariat
 
 
 def _statement(
@@ -97,11 +101,25 @@ def statement_page(store: Store, statement_id: str, viewer: Any = None) -> dict[
         for x in gcm.objective_links(store, statement.id)
     ]
     data["opinions"] = visible_history(store, statement.id, viewer)
+    data.update(_versioning(store, statement))
     data["related"] = [
         {"id": h.id, "meeting_label": h.meeting_label, "year": h.year, "text": h.text}
         for h in related(store, statement.id, limit=5).hits
     ]
     return data
+
+
+def _versioning(store: Store, statement: Statement) -> dict[str, Any]:
+    """The statement's wording version, when it was last reworded, and its retirement."""
+    reworded = None
+    if statement.version > 1:
+        reworded = history(store, statement.id).versions[-1].at.isoformat(timespec="seconds")
+    retired = statement.retired_at
+    return {
+        "version": statement.version,
+        "reworded_at": reworded,
+        "retired_at": retired.isoformat(timespec="seconds") if retired else None,
+    }
 
 
 def theme_page(store: Store, number: int) -> dict[str, Any]:
@@ -278,3 +296,146 @@ def objective_page(store: Store, number: int) -> dict[str, Any]:
         "statements": statements,
         "curated": sum(1 for x in statements if x["link_source"] == "curated"),
     }
+
+
+# --- a statement's history and its editing form -------------------------------------------------
+# What anyone may see of a statement's history: every wording (the statements are public text),
+# when and by what (origin: "web", "compilation: FILE.docx", …) each change was made, what it
+# changed, and the reason given for a retirement. Who made it (the account's name) only for the
+# Secretariat: the names of the Secretariat's staff are not published.
+
+
+def is_secretariat(viewer: User | None) -> bool:
+    """Whether the signed-in person may edit statements (``rcm.users.check_secretariat``)."""
+    if viewer is None:
+        return False
+    try:
+        check_secretariat(viewer, "edit statements")
+    except Forbidden:
+        return False
+    return True
+
+
+def word_diff(old: str, new: str) -> list[dict[str, str]]:
+    """A wording's change word by word: ``{"op": "equal"|"delete"|"insert", "text"}`` runs."""
+    a, b = old.split(), new.split()
+    out: list[dict[str, str]] = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append({"op": "equal", "text": " ".join(a[i1:i2])})
+            continue
+        if i2 > i1:
+            out.append({"op": "delete", "text": " ".join(a[i1:i2])})
+        if j2 > j1:
+            out.append({"op": "insert", "text": " ".join(b[j1:j2])})
+    return out
+
+
+def _unwrapped(value: Any) -> Any:
+    """An audit event's before/after as the edit made it (``{"value": x}`` is x; no origin)."""
+    if isinstance(value, dict):
+        if set(value) <= {"value", "origin"} and "value" in value:
+            return value["value"]
+        return {k: v for k, v in value.items() if k != "origin"}
+    return value
+
+
+def history_event(e: AuditEvent, actors: bool) -> dict[str, Any]:
+    """An audited change to a statement as the history shows it; an event of an unknown kind
+    only says when and what kind."""
+    kind = ACTION_KINDS.get(e.action)
+    data: dict[str, Any] = {
+        "id": e.id,
+        "at": e.at.isoformat(timespec="seconds"),
+        "action": e.action,
+        "kind": kind,
+        "origin": (e.after or {}).get("origin") if isinstance(e.after, dict) else None,
+        "actor": e.actor if actors else None,
+        "before": _unwrapped(e.before) if kind else None,
+        "after": _unwrapped(e.after) if kind else None,
+    }
+    if kind == "reworded":
+        data["diff"] = word_diff(data["before"]["text"], data["after"]["text"])
+    return data
+
+
+def history_page(store: Store, statement_id: str, viewer: User | None) -> dict[str, Any]:
+    """A statement's wordings (each with what changed from the one before) and every audited
+    change to it, oldest first. The accounts' names only for the Secretariat."""
+    statement, _ = store.statement(statement_id)
+    h = history(store, statement.id)
+    actors = is_secretariat(viewer)
+    versions = []
+    for i, v in enumerate(h.versions):
+        item = v.as_dict()
+        item["actor"] = v.actor if actors else None
+        item["diff"] = word_diff(h.versions[i - 1].text, v.text) if i else None
+        versions.append(item)
+    meeting = store.meeting(statement.meeting)
+    return {
+        "statement_id": h.statement_id,
+        "meeting_code": meeting.code,
+        "meeting_label": meeting.label,
+        "year": meeting.year,
+        "version": h.version,
+        "retired_at": h.retired_at.isoformat(timespec="seconds") if h.retired_at else None,
+        "versions": versions,
+        "events": [history_event(e, actors) for e in h.events],
+        "actors_shown": actors,
+    }
+
+
+def edit_choices(store: Store) -> dict[str, Any]:
+    """What an editing form offers: the categories with their definitions, the sub-themes and the
+    GCM objectives."""
+    return {
+        "categories": [
+            {"name": c.category.value, "label": c.label, "definition": c.definition}
+            for c in store.categories()
+        ],
+        "themes": [
+            {
+                "theme": th.number,
+                "title": th.title,
+                "subthemes": [{"order": s.order, "title": s.title} for s in th.subthemes],
+            }
+            for th in store.themes()
+        ],
+        "objectives": gcm.objective_titles(store),
+    }
+
+
+def edit_state(store: Store, statement_id: str) -> dict[str, Any]:
+    """The statement as an editing form holds it, and what the form is built from: its wording
+    ``version`` and the last audited change it had (``seen``)."""
+    statement, placements = store.statement(statement_id)
+    meeting = store.meeting(statement.meeting)
+    return {
+        "id": statement.id,
+        "meeting_label": meeting.label,
+        "year": meeting.year,
+        "lang": statement.lang,
+        "is_list": bool(statement.items),
+        "version": statement.version,
+        "seen": last_event(store, statement.id),
+        "retired_at": statement.retired_at.isoformat(timespec="seconds")
+        if statement.retired_at
+        else None,
+        "values": {
+            "text": statement.text,
+            "heading": statement.heading or "",
+            "items": "\n".join(statement.items),
+            "category": statement.category.value if statement.category else "",
+            "places": sorted(f"{p.theme}.{p.subtheme}" for p in placements),
+            "objectives": [x.objective for x in gcm.objective_links(store, statement.id)],
+        },
+        "retired_places": _retired_places(store, statement) if statement.retired_at else [],
+    }
+
+
+def _retired_places(store: Store, statement: Statement) -> list[str]:
+    """Where a retired statement was filed when it was retired (where it goes back by default)."""
+    retirements = [e for e in history(store, statement.id).events if e.action == "statement.retire"]
+    before = retirements[-1].before if retirements else None
+    places = before.get("placements", []) if isinstance(before, dict) else []
+    return sorted(f"{p['theme']}.{p['subtheme']}" for p in places)

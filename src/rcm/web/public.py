@@ -12,7 +12,7 @@ from rcm.errors import NotFound, RcmError
 from rcm.export import skos
 from rcm.web import charts, i18n, pages
 from rcm.web.deps import render, store, viewer
-from rcm.web.params import PathInt
+from rcm.web.params import PathInt, query_int
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,8 +46,12 @@ def home_html(request: Request) -> Response:
 
 @router.get("/statements/{statement_id}")
 def statement_html(request: Request, statement_id: str) -> Response:
-    data = pages.statement_page(store(request), statement_id, viewer(request))
-    return render(request, "statement.html", data=data)
+    who = viewer(request)
+    data = pages.statement_page(store(request), statement_id, who)
+    saved = query_int(request.query_params.get("saved"))
+    return render(
+        request, "statement.html", data=data, can_edit=pages.is_secretariat(who), saved=saved
+    )
 
 
 @router.get("/themes")
