@@ -17,7 +17,7 @@ import click
 
 from rcm import gcm, review
 from rcm.check import KINDS, check_compendium
-from rcm.cite import citation
+from rcm.cite import citation, document_line, meeting_line
 from rcm.errors import DocumentError, RcmError
 from rcm.export import registry
 from rcm.model import CategorySource
@@ -236,14 +236,18 @@ def show(ctx: click.Context, statement_id: str, as_json: bool) -> None:
         statement, placements = store.statement(statement_id)
         meeting = store.meeting(statement.meeting)
         titles = store.subtheme_titles()
-        cite = citation(statement, meeting, store.source())
+        document = store.document_of(statement.id)
+        cite = citation(statement, meeting, document)
         links = gcm.objective_links(store, statement.id)
         objectives = gcm.objective_titles(store)
     if as_json:
-        data = statement_dict(statement, meeting, placements, titles, links)
-        click.echo(json.dumps(data | {"citation": cite}, ensure_ascii=False, indent=2))
+        data = statement_dict(statement, meeting, placements, titles, links, document)
+        extra = {"citation": cite, "document": document.as_dict() if document else None}
+        click.echo(json.dumps(data | extra, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{statement.id}  {meeting.label} ({meeting.year})")
+    click.echo(f"{statement.id}  {meeting_line(meeting)}")
+    if document is not None:
+        click.echo(f"from: {document_line(document)}")
     if statement.category is None:
         click.echo("category: not yet assigned")
     elif statement.category_source == CategorySource.SUGGESTED:
@@ -1191,6 +1195,11 @@ def declaration_group() -> None:
 @click.option("--extraordinary", is_flag=True, help="An extraordinary meeting of that cycle.")
 @click.option("--place", help="Where it was held, e.g. 'San Salvador, El Salvador'.")
 @click.option("--date", metavar="YYYY-MM-DD", help="When it was held.")
+@click.option(
+    "--reference",
+    metavar="SYMBOL|URL",
+    help="The declaration's document symbol or address, which citations name.",
+)
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def declaration_add(
@@ -1201,6 +1210,7 @@ def declaration_add(
     extraordinary: bool,
     place: str | None,
     date: str | None,
+    reference: str | None,
     actor: str | None,
 ) -> None:
     """Split FILE (.txt or .docx) into statements and queue them, with suggestions, for review."""
@@ -1214,6 +1224,7 @@ def declaration_add(
             extraordinary=extraordinary,
             place=place,
             date=date,
+            reference=reference,
             actor=_acting(store, actor),
         )
     click.echo(

@@ -60,6 +60,7 @@ class Declaration:
     added_at: datetime
     added_by: str
     counts: dict[str, int]
+    reference: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +76,7 @@ class Declaration:
             "added_at": self.added_at.isoformat(),
             "added_by": self.added_by,
             "counts": self.counts,
+            "reference": self.reference,
         }
 
 
@@ -147,6 +149,20 @@ def meeting_number(text: str | int) -> int:
     return ref.number
 
 
+MAX_REFERENCE = 500
+
+
+def check_reference(reference: str | None) -> str | None:
+    """A declaration's reference (a document symbol such as "CRM/XXV/2020/1", or an address),
+    on one line and of a sensible length; blank is none."""
+    if reference is None or not reference.strip():
+        return None
+    text = " ".join(reference.split())
+    if len(text) > MAX_REFERENCE:
+        raise ReviewError(f"the reference is {len(text)} characters long; at most {MAX_REFERENCE}")
+    return text
+
+
 def _taken_codes(conn: Connection) -> dict[str, str]:
     """Meeting codes in use -> what uses them, for the error message."""
     out = {code: "the compendium" for code in conn.scalars(select(t.meetings.c.code))}
@@ -164,10 +180,13 @@ def add_declaration(
     extraordinary: bool = False,
     place: str | None = None,
     date: str | None = None,
+    reference: str | None = None,
     actor: Actor,
 ) -> tuple[Declaration, list[Proposal]]:
-    """File ``declaration`` for review, each statement with its suggestions. All or nothing."""
+    """File ``declaration`` for review, each statement with its suggestions. All or nothing.
+    ``reference``: the document's symbol or address, which citations name."""
     actor = secretariat_name(actor, "add declarations")
+    reference = check_reference(reference)
     from rcm.suggest import Suggester
 
     number = meeting_number(meeting)
@@ -225,6 +244,7 @@ def add_declaration(
                     closing=json.dumps(list(declaration.closing), ensure_ascii=False),
                     added_at=clock.now(),
                     added_by=actor,
+                    reference=reference,
                 )
                 .returning(t.declarations.c.id)
             ).scalar_one()
@@ -257,6 +277,7 @@ def add_declaration(
                     "name": declaration.name,
                     "sha256": declaration.sha256,
                     "statements": len(declaration.statements),
+                    "reference": reference,
                 },
             )
     except IntegrityError:
@@ -292,6 +313,7 @@ def _declaration(conn: Connection, r: Any) -> Declaration:
         added_at=clock.aware(r.added_at) or clock.now(),
         added_by=r.added_by,
         counts=counts,
+        reference=r.reference,
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from rcm.model import Meeting, ObjectiveLink, Placement, Statement
+from rcm.model import SourceDocument, Meeting, ObjectiveLink, Placement, Statement
 
 __all__ = ["objective_dict", "placement_dict", "statement_dict"]
 
@@ -36,8 +36,10 @@ def statement_dict(
     placements: list[Placement],
     titles: dict[tuple[int, int], str],
     objectives: Iterable[ObjectiveLink] | None = None,
+    document: SourceDocument | None = None,
 ) -> dict[str, Any]:
-    """A statement with its placements (and, given them, its GCM objectives) as JSON-ready data."""
+    """A statement with its placements (and, given them, its GCM objectives; given it, the key of
+    the document it comes from as ``source``) as JSON-ready data."""
     data = {
         "id": s.id,
         "meeting": meeting.number,
@@ -59,4 +61,6 @@ def statement_dict(
     }
     if objectives is not None:
         data["objectives"] = [objective_dict(x) for x in objectives]
+    if document is not None:
+        data["source"] = document.key
     return data

@@ -68,7 +68,9 @@ async def add_declaration(request: Request) -> Response:
 
 
 def declaration_added(request: Request, user: Any, csrf: str, form: Any) -> Response:
-    values = {k: str(form.get(k) or "").strip() for k in ("meeting", "year", "place", "date")}
+    values = {
+        k: str(form.get(k) or "").strip() for k in ("meeting", "year", "place", "date", "reference")
+    }
     try:
         upload = form.get("file")
         if upload is None or isinstance(upload, str) or not upload.filename:
@@ -91,6 +93,7 @@ def declaration_added(request: Request, user: Any, csrf: str, form: Any) -> Resp
             extraordinary=bool(form.get("extraordinary")),
             place=values["place"] or None,
             date=values["date"] or None,
+            reference=values["reference"] or None,
             actor=user,
         )
     except RcmError as exc:
