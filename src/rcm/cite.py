@@ -8,9 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from rcm.model import SourceDocument, DocumentKind, Meeting, SourceInfo, Statement, compilation_document
+from rcm.model import (
+    DocumentKind,
+    Meeting,
+    SourceDocument,
+    SourceInfo,
+    Statement,
+    compilation_document,
+    span_text,
+)
+from rcm.store import Store
 
-__all__ = ["citation", "citation_data", "document_line", "meeting_line"]
+__all__ = ["citation", "citation_data", "document_line", "meeting_line", "sources_report"]
 
 
 def _document(document: SourceDocument | SourceInfo | None) -> SourceDocument | None:
@@ -82,3 +91,28 @@ def document_line(document: SourceDocument) -> str:
     what = _in(document) or document.title or document.name
     meeting = f" ({document.meeting_label})" if document.meeting_label else ""
     return f"{kind}{meeting}: {what} [file {document.name}, sha256 {document.sha256[:12]}…]"
+
+
+def sources_report(store: Store) -> dict[str, Any]:
+    """What the compendium in ``store`` comes from, for ``rcm stats``: the span it covers, each
+    document with how many statements it gave, and each meeting's place, date and document."""
+    provenance = store.provenance()
+    meetings = store.meetings()
+    years = {m.code: m.year for m in meetings}
+    counts: dict[str, int] = {}
+    for key in provenance.statements.values():
+        counts[key] = counts.get(key, 0) + 1
+    with_statements = {m["meeting"] for m in store.counts()["meetings"] if m["statements"]}
+    found = [y for code, y in years.items() if code in with_statements and y is not None]
+    documents = sorted(
+        (d for d in provenance.documents.values() if counts.get(d.key)),
+        key=lambda d: (d.kind is not DocumentKind.COMPILATION, d.key),
+    )
+    return {
+        "covers": span_text((min(found), max(found)) if found else None),
+        "sources": [d.as_dict() | {"statements": counts[d.key]} for d in documents],
+        "meetings": {
+            m.code: {"place": m.place, "date": m.date, "source": provenance.meetings.get(m.code)}
+            for m in meetings
+        },
+    }

@@ -17,7 +17,7 @@ import click
 
 from rcm import gcm, review
 from rcm.check import KINDS, check_compendium
-from rcm.cite import citation, document_line, meeting_line
+from rcm.cite import citation, document_line, meeting_line, sources_report
 from rcm.errors import DocumentError, RcmError
 from rcm.export import registry
 from rcm.model import CategorySource
@@ -149,6 +149,16 @@ def _write_file(output: str, data: bytes, *, private: bool = False) -> None:
             os.close(folder)
 
 
+def _known_meetings(ctx: click.Context) -> list[Any]:
+    """The database's meetings, for reading a Word compilation exported from it; none when there
+    is no database yet (it is not created for that)."""
+    try:
+        with _store(ctx) as existing:
+            return existing.known_meetings()
+    except RcmError:
+        return []
+
+
 @cli.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
@@ -203,9 +213,14 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     """Counts: statements, placements per theme and sub-theme, per meeting, per category."""
     with _store(ctx) as store:
         data = store.counts()
+        sources = sources_report(store)
+    for m in data["meetings"]:
+        m.update(sources["meetings"].get(m["meeting"], {}))
+    data["covers"], data["sources"] = sources["covers"], sources["sources"]
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
+    click.echo(f"covers                {data['covers']}")
     click.echo(f"statements            {data['statements']}")
     click.echo(f"placements            {data['placements']}")
     click.echo(f"under several themes  {data['multi_theme_statements']}")
@@ -220,10 +235,18 @@ def stats(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"    {s['placements']:>4}  {s['title']}")
     click.echo("\nstatements per meeting")
     for m in data["meetings"]:
-        click.echo(f"  {m['label']:<10} {m['year'] or '':<5} {m['statements']:>4}")
+        held = ", ".join(x for x in (m.get("place"), m.get("date")) if x)
+        click.echo(
+            f"  {m['label']:<10} {m['year'] or '':<5} {m['statements']:>4}"
+            + (f"  held {held}" if held else "")
+            + (f"  from {m['source']}" if m.get("source") else "")
+        )
     click.echo("\nstatements per category")
     for name, n in data["categories"].items():
         click.echo(f"  {name:<14} {n:>4}")
+    click.echo("\nsources")
+    for d in data["sources"]:
+        click.echo(f"  {d['key']:<16} {d['statements']:>4}  {d['kind']}: {d['title'] or d['name']}")
 
 
 @cli.command()
@@ -294,7 +317,9 @@ def check(ctx: click.Context, file: Path | None, as_json: bool) -> None:
     Checks the compendium in the database, or FILE without storing it. The document is not
     corrected: the findings are shown."""
     if file is not None:
-        compendium = read_compilation(file)
+        # A Word compilation exported from the database may name meetings added from
+        # declarations (XXII RCM, Extraordinary Meeting of the XXV RCM): the reader knows them.
+        compendium = read_compilation(file, _known_meetings(ctx))
     else:
         with _store(ctx) as store:
             compendium = store.load()

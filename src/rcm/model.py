@@ -245,7 +245,8 @@ class SourceDocument:
 
 
 def compilation_document(source: SourceInfo, key: str = "compilation") -> SourceDocument:
-    """A compilation file as a :class:`SourceDocument` (its year read from its date, "April 2017")."""
+    """A compilation file as a :class:`SourceDocument` (its year read from its date: "April
+    2017")."""
     year = re.search(r"\b(1[89][0-9]{2}|2[0-9]{3})\b", source.date or "")
     return SourceDocument(
         key=key,
@@ -260,7 +261,8 @@ def compilation_document(source: SourceInfo, key: str = "compilation") -> Source
 
 @dataclass(frozen=True)
 class Provenance:
-    """Which document each statement and each meeting comes from (by :attr:`SourceDocument.key`)."""
+    """Which document each statement and each meeting comes from (by its
+    :attr:`SourceDocument.key`)."""
 
     documents: dict[str, SourceDocument] = field(default_factory=dict)
     statements: dict[str, str] = field(default_factory=dict)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from rcm.model import SourceDocument, Meeting, ObjectiveLink, Placement, Statement
+from rcm.model import Meeting, ObjectiveLink, Placement, SourceDocument, Statement
 
 __all__ = ["objective_dict", "placement_dict", "statement_dict"]
 

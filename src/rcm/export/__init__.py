@@ -50,9 +50,7 @@ def compendium_document(c: Compendium) -> dict[str, Any]:
         # statement's and each meeting's ``source`` naming one by its key (docs/json-export.md).
         "sources": [d.as_dict() for d in documents],
         "covers": span_text(c.span()),
-        "meetings": [
-            {**m.as_dict(), "source": meeting_sources.get(m.code)} for m in c.meetings
-        ],
+        "meetings": [{**m.as_dict(), "source": meeting_sources.get(m.code)} for m in c.meetings],
         "themes": [
             {
                 "number": th.number,

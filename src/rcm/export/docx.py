@@ -26,9 +26,9 @@ from rcm import clock
 from rcm.model import (
     Category,
     Compendium,
-    SourceDocument,
     DocumentKind,
     Placement,
+    SourceDocument,
     Statement,
     span_text,
     to_roman,

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from rcm.model import SourceDocument, DocumentKind, Provenance, SourceInfo, compilation_document
+from rcm.model import DocumentKind, Provenance, SourceDocument, SourceInfo, compilation_document
 from rcm.store import schema as t
 
 __all__ = ["read_provenance"]
@@ -100,9 +100,7 @@ def read_provenance(conn: Connection) -> Provenance:
         select(t.statements.c.id, t.statements.c.meeting, t.statements.c.source_id)
     ):
         key = (
-            of_declaration(accepted.get(r.id))
-            or of_source(r.source_id)
-            or meetings.get(r.meeting)
+            of_declaration(accepted.get(r.id)) or of_source(r.source_id) or meetings.get(r.meeting)
         )
         if key is not None:
             statements[r.id] = key

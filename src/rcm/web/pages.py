@@ -13,7 +13,15 @@ from rcm.cite import citation, citation_data
 from rcm.consult import visible_history
 from rcm.errors import NotFound, RcmError
 from rcm.export import statement_dict
-from rcm.model import Meeting, Placement, Provenance, Statement, meeting_order, parse_meeting, span_text
+from rcm.model import (
+    Meeting,
+    Placement,
+    Provenance,
+    Statement,
+    meeting_order,
+    parse_meeting,
+    span_text,
+)
 from rcm.search import (
     MAX_OFFSET,
     MAX_PAGE_SIZE,
