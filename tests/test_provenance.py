@@ -310,3 +310,25 @@ def test_round_scopes_take_meetings_after_xxi(later):
             assert ids == expected, scope
     out = later("round", "open", "Nothing", "--meeting", "XXV", "--as", "ana")
     assert out.exit_code != 0 and "no statement matches" in out.output
+
+
+def test_the_web_form_takes_a_declarations_reference(store, compendium):
+    from rcm import review
+    from rcm.suggest import label_compendium
+    from webclient import add_people, client_for, csrf_of
+
+    store.ingest(label_compendium(compendium))
+    passwords = add_people(store, "sec")
+    c = client_for(store, passwords, "sec", next="/review")
+    token = csrf_of(c, "/review")
+    path = DATA / "xxii_rcm_en.txt"
+    sent = {"csrf": token, "meeting": "XXII", "year": "2017", "place": "San Salvador"}
+    files = {"file": (path.name, path.read_bytes(), "text/plain")}
+    refused = c.post("/review/declarations", data=sent | {"reference": "x" * 501}, files=files)
+    assert refused.status_code == 400 and "at most 500" in refused.text
+    assert 'value="' + "x" * 501 in refused.text  # the form keeps what was typed
+    assert review.declarations(store) == []
+    files = {"file": (path.name, path.read_bytes(), "text/plain")}
+    done = c.post("/review/declarations", data=sent | {"reference": XXII_REFERENCE}, files=files)
+    assert done.status_code == 303
+    assert [d.reference for d in review.declarations(store)] == [XXII_REFERENCE]
