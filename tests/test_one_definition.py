@@ -58,8 +58,11 @@ def test_show_json_and_the_json_export_serialise_a_statement_alike(store):
     shown = json.loads(run.invoke(cli, ["--db", store.url, "show", sid, "--json"]).output)
     document = json.loads(run.invoke(cli, ["--db", store.url, "export"]).output)
     exported = next(s for s in document["statements"] if s["id"] == sid)
-    assert {k: v for k, v in shown.items() if k != "citation"} == exported
+    # `rcm show` adds the citation and the document it names (the export lists it in "sources")
+    assert {k: v for k, v in shown.items() if k not in ("citation", "document")} == exported
     assert shown["citation"].startswith("Regional Conference on Migration")
+    sources = {d["key"]: d for d in document["sources"]}
+    assert shown["document"] == sources[exported["source"]]
 
 
 def test_search_csv_is_the_export_csv(store):
