@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 from rcm import clock
 from rcm.cite import citation
 from rcm.cli import cli
+from rcm.export.xlsx import SOURCE_COLUMNS
 from rcm.model import Meeting, SourceInfo, Statement
 from rcm.store import Store
 from rcm.web import create_app
@@ -279,9 +280,7 @@ def test_the_excel_workbook_prints_meetings_after_xxi_and_its_sources(later, tmp
     about = [list(r) for r in workbook["About"].iter_rows(values_only=True)]
     facts = {r[0]: r[1] for r in about if r and r[0]}
     assert facts["Covers"] == "1996–2020"
-    header = about.index(
-        ["Source", "Kind", "Title", "Meeting", "Place", "Date", "Reference", "File"]
-    )
+    header = about.index(list(SOURCE_COLUMNS))
     sources = about[header + 1 :]
     assert [r[1] for r in sources] == ["compilation", "declaration", "declaration"]
     assert sources[2][3:7] == [

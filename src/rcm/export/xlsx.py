@@ -233,7 +233,7 @@ def _about_sheet(ws: Any, c: Compendium, selected: int, day: date) -> None:
         ws.column_dimensions[col].width = width
 
 
-SOURCE_COLUMNS = ("Source", "Kind", "Title", "Meeting", "Place", "Date", "Reference", "File")
+SOURCE_COLUMNS = ("Document", "Kind", "Title", "Meeting", "Place", "Date", "Reference", "File")
 
 
 def _sources_table(ws: Any, c: Compendium) -> None:
