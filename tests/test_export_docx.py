@@ -49,6 +49,7 @@ def test_headings_follow_the_document_order(document, labelled):
     ]
     assert headings(document, 1) == [
         "Introduction",
+        "Sources",
         "Contents",
         *(f"{to_roman(th.number)}. {th.title}" for th in labelled.themes),
     ]
@@ -134,7 +135,7 @@ def test_a_focused_compilation(run, tmp_path, labelled):
     )
     assert result.exit_code == 0, result.output
     document = docx.Document(str(out))
-    assert headings(document, 1)[2:] == ["V. Smuggling of migrants and trafficking in persons"]
+    assert headings(document, 1)[3:] == ["V. Smuggling of migrants and trafficking in persons"]
     commitments = {s.id for s in labelled.statements if s.category.value == "commitment"}
     expected = [p for p in labelled.placements if p.theme == 5 and p.statement_id in commitments]
     rows = [row for t in document.tables[1:] for row in t.rows[1:]]

@@ -58,11 +58,14 @@ def test_show_json_and_the_json_export_serialise_a_statement_alike(store):
     shown = json.loads(run.invoke(cli, ["--db", store.url, "show", sid, "--json"]).output)
     document = json.loads(run.invoke(cli, ["--db", store.url, "export"]).output)
     exported = next(s for s in document["statements"] if s["id"] == sid)
-    # `rcm show` adds what only one statement's page carries: its citation, its earlier wordings
-    extras = {"citation", "versions"}
+    # `rcm show` adds what only one statement's page carries: its citation, the document it names
+    # (the export lists it in "sources") and its earlier wordings
+    extras = {"citation", "document", "versions"}
     assert {k: v for k, v in shown.items() if k not in extras} == exported
     assert shown["citation"].startswith("Regional Conference on Migration")
     assert shown["versions"] == [] and shown["version"] == exported["version"] == 1
+    sources = {d["key"]: d for d in document["sources"]}
+    assert shown["document"] == sources[exported["source"]]
 
 
 def test_search_csv_is_the_export_csv(store):

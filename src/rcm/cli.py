@@ -17,7 +17,7 @@ import click
 
 from rcm import gcm, review
 from rcm.check import KINDS, check_compendium
-from rcm.cite import citation
+from rcm.cite import citation, document_line, meeting_line, sources_report
 from rcm.errors import DocumentError, RcmError
 from rcm.export import registry
 from rcm.model import CategorySource
@@ -150,6 +150,16 @@ def _write_file(output: str, data: bytes, *, private: bool = False) -> None:
             os.close(folder)
 
 
+def _known_meetings(ctx: click.Context) -> list[Any]:
+    """The database's meetings, for reading a Word compilation exported from it; none when there
+    is no database yet (it is not created for that)."""
+    try:
+        with _store(ctx) as existing:
+            return existing.known_meetings()
+    except RcmError:
+        return []
+
+
 @cli.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -248,9 +258,14 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     """Counts: statements, placements per theme and sub-theme, per meeting, per category."""
     with _store(ctx) as store:
         data = store.counts()
+        sources = sources_report(store)
+    for m in data["meetings"]:
+        m.update(sources["meetings"].get(m["meeting"], {}))
+    data["covers"], data["sources"] = sources["covers"], sources["sources"]
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
+    click.echo(f"covers                {data['covers']}")
     click.echo(f"statements            {data['statements']}")
     click.echo(f"placements            {data['placements']}")
     click.echo(f"under several themes  {data['multi_theme_statements']}")
@@ -265,7 +280,12 @@ def stats(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"    {s['placements']:>4}  {s['title']}")
     click.echo("\nstatements per meeting")
     for m in data["meetings"]:
-        click.echo(f"  {m['label']:<10} {m['year'] or '':<5} {m['statements']:>4}")
+        held = ", ".join(x for x in (m.get("place"), m.get("date")) if x)
+        click.echo(
+            f"  {m['label']:<10} {m['year'] or '':<5} {m['statements']:>4}"
+            + (f"  held {held}" if held else "")
+            + (f"  from {m['source']}" if m.get("source") else "")
+        )
     click.echo("\nstatements per category")
     for name, n in data["categories"].items():
         click.echo(f"  {name:<14} {n:>4}")
@@ -273,6 +293,9 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"\nretired statements (out of the compilation): {len(data['retired'])}")
         for r in data["retired"]:
             click.echo(f"  {r['id']:<14} {r['retired_at'][:10]}  by {r['retired_by']}")
+    click.echo("\nsources")
+    for d in data["sources"]:
+        click.echo(f"  {d['key']:<16} {d['statements']:>4}  {d['kind']}: {d['title'] or d['name']}")
 
 
 @cli.command()
@@ -285,15 +308,21 @@ def show(ctx: click.Context, statement_id: str, as_json: bool) -> None:
         statement, placements = store.statement(statement_id)
         meeting = store.meeting(statement.meeting)
         titles = store.subtheme_titles()
-        cite = citation(statement, meeting, store.source())
+        document = store.document_of(statement.id)
+        cite = citation(statement, meeting, document)
         links = gcm.objective_links(store, statement.id)
         objectives = gcm.objective_titles(store)
         versions = store.earlier_versions(statement.id)
     if as_json:
-        data = statement_dict(statement, meeting, placements, titles, links, versions)
-        click.echo(json.dumps(data | {"citation": cite}, ensure_ascii=False, indent=2))
+        data = statement_dict(
+            statement, meeting, placements, titles, links, versions, document=document
+        )
+        extra = {"citation": cite, "document": document.as_dict() if document else None}
+        click.echo(json.dumps(data | extra, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{statement.id}  {meeting.label} ({meeting.year})")
+    click.echo(f"{statement.id}  {meeting_line(meeting)}")
+    if document is not None:
+        click.echo(f"from: {document_line(document)}")
     if statement.retired_at is not None:
         click.echo(
             f"RETIRED on {statement.retired_at.date().isoformat()}: all its rows were deleted "
@@ -353,7 +382,9 @@ def check(ctx: click.Context, file: Path | None, as_json: bool) -> None:
     corrected: the findings are shown."""
     retired: list[dict[str, Any]] = []
     if file is not None:
-        compendium = read_compilation(file)
+        # A Word compilation exported from the database may name meetings added from
+        # declarations (XXII RCM, Extraordinary Meeting of the XXV RCM): the reader knows them.
+        compendium = read_compilation(file, _known_meetings(ctx))
     else:
         with _store(ctx) as store:
             compendium = store.load()
@@ -1335,6 +1366,11 @@ def declaration_group() -> None:
 )
 @click.option("--place", help="Where it was held, e.g. 'San Salvador, El Salvador'.")
 @click.option("--date", metavar="YYYY-MM-DD", help="When it was held.")
+@click.option(
+    "--reference",
+    metavar="SYMBOL|URL",
+    help="The declaration's document symbol or address, which citations name.",
+)
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def declaration_add(
@@ -1345,6 +1381,7 @@ def declaration_add(
     extraordinary: bool,
     place: str | None,
     date: str | None,
+    reference: str | None,
     actor: str | None,
 ) -> None:
     """Split FILE (.txt or .docx) into statements and queue them, with suggestions, for review.
@@ -1363,6 +1400,7 @@ def declaration_add(
             extraordinary=extraordinary,
             place=place,
             date=date,
+            reference=reference,
             actor=_acting(store, actor),
         )
     click.echo(

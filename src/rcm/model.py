@@ -248,6 +248,76 @@ class PrintedRow:
     category: Category | None
 
 
+class DocumentKind(StrEnum):
+    COMPILATION = "compilation"
+    DECLARATION = "declaration"
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """The document a statement comes from: a compilation file (the 2017 compilation, or a later
+    one read into the compendium) or a meeting's declaration. ``key`` names it in exports
+    ("compilation-1", "declaration-3"); ``date`` is as the document gives it ("April 2017",
+    "2020-05-12"); ``meeting`` is a declaration's meeting code; ``reference`` its document symbol
+    or address, for citations."""
+
+    key: str
+    kind: DocumentKind
+    title: str
+    name: str
+    sha256: str
+    date: str | None = None
+    year: int | None = None
+    lang: str | None = None
+    place: str | None = None
+    meeting: str | None = None
+    meeting_label: str | None = None
+    reference: str | None = None
+
+    @property
+    def author(self) -> str:
+        """Who issued it: the Technical Secretariat compiled; the Conference declared."""
+        if self.kind is DocumentKind.COMPILATION:
+            return "RCM Technical Secretariat"
+        return "Regional Conference on Migration"
+
+    def as_dict(self) -> dict[str, object]:
+        return {**asdict(self), "kind": self.kind.value, "author": self.author}
+
+
+def compilation_document(source: SourceInfo, key: str = "compilation") -> SourceDocument:
+    """A compilation file as a :class:`SourceDocument` (its year read from its date: "April
+    2017")."""
+    year = re.search(r"\b(1[89][0-9]{2}|2[0-9]{3})\b", source.date or "")
+    return SourceDocument(
+        key=key,
+        kind=DocumentKind.COMPILATION,
+        title=source.title,
+        name=source.name,
+        sha256=source.sha256,
+        date=source.date or None,
+        year=int(year.group(1)) if year else None,
+    )
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Which document each statement and each meeting comes from (by its
+    :attr:`SourceDocument.key`)."""
+
+    documents: dict[str, SourceDocument] = field(default_factory=dict)
+    statements: dict[str, str] = field(default_factory=dict)
+    meetings: dict[str, str] = field(default_factory=dict)
+
+    def of_statement(self, statement_id: str) -> SourceDocument | None:
+        key = self.statements.get(statement_id)
+        return None if key is None else self.documents.get(key)
+
+    def of_meeting(self, code: str) -> SourceDocument | None:
+        key = self.meetings.get(code)
+        return None if key is None else self.documents.get(key)
+
+
 @dataclass
 class Compendium:
     """Everything read from one compilation, ready to store, check or export."""
@@ -263,6 +333,33 @@ class Compendium:
     # Filled when the document prints the rows' ids (a Word compilation exported by `rcm`): its
     # ingest then matches rows to statements by id (``rcm.edit.ingest``).
     rows: list[PrintedRow] = field(default_factory=list)
+    # Which document each statement comes from (the store fills it); None: all from ``source``.
+    provenance: Provenance | None = None
+
+    def document_of(self, statement_id: str) -> SourceDocument:
+        """The document statement ``statement_id`` comes from (its compilation by default)."""
+        found = self.provenance.of_statement(statement_id) if self.provenance else None
+        return found or compilation_document(self.source)
+
+    def documents(self) -> list[SourceDocument]:
+        """The documents this compendium's statements come from: compilations first (oldest
+        first), then declarations in their meetings' order."""
+        used = {d.key: d for d in (self.document_of(s.id) for s in self.statements)}
+        return sorted(
+            used.values(),
+            key=lambda d: (
+                d.kind is not DocumentKind.COMPILATION,
+                meeting_order(d.meeting) if d.meeting else (0, 0),
+                d.year or 0,
+                d.key,
+            ),
+        )
+
+    def span(self) -> tuple[int, int] | None:
+        """The first and last year of the meetings whose statements it holds."""
+        years = {m.code: m.year for m in self.meetings}
+        found = [y for y in (years.get(s.meeting) for s in self.statements) if y is not None]
+        return (min(found), max(found)) if found else None
 
     def statement(self, statement_id: str) -> Statement:
         for s in self.statements:
@@ -413,3 +510,11 @@ def meeting_order(code: str) -> tuple[int, int]:
     except ValueError:
         return (MAX_MEETING + 1, 0)
     return (ref.number, ref.extraordinary)
+
+
+def span_text(span: tuple[int, int] | None) -> str:
+    """(1996, 2020) -> "1996–2020"; one year alone -> "2020"; none -> ""."""
+    if span is None:
+        return ""
+    first, last = span
+    return str(first) if first == last else f"{first}–{last}"

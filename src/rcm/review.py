@@ -194,6 +194,20 @@ def meeting_number(text: str | int) -> int:
     return ref.number
 
 
+MAX_REFERENCE = 500
+
+
+def check_reference(reference: str | None) -> str | None:
+    """A declaration's reference (a document symbol such as "CRM/XXV/2020/1", or an address),
+    on one line and of a sensible length; blank is none."""
+    if reference is None or not reference.strip():
+        return None
+    text = " ".join(reference.split())
+    if len(text) > MAX_REFERENCE:
+        raise ReviewError(f"the reference is {len(text)} characters long; at most {MAX_REFERENCE}")
+    return text
+
+
 def meeting_ref(text: str | int, extraordinary: bool = False) -> MeetingRef:
     """The meeting a declaration is added for: "XXII" (ordinary), "XXII" with ``extraordinary``
     (the cycle's first extraordinary meeting, XXII-E1), or an extraordinary meeting's own code
@@ -374,11 +388,13 @@ def add_declaration(
     actor: Actor,
 ) -> tuple[Declaration, list[Proposal]]:
     """File ``declaration`` for review, each statement with its suggestions. All or nothing.
+    ``reference``: the document's symbol or address, which citations name.
 
     A meeting has one active declaration: a second file for it is refused with a pointer to
     :func:`replace_declaration`. ``extraordinary`` names the cycle's first extraordinary meeting;
     a later one is named by its code (``meeting="XXV-E2"``)."""
     actor = secretariat_name(actor, "add declarations")
+    reference = check_reference(reference)
     ref = meeting_ref(meeting, extraordinary)
     _check_year(year)
     suggestions = _suggest(
@@ -418,6 +434,7 @@ def add_declaration(
                     "name": declaration.name,
                     "sha256": declaration.sha256,
                     "statements": len(declaration.statements),
+                    "reference": reference,
                 },
             )
     except IntegrityError:
@@ -1496,6 +1513,7 @@ def replace_declaration(
     duplicate). Anything else is a pending proposal. Accepted statements the corrected file no
     longer has stay in the compendium and are listed, for a person to reword or retire."""
     actor = secretariat_name(actor, "replace declarations")
+    reference = check_reference(reference)
     reason = collapse(reason or "") or "a corrected file"
     with store.connection() as conn:
         old = _active(conn, declaration_id)

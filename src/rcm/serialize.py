@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from rcm.model import Meeting, ObjectiveLink, Placement, Statement
+from rcm.model import Meeting, ObjectiveLink, Placement, SourceDocument, Statement
 
 __all__ = ["objective_dict", "placement_dict", "statement_dict"]
 
@@ -37,10 +37,12 @@ def statement_dict(
     titles: dict[tuple[int, int], str],
     objectives: Iterable[ObjectiveLink] | None = None,
     versions: Sequence[Mapping[str, Any]] | None = None,
+    document: SourceDocument | None = None,
 ) -> dict[str, Any]:
-    """A statement with its placements (and, given them, its GCM objectives and its earlier
-    wordings: ``Store.earlier_versions``) as JSON-ready data. ``version`` is the wording's
-    version; ``retired`` (a date) is there only for a retired statement."""
+    """A statement with its placements (and, given them, its GCM objectives, its earlier wordings
+    (``Store.earlier_versions``) and the key of the document it comes from as ``source``) as
+    JSON-ready data. ``version`` is the wording's version; ``retired`` (a date) is there only for a
+    retired statement."""
     data = {
         "id": s.id,
         "meeting": meeting.number,
@@ -67,4 +69,6 @@ def statement_dict(
         data["objectives"] = [objective_dict(x) for x in objectives]
     if versions is not None:
         data["versions"] = [dict(v) for v in versions]
+    if document is not None:
+        data["source"] = document.key
     return data

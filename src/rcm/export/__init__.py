@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from rcm.export.cells import csv_text
-from rcm.model import Compendium, ObjectiveLink, Placement
+from rcm.model import Compendium, ObjectiveLink, Placement, span_text
 from rcm.serialize import placement_dict, statement_dict
 
 __all__ = [
@@ -31,6 +31,8 @@ def compendium_document(c: Compendium) -> dict[str, Any]:
     objectives: dict[str, list[ObjectiveLink]] = {}
     for x in sorted(c.objective_links, key=lambda x: (x.statement_id, x.rank)):
         objectives.setdefault(x.statement_id, []).append(x)
+    documents = c.documents()
+    meeting_sources = _meeting_sources(c)
     return {
         "schema": SCHEMA,
         "source": {
@@ -44,7 +46,11 @@ def compendium_document(c: Compendium) -> dict[str, Any]:
             {"name": ci.category.value, "label": ci.label, "definition": ci.definition}
             for ci in c.categories
         ],
-        "meetings": [m.as_dict() for m in c.meetings],
+        # Additive (still "rcm-compendium/1"): the documents the statements come from, each
+        # statement's and each meeting's ``source`` naming one by its key (docs/json-export.md).
+        "sources": [d.as_dict() for d in documents],
+        "covers": span_text(c.span()),
+        "meetings": [{**m.as_dict(), "source": meeting_sources.get(m.code)} for m in c.meetings],
         "themes": [
             {
                 "number": th.number,
@@ -60,11 +66,28 @@ def compendium_document(c: Compendium) -> dict[str, Any]:
         ],
         "statements": [
             statement_dict(
-                s, meetings[s.meeting], by_statement.get(s.id, []), titles, objectives.get(s.id, [])
+                s,
+                meetings[s.meeting],
+                by_statement.get(s.id, []),
+                titles,
+                objectives.get(s.id, []),
+                document=c.document_of(s.id),
             )
             for s in c.statements
         ],
     }
+
+
+def _meeting_sources(c: Compendium) -> dict[str, str]:
+    """Each meeting's document (of those listed): as the store knows it, else its first
+    statement's; a meeting none of whose statements is here has none."""
+    known = c.provenance.meetings if c.provenance else {}
+    listed = {d.key for d in c.documents()}
+    out: dict[str, str] = {}
+    for s in c.statements:
+        key = known.get(s.meeting)
+        out.setdefault(s.meeting, key if key in listed else c.document_of(s.id).key)
+    return out
 
 
 def to_json(c: Compendium) -> str:

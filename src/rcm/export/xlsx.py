@@ -15,7 +15,7 @@ from typing import Any
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from rcm.export.cells import append_row, set_text
-from rcm.model import Compendium, Statement
+from rcm.model import Compendium, Statement, span_text
 from rcm.taxonomy import CATEGORY_COLOURS
 
 __all__ = ["ALL_COLUMNS", "THEME_COLUMNS", "compendium_xlsx"]
@@ -205,6 +205,7 @@ def _about_sheet(ws: Any, c: Compendium, selected: int, day: date) -> None:
         ("Source SHA-256", c.source.sha256),
         ("Generated", day.isoformat()),
         ("Statements", f"{selected} of {len(c.statements)}"),
+        ("Covers", span_text(c.span())),
         ("GCM objectives", 'In rank order; a number followed by "?" is a suggestion.'),
         ("Category source", "curated: a person's choice; suggested: the suggester's."),
     ]
@@ -227,8 +228,36 @@ def _about_sheet(ws: Any, c: Compendium, selected: int, day: date) -> None:
         )
         ws.cell(row=ws.max_row, column=3).alignment = wrapped
     append_row(ws, ["(empty)", "Unassigned", "No category has been assigned yet.", "no colour"])
+    _sources_table(ws, c)
     for col, width in zip("ABCD", (18, 60, 50, 12), strict=True):
         ws.column_dimensions[col].width = width
+
+
+SOURCE_COLUMNS = ("Document", "Kind", "Title", "Meeting", "Place", "Date", "Reference", "File")
+
+
+def _sources_table(ws: Any, c: Compendium) -> None:
+    """The documents the statements come from: the compilation and each declaration."""
+    from openpyxl.styles import Font
+
+    append_row(ws, [])
+    append_row(ws, list(SOURCE_COLUMNS))
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    for d in c.documents():
+        append_row(
+            ws,
+            [
+                d.key,
+                d.kind.value,
+                d.title,
+                d.meeting_label or "",
+                d.place or "",
+                d.date or (str(d.year) if d.year else ""),
+                d.reference or "",
+                f"{d.name} (SHA-256 {d.sha256})",
+            ],
+        )
 
 
 def _core_xml(wb: Any) -> bytes:

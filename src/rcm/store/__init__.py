@@ -44,15 +44,19 @@ from rcm.model import (
     Notice,
     ObjectiveLink,
     Placement,
+    Provenance,
+    SourceDocument,
     SourceInfo,
     Statement,
     Subtheme,
     Theme,
+    compilation_document,
     meeting_order,
 )
 from rcm.parse.text import normal_form
 from rcm.store import migrate, search_index
 from rcm.store import schema as t
+from rcm.store.provenance import read_provenance
 
 __all__ = [
     "DEFAULT_URL",
@@ -472,6 +476,20 @@ class Store:
             if r is None:
                 raise NotFound(f"no meeting {code}")
             return meeting_from_row(r)
+
+    def provenance(self) -> Provenance:
+        """Which document each statement and each meeting comes from (``rcm.store.provenance``)."""
+        with self._read() as conn:
+            return read_provenance(conn)
+
+    def document_of(self, statement_id: str) -> SourceDocument | None:
+        """The document a statement comes from; for one the database cannot place (none
+        should be), the compilation file read last."""
+        found = self.provenance().of_statement(canonical_id(statement_id))
+        if found is not None:
+            return found
+        source = self.source()
+        return None if source is None else compilation_document(source)
 
     def source(self) -> SourceInfo | None:
         with self._read() as conn:
@@ -1265,10 +1283,10 @@ def _load(conn: Connection) -> Compendium:
     src = conn.execute(select(t.sources).order_by(t.sources.c.id.desc()).limit(1)).first()
     if src is None:
         raise StoreError("the database holds no compendium yet: run `rcm ingest`")
-    meetings = [
-        meeting_from_row(r)
-        for r in conn.execute(select(t.meetings).order_by(t.meetings.c.number, t.meetings.c.code))
-    ]
+    meetings = sorted(
+        (meeting_from_row(r) for r in conn.execute(select(t.meetings))),
+        key=lambda m: meeting_order(m.code),
+    )
     subs: dict[int, list[Subtheme]] = {}
     for r in conn.execute(
         select(t.subthemes).order_by(t.subthemes.c.theme, t.subthemes.c.position)
@@ -1319,6 +1337,7 @@ def _load(conn: Connection) -> Compendium:
         categories=categories,
         notices=notices,
         objective_links=_objective_links(conn),
+        provenance=read_provenance(conn),
     )
 
 

@@ -11,12 +11,20 @@ from typing import Any
 from rcm import gcm
 from rcm.audit import AuditEvent
 from rcm.check import KINDS, check_compendium
-from rcm.cite import citation
+from rcm.cite import citation, citation_data
 from rcm.consult import visible_history
 from rcm.edit import ACTION_KINDS, history, last_event
 from rcm.errors import NotFound, RcmError
 from rcm.export import statement_dict
-from rcm.model import Meeting, Placement, Statement, parse_meeting
+from rcm.model import (
+    Meeting,
+    Placement,
+    Provenance,
+    Statement,
+    meeting_order,
+    parse_meeting,
+    span_text,
+)
 from rcm.search import (
     MAX_OFFSET,
     MAX_PAGE_SIZE,
@@ -89,7 +97,12 @@ def statement_page(store: Store, statement_id: str, viewer: Any = None) -> dict[
     data = _statement(statement, placements, meeting, titles)
     category = categories.get(data["category"] or "")
     data["category_definition"] = category.definition if category else None
-    data["citation"] = citation(statement, meeting, store.source())
+    document = store.document_of(statement.id)
+    data["citation"] = citation(statement, meeting, document)
+    data["cite"] = citation_data(statement, meeting, document)
+    data["source"] = document.key if document else None
+    data["document"] = document.as_dict() if document else None
+    data["meeting_place"], data["meeting_date"] = meeting.place, meeting.date
     titles_gcm = gcm.objective_titles(store)
     data["objectives"] = [
         {
@@ -177,18 +190,28 @@ def meeting_number(value: str) -> str:
         raise NotFound(f"no meeting {value!r}: write it as 19, XIX or XXV-E1") from None
 
 
+def _meeting(meeting: Meeting, provenance: Provenance) -> dict[str, Any]:
+    """A meeting with its place, date and the document it comes from."""
+    document = provenance.of_meeting(meeting.code)
+    return {
+        "code": meeting.code,
+        "number": meeting.number,
+        "label": meeting.label,
+        "year": meeting.year,
+        "kind": meeting.kind.value,
+        "place": meeting.place,
+        "date": meeting.date,
+        "source": document.key if document else None,
+        "document": document.as_dict() if document else None,
+    }
+
+
 def meetings_page(store: Store) -> dict[str, Any]:
     counts = {m["meeting"]: m["statements"] for m in store.counts()["meetings"]}
+    provenance = store.provenance()
     return {
         "meetings": [
-            {
-                "code": m.code,
-                "number": m.number,
-                "label": m.label,
-                "year": m.year,
-                "kind": m.kind.value,
-                "statements": counts.get(m.code, 0),
-            }
+            _meeting(m, provenance) | {"statements": counts.get(m.code, 0)}
             for m in store.meetings()
         ]
     }
@@ -199,12 +222,7 @@ def meeting_page(store: Store, value: str) -> dict[str, Any]:
     meeting = store.meeting(code)
     titles = store.subtheme_titles()
     rows = store.statements_of_meeting(code)
-    return {
-        "code": meeting.code,
-        "number": meeting.number,
-        "label": meeting.label,
-        "year": meeting.year,
-        "kind": meeting.kind.value,
+    return _meeting(meeting, store.provenance()) | {
         "statements": [_statement(s, p, meeting, titles) for s, p in rows],
     }
 
@@ -231,6 +249,8 @@ def about_page(store: Store) -> dict[str, Any]:
         per_meeting[meeting_of[p.statement_id]][p.theme] += 1
         per_category[p.theme][category_of[p.statement_id]] += 1
     return {
+        "covers": span_text(compendium.span()),
+        "documents": [d.as_dict() for d in compendium.documents()],
         "source": {
             "name": compendium.source.name,
             "title": compendium.source.title,
@@ -253,7 +273,7 @@ def about_page(store: Store) -> dict[str, Any]:
                 "year": meetings[code].year,
                 "themes": {str(k): v for k, v in sorted(c.items())},
             }
-            for code, c in per_meeting.items()
+            for code, c in sorted(per_meeting.items(), key=lambda kv: meeting_order(kv[0]))
         ],
         "chart_categories": [
             {"theme": th, "counts": dict(c)} for th, c in sorted(per_category.items())

@@ -99,7 +99,9 @@ def uploaded_declaration(form: Any) -> DeclarationText:
 
 
 def declaration_added(request: Request, user: Any, csrf: str, form: Any) -> Response:
-    values = {k: str(form.get(k) or "").strip() for k in ("meeting", "year", "place", "date")}
+    values = {
+        k: str(form.get(k) or "").strip() for k in ("meeting", "year", "place", "date", "reference")
+    }
     try:
         year = query_int(values["year"])  # ASCII digits: "²".isdigit() is true
         if year is None:
@@ -113,6 +115,7 @@ def declaration_added(request: Request, user: Any, csrf: str, form: Any) -> Resp
             extraordinary=bool(form.get("extraordinary")),
             place=values["place"] or None,
             date=values["date"] or None,
+            reference=values["reference"] or None,
             actor=user,
         )
     except RcmError as exc:
