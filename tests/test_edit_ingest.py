@@ -348,3 +348,32 @@ def test_bad_ids_are_refused_naming_table_and_row(later, tmp_path):
     data = _show(later, sid)
     assert data["text"] == "A wording given to one copy of the statement only."
     assert len(data["placements"]) == len(places)
+
+
+def test_a_focused_compilation_is_not_ingested(run, tmp_path):
+    """A Word compilation exported for one theme holds part of the compendium: ingesting it by id
+    would retire every statement outside it. It is refused, saying why; nothing is written. The
+    whole compilation still goes through."""
+    focused = tmp_path / "ts5.docx"
+    out = run("export", "--format", "docx", "--theme", "5", "-o", str(focused))
+    assert out.exit_code == 0, out.output
+    state = _state(run)
+    refused = run("ingest", str(focused))
+    assert refused.exit_code != 0
+    assert "focused compilation" in refused.output and "Selection" in refused.output
+    assert "Traceback" not in refused.output
+    assert _state(run) == state
+    assert run("check", str(focused)).exit_code in (0, 1)  # can still be checked
+    whole = _export(run, tmp_path / "whole.docx")
+    again = run("ingest", str(whole))
+    assert again.exit_code == 0, again.output
+
+    def statements(document: str) -> dict[str, object]:
+        # a placement's ``line`` is where its row was read: a Word row number now
+        out = {}
+        for s in json.loads(document)["statements"]:
+            places = [{k: v for k, v in p.items() if k != "line"} for p in s["placements"]]
+            out[s["id"]] = s | {"placements": places}
+        return out
+
+    assert statements(run("export").output) == statements(state[0])

@@ -4,7 +4,7 @@ round's status, dashboard, regional position (data, page, Word document) and the
 history say which answers are to an earlier wording; the web form and the questionnaire carry the
 version they showed, so an answer to an old wording is never recorded against the new one.
 
-Statements are reworded with ``tests/rewording.py`` until ``rcm.edit.reword`` is merged."""
+Statements are reworded with ``rcm.edit.reword``, as the Word ingest and the web editor do."""
 
 from __future__ import annotations
 
@@ -19,20 +19,28 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
-from rcm import consult
+from rcm import consult, edit
 from rcm.cli import cli
 from rcm.errors import DocumentError, RcmError
 from rcm.export.position import position_docx
 from rcm.export.questionnaire import write_questionnaire
 from rcm.search import theme_filter
 from rcm.store import schema
-from rewording import reword
 from webclient import add_people, client_for
 
 SID, OTHER = "XII-8133", "XII-8033"  # both under TS5, plain paragraphs
 NEW = "Emphasized the commitment to prevent trafficking in persons, in a new wording."
 COUNTRIES = consult.member_countries()
 TODAY = datetime.now(UTC).date().isoformat()
+
+
+def reword(store, statement_id: str, text: str, actor: str = "test") -> int:
+    """Give ``statement_id`` the wording ``text`` (rcm.edit.reword); returns the new version."""
+    change = edit.reword(
+        store, statement_id, text, expected_version=None, actor=actor, origin="test"
+    )
+    assert change is not None
+    return store.statement(statement_id)[0].version
 
 
 @pytest.fixture

@@ -1003,6 +1003,21 @@ def ingest(
     ``dry_run``: everything is done and checked, the report made, and the transaction rolled
     back."""
     name = secretariat_name(actor, "ingest a compilation")
+    if c.source.selection:
+        # Its absent statements are not deleted rows but rows left out of the selection: taken
+        # as the whole compilation, it would retire everything else.
+        raise DocumentError(
+            c.source.name,
+            [
+                Problem(
+                    0,
+                    f"this is a focused compilation (Selection: {c.source.selection}): it holds "
+                    "part of the compendium, so it cannot be ingested (statements outside the "
+                    "selection would be retired). Edit the whole compilation (`rcm export "
+                    "--format docx`), or edit single statements on the web",
+                )
+            ],
+        )
     store.migrate()
     try:
         with store.transaction(immediate=True) as conn:

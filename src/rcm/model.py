@@ -226,6 +226,9 @@ class SourceInfo:
     lines: int
     title: str = ""
     date: str = ""
+    # A focused Word compilation's selection ("Selection: TS5 …" on its title page): it holds part
+    # of the compendium, so it can be checked but not ingested. Not stored.
+    selection: str = ""
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,7 @@ def parse_compilation_docx(
     problems: list[Problem] = []
     notices: list[Notice] = []
     legend = read_legend(blocks, problems)
-    title, date = read_title_page(blocks)
+    title, date, selection = read_title_page(blocks)
     sections = read_sections(blocks, problems)
     known = {m.code: m for m in (*taxonomy.meetings(), *meetings)}
     rows = read_rows(sections, legend, problems, notices, known)
@@ -129,7 +129,7 @@ def parse_compilation_docx(
         )
     if problems:
         raise DocumentError(source, problems)
-    info = source_info(source, data, len(rows), title, date)
+    info = replace(source_info(source, data, len(rows), title, date), selection=selection)
     return build_compendium(
         info,
         build_themes(sections, notices),
@@ -501,11 +501,14 @@ def read_legend(blocks: list[Block], problems: list[Problem]) -> Legend:
 # --- step 4: the title page ---------------------------------------------------------------------
 
 
-def read_title_page(blocks: list[Block]) -> tuple[str, str]:
+def read_title_page(blocks: list[Block]) -> tuple[str, str, str]:
     """The compilation's title (a Title or Subtitle paragraph that is not the Conference's name,
-    a date or the selection) and its date, from the paragraphs before the first Heading 1."""
+    a date or the selection), its date, and what a focused compilation selects ("Selection: …",
+    as ``rcm export --format docx`` with a filter prints it; "" for the whole compilation), from
+    the paragraphs before the first Heading 1."""
     titles: list[tuple[str, str]] = []
     date = ""
+    selection = ""
     for block in blocks:
         if isinstance(block, TableBlock):
             continue
@@ -517,6 +520,9 @@ def read_title_page(blocks: list[Block]) -> tuple[str, str]:
         if _DATE.match(text):
             date = date or text
             continue
+        if text.casefold().startswith(("selection:", "selección:")):
+            selection = selection or text.split(":", 1)[1].strip() or text
+            continue
         if (
             block.style in ("Title", "Subtitle")
             and text.casefold() not in _ORGANISATION
@@ -524,7 +530,7 @@ def read_title_page(blocks: list[Block]) -> tuple[str, str]:
         ):
             titles.append((block.style, text))
     named = [t for _, t in titles if "compil" in t.casefold()]
-    return (named or [t for _, t in titles] or [""])[0], date
+    return (named or [t for _, t in titles] or [""])[0], date, selection
 
 
 # --- step 5: themes, sub-themes and their tables ------------------------------------------------
