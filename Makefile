@@ -7,7 +7,7 @@ DB     ?= rcm.db
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format bench bench-1m load fuzz browser office clean help
+.PHONY: run test lint format bench bench-1m bench-pg load fuzz browser office clean help
 
 help:
 	@echo "make run    set up .venv, build $(DB) from the shipped compilation if absent, serve http://$(HOST):$(PORT)/"
@@ -63,6 +63,18 @@ bench: $(STAMP)
 bench-1m: bench
 	test -f bench/data/synthetic-1m.db || $(BIN)/python bench/synthetic.py 1000000 bench/data/synthetic-1m.db
 	$(BIN)/python bench/bench_search.py bench/data/synthetic-1m.db
+
+# PostgreSQL search at 10k and 100k statements (BENCH_PG_SIZES="10k 100k 1m" for 1M), loaded by
+# COPY into databases rcm_bench_<size> on this server (dropped and created anew), beside the raw
+# tsquery; then the tantivy anchor (pip install tantivy: a benchmark-only extra) at 100k.
+BENCH_PG ?= postgresql+psycopg://postgres@127.0.0.1:5432
+BENCH_PG_SIZES ?= 10k 100k
+bench-pg: bench
+	for n in $(BENCH_PG_SIZES); do \
+		test -f bench/data/synthetic-$$n.db || $(BIN)/python bench/synthetic.py $$(echo $$n | sed 's/k$$/000/;s/m$$/000000/') bench/data/synthetic-$$n.db; \
+		$(BIN)/python bench/pg_load.py bench/data/synthetic-$$n.db $(BENCH_PG)/rcm_bench_$$n --rum || exit 1; done
+	$(BIN)/python bench/bench_search_pg.py $(foreach n,$(BENCH_PG_SIZES),$(BENCH_PG)/rcm_bench_$(n)) --json bench/results/search_pg.json
+	$(BIN)/python bench/bench_tantivy.py bench/data/synthetic-100k.db --json bench/results/tantivy.json
 
 # The consultation under concurrent load (bench/load.py): its own database on this PostgreSQL
 # server, created and dropped; `make load RCM_LOAD_DB=sqlite` for SQLite.

@@ -1,0 +1,174 @@
+"""PostgreSQL search benchmark: `rcm` search *including every facet count* beside the raw backend
+query alone, in the same process, interleaved, on synthetic databases loaded by
+``bench/pg_load.py`` (``make bench-pg``).
+
+    .venv/bin/python bench/bench_search_pg.py \
+        postgresql+psycopg://postgres@127.0.0.1/rcm_bench_100k \
+        [--repeat 15] [--json bench/results/search_pg.json]
+
+Raw queries (top 20, the same tsquery ``rcm`` builds, unexpanded):
+  raw_cd   ``tsv @@ q ORDER BY ts_rank_cd(tsv, q) DESC LIMIT 20`` (GIN: ranks every match);
+  raw_rank ``tsv @@ q ORDER BY ts_rank(tsv, q) DESC LIMIT 20`` (GIN: ranks every match);
+  raw_rum  ``tsv @@ q ORDER BY tsv <=> q LIMIT 20`` (RUM: ranked inside the index), when the
+           database has the RUM index.
+``rcm`` is ``rcm.search.search`` (page, facets, snippets, hit details). Each database is measured
+in a fresh subprocess so its peak memory (max RSS) is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+QUERIES = [
+    "trafficking",
+    "human rights",
+    "migrants",
+    '"unaccompanied migrant children"',
+    "return reintegration",
+    "smuggl*",
+    "consular protection -detention",
+    "refugees OR asylum",
+    "natural disasters",
+    "labor",
+]
+
+RAW = {
+    "raw_cd": "ORDER BY ts_rank_cd(tsv, q, 1) DESC, docid LIMIT 20",
+    "raw_rank": "ORDER BY ts_rank(tsv, q) DESC, docid LIMIT 20",
+    "raw_rum": "ORDER BY tsv <=> q LIMIT 20",
+}
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * p
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def stats(times: list[float]) -> dict[str, float]:
+    return {"p50": round(percentile(times, 0.5), 2), "p95": round(percentile(times, 0.95), 2)}
+
+
+def measure(url: str, repeat: int, queries: list[str]) -> dict[str, Any]:
+    from sqlalchemy import text
+
+    from rcm.search import SearchRequest, parse_query, pg_tsquery, search
+    from rcm.store import Store
+
+    store = Store(url)
+    with store.connection() as conn:
+        has_rum = bool(
+            conn.exec_driver_sql(
+                "SELECT 1 FROM pg_indexes WHERE indexname = 'ix_statement_search_rum'"
+            ).scalar()
+        )
+        n = conn.exec_driver_sql("SELECT COUNT(*) FROM statement_search").scalar()
+    kinds = [k for k in RAW if k != "raw_rum" or has_rum]
+    rows: dict[str, Any] = {}
+    every: dict[str, list[float]] = {k: [] for k in [*kinds, "rcm"]}
+    for query in queries:
+        params: dict[str, Any] = {}
+        pos, neg = pg_tsquery(parse_query(query), params)
+        where = "tsv @@ q" + (f" AND NOT (tsv @@ ({neg}))" if neg else "")
+        times: dict[str, list[float]] = {k: [] for k in [*kinds, "rcm"]}
+        total = 0
+        for i in range(repeat + 1):
+            for kind in kinds:
+                sql = (
+                    f"SELECT docid FROM statement_search, (SELECT {pos} AS q) AS query "
+                    f"WHERE {where} {RAW[kind]}"
+                )
+                with store.connection() as conn:
+                    t0 = time.perf_counter()
+                    conn.execute(text(sql), params).all()
+                    t1 = time.perf_counter()
+                if i:  # the first round warms the caches
+                    times[kind].append((t1 - t0) * 1000)
+            t0 = time.perf_counter()
+            result = search(store, SearchRequest(query, limit=20))
+            t1 = time.perf_counter()
+            total = result.total
+            if i:
+                times["rcm"].append((t1 - t0) * 1000)
+        for k, v in times.items():
+            every[k] += v
+        row: dict[str, Any] = {"matches": total}
+        for k, v in times.items():
+            row[k] = stats(v)
+        best = min(percentile(times[k], 0.5) for k in kinds)
+        row["ratio_p50_vs_best_raw"] = round(percentile(times["rcm"], 0.5) / best, 2)
+        row["ratio_p50_vs_raw_cd"] = round(
+            percentile(times["rcm"], 0.5) / percentile(times["raw_cd"], 0.5), 2
+        )
+        rows[query] = row
+    store.close()
+    summary: dict[str, Any] = {k: stats(v) for k, v in every.items()}
+    for k in kinds:
+        summary[f"ratio_of_sums_vs_{k}"] = round(sum(every["rcm"]) / sum(every[k]), 2)
+    return {
+        "database": url.rsplit("/", 1)[-1],
+        "statements": n,
+        "rum_index": has_rum,
+        "queries": rows,
+        "all": summary,
+        "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("urls", nargs="+")
+    ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--query", action="append", help="only these queries (repeatable)")
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    queries = args.query or QUERIES
+    if args.child:
+        print(json.dumps(measure(args.urls[0], args.repeat, queries)))
+        return
+    reports = []
+    for url in args.urls:
+        extra = [a for q in args.query or [] for a in ("--query", q)]
+        child = subprocess.run(
+            [sys.executable, __file__, "--child", "--repeat", str(args.repeat), *extra, url],
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+        if child.returncode:
+            raise SystemExit(f"{url}: {child.stderr.strip()[-2000:]}")
+        report = json.loads(child.stdout)
+        reports.append(report)
+        kinds = [k for k in RAW if k in report["all"]]
+        print(
+            f"\n{report['database']} ({report['statements']:,} statements, RUM "
+            f"{'yes' if report['rum_index'] else 'no'}), ms p50/p95 over {args.repeat} runs, "
+            f"max RSS {report['max_rss_mib']} MiB"
+        )
+        head = "".join(f"{k:>16}" for k in [*kinds, "rcm"])
+        print(f"{'query':<34} {'matches':>9}{head} {'x best raw':>10}")
+        for q, r in report["queries"].items():
+            cells = "".join(f"{r[k]['p50']:>8}/{r[k]['p95']:<7}" for k in [*kinds, "rcm"])
+            print(f"{q:<34} {r['matches']:>9,}{cells} {r['ratio_p50_vs_best_raw']:>10}")
+        a = report["all"]
+        cells = "".join(f"{a[k]['p50']:>8}/{a[k]['p95']:<7}" for k in [*kinds, "rcm"])
+        print(f"{'all queries':<34} {'':>9}{cells}")
+        print(
+            "  rcm / raw, ratio of sums: "
+            + ", ".join(f"{k} {a['ratio_of_sums_vs_' + k]}" for k in kinds)
+        )
+    if args.json:
+        args.json.write_text(json.dumps(reports, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
