@@ -962,8 +962,8 @@ def build_search_sql(
 def page_rows(store: Store, conn: Connection, sql: SearchSQL) -> list[tuple[int, float]]:
     """(docid, score) of the page ``sql`` asks for, best first, ties in docid order. On the RUM
     path the index gives the nearest matches, but in no set order among equal distances (and not
-    the same one for every LIMIT): read the :top nearest, and more while the last one read ties
-    with the page's last, so that every match as near as the page's last is in hand; then the
+    the same one for every LIMIT): read the :top nearest and one more, and all of them if that one
+    ties with the page's last, so that every match as near as the page's last is in hand; then the
     page is cut from them in (distance, docid) order, as the GIN path's ORDER BY would. The score
     is RUM's rank (``rum_ts_score``, the inverse of the distance)."""
     if not sql.nearest:
@@ -971,12 +971,11 @@ def page_rows(store: Store, conn: Connection, sql: SearchSQL) -> list[tuple[int,
         return [(int(r[0]), float(r[1] or 0.0)) for r in rows]
     limit, offset = int(sql.params["limit"]), int(sql.params["offset"])
     wanted = limit + offset
-    fetch = wanted
-    while True:
-        rows = store.read_rows(conn, sql.page, {**sql.params, "top": fetch})
-        if len(rows) < fetch or rows[-1][1] > rows[wanted - 1][1]:
-            break
-        fetch *= 4
+    rows = store.read_rows(conn, sql.page, {**sql.params, "top": wanted + 1})
+    if len(rows) > wanted and rows[wanted][1] == rows[wanted - 1][1]:
+        # The page's last ties with the next: read every match in order (LIMIT NULL), once,
+        # rather than growing the window a scan at a time.
+        rows = store.read_rows(conn, sql.page, {**sql.params, "top": None})
     ordered = sorted((float(r[1]), int(r[0])) for r in rows)[offset:wanted]
     return [(docid, 1.0 / distance if distance else 0.0) for distance, docid in ordered]
 
