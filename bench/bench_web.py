@@ -69,6 +69,17 @@ def wait(url: str, seconds: float = 30) -> None:
     raise SystemExit(f"{url} did not answer")
 
 
+def peak_rss_mib(pid: int) -> float | None:
+    """A process's peak resident memory (VmHWM, Linux), in MiB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
 def run_wrk(url: str, seconds: int, connections: int, script: str) -> dict[str, float]:
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", script, url],
@@ -184,6 +195,7 @@ def main() -> None:
                         f"errors {errors}",
                         flush=True,
                     )
+            peaks = {"rcm": peak_rss_mib(servers[0].pid), "datasette": peak_rss_mib(servers[1].pid)}
         finally:
             for s in servers:
                 s.terminate()
@@ -193,7 +205,8 @@ def main() -> None:
         by_target.setdefault(r["target"], []).append(r["rps"])
     summary = {t: round(sum(v) / len(v), 1) for t, v in by_target.items()}
     base = summary["datasette JSON _search + facets"]
-    print("\nmean requests per second over the queries, and ratio to Datasette asked for facets:")
+    print(f"\npeak RSS (MiB) of each server, one worker: {peaks}; load average {os.getloadavg()}")
+    print("mean requests per second over the queries, and ratio to Datasette asked for facets:")
     for t, v in summary.items():
         print(f"  {t:<42} {v:>8}  {v / base:.2f}x")
     if args.json:
@@ -205,6 +218,11 @@ def main() -> None:
                     "connections": args.connections,
                     "rows": rows,
                     "mean_rps": summary,
+                    "ratio_api_search_vs_datasette_facets": round(
+                        summary["rcm /api/search (facets)"] / base, 2
+                    ),
+                    "peak_rss_mib": peaks,
+                    "loadavg_after": list(os.getloadavg()),
                 },
                 indent=2,
             )

@@ -8,7 +8,8 @@ bulk-load recipe), then ``ANALYZE``. For benchmarks only: the supported way to m
         postgresql://postgres@127.0.0.1:5432/rcm_bench_100k [--rum]
 
 The target database is dropped and created anew. ``--rum`` also builds the RUM index (Debian's
-``postgresql-15-rum``) that ``rcm.search`` uses for ranking inside the index where it exists.
+``postgresql-15-rum``) that ``rcm.search`` uses for ranking inside the index where it exists, and
+records the choice (``index_state.ranking``, as migration 0010 does); without it, GIN is recorded.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def load(sqlite_path: Path, url: str, *, rum: bool = False) -> dict[str, float]:
             "TRUNCATE " + ", ".join(f'"{tb.name}"' for tb in tables) + " RESTART IDENTITY CASCADE"
         )
         pg.execute("DROP INDEX IF EXISTS ix_statement_search_tsv")
+        pg.execute("DROP INDEX IF EXISTS ix_statement_search_rum")
         for tb in tables:
             cols = [c.name for c in tb.columns]
             have = {r[1] for r in src.execute(f'PRAGMA table_info("{tb.name}")')}
@@ -72,6 +74,10 @@ def load(sqlite_path: Path, url: str, *, rum: bool = False) -> dict[str, float]:
                 "CREATE INDEX ix_statement_search_rum ON statement_search "
                 "USING rum (tsv rum_tsvector_ops)"
             )
+        pg.execute(
+            "UPDATE index_state SET ranking = %s, generation = generation + 1",
+            ("rum" if rum else "gin",),
+        )
         pg.commit()
     with psycopg.connect(dsn, autocommit=True) as pg:
         pg.execute("VACUUM ANALYZE")

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from rcm import analyze
 from rcm.errors import RcmError
 from rcm.model import MeetingRef, meeting_order, parse_meeting, to_roman
-from rcm.store import Store
+from rcm.store import Lookups, Store
 from rcm.store.search_index import (
     COMBO_MASK,
     MEETING_SHIFT,
@@ -475,6 +475,15 @@ def expand(parsed: ParsedQuery) -> ParsedQuery:
     return replace(parsed, clauses=tuple(out), expansions=tuple(expansions))
 
 
+@lru_cache(maxsize=2048)
+def parsed_query(query: str, expanded: bool = True) -> ParsedQuery:
+    """``parse_query``, then ``expand`` when asked: cached by the query's text (both are pure
+    functions of it and of the thesaurus shipped with the package); a query that cannot be parsed
+    raises each time."""
+    parsed = parse_query(query)
+    return expand(parsed) if expanded else parsed
+
+
 def _run_at(clauses: Sequence[Clause], i: int) -> int:
     """The length of the longest run of plain words from clause ``i`` (words all required, none
     excluded) that names a concept; 0 if none longer than one word does."""
@@ -821,13 +830,15 @@ RETIRED_CONDITIONS = {"exclude": "c.n_themes >= 0", "include": "1 = 1", "only": 
 def _retired_mode(store: Store, wanted: str) -> str:
     """``wanted``, or "include" when leaving retired statements out would change nothing (no
     statement is retired: the search's SQL stays as it was)."""
+    with store.connection() as conn:
+        return _retired_for(store.lookups(conn), wanted)
+
+
+def _retired_for(known: Lookups, wanted: str) -> str:
     if wanted not in RETIRED:
         raise SearchError(f"retired must be one of {', '.join(RETIRED)}")
-    if wanted == "exclude":
-        with store.connection() as conn:
-            combos = store.lookups(conn).combos
-        if not any(c.retired for c in combos.values()):
-            return "include"
+    if wanted == "exclude" and not known.has_retired:
+        return "include"
     return wanted
 
 
@@ -859,6 +870,9 @@ class SearchSQL:
     page: str  # docid, score of the requested page, in order
     facets: str  # combo, n: how many matches each facet combination has
     params: dict[str, Any]
+    # RUM: ``page`` gives (docid, distance) of the ``:top`` nearest matches in the index's order
+    # instead, and ``page_rows`` makes the page of them (ties completed and put in docid order).
+    nearest: bool = False
 
 
 def build_search_sql(
@@ -870,11 +884,16 @@ def build_search_sql(
     offset: int,
     exclude_docid: int | None = None,
     retired: str = "include",
+    ranking: str | None = None,
 ) -> SearchSQL:
     """Two statements over the same matches: the ranked page, and the number of matches per facet
     combination (no ranking: the cheap half). Filters select combinations, so neither backend
-    reads a statement row per match; the docid carries the meeting and the combination."""
+    reads a statement row per match; the docid carries the meeting and the combination.
+    ``ranking`` (PostgreSQL, ``index_state.ranking``): "rum" reads the relevance page in the RUM
+    index's order (``tsv <=> q``: no ranking of every match; its score is ``rum_ts_score``),
+    anything else ranks every match with ``ts_rank_cd`` (GIN)."""
     params: dict[str, Any] = {"limit": limit, "offset": offset}
+    rum = False
     where: list[str] = []
     if filters:
         where.append(_combo_condition(filters, params))
@@ -914,7 +933,8 @@ def build_search_sql(
         if pos:
             source = count_source = f"statement_search AS s CROSS JOIN (SELECT {pos} AS q) AS query"
             where.insert(0, "s.tsv @@ query.q")
-            score = "ts_rank_cd(s.tsv, query.q, 1)"
+            rum = ranking == "rum"
+            score = "rum_ts_score(s.tsv, query.q)" if rum else "ts_rank_cd(s.tsv, query.q, 1)"
         if neg:
             where.append(f"NOT (s.tsv @@ ({neg}))")
     else:
@@ -924,11 +944,40 @@ def build_search_sql(
         f"SELECT s.docid AS docid, {score} AS score FROM {source} WHERE {condition} "
         f"ORDER BY {_ORDER[sort]} LIMIT :limit OFFSET :offset"
     )
+    if rum and sort == "relevance":
+        # The index returns the matches nearest first and stops after :top of them. ORDER BY the
+        # distance alone: a second key (the docid, for ties) would make PostgreSQL rank every
+        # match to sort them; ``page_rows`` completes the ties instead.
+        page = (
+            f"SELECT s.docid AS docid, s.tsv <=> query.q AS distance FROM {source} "
+            f"WHERE {condition} ORDER BY s.tsv <=> query.q LIMIT :top"
+        )
     facets = (
         f"SELECT {_COMBO} AS combo, COUNT(*) AS n FROM {count_source} WHERE {condition} "
         f"GROUP BY {_COMBO}"
     )
-    return SearchSQL(page, facets, params)
+    return SearchSQL(page, facets, params, nearest=rum and sort == "relevance")
+
+
+def page_rows(store: Store, conn: Connection, sql: SearchSQL) -> list[tuple[int, float]]:
+    """(docid, score) of the page ``sql`` asks for, best first, ties in docid order. On the RUM
+    path the index gives the nearest matches, but in no set order among equal distances (and not
+    the same one for every LIMIT): read the :top nearest and one more, and all of them if that one
+    ties with the page's last, so that every match as near as the page's last is in hand; then the
+    page is cut from them in (distance, docid) order, as the GIN path's ORDER BY would. The score
+    is RUM's rank (``rum_ts_score``, the inverse of the distance)."""
+    if not sql.nearest:
+        rows = store.read_rows(conn, sql.page, sql.params)
+        return [(int(r[0]), float(r[1] or 0.0)) for r in rows]
+    limit, offset = int(sql.params["limit"]), int(sql.params["offset"])
+    wanted = limit + offset
+    rows = store.read_rows(conn, sql.page, {**sql.params, "top": wanted + 1})
+    if len(rows) > wanted and rows[wanted][1] == rows[wanted - 1][1]:
+        # The page's last ties with the next: read every match in order (LIMIT NULL), once,
+        # rather than growing the window a scan at a time.
+        rows = store.read_rows(conn, sql.page, {**sql.params, "top": None})
+    ordered = sorted((float(r[1]), int(r[0])) for r in rows)[offset:wanted]
+    return [(docid, 1.0 / distance if distance else 0.0) for distance, docid in ordered]
 
 
 @dataclass(frozen=True)
@@ -1013,31 +1062,32 @@ def describe(parsed: ParsedQuery, filters: Sequence[Filter]) -> str:
 def search(store: Store, request: SearchRequest) -> SearchResult:
     """Run a search. With ``request.expand`` (the default) the query is expanded through the
     bilingual thesaurus (:func:`expand`) and the result says what else was searched."""
-    parsed = parse_query(request.query)
-    if request.expand:
-        parsed = expand(parsed)
+    parsed = parsed_query(request.query, request.expand)
     sort = request.effective_sort(parsed)
     if not 1 <= request.limit <= MAX_LIMIT:
         raise SearchError(f"limit must be between 1 and {MAX_LIMIT}")
     if not 0 <= request.offset <= MAX_OFFSET:
         raise SearchError(f"offset must be between 0 and {MAX_OFFSET:,}: narrow the search instead")
-    sql = build_search_sql(
-        store.dialect,
-        parsed,
-        request.filters,
-        sort,
-        request.limit,
-        request.offset,
-        retired=_retired_mode(store, request.retired),
-    )
+    # One connection, four reads: the index generation (the cached lookups are still good), the
+    # page, the facet counts, the page's statements.
     with store.connection() as conn:
-        page = conn.execute(text(sql.page), sql.params).all()
-        groups = conn.execute(text(sql.facets), sql.params).all()
-        details = store.hit_details(conn, [int(r.docid) for r in page])
         known = store.lookups(conn)
+        sql = build_search_sql(
+            store.dialect,
+            parsed,
+            request.filters,
+            sort,
+            request.limit,
+            request.offset,
+            retired=_retired_for(known, request.retired),
+            ranking=known.ranking,
+        )
+        page = page_rows(store, conn, sql)
+        groups = store.read_rows(conn, sql.facets, sql.params)
+        details = store.hit_details(conn, [docid for docid, _ in page])
     combos, meetings = known.combos, known.meetings
     titles, theme_titles = known.subtheme_titles, known.theme_titles
-    counted = [(combos[int(g.combo)], int(g.n)) for g in groups]
+    counted = [(combos[int(g[0])], int(g[1])) for g in groups]
     return SearchResult(
         query=request.query,
         total=sum(n for _, n in counted),
@@ -1054,21 +1104,21 @@ def search(store: Store, request: SearchRequest) -> SearchResult:
 
 
 def _hits(
-    page: Sequence[Any],
+    page: Sequence[tuple[int, float]],
     details: dict[int, dict[str, Any]],
     combos: dict[int, Combo],
     meetings: dict[str, tuple[str, int | None]],
     highlight: tuple[set[str], tuple[str, ...]],
 ) -> list[Hit]:
     hits = []
-    for r in page:
-        d = details[int(r.docid)]
-        combo = combos[combo_of(int(r.docid))]
+    for docid, score in page:
+        d = details[docid]
+        combo = combos[combo_of(docid)]
         label, year = meetings.get(combo.meeting_code, (combo.meeting_code, None))
         hits.append(
             Hit(
                 id=d["id"],
-                score=float(r.score or 0.0),
+                score=score,
                 snippet=snippet(d["text"], *highlight),
                 meeting=combo.meeting,
                 meeting_label=label,
@@ -1081,6 +1131,9 @@ def _hits(
             )
         )
     return hits
+
+
+_meeting_key = lru_cache(maxsize=4096)(meeting_order)
 
 
 def count_facets(
@@ -1121,7 +1174,7 @@ def count_facets(
         "category": [FacetValue(c, c, category[c]) for c in CATEGORY_VALUES if category.get(c)],
         "meeting": [
             FacetValue(code, meetings.get(code, (code, None))[0], n)
-            for (_, code), n in sorted(meeting.items(), key=lambda kv: meeting_order(kv[0][1]))
+            for (_, code), n in sorted(meeting.items(), key=lambda kv: _meeting_key(kv[0][1]))
         ],
         "year": [FacetValue(str(y), str(y), n) for y, n in sorted(year.items())],
         "several_themes": [
@@ -1142,6 +1195,9 @@ def count_facets(
 # --- snippets -----------------------------------------------------------------------------------
 
 SNIPPET_CHARS = 240
+
+
+_fold_word = lru_cache(maxsize=1 << 16)(analyze.fold)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -1176,7 +1232,7 @@ def snippet(
     found: list[tuple[int, int]] = []
     if pattern is not None:
         for m in pattern.finditer(analyze.fold_in_place(text_)):
-            if _matches(analyze.fold(m.group()), frozen, prefixes):
+            if _matches(_fold_word(m.group()), frozen, prefixes):
                 found.append((m.start(), m.end()))
     begin = 0
     if found and len(text_) > size:
@@ -1229,20 +1285,21 @@ def related(store: Store, statement_id: str, limit: int = 5) -> SearchResult:
     chosen = sorted(weights, key=lambda s: (-weights[s], s))[:RELATED_TERMS]
     clause = Clause(tuple(_StemmedTerm("word", s, (s,)) for s in chosen))
     parsed = ParsedQuery(text=" OR ".join(chosen), clauses=(clause,))
-    sql = build_search_sql(
-        store.dialect,
-        parsed,
-        [],
-        "relevance",
-        limit,
-        0,
-        exclude_docid=own,
-        retired=_retired_mode(store, "exclude"),
-    )
     with store.connection() as conn:
-        page = conn.execute(text(sql.page), sql.params).all()
-        details = store.hit_details(conn, [int(r.docid) for r in page])
         known = store.lookups(conn)
+        sql = build_search_sql(
+            store.dialect,
+            parsed,
+            [],
+            "relevance",
+            limit,
+            0,
+            exclude_docid=own,
+            retired=_retired_for(known, "exclude"),
+            ranking=known.ranking,
+        )
+        page = page_rows(store, conn, sql)
+        details = store.hit_details(conn, [docid for docid, _ in page])
     combos, meetings = known.combos, known.meetings
     hits = _hits(page, details, combos, meetings, (set(chosen), ()))
     return SearchResult(

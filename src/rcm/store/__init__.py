@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,7 @@ from rcm.store.provenance import read_provenance
 __all__ = [
     "DEFAULT_URL",
     "IngestResult",
+    "Lookups",
     "Store",
     "database_url",
     "ingest_into",
@@ -96,6 +99,22 @@ class Lookups:
     subtheme_titles: dict[tuple[int, int], str]
     theme_titles: dict[int, str]
     combos: dict[int, search_index.Combo]
+    # PostgreSQL's ranking, "gin" or "rum" (``search_index.RANKINGS``); None on SQLite
+    ranking: str | None = None
+
+    @cached_property
+    def has_retired(self) -> bool:
+        """Whether any statement is retired (has a combination of its own)."""
+        return any(c.retired for c in self.combos.values())
+
+
+# ``:name`` placeholders (not ``::`` casts) -> psycopg's ``%(name)s``.
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")
+
+
+@lru_cache(maxsize=512)
+def _pyformat(sql: str) -> str:
+    return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
 
 
 @dataclass(frozen=True)
@@ -333,35 +352,45 @@ class Store:
     # changes (every ingest and index refresh bumps it in its own transaction).
 
     def lookups(self, conn: Connection) -> Lookups:
-        current = search_index.generation(conn)
+        """One small read (the generation) when nothing changed since the last call."""
+        rows = self.read_rows(conn, "SELECT generation, ranking FROM index_state", {})
+        current, ranking = (int(rows[0][0] or 0), rows[0][1]) if rows else (0, None)
         cached = self._lookups
-        if cached is None or cached.generation != current:
+        if cached is None or cached.generation != current or cached.ranking != ranking:
             cached = Lookups(
                 generation=current,
                 meetings=self.meeting_labels(conn),
                 subtheme_titles=self.subtheme_titles_in(conn),
                 theme_titles=self.theme_titles(conn),
                 combos=search_index.load_combos(conn),
+                ranking=ranking if self.dialect == "postgresql" else None,
             )
             self._lookups = cached
         return cached
 
-    @staticmethod
-    def hit_details(conn: Connection, docids: list[int]) -> dict[int, dict[str, Any]]:
+    def read_rows(self, conn: Connection, sql: str, params: Mapping[str, Any]) -> list[Any]:
+        """The rows of a read-only statement written with ``:name`` parameters, run on the
+        driver's own cursor: the search's hot path, where SQLAlchemy's statement machinery cost
+        more than the database's own work. A failure is one :class:`DatabaseFailure`."""
+        if self.dialect == "postgresql":
+            sql = _pyformat(sql)
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DatabaseFailure(self.display_url, reason) from None
+        finally:
+            cursor.close()
+
+    def hit_details(self, conn: Connection, docids: list[int]) -> dict[int, dict[str, Any]]:
         """Statement id, text and heading of search hits, by docid."""
         if not docids:
             return {}
-        rows = conn.execute(
-            select(
-                t.statement_search.c.docid,
-                t.statements.c.id,
-                t.statements.c.text,
-                t.statements.c.heading,
-            )
-            .join(t.statements, t.statements.c.id == t.statement_search.c.statement_id)
-            .where(t.statement_search.c.docid.in_(docids))
-        )
-        return {int(r.docid): {"id": r.id, "text": r.text, "heading": r.heading} for r in rows}
+        params = {f"d{i}": d for i, d in enumerate(docids)}
+        rows = self.read_rows(conn, _hit_details_sql(len(docids)), params)
+        return {int(r[0]): {"id": r[1], "text": r[2], "heading": r[3]} for r in rows}
 
     @staticmethod
     def docid(conn: Connection, statement_id: str) -> int | None:
@@ -668,6 +697,15 @@ class Store:
                     select(so).where(so.c.objective == objective).order_by(so.c.statement_id)
                 )
             ]
+
+
+@lru_cache(maxsize=128)
+def _hit_details_sql(n: int) -> str:
+    names = ", ".join(f":d{i}" for i in range(n))
+    return (
+        "SELECT s.docid, st.id, st.text, st.heading FROM statement_search AS s "
+        f"JOIN statements AS st ON st.id = s.statement_id WHERE s.docid IN ({names})"
+    )
 
 
 def _reason(exc: SQLAlchemyError | DatabaseFailure) -> str:

@@ -254,6 +254,9 @@ index_state = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("generation", Integer, nullable=False),
+    # PostgreSQL's ranking: "rum" (a RUM index orders the top hits, migration 0010) or "gin"
+    # (ts_rank_cd over every match); NULL on SQLite (FTS5's bm25).
+    Column("ranking", String(8)),
 )
 
 

@@ -9,6 +9,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, delete, func, insert, null, select, update
+from sqlalchemy.exc import DBAPIError
 
 from rcm.analyze import index_body
 from rcm.store import schema as t
@@ -153,6 +154,66 @@ def bump_generation(conn: Connection) -> None:
 
 def generation(conn: Connection) -> int:
     return int(conn.exec_driver_sql("SELECT generation FROM index_state").scalar() or 0)
+
+
+# PostgreSQL's two ways of ranking (``index_state.ranking``): "gin", the GIN index finds the
+# matches and ``ts_rank_cd`` ranks every one of them; "rum", a RUM index (the ``rum`` extension)
+# also returns the matches ordered by its own rank (``tsv <=> q``), so that the top hits are read
+# without ranking the rest. Both keep the GIN index, which counts the facets.
+RANKINGS = ("gin", "rum")
+RUM_INDEX = "ix_statement_search_rum"
+RUM_DDL = (
+    f"CREATE INDEX IF NOT EXISTS {RUM_INDEX} ON statement_search USING rum (tsv rum_tsvector_ops)"
+)
+
+
+def rum_available(conn: Connection) -> bool:
+    """Whether the ``rum`` extension is (or can be) created in this PostgreSQL database: it is
+    created here if installed on the server and we may (in a savepoint: a refusal changes
+    nothing)."""
+    if conn.dialect.name != "postgresql":
+        return False
+    installed = conn.exec_driver_sql(
+        "SELECT 1 FROM pg_available_extensions WHERE name = 'rum'"
+    ).scalar()
+    if not installed:
+        return False
+    try:
+        with conn.begin_nested():
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS rum")
+    except DBAPIError:  # e.g. not allowed to create extensions
+        return False
+    return True
+
+
+def choose_ranking(conn: Connection) -> str:
+    """Detect the best ranking this PostgreSQL database allows (RUM where the extension can be
+    created, else GIN), build its index and record it; returns the choice. Called by migration
+    0010; again by ``use_ranking`` when asked."""
+    return use_ranking(conn, "rum" if rum_available(conn) else "gin")
+
+
+def use_ranking(conn: Connection, ranking: str) -> str:
+    """Record ``ranking`` ("gin" or "rum") for PostgreSQL's searches, building the RUM index
+    first when needed (the GIN index stays: it counts the facets). Raises ValueError for a ranking
+    the database cannot do."""
+    if ranking not in RANKINGS:
+        raise ValueError(f"ranking must be one of {', '.join(RANKINGS)}")
+    if conn.dialect.name != "postgresql":
+        raise ValueError("the ranking is chosen on PostgreSQL only (SQLite ranks with bm25)")
+    if ranking == "rum":
+        if not rum_available(conn):
+            raise ValueError("the rum extension is not available in this PostgreSQL")
+        conn.exec_driver_sql(RUM_DDL)
+    conn.execute(update(t.index_state).values(ranking=ranking))
+    bump_generation(conn)
+    return ranking
+
+
+def state(conn: Connection) -> tuple[int, str | None]:
+    """The index generation and PostgreSQL's ranking (None on SQLite), in one read."""
+    row = conn.exec_driver_sql("SELECT generation, ranking FROM index_state").first()
+    return (int(row[0] or 0), row[1]) if row else (0, None)
 
 
 def refresh(

@@ -1,0 +1,130 @@
+"""PostgreSQL's two ways of ranking (``index_state.ranking``): "gin" (ts_rank_cd over every match)
+always, "rum" (the RUM index orders the top hits) where the extension is installed. Both must find
+the same statements with the same facet counts; only the relevance order may differ. Also the
+search's caches: the parsed query by its text, the lookups by the index generation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from rcm.parse import read_compilation
+from rcm.search import (
+    SearchRequest,
+    build_search_sql,
+    parse_query,
+    parsed_query,
+    search,
+    theme_filter,
+)
+from rcm.store import Store, search_index
+from rcm.suggest import label_compendium
+
+QUERIES = [
+    ("migration", ()),
+    ("human rights", ()),
+    ("trata de personas", ()),
+    ("smuggl*", ()),
+    ("return -detention", ()),
+    ("children OR women", (theme_filter([3]),)),
+    ('"unaccompanied migrant children"', ()),
+]
+
+
+@pytest.fixture(scope="module")
+def pg_store() -> Iterator[Store]:
+    from conftest import _fresh_postgres_database
+
+    with _fresh_postgres_database() as url:
+        store = Store(url, create=True)
+        store.ingest(label_compendium(read_compilation()))
+        yield store
+        store.close()
+
+
+def _use(store: Store, ranking: str) -> None:
+    with store.transaction() as conn:
+        search_index.use_ranking(conn, ranking)
+
+
+def _run(store: Store, query: str, filters, **kw):
+    return search(store, SearchRequest(query, tuple(filters), limit=500, **kw))
+
+
+@pytest.mark.postgres
+def test_the_migration_records_the_best_ranking_it_could_build(pg_store):
+    with pg_store.engine.connect() as conn:
+        rum = search_index.rum_available(conn)
+        ranking = conn.exec_driver_sql("SELECT ranking FROM index_state").scalar()
+        index = conn.exec_driver_sql(
+            "SELECT 1 FROM pg_indexes WHERE indexname = 'ix_statement_search_rum'"
+        ).scalar()
+    assert ranking == ("rum" if rum else "gin")
+    assert bool(index) == rum
+
+
+@pytest.mark.postgres
+def test_gin_and_rum_find_the_same_statements_and_facets(pg_store):
+    _use(pg_store, "gin")
+    gin = {q: _run(pg_store, q, f) for q, f in QUERIES}
+    assert all(0 < r.total <= 500 for r in gin.values())  # every hit on one page
+    with pg_store.engine.connect() as conn:
+        if not search_index.rum_available(conn):
+            pytest.skip("the rum extension is not installed: only the GIN path ran")
+    _use(pg_store, "rum")
+    for q, f in QUERIES:
+        rum = _run(pg_store, q, f)
+        assert rum.total == gin[q].total
+        assert rum.facets == gin[q].facets
+        assert {h.id for h in rum.hits} == {h.id for h in gin[q].hits}
+        scores = [h.score for h in rum.hits]
+        assert scores == sorted(scores, reverse=True)  # RUM's own rank, best first
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("ranking", ["gin", "rum"])
+def test_paging_is_consistent_on_each_path(pg_store, ranking):
+    """Ties (equal rank) in docid order, and pages that fit together exactly: the RUM index
+    returns equal distances in no set order, so ``page_rows`` completes the ties."""
+    with pg_store.engine.connect() as conn:
+        if ranking == "rum" and not search_index.rum_available(conn):
+            pytest.skip("the rum extension is not installed")
+    _use(pg_store, ranking)
+    full = _run(pg_store, "migration", ()).hits
+    assert len(full) > 50
+    pages = []
+    for offset in range(0, len(full), 7):
+        pages += search(pg_store, SearchRequest("migration", limit=7, offset=offset)).hits
+    assert [h.id for h in pages] == [h.id for h in full]
+    assert [(-h.score) for h in full] == sorted(-h.score for h in full)
+
+
+def test_the_sql_of_each_ranking():
+    parsed = parse_query("migrants")
+    gin = build_search_sql("postgresql", parsed, [], "relevance", 20, 0, ranking="gin")
+    rum = build_search_sql("postgresql", parsed, [], "relevance", 20, 0, ranking="rum")
+    assert "ts_rank_cd" in gin.page and not gin.nearest
+    assert "ORDER BY s.tsv <=> query.q LIMIT :top" in rum.page and rum.nearest
+    assert gin.facets == rum.facets and "ts_rank" not in rum.facets  # facets: docids only
+    oldest = build_search_sql("postgresql", parsed, [], "oldest", 20, 0, ranking="rum")
+    assert not oldest.nearest and "rum_ts_score" in oldest.page
+
+
+def test_the_parsed_query_is_cached_by_its_text():
+    assert parsed_query("trata de personas") is parsed_query("trata de personas")
+    assert parsed_query("trata de personas").expansions
+    assert not parsed_query("trata de personas", False).expansions
+
+
+def test_a_write_refreshes_the_cached_lookups(store):
+    store.ingest(label_compendium(read_compilation()))
+    before = search(store, SearchRequest("migration", limit=1)).total
+    with store.connection() as conn:
+        cached = store.lookups(conn)
+    with store.transaction() as conn:
+        search_index.refresh(conn, ["I-0001"])  # any index write bumps the generation
+    with store.connection() as conn:
+        assert store.lookups(conn).generation == cached.generation + 1
+        assert store.lookups(conn) is not cached
+    assert search(store, SearchRequest("migration", limit=1)).total == before
