@@ -236,9 +236,12 @@ def evaluate_objectives(c: Compendium) -> dict[str, Any]:
 
 def evaluate(c: Compendium) -> dict[str, Any]:
     """Every figure of the harness, for the compendium's statements (only the labelled ones)."""
+    from rcm.suggest.compute import one_thread
+
     c = replace(c, statements=list(c.statements))
-    return {
-        "category": evaluate_categories(c),
-        "themes": evaluate_themes(c),
-        "objectives": evaluate_objectives(c),
-    }
+    with one_thread():
+        return {
+            "category": evaluate_categories(c),
+            "themes": evaluate_themes(c),
+            "objectives": evaluate_objectives(c),
+        }
