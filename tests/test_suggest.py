@@ -148,15 +148,18 @@ def test_suggestions_are_deterministic(labelled):
     assert [x.as_dict() for x in a] == [x.as_dict() for x in b]
 
 
-# The floors: set from the first run of the harness (model accuracy 0.783, macro-F1 0.648;
-# themes micro-F1 0.474; GCM precision@1 0.667), loosely, and never below the baselines.
+# The floors: just below the harness's figures with the shipped settings (category accuracy 0.822,
+# macro-F1 0.627; themes micro-F1 0.525, sub-themes 0.286), and never below the baselines. The
+# settings were chosen by nested cross-validation (bench/select_suggest.py): its honest figures,
+# 0.814 and 0.522, are what bench/results/select_suggest.json records.
 def test_category_quality_floor(report):
     cat = report["category"]
     assert cat["statements"] == 129 and cat["folds"] == 5
-    assert cat["model"]["accuracy"] >= 0.72
-    assert cat["model"]["macro_f1"] >= 0.58
+    assert cat["model"]["accuracy"] >= 0.81
+    assert cat["model"]["macro_f1"] >= 0.61
     assert cat["model"]["accuracy"] > cat["majority"]["accuracy"] + 0.15
     assert cat["model"]["macro_f1"] > cat["rules"]["macro_f1"]
+    assert cat["settings"]["clauses"] is True
     confusion = cat["model"]["confusion"]["rows_gold_columns_predicted"]
     assert sum(map(sum, confusion)) == 129
 
@@ -164,7 +167,9 @@ def test_category_quality_floor(report):
 def test_theme_quality_floor(report):
     th = report["themes"]
     assert th["meetings_held_out"] == 20 and th["statements"] == 129
-    assert th["model"]["micro_f1"] >= 0.42
+    assert th["model"]["micro_f1"] >= 0.51
+    assert th["model"]["subtheme_micro_f1"] >= 0.27
+    assert th["model"]["micro_f1"] > th["rules"]["micro_f1"]
     assert th["model"]["micro_f1"] > th["majority"]["micro_f1"]
     assert th["model"]["macro_f1"] > th["majority"]["macro_f1"]
     assert th["model"]["subtheme_micro_f1"] > th["majority"]["subtheme_micro_f1"]
@@ -374,7 +379,38 @@ def test_parallel_statements_get_the_same_category_and_top_theme(suggester):
             same_theme += x.themes.themes[0] == y.themes.themes[0]
     assert n == 17
     assert same_theme / n >= 0.9
-    assert same_category / n >= 0.85  # the issue's target is 0.9: measured 15 of 17 (0.88)
+    assert same_category / n >= 0.9  # measured 16 of 17 (0.94)
+
+
+def heldout_pairs() -> list[dict[str, str]]:
+    import csv
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / "suggest" / "parallel_heldout.tsv"
+    lines = [x for x in path.read_text(encoding="utf-8").splitlines() if not x.startswith("#")]
+    return list(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def test_held_out_parallel_statements_get_the_same_category_and_top_theme(suggester):
+    """36 pairs written before the suggesters were changed and never used to set them
+    (tests/data/suggest/parallel_heldout.tsv). Measured: category 32 of 36 (0.889; 33 before the
+    change), top theme 35 of 36 (0.972; 27 before)."""
+    pairs = heldout_pairs()
+    assert len(pairs) == 36
+    en = suggester.suggest_many([p["en"] for p in pairs], ["en"] * len(pairs))
+    es = suggester.suggest_many([p["es"] for p in pairs], ["es"] * len(pairs))
+    same_category = sum(
+        a.category.category == b.category.category for a, b in zip(en, es, strict=True)
+    )
+    same_theme = sum(a.themes.themes[0] == b.themes.themes[0] for a, b in zip(en, es, strict=True))
+    assert same_category >= 31
+    assert same_theme >= 34
+    # and mostly what a person would give, in either language
+    right = sum(
+        a.category.category.value == p["category"]
+        for a, p in zip([*en, *es], [*pairs, *pairs], strict=True)
+    )
+    assert right >= 64  # measured 66 of 72
 
 
 @pytest.mark.parametrize(
@@ -397,6 +433,20 @@ def test_cues_in_both_languages(text, lang, category):
     assert cue is not None and cue.category.value == category
 
 
+def test_every_clause_is_read():
+    from rcm.suggest.category import clause_reading
+
+    # a leading participle never decides; the finite clause after it does
+    assert clause_reading(
+        "Recognizing the importance of dialogue, the Vice-Ministers agreed to hold a workshop."
+    ) == (0.0, 1.0, 1.0, 0.0)
+    assert (
+        clause_reading("They reaffirmed their commitment to the principles of international law")[3]
+        == 1.0
+    )
+    assert clause_reading("Los Viceministros acordaron crear un grupo de trabajo.", "es")[2] == 1.0
+
+
 def test_spanish_gloss_keeps_person_and_tense():
     from rcm.suggest.lang import gloss
 
@@ -404,3 +454,4 @@ def test_spanish_gloss_keeps_person_and_tense():
     assert gloss("Reconocemos el papel").startswith("we recognize")
     assert gloss("Los Viceministros acordaron").endswith("agreed")
     assert gloss("capacidad y cooperación") == "capacity and cooperation"
+    assert gloss("Acordaron crear") == "agreed to create"  # the infinitive is the to-infinitive

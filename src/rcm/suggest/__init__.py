@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rcm import taxonomy
 from rcm.model import Category, CategorySource, Compendium, ObjectiveLink, Statement
+from rcm.suggest.compute import one_thread
 from rcm.suggest.curated import curated_categories, curated_objectives, objective_profiles
 from rcm.suggest.lang import prepare
 
@@ -75,6 +76,11 @@ class Suggester:
 
     @classmethod
     def train(cls, c: Compendium) -> Suggester:
+        with one_thread():
+            return cls._train(c)
+
+    @classmethod
+    def _train(cls, c: Compendium) -> Suggester:
         from rcm.suggest.category import CategoryModel
         from rcm.suggest.gcm import GcmLinker
         from rcm.suggest.themes import ThemeModel
@@ -105,6 +111,12 @@ class Suggester:
 
         if not texts:
             return []
+        with one_thread():
+            return self._suggest_many(texts, langs, guess_language)
+
+    def _suggest_many(
+        self, texts: Sequence[str], langs: Sequence[str] | None, guess_language: Any
+    ) -> list[Suggestions]:
         langs = list(langs) if langs is not None else [guess_language(x) for x in texts]
         read = [prepare(x, lang) for x, lang in zip(texts, langs, strict=True)]
         categories = self.category_model.suggest_many(texts, langs)
@@ -145,35 +157,43 @@ def label_compendium(c: Compendium) -> Compendium:
     ]
     missing_links = [s for s in statements if s.id not in links]
     if unlabelled or missing_links:
-        suggester = Suggester.train(replace(c, statements=statements))
-        by_id = {}
-        if unlabelled:
-            for s, cat in zip(
-                unlabelled,
-                suggester.category_model.suggest_many(
-                    [statement_text(x) for x in unlabelled], [x.lang for x in unlabelled]
-                ),
-                strict=True,
-            ):
-                by_id[s.id] = replace(
-                    s,
-                    category=cat.category,
-                    category_source=CategorySource.SUGGESTED,
-                    category_confidence=round(cat.confidence, 3),
-                )
-            statements = [by_id.get(s.id, s) for s in statements]
-        if missing_links:
-            for s, found in zip(
-                missing_links,
-                suggester.linker.link_many(
-                    [prepare(statement_text(x), x.lang) for x in missing_links]
-                ),
-                strict=True,
-            ):
-                objective_links.extend(
-                    ObjectiveLink(
-                        s.id, g.objective, CategorySource.SUGGESTED, rank, round(g.score, 3)
-                    )
-                    for rank, g in enumerate(found, 1)
-                )
+        with one_thread():
+            return _suggest_missing(c, statements, unlabelled, missing_links, objective_links)
+    return replace(c, statements=statements, objective_links=objective_links)
+
+
+def _suggest_missing(
+    c: Compendium,
+    statements: list[Statement],
+    unlabelled: list[Statement],
+    missing_links: list[Statement],
+    objective_links: list[ObjectiveLink],
+) -> Compendium:
+    suggester = Suggester.train(replace(c, statements=statements))
+    by_id = {}
+    if unlabelled:
+        for s, cat in zip(
+            unlabelled,
+            suggester.category_model.suggest_many(
+                [statement_text(x) for x in unlabelled], [x.lang for x in unlabelled]
+            ),
+            strict=True,
+        ):
+            by_id[s.id] = replace(
+                s,
+                category=cat.category,
+                category_source=CategorySource.SUGGESTED,
+                category_confidence=round(cat.confidence, 3),
+            )
+        statements = [by_id.get(s.id, s) for s in statements]
+    if missing_links:
+        for s, found in zip(
+            missing_links,
+            suggester.linker.link_many([prepare(statement_text(x), x.lang) for x in missing_links]),
+            strict=True,
+        ):
+            objective_links.extend(
+                ObjectiveLink(s.id, g.objective, CategorySource.SUGGESTED, rank, round(g.score, 3))
+                for rank, g in enumerate(found, 1)
+            )
     return replace(c, statements=statements, objective_links=objective_links)

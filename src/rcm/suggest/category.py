@@ -291,30 +291,129 @@ class CategorySuggestion:
 CUE_WEIGHT = 2.0  # the cue counts as much as a couple of strong words; fixed, never tuned on tests
 
 
+@dataclass(frozen=True)
+class CategorySettings:
+    """The choices a category model is built with. ``SETTINGS`` is what ships; alternatives are
+    compared only by nested cross-validation inside training folds (bench/select_suggest.py).
+
+    - ``governing``: the first words of the governing clause (from the subject's verb: "agreed to
+      establish", "recognized that the") as their own uni/bigram block, so that the verb that
+      governs counts apart from the same word deeper in the sentence;
+    - ``chars``: character 3-5-grams of the folded text beside the words;
+    - ``clauses``: the cue of every finite clause, not only the first (the curated guideline's rule
+      8: a clause anywhere that binds the members to act makes a commitment, a leading
+      participle "Recognizing …," never decides), and its rule 6 ("commitment to" an instrument,
+      principles or a right, with no action, is a principle);
+    - ``c``: the inverse regularisation strength of the logistic regression."""
+
+    governing: bool = False
+    chars: bool = False
+    clauses: bool = False
+    c: float = 4.0
+
+
+# A new finite clause: after ";" or a sentence end, or after a comma where a subject follows.
+_CLAUSE_BREAK = re.compile(rf"[;.]\s+|,\s+(?:and\s+|but\s+)?(?={_SUBJECT}\s)")
+_COMMITMENT_TO_NORM = re.compile(
+    r"\bcommitment\s+to\s+(?:the\s+)?(?:(?:full\s+)?(?:fulfil\w*|observance|respect)\s+of\s+"
+    r"(?:the\s+)?)?(?:international\s+)?(?:principles?|conventions?|protocols?|instruments?|"
+    r"(?:human\s+)?rights?|law)\b"
+)
+
+
+def clause_reading(text: str, lang: str = "en") -> tuple[float, float, float, float]:
+    """Which categories the finite clauses of ``text`` signal anywhere (principle, understanding,
+    commitment: 1 where some clause's cue says so) and whether it is a "commitment to" a norm."""
+    folded = fold(prepare(text, lang)).strip().lstrip("-•·* ")
+    found = set()
+    for clause in _CLAUSE_BREAK.split(folded):
+        cue = _cue_en(clause.strip())
+        if cue is not None:
+            found.add(cue.category)
+    return (
+        float(Category.PRINCIPLE in found),
+        float(Category.UNDERSTANDING in found),
+        float(Category.COMMITMENT in found),
+        float(_COMMITMENT_TO_NORM.search(folded) is not None),
+    )
+
+
+def governing_words(text: str, lang: str = "en") -> str:
+    """The first words of the governing clause, read in English (a Spanish text's gloss), with a
+    short leading list heading ("Return: …") skipped."""
+    folded = fold(prepare(text, lang)).strip().lstrip("-•·* ")
+    m = _LIST_HEADING.match(folded)
+    if m is not None and len(m.group(0).split()) <= 3:
+        folded = folded[m.end() :]
+    return " ".join(governing_clause(folded).split()[:5])
+
+
 class CategoryModel:
     """Logistic regression over word uni/bigrams and the governing cue, trained on curated labels.
 
     Fixed settings (no search over them): balanced class weights, C=4, multinomial (lbfgs); the
     same data always gives the same model."""
 
-    def __init__(self, texts: Sequence[str], labels: Sequence[Category]) -> None:
+    def __init__(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[Category],
+        settings: CategorySettings | None = None,
+    ) -> None:
         if len(set(labels)) < 2:
             raise ValueError("a category model needs examples of at least two categories")
+        self.settings = settings = settings or SETTINGS
         self.vectorizer = TfidfVectorizer(
             preprocessor=fold, ngram_range=(1, 2), min_df=1, sublinear_tf=True
         )
         words = self.vectorizer.fit_transform(texts)
         english = ["en"] * len(texts)
+        names = [*self.vectorizer.get_feature_names_out()]
+        self.governing = (
+            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True) if settings.governing else None
+        )
+        if self.governing is not None:
+            self.governing.fit([governing_words(x) for x in texts])
+            names += [f"[governs: {n}]" for n in self.governing.get_feature_names_out()]
+        self.chars = (
+            TfidfVectorizer(
+                analyzer="char_wb", preprocessor=fold, ngram_range=(3, 5), sublinear_tf=True
+            )
+            if settings.chars
+            else None
+        )
+        if self.chars is not None:
+            self.chars.fit(texts)
+            names += [f"[chars: {n}]" for n in self.chars.get_feature_names_out()]
+        if settings.clauses:
+            names += [f"[clauses: {n}]" for n in _CLAUSE_NAMES]
         self.model = LogisticRegression(
-            C=4.0, class_weight="balanced", solver="lbfgs", max_iter=2000
+            C=settings.c, class_weight="balanced", solver="lbfgs", max_iter=2000
         )
         self.model.fit(self._features(words, texts, english), [c.value for c in labels])
-        self.feature_names = [*self.vectorizer.get_feature_names_out(), *_CUE_NAMES]
+        self.feature_names = [*names, *_CUE_NAMES]
 
     def _features(
         self, words: sparse.csr_matrix, texts: Sequence[str], langs: Sequence[str]
     ) -> sparse.csr_matrix:
-        return sparse.hstack([words, _cue_features(texts, langs) * CUE_WEIGHT]).tocsr()
+        blocks = [words]
+        if self.governing is not None:
+            blocks.append(
+                self.governing.transform(
+                    [governing_words(x, lang) for x, lang in zip(texts, langs, strict=True)]
+                )
+            )
+        if self.chars is not None:
+            blocks.append(
+                self.chars.transform(
+                    [prepare(x, lang) for x, lang in zip(texts, langs, strict=True)]
+                )
+            )
+        if self.settings.clauses:
+            rows = [clause_reading(x, lang) for x, lang in zip(texts, langs, strict=True)]
+            blocks.append(sparse.csr_matrix(np.array(rows)) * CUE_WEIGHT)
+        blocks.append(_cue_features(texts, langs) * CUE_WEIGHT)
+        return sparse.hstack(blocks).tocsr()
 
     def suggest_many(
         self, texts: Sequence[str], langs: Sequence[str] | None = None
@@ -353,6 +452,10 @@ class CategoryModel:
 
 
 _CUE_NAMES = [f"[cue: {c.value}]" for c in Category] + ["[cue: none]"]
+_CLAUSE_NAMES = ["principle", "understanding", "commitment", "commitment to a norm"]
+# Selected by nested cross-validation inside training folds (bench/select_suggest.py,
+# bench/results/select_suggest.json), never on the evaluation's test folds.
+SETTINGS = CategorySettings(governing=False, chars=True, clauses=True, c=16.0)
 
 
 def rule_category(text: str, default: Category) -> Category:

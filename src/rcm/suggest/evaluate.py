@@ -14,13 +14,14 @@ copies (same normal form) always fall in the same fold.
   (precision of the first suggestion, recall of the top three, micro-F1 of the suggested set);
   baselines: always the most common objective, and the linker with objective titles only.
 
-Settings are fixed in the modules; nothing is tuned on these folds.
+Settings are fixed in the modules (``SETTINGS``, reported with each figure); they were chosen by
+nested cross-validation inside training folds (bench/select_suggest.py), never on these folds.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 from rcm import taxonomy
@@ -41,7 +42,7 @@ def evaluate_categories(c: Compendium) -> dict[str, Any]:
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
     from sklearn.model_selection import StratifiedGroupKFold
 
-    from rcm.suggest.category import CategoryModel, rule_category
+    from rcm.suggest.category import SETTINGS, CategoryModel, rule_category
 
     labels = training_labels(c)
     items = [s for s in c.statements if s.id in labels]
@@ -67,6 +68,7 @@ def evaluate_categories(c: Compendium) -> dict[str, Any]:
         "folds": FOLDS,
         "grouping": "copies of a statement (same normal form) stay in one fold",
         "labels": dict(Counter(gold)),
+        "settings": asdict(SETTINGS),
     }
     for name, values in predicted.items():
         report[name] = {
@@ -110,7 +112,7 @@ def evaluate_themes(c: Compendium) -> dict[str, Any]:
     from sklearn.metrics import f1_score
     from sklearn.preprocessing import MultiLabelBinarizer
 
-    from rcm.suggest.themes import ThemeModel, keyword_themes
+    from rcm.suggest.themes import SETTINGS, ThemeModel, keyword_themes
 
     placed: dict[str, list[tuple[int, int]]] = {}
     for p in c.placements:
@@ -158,6 +160,7 @@ def evaluate_themes(c: Compendium) -> dict[str, Any]:
         "meetings_held_out": len(meetings),
         "several_themes": sum(1 for g in gold_themes if len(g) > 1),
         "method": "leave one meeting out; copies of held-out statements removed from training",
+        "settings": asdict(SETTINGS),
     }
     for name, values in out.items():
         x = binarizer.transform(values)
@@ -236,9 +239,12 @@ def evaluate_objectives(c: Compendium) -> dict[str, Any]:
 
 def evaluate(c: Compendium) -> dict[str, Any]:
     """Every figure of the harness, for the compendium's statements (only the labelled ones)."""
+    from rcm.suggest.compute import one_thread
+
     c = replace(c, statements=list(c.statements))
-    return {
-        "category": evaluate_categories(c),
-        "themes": evaluate_themes(c),
-        "objectives": evaluate_objectives(c),
-    }
+    with one_thread():
+        return {
+            "category": evaluate_categories(c),
+            "themes": evaluate_themes(c),
+            "objectives": evaluate_objectives(c),
+        }

@@ -81,9 +81,12 @@ def _inflect(lemma: str, tense: str) -> str:
         else:
             head += "ed"
     word = f"{head} {rest}".strip()
-    return {"we": f"we {word}", "will": f"will {word}", "we will": f"we will {word}"}.get(
-        tense, word
-    )
+    return {
+        "we": f"we {word}",
+        "will": f"will {word}",
+        "we will": f"we will {word}",
+        "inf": f"to {word}",  # the Spanish infinitive is the English to-infinitive
+    }.get(tense, word)
 
 
 # Spanish endings -> the person and tense they stand for, by conjugation (stem + ending).
@@ -91,16 +94,16 @@ _ENDINGS = {
     "ar": [("a", "3sg", True), ("an", "base", True), ("o", "past", False),
            ("aron", "past", False), ("amos", "we", False), ("ara", "will", False),
            ("aran", "will", False), ("aremos", "we will", False), ("aba", "past", False),
-           ("aban", "past", False), ("ar", "base", False), ("arse", "base", False),
-           ("arnos", "base", False)],
+           ("aban", "past", False), ("ar", "inf", False), ("arse", "inf", False),
+           ("arnos", "inf", False)],
     "er": [("e", "3sg", True), ("en", "base", True), ("io", "past", False),
            ("ieron", "past", False), ("emos", "we", False), ("imos", "we", False),
            ("era", "will", False), ("eran", "will", False), ("eremos", "we will", False),
-           ("er", "base", False), ("erse", "base", False), ("ernos", "base", False)],
+           ("er", "inf", False), ("erse", "inf", False), ("ernos", "inf", False)],
     "ir": [("e", "3sg", True), ("en", "base", True), ("io", "past", False),
            ("ieron", "past", False), ("imos", "we", False), ("ira", "will", False),
-           ("iran", "will", False), ("iremos", "we will", False), ("ir", "base", False),
-           ("irse", "base", False), ("irnos", "base", False)],
+           ("iran", "will", False), ("iremos", "we will", False), ("ir", "inf", False),
+           ("irse", "inf", False), ("irnos", "inf", False)],
 }  # fmt: skip
 
 

@@ -13,14 +13,37 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import MultiLabelBinarizer
 
-from rcm.analyze import STOP_WORDS, stems, words
+from rcm.analyze import STOP_WORDS, fold, stems, words
 
 THRESHOLD = 0.5  # fixed before any evaluation; the top theme is always suggested
+
+
+@dataclass(frozen=True)
+class ThemeSettings:
+    """The choices a theme model is built with. ``SETTINGS`` is what ships; the alternatives are
+    compared only by nested cross-validation inside training folds (bench/select_suggest.py).
+
+    - ``chars``: character 3-5-grams of the folded text beside the stems (robust to inflection
+      and to a Spanish gloss's near-English words);
+    - ``objectives``: the GCM objectives' titles and profiles as pseudo-documents of the session
+      whose subject they are (``data/objective_sessions.tsv``), beside the session titles;
+    - ``relative``: other themes are suggested when their probability is at least this share of
+      the top theme's (and at least ``THRESHOLD``); None: ``THRESHOLD`` alone;
+    - ``balanced``: class weights inversely proportional to each theme's frequency (which raises
+      the probabilities of rare themes, so more of them pass the threshold);
+    - ``c``: the inverse regularisation strength of each one-vs-rest logistic regression."""
+
+    chars: bool = False
+    objectives: bool = False
+    relative: float | None = None
+    balanced: bool = True
+    c: float = 10.0
 
 
 def analyzer(text: str) -> list[str]:
@@ -72,15 +95,46 @@ class ThemeSuggestion:
 
 
 def _one_vs_rest(
-    features: object, labels: list[list[object]]
+    features: object, labels: list[list[object]], settings: ThemeSettings
 ) -> tuple[OneVsRestClassifier, list[object]]:
     binarizer = MultiLabelBinarizer()
     y = binarizer.fit_transform(labels)
     model = OneVsRestClassifier(
-        LogisticRegression(C=10.0, class_weight="balanced", solver="liblinear", max_iter=1000)
+        LogisticRegression(
+            C=settings.c,
+            class_weight="balanced" if settings.balanced else None,
+            solver="liblinear",
+            max_iter=1000,
+        )
     )
     model.fit(features, y)
     return model, list(binarizer.classes_)
+
+
+def objective_documents() -> tuple[list[str], list[list[tuple[int, int]]]]:
+    """One document per GCM objective whose subject one thematic session names: its title and
+    profile, placed under that session (``data/objective_sessions.tsv``)."""
+    import csv
+    from importlib.resources import files
+
+    from rcm import taxonomy
+    from rcm.suggest.curated import objective_profiles
+
+    text = files("rcm.suggest").joinpath("data", "objective_sessions.tsv").read_text("utf-8")
+    rows = [line for line in text.splitlines() if line and not line.startswith("#")]
+    session = {
+        int(r["objective"]): tuple(int(x) for x in r["session"].split("."))
+        for r in csv.DictReader(rows, delimiter="\t")
+    }
+    profiles = objective_profiles()
+    texts: list[str] = []
+    places: list[list[tuple[int, int]]] = []
+    for o in taxonomy.gcm_objectives():
+        if o.number in session:
+            theme, sub = session[o.number]
+            texts.append(f"{o.title}. {profiles.get(o.number, '')}")
+            places.append([(theme, sub)])
+    return texts, places
 
 
 def session_documents() -> tuple[list[str], list[list[tuple[int, int]]]]:
@@ -103,29 +157,64 @@ class ThemeModel:
     with one document per sub-theme from the sessions' official titles (``session_documents``)."""
 
     def __init__(
-        self, texts: Sequence[str], placements: Sequence[Sequence[tuple[int, int]]]
+        self,
+        texts: Sequence[str],
+        placements: Sequence[Sequence[tuple[int, int]]],
+        settings: ThemeSettings | None = None,
+        subthemes: bool = True,
     ) -> None:
+        self.settings = settings = settings or SETTINGS
         extra_texts, extra_places = session_documents()
+        if settings.objectives:
+            more_texts, more_places = objective_documents()
+            extra_texts, extra_places = extra_texts + more_texts, extra_places + more_places
         texts = [*texts, *extra_texts]
         placements = [*placements, *extra_places]
         themes = [sorted({t for t, _ in ps}) for ps in placements]
         if len({t for ts in themes for t in ts}) < 2:
             raise ValueError("a theme model needs statements under at least two themes")
         self.vectorizer = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True)
-        x = self.vectorizer.fit_transform(texts)
-        self.theme_model, theme_classes = _one_vs_rest(x, [list(t) for t in themes])
+        self.chars = (
+            TfidfVectorizer(
+                analyzer="char_wb", preprocessor=fold, ngram_range=(3, 5), sublinear_tf=True
+            )
+            if settings.chars
+            else None
+        )
+        if self.chars is not None:
+            self.chars.fit(texts)
+        self.vectorizer.fit(texts)
+        x = self._features(texts)
+        self.theme_model, theme_classes = _one_vs_rest(x, [list(t) for t in themes], settings)
         self.themes = [int(str(c)) for c in theme_classes]
-        subs = [sorted({f"{t}.{s}" for t, s in ps}) for ps in placements]
-        self.subtheme_model, sub_classes = _one_vs_rest(x, [list(s) for s in subs])
-        self.subthemes = [tuple(int(p) for p in str(c).split(".")) for c in sub_classes]
+        self.subtheme_model: OneVsRestClassifier | None = None
+        self.subthemes: list[tuple[int, ...]] = []
+        if subthemes:
+            subs = [sorted({f"{t}.{s}" for t, s in ps}) for ps in placements]
+            self.subtheme_model, sub_classes = _one_vs_rest(x, [list(s) for s in subs], settings)
+            self.subthemes = [tuple(int(p) for p in str(c).split(".")) for c in sub_classes]
+
+    def _features(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        x = self.vectorizer.transform(texts)
+        if self.chars is None:
+            return x
+        return sparse.hstack([x, self.chars.transform(texts)]).tocsr()
 
     def suggest_many(self, texts: Sequence[str]) -> list[ThemeSuggestion]:
-        x = self.vectorizer.transform(texts)
+        x = self._features(texts)
         theme_p = self.theme_model.predict_proba(x)
-        sub_p = self.subtheme_model.predict_proba(x)
+        sub_p = (
+            self.subtheme_model.predict_proba(x)
+            if self.subtheme_model is not None
+            else np.zeros((len(texts), 0))
+        )
+        relative = self.settings.relative
         out = []
         for i in range(len(texts)):
             order = np.argsort(-theme_p[i], kind="stable")
+            floor = THRESHOLD
+            if relative is not None:
+                floor = max(THRESHOLD, relative * float(theme_p[i][order[0]]))
             scores = []
             for rank, j in enumerate(order):
                 theme = self.themes[j]
@@ -142,11 +231,16 @@ class ThemeModel:
                         score=p,
                         subtheme=best[1] if best else None,
                         subtheme_score=best[0] if best else None,
-                        suggested=rank == 0 or p >= THRESHOLD,
+                        suggested=rank == 0 or p >= floor,
                     )
                 )
             out.append(ThemeSuggestion(tuple(scores)))
         return out
+
+
+# Selected by nested cross-validation inside training folds (bench/select_suggest.py,
+# bench/results/select_suggest.json), never on the evaluation's test folds.
+SETTINGS = ThemeSettings(chars=True, objectives=True, relative=None, balanced=True, c=1.0)
 
 
 def keyword_themes(text: str, vocabulary: dict[int, set[str]]) -> tuple[int, ...]:

@@ -1,0 +1,197 @@
+"""Model selection for the suggesters by nested cross-validation, never on the test folds.
+
+    .venv/bin/python bench/select_suggest.py [--json FILE]
+
+The candidate settings (``CATEGORY_CANDIDATES``, ``THEME_CANDIDATES``) are written down before
+any run. For each outer fold of ``rcm suggest evaluate`` (category: 5 folds stratified and grouped
+by normal form; themes: leave one meeting out, copies of held-out statements removed), the
+candidates are compared by an inner cross-validation over the outer *training* part only; the
+winner is trained on that part and scored on the outer test fold. The outer figure is therefore
+an honest estimate of "select, then train" (nested CV). The settings to ship are those the same
+inner procedure selects on all the data; ``rcm suggest evaluate`` with them is then, by
+construction, a little optimistic, and this script's nested figure is the one to trust.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from rcm.model import Category, Compendium
+from rcm.parse import read_compilation
+from rcm.parse.text import normal_form
+from rcm.suggest import label_compendium, training_labels
+from rcm.suggest.category import CategoryModel, CategorySettings
+from rcm.suggest.compute import one_thread
+from rcm.suggest.themes import ThemeModel, ThemeSettings
+
+CATEGORY_CANDIDATES = [
+    CategorySettings(governing=g, chars=ch, clauses=cl, c=c)
+    for g in (False, True)
+    for ch in (False, True)
+    for cl in (False, True)
+    for c in (1.0, 4.0, 16.0)
+]
+THEME_CANDIDATES = [
+    ThemeSettings(chars=ch, objectives=ob, relative=r, balanced=b, c=c)
+    for ch in (False, True)
+    for ob in (False, True)
+    for r in (None, 0.7)
+    for b in (True, False)
+    for c in (10.0, 1.0)
+]
+INNER_FOLDS = 4
+SEED = 0
+
+
+def _category_accuracy(
+    texts: Sequence[str], gold: Sequence[str], train: Sequence[int], test: Sequence[int], s: Any
+) -> int:
+    model = CategoryModel([texts[i] for i in train], [Category(gold[i]) for i in train], s)
+    found = model.suggest_many([texts[i] for i in test])
+    return sum(1 for i, f in zip(test, found, strict=True) if f.category.value == gold[i])
+
+
+def _select_category(
+    texts: Sequence[str], gold: Sequence[str], groups: Sequence[str], part: Sequence[int]
+) -> CategorySettings:
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    inner = StratifiedGroupKFold(n_splits=INNER_FOLDS, shuffle=True, random_state=SEED)
+    splits = list(inner.split(list(part), [gold[i] for i in part], [groups[i] for i in part]))
+    best, best_score = CATEGORY_CANDIDATES[0], -1
+    for settings in CATEGORY_CANDIDATES:
+        score = sum(
+            _category_accuracy(texts, gold, [part[k] for k in tr], [part[k] for k in te], settings)
+            for tr, te in splits
+        )
+        if score > best_score:  # ties: the earlier (simpler) candidate
+            best, best_score = settings, score
+    return best
+
+
+def select_categories(c: Compendium) -> dict[str, Any]:
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    from rcm.suggest.evaluate import FOLDS
+    from rcm.suggest.evaluate import SEED as OUTER_SEED
+
+    labels = training_labels(c)
+    items = [s for s in c.statements if s.id in labels]
+    texts = [s.text for s in items]
+    gold = [labels[s.id].value for s in items]
+    groups = [normal_form(s.text) for s in items]
+    outer = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=OUTER_SEED)
+    right, chosen = 0, []
+    for train, test in outer.split(texts, gold, groups):
+        settings = _select_category(texts, gold, groups, list(train))
+        chosen.append(asdict(settings))
+        right += _category_accuracy(texts, gold, train, test, settings)
+    ship = _select_category(texts, gold, groups, list(range(len(items))))
+    return {
+        "nested_accuracy": round(right / len(items), 3),
+        "chosen_per_outer_fold": chosen,
+        "ship": asdict(ship),
+        "candidates": len(CATEGORY_CANDIDATES),
+    }
+
+
+def _theme_counts(
+    texts: Sequence[str],
+    places: Sequence[list[tuple[int, int]]],
+    train: Sequence[int],
+    test: Sequence[int],
+    s: ThemeSettings,
+) -> tuple[int, int, int]:
+    """True positives, predicted and gold theme labels of ``test``."""
+    model = ThemeModel([texts[i] for i in train], [places[i] for i in train], s, subthemes=False)
+    tp = predicted = gold = 0
+    for i, found in zip(test, model.suggest_many([texts[i] for i in test]), strict=True):
+        truth = {t for t, _ in places[i]}
+        tp += len(truth & set(found.themes))
+        predicted += len(found.themes)
+        gold += len(truth)
+    return tp, predicted, gold
+
+
+def _without_copies(texts: Sequence[str], train: Sequence[int], test: Sequence[int]) -> list[int]:
+    held = {normal_form(texts[i]) for i in test}
+    return [i for i in train if normal_form(texts[i]) not in held]
+
+
+def _micro_f1(counts: Sequence[tuple[int, int, int]]) -> float:
+    tp = sum(x[0] for x in counts)
+    return 2 * tp / (sum(x[1] for x in counts) + sum(x[2] for x in counts))
+
+
+def _select_theme(
+    texts: Sequence[str],
+    places: Sequence[list[tuple[int, int]]],
+    meetings: Sequence[str],
+    part: Sequence[int],
+) -> ThemeSettings:
+    from sklearn.model_selection import GroupKFold
+
+    splits = list(GroupKFold(n_splits=INNER_FOLDS).split(part, groups=[meetings[i] for i in part]))
+    best, best_score = THEME_CANDIDATES[0], -1.0
+    for settings in THEME_CANDIDATES:
+        counts = []
+        for tr, te in splits:
+            test = [part[k] for k in te]
+            train = _without_copies(texts, [part[k] for k in tr], test)
+            counts.append(_theme_counts(texts, places, train, test, settings))
+        score = _micro_f1(counts)
+        if score > best_score:
+            best, best_score = settings, score
+    return best
+
+
+def select_themes(c: Compendium) -> dict[str, Any]:
+    placed: dict[str, list[tuple[int, int]]] = {}
+    for p in c.placements:
+        placed.setdefault(p.statement_id, []).append((p.theme, p.subtheme))
+    items = [s for s in c.statements if s.id in placed]
+    texts = [s.text for s in items]
+    places = [placed[s.id] for s in items]
+    meetings = [s.meeting for s in items]
+    counts, chosen = [], []
+    for meeting in sorted(set(meetings), key=lambda code: c.meeting(code).number):
+        test = [i for i, m in enumerate(meetings) if m == meeting]
+        train = _without_copies(texts, [i for i, m in enumerate(meetings) if m != meeting], test)
+        settings = _select_theme(texts, places, meetings, train)
+        chosen.append(asdict(settings))
+        counts.append(_theme_counts(texts, places, train, test, settings))
+    ship = _select_theme(texts, places, meetings, list(range(len(items))))
+    return {
+        "nested_micro_f1": round(_micro_f1(counts), 3),
+        "chosen_per_outer_fold": dict(Counter(json.dumps(x, sort_keys=True) for x in chosen)),
+        "ship": asdict(ship),
+        "candidates": len(THEME_CANDIDATES),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--only", choices=["category", "themes"])
+    args = parser.parse_args()
+    c = label_compendium(read_compilation())
+    report: dict[str, Any] = {"inner_folds": INNER_FOLDS}
+    with one_thread():
+        if args.only != "themes":
+            report["category"] = select_categories(c)
+            print(json.dumps(report["category"]))
+        if args.only != "category":
+            report["themes"] = select_themes(c)
+            print(json.dumps(report["themes"]))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
