@@ -26,11 +26,11 @@ def error_response(request: Request, status: int, message: str) -> Response:
 
 
 async def domain_error(request: Request, exc: RcmError) -> Response:
-    # The core's fixed messages (the store's, who may see what) in the reader's language; a message
-    # with values in it is not in the catalog and stays as it is.
-    message = i18n.gettext(exc.message)
+    # The core's messages in the reader's language: a template with its values (``RcmError``'s
+    # ``template``/``values``), or a fixed message; one not in the catalog stays as it is.
+    message = i18n.translated(exc.template, exc.values)
     if isinstance(exc, NotFound):
-        message = i18n.gettext("Not found") + ": " + exc.message
+        message = i18n.gettext("Not found") + ": " + message
     return error_response(request, exc.status, message)
 
 

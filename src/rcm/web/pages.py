@@ -4,6 +4,7 @@ under /api/ and the downloads are all rendered from it."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from difflib import SequenceMatcher
 from typing import Any
@@ -57,11 +58,19 @@ def home(store: Store) -> dict[str, Any]:
     }
 
 
-def search_page(store: Store, params: SearchParams) -> dict[str, Any]:
-    """One page of a search's hits, with the facets and paging."""
+def search_page(
+    store: Store,
+    params: SearchParams,
+    lang: str = "en",
+    gettext: Callable[[str], str] | None = None,
+) -> dict[str, Any]:
+    """One page of a search's hits, with the facets and paging; the sentence saying what was
+    asked in ``lang`` when a ``gettext`` for it is given (``SearchResult.sentence_in``)."""
     params.check()
     result = search(store, params.to_request(store))
     data = result.as_dict()
+    if gettext is not None and lang != "en":
+        data["filter"] = result.sentence_in(lang, gettext)
     data["page"] = params.page
     data["pages"] = max(1, -(-result.total // params.size))
     data["size"] = params.size

@@ -72,7 +72,7 @@ def render_review(
         proposals=review.proposals(db, declaration_id=declaration_id, state=state),
         state=state,
         declaration_id=declaration_id,
-        error=i18n.gettext(error.message) if error else None,
+        error=i18n.translated(error.template, error.values) if error else None,
         form=form or {},
     )
 
@@ -188,7 +188,9 @@ async def accept(request: Request, proposal_id: PathInt) -> Response:
             objectives=objectives,
         )
     except review.ReviewError as exc:
-        return render_proposal(request, proposal_id, user, csrf, exc.message)
+        return render_proposal(
+            request, proposal_id, user, csrf, i18n.translated(exc.template, exc.values)
+        )
     return RedirectResponse(next_pending(store(request), p), status_code=303)
 
 
@@ -201,7 +203,9 @@ async def reject(request: Request, proposal_id: PathInt) -> Response:
             store(request), proposal_id, actor=user, reason=str(form.get("reason") or "")
         )
     except review.ReviewError as exc:
-        return render_proposal(request, proposal_id, user, csrf, exc.message)
+        return render_proposal(
+            request, proposal_id, user, csrf, i18n.translated(exc.template, exc.values)
+        )
     return RedirectResponse(next_pending(store(request), p), status_code=303)
 
 
@@ -214,7 +218,9 @@ async def reopen(request: Request, proposal_id: PathInt) -> Response:
             store(request), proposal_id, actor=user, reason=str(form.get("reason") or "")
         )
     except review.ReviewError as exc:
-        return render_proposal(request, proposal_id, user, csrf, exc.message)
+        return render_proposal(
+            request, proposal_id, user, csrf, i18n.translated(exc.template, exc.values)
+        )
     return RedirectResponse(f"/review/{proposal_id}", status_code=303)
 
 
@@ -322,7 +328,9 @@ async def split(request: Request, proposal_id: PathInt) -> Response:
             actor=user,
         )
     except (review.ReviewError, ConflictError) as exc:
-        return render_proposal(request, proposal_id, user, csrf, exc.message, exc.status)
+        return render_proposal(
+            request, proposal_id, user, csrf, i18n.translated(exc.template, exc.values), exc.status
+        )
     return RedirectResponse(f"/review/{a.id}", status_code=303)
 
 
@@ -333,5 +341,7 @@ async def merge(request: Request, proposal_id: PathInt) -> Response:
     try:
         p = await run_in_threadpool(review.merge_proposal, store(request), proposal_id, actor=user)
     except (review.ReviewError, ConflictError) as exc:
-        return render_proposal(request, proposal_id, user, csrf, exc.message, exc.status)
+        return render_proposal(
+            request, proposal_id, user, csrf, i18n.translated(exc.template, exc.values), exc.status
+        )
     return RedirectResponse(f"/review/{p.id}", status_code=303)
