@@ -113,7 +113,7 @@ def test_switch_language_and_it_is_remembered(server, page):
     page.click("a[data-lang=es]")
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.locator("h1")).to_have_text(
-        "Las declaraciones de la Conferencia Regional sobre Migración"
+        "Las disposiciones de la Conferencia Regional sobre Migración"
     )
     page.click("text=Temas")
     expect(page.locator("html")).to_have_attribute("lang", "es")

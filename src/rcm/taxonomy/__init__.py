@@ -156,11 +156,21 @@ def regular_meeting(number: int) -> Meeting:
 # English labels are the data's own (the compilation's headings, A/RES/73/195); Spanish ones are in
 # labels_es.tsv (scheme, notation, label_es, source): official UN Spanish where there is one, else
 # marked "project translation". Schemes:
-#   theme (short title, notation "1"), theme_un (the session's full UN title), subtheme ("3.2"),
+#   theme (short title, notation "1"), theme_un (the session's full UN title), consultation (the
+#   month it was held), subtheme ("3.2"),
 #   category and category_definition ("principle"), gcm (objective "10"), principle (GCM guiding
 #   principle "a").
 
-SCHEMES = ("theme", "theme_un", "subtheme", "category", "category_definition", "gcm", "principle")
+SCHEMES = (
+    "theme",
+    "theme_un",
+    "consultation",
+    "subtheme",
+    "category",
+    "category_definition",
+    "gcm",
+    "principle",
+)
 
 
 @dataclass(frozen=True)
@@ -189,6 +199,7 @@ def _english() -> dict[tuple[str, str], str]:
     for th in themes():
         out[("theme", str(th.number))] = th.title
         out[("theme_un", str(th.number))] = th.un_title
+        out[("consultation", str(th.number))] = th.consultation
         for sub in th.subthemes:
             out[("subtheme", f"{sub.theme}.{sub.order}")] = sub.title
     for c in categories():

@@ -14,6 +14,7 @@ from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+from markupsafe import Markup
 
 from rcm import taxonomy
 
@@ -55,6 +56,19 @@ def translated(template: str, values: Mapping[str, object] | None = None) -> str
         return text % dict(values)
     except (KeyError, ValueError, TypeError):  # a translation that does not fit its values
         return template % dict(values)
+
+
+def translated_markup(template: str, values: Mapping[str, object] | None = None) -> Markup:
+    """:func:`translated` for a page: the values (what the reader typed, parameter names, codes)
+    escaped and set as ``<code>`` in the translated sentence."""
+    text = Markup.escape(gettext(template))
+    if not values:
+        return text
+    shown = {k: Markup("<code>%s</code>") % v for k, v in values.items()}
+    try:
+        return text % shown
+    except (KeyError, ValueError, TypeError):
+        return Markup.escape(template) % shown
 
 
 def choose(query: str | None, cookie: str | None, accept: str | None) -> str:

@@ -33,7 +33,7 @@ def search_html(request: Request) -> Response:
     except RcmError as exc:
         if exc.status != 400:
             raise
-        error, status = i18n.translated(exc.template, exc.values), 400
+        error, status = i18n.translated_markup(exc.template, exc.values), 400
     return render(
         request,
         "search.html",
