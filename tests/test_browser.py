@@ -199,7 +199,7 @@ def test_a_round_end_to_end(server, page, tmp_path):
     expect(row).to_contain_text("contested")
     page.click("text=Regional position")
     expect(page.locator("h1")).to_have_text("Regional position")
-    expect(page.locator("body")).to_contain_text("CRI: Superseded.")  # contested, with its reason
+    expect(page.locator("body")).to_contain_text("Costa Rica: Superseded.")  # contested, with its reason
 
 
 def test_review_a_new_declaration(server, page):
