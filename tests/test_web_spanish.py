@@ -33,7 +33,7 @@ SEARCH_SOURCE = Path(__file__).parents[1] / "src" / "rcm" / "search.py"
 # Words the same in both languages, or names: never evidence of English.
 NEUTRAL = {
     "csv", "json", "word", "excel", "openapi", "api", "sha", "pdf", "docx", "xlsx", "txt",
-    "ts1", "ts2", "ts3", "ts4", "ts5", "ts6", "id", "ok", "email", "web", "url",
+    "ts1", "ts2", "ts3", "ts4", "ts5", "ts6", "id", "ok", "email", "web", "url", "error",
 }  # fmt: skip
 
 
@@ -73,7 +73,8 @@ def english_words() -> frozenset[str]:
     spanish: set[str] = set()
     for msgid, msgstr in catalog():
         english |= _words(msgid)
-        spanish |= _words(msgstr)
+        if msgstr != msgid:  # an untranslated message is no evidence that its words are Spanish
+            spanish |= _words(msgstr)
     # the core's messages shown on pages: search errors and filter sentences
     for literal in re.findall(r'"([^"\n]{8,})"', SEARCH_SOURCE.read_text(encoding="utf-8")):
         if " " in literal and not literal.startswith(("SELECT", "(c.", "c.")):
