@@ -113,7 +113,7 @@ def test_switch_language_and_it_is_remembered(server, page):
     page.click("a[data-lang=es]")
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.locator("h1")).to_have_text(
-        "Las declaraciones de la Conferencia Regional sobre Migración"
+        "Las disposiciones de la Conferencia Regional sobre Migración"
     )
     page.click("text=Temas")
     expect(page.locator("html")).to_have_attribute("lang", "es")
@@ -199,7 +199,9 @@ def test_a_round_end_to_end(server, page, tmp_path):
     expect(row).to_contain_text("contested")
     page.click("text=Regional position")
     expect(page.locator("h1")).to_have_text("Regional position")
-    expect(page.locator("body")).to_contain_text("CRI: Superseded.")  # contested, with its reason
+    expect(page.locator("body")).to_contain_text(
+        "Costa Rica: Superseded."
+    )  # contested, with its reason
 
 
 def test_review_a_new_declaration(server, page):

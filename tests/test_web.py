@@ -203,7 +203,7 @@ def test_language_switch_is_remembered(loaded_store):
     with TestClient(create_app(loaded_store)) as c:
         assert page(c, "/").html["lang"] == "en"
         soup = page(c, "/?lang=es")
-        assert soup.html["lang"] == "es" and soup.h1.text.startswith("Las declaraciones")
+        assert soup.html["lang"] == "es" and soup.h1.text.startswith("Las disposiciones")
         assert page(c, "/themes").html["lang"] == "es"  # remembered by a cookie
         assert page(c, "/?lang=en").html["lang"] == "en"
         c.cookies.set("rcm_lang", "en")

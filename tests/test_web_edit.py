@@ -308,5 +308,5 @@ def test_the_pages_in_spanish(site):
     sid = plain_statement(store)
     c = client_for(store, passwords, "sec")
     page = c.get(f"/statements/{sid}/edit?lang=es").text
-    assert "Editar la declaración" in page and "Retirar esta declaración" in page
+    assert "Editar la disposición" in page and "Retirar esta disposición" in page
     assert "Historial" in c.get(f"/statements/{sid}/history?lang=es").text

@@ -93,7 +93,7 @@ def test_the_declaration_page_numbers_preamble_and_closing_and_promotes(signed_i
     assert c.post(form["action"], data={"csrf": "forged", "part": "closing"}).status_code == 403
     assert state_of(store) == before
     es = c.get("/review?declaration=1&lang=es").text
-    assert "Preámbulo (aparte)" in es and "Convertirlo en una declaración para revisar" in es
+    assert "Preámbulo (aparte)" in es and "Convertirlo en una disposición para revisar" in es
 
 
 def test_split_and_merge_on_the_proposal_page(signed_in):

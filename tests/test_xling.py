@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import rdflib
+from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from rdflib.namespace import SKOS
@@ -144,9 +145,13 @@ def test_the_paired_queries_meet_their_targets(store):
 def test_the_notice_is_in_the_readers_language_and_expansion_can_be_turned_off(loaded_store):
     client = TestClient(create_app(loaded_store))
     page = client.get("/search", params={"q": "trata de personas", "lang": "es"}).text
-    assert "también se buscó en inglés: trafficking in persons" in page
+    notes = " ".join(p.get_text() for p in BeautifulSoup(page, "html.parser").select(".note"))
+    assert "también se buscó en inglés: trafficking in persons" in notes
+    # the terms searched are marked with their language
+    assert BeautifulSoup(page, "html.parser").select_one('.note span[lang="en"]')
     assert "se omitieron palabras comunes: de" in page
     english = client.get("/search", params={"q": "trata de personas", "lang": "en"}).text
+    english = " ".join(p.get_text() for p in BeautifulSoup(english, "html.parser").select(".note"))
     assert "also searched in English: trafficking in persons" in english
     off = client.get("/api/search", params={"q": "trata de personas", "expand": "0"}).json()
     assert off["total"] == 0 and off["also_searched"] == []

@@ -15,7 +15,14 @@ class RcmError(Exception):
     status = 400
     exit_code = 1
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, **values: object) -> None:
+        # ``message`` may hold %(name)s placeholders filled from ``values``: the template is the
+        # key of its translations (the web shows it in the reader's language), ``message`` is the
+        # English with the values in.
+        self.template = message
+        self.values = {k: str(v) for k, v in values.items()}
+        if values:
+            message = message % self.values
         super().__init__(message)
         self.message = message
 

@@ -433,7 +433,8 @@ MAX_MEETING = 2047  # what a search docid's meeting bits hold (store/search_inde
 
 _MEETING_REF = re.compile(
     r"""^\s*(?:
-        extraordinary\s+meeting\s+of\s+the\s+(?P<xn>[ivxlcdm]+|[0-9]{1,4})\s*(?:rcm|crm)?
+        (?:extraordinary\s+meeting\s+of\s+the|reuni[oó]n\s+extraordinaria\s+de\s+la)\s+
+            (?P<xn>[ivxlcdm]+|[0-9]{1,4})\s*(?:rcm|crm)?
             \s*(?:\(\s*(?P<xk>[0-9]{1,3})\s*\))?
       | (?P<n>[ivxlcdm]+|[0-9]{1,4})(?:\s*-\s*e\s*(?P<k>[0-9]{1,3}))?\s*(?:rcm|crm)?
     )\s*$""",
@@ -467,6 +468,18 @@ class MeetingRef:
         k = self.extraordinary
         return f"Extraordinary Meeting of the {roman} RCM" + (f" ({k})" if k > 1 else "")
 
+    def label_in(self, lang: str) -> str:
+        """The label in a language: English as :attr:`label`; Spanish as the Conference writes
+        in Spanish, with its Spanish initials ("XXV CRM", "Reunión Extraordinaria de la XXV
+        CRM", "… (2)"). Other languages: English."""
+        if lang != "es":
+            return self.label
+        roman = to_roman(self.number)
+        if not self.extraordinary:
+            return f"{roman} CRM"
+        k = self.extraordinary
+        return f"Reunión Extraordinaria de la {roman} CRM" + (f" ({k})" if k > 1 else "")
+
     @property
     def kind(self) -> MeetingKind:
         return MeetingKind.EXTRAORDINARY if self.extraordinary else MeetingKind.REGULAR
@@ -476,7 +489,8 @@ def parse_meeting(text: str | int) -> MeetingRef:
     """The one reader of a meeting reference, for the CLI, the web, the readers and the writers:
     "XXV", "xxv", "XXV RCM", "XXV CRM", "25", "XXV-E1", "XXV-E1 RCM", "Extraordinary Meeting of
     the XXV RCM", "Extraordinary Meeting of the XXV RCM (2)" (what :attr:`MeetingRef.label`
-    prints). Raises ValueError with a message fit for the user."""
+    prints), and the Spanish "XXV CRM", "Reunión Extraordinaria de la XXV CRM"
+    (``label_in("es")``). Raises ValueError with a message fit for the user."""
     if isinstance(text, int):
         number, k = text, 0
     else:

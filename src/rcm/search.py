@@ -16,14 +16,14 @@ import html
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy import Connection, text
 
-from rcm import analyze
+from rcm import analyze, taxonomy
 from rcm.errors import RcmError
 from rcm.model import MeetingRef, meeting_order, parse_meeting, to_roman
 from rcm.store import Lookups, Store
@@ -203,13 +203,16 @@ def parse_query(query: str) -> ParsedQuery:
     raw = _CONTROL.sub(" ", query or "")
     if len(raw) > MAX_QUERY_CHARS:
         raise SearchError(
-            f"the query is {len(raw):,} characters long; the limit is {MAX_QUERY_CHARS:,}: "
-            "search for the few words that matter"
+            "the query is %(n)s characters long; the limit is %(limit)s: "
+            "search for the few words that matter",
+            n=f"{len(raw):,}",
+            limit=f"{MAX_QUERY_CHARS:,}",
         )
     if raw.count('"') % 2:
         raise SearchError(
-            f'unbalanced quote at character {raw.rfind(chr(34)) + 1}: close the "exact phrase" '
-            "with a second quote mark, or remove it"
+            'unbalanced quote at character %(n)s: close the "exact phrase" '
+            "with a second quote mark, or remove it",
+            n=raw.rfind(chr(34)) + 1,
         )
     notes: list[Notice] = []
     ignored_common: list[str] = []
@@ -282,12 +285,14 @@ def parse_query(query: str) -> ParsedQuery:
         notes.append(Notice("ignored common words: %(words)s", (("words", words),)))
     if not clauses and ignored_common:
         raise SearchError(
-            "the query has only common words ("
-            + ", ".join(dict.fromkeys(ignored_common))
-            + '): add a more specific word, or use an "exact phrase"'
+            "the query has only common words (%(words)s): add a more specific word, or use an "
+            '"exact phrase"',
+            words=", ".join(dict.fromkeys(ignored_common)),
         )
     if sum(len(c.terms) for c in clauses) > MAX_TERMS:
-        raise SearchError(f"the query has more than {MAX_TERMS} terms: search for fewer words")
+        raise SearchError(
+            "the query has more than %(n)s terms: search for fewer words", n=MAX_TERMS
+        )
     if clauses and all(c.negated for c in clauses) and len(clauses) > MAX_TERMS:
         raise SearchError("too many exclusions")
     return ParsedQuery(text=query, clauses=tuple(clauses), notices=tuple(notes))
@@ -543,20 +548,30 @@ class Filter:
     sql: str
     params: dict[str, Any]
     sentence: str
+    # What the filter asks, for its sentence in another language (:func:`describe_in`): the kind
+    # ("theme", "subtheme", "category", "meeting", "year", "several", "xref") and its values.
+    kind: str = ""
+    args: tuple[str, ...] = ()
 
 
 def _or_list(labels: Sequence[str]) -> str:
     return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
 
 
-def _theme_mask_filter(column: str, themes: Sequence[int], sentence: str) -> Filter:
+def _theme_mask_filter(
+    column: str, themes: Sequence[int], sentence: str, kind: str = "theme"
+) -> Filter:
     for t in themes:
         if not 1 <= t <= 6:
-            raise SearchError(f"no theme TS{t}; valid: TS1, TS2, TS3, TS4, TS5, TS6")
+            raise SearchError("no theme TS%(n)s; valid: TS1, TS2, TS3, TS4, TS5, TS6", n=t)
     mask = sum(theme_bit(t) for t in set(themes))
     labels = _or_list([f"TS{t}" for t in sorted(set(themes))])
     return Filter(
-        f"(c.{column} & :{column}_mask) != 0", {f"{column}_mask": mask}, sentence + labels
+        f"(c.{column} & :{column}_mask) != 0",
+        {f"{column}_mask": mask},
+        sentence + labels,
+        kind,
+        tuple(str(t) for t in sorted(set(themes))),
     )
 
 
@@ -570,11 +585,20 @@ def subtheme_filter(
     for key in subthemes:
         if key not in titles:
             valid = ", ".join(f"TS{t}.{o}" for t, o in sorted(titles))
-            raise SearchError(f"no sub-theme TS{key[0]}.{key[1]}; valid: {valid}")
+            raise SearchError(
+                "no sub-theme TS%(theme)s.%(order)s; valid: %(valid)s",
+                theme=key[0],
+                order=key[1],
+                valid=valid,
+            )
     mask = sum(subtheme_bit(t, o) for t, o in set(subthemes))
     labels = [f"TS{t}.{o} \u00ab{titles[(t, o)]}\u00bb" for t, o in sorted(set(subthemes))]
     return Filter(
-        "(c.subthemes & :sub_mask) != 0", {"sub_mask": mask}, "sub-theme is " + _or_list(labels)
+        "(c.subthemes & :sub_mask) != 0",
+        {"sub_mask": mask},
+        "sub-theme is " + _or_list(labels),
+        "subtheme",
+        tuple(f"{t}.{o}" for t, o in sorted(set(subthemes))),
     )
 
 
@@ -585,7 +609,11 @@ def category_filter(categories: Sequence[str]) -> Filter:
     chosen = sorted(set(categories))
     bad = [c for c in chosen if c not in CATEGORY_VALUES]
     if bad:
-        raise SearchError(f"unknown category {bad[0]!r}; valid: {', '.join(CATEGORY_VALUES)}")
+        raise SearchError(
+            "unknown category %(value)s; valid: %(valid)s",
+            value=repr(bad[0]),
+            valid=", ".join(CATEGORY_VALUES),
+        )
     named = [c for c in chosen if c != "unassigned"]
     parts = []
     params: dict[str, Any] = {}
@@ -595,7 +623,13 @@ def category_filter(categories: Sequence[str]) -> Filter:
         params.update(zip(keys, named, strict=True))
     if "unassigned" in chosen:
         parts.append("c.category IS NULL")
-    return Filter("(" + " OR ".join(parts) + ")", params, "category is " + _or_list(chosen))
+    return Filter(
+        "(" + " OR ".join(parts) + ")",
+        params,
+        "category is " + _or_list(chosen),
+        "category",
+        tuple(chosen),
+    )
 
 
 def _ref(value: int | MeetingRef | None) -> MeetingRef | None:
@@ -608,7 +642,7 @@ def meeting_filter(low: int | MeetingRef | None, high: int | MeetingRef | None) 
     XXV-E1 too; "XXV" alone is the ordinary XXV RCM, "XXV-E1" its first extraordinary one."""
     lo, hi = _ref(low), _ref(high)
     if lo is not None and hi is not None and lo > hi:
-        raise SearchError(f"meeting range {lo.code}..{hi.code} is backwards")
+        raise SearchError("meeting range %(low)s..%(high)s is backwards", low=lo.code, high=hi.code)
     parts: list[str] = []
     params: dict[str, Any] = {}
     if lo is not None:
@@ -640,37 +674,60 @@ def meeting_filter(low: int | MeetingRef | None, high: int | MeetingRef | None) 
         raise SearchError("a meeting range needs at least one end, e.g. XII..XXI or XII..")
     if lo is not None and hi is not None:
         if lo == hi:
-            return Filter("c.meeting_code = :m_code", {"m_code": lo.code}, f"meeting is {lo.label}")
+            return Filter(
+                "c.meeting_code = :m_code",
+                {"m_code": lo.code},
+                f"meeting is {lo.label}",
+                "meeting",
+                (lo.code, hi.code),
+            )
         sentence = f"meeting is between {lo.label} and {hi.label}"
     elif lo is not None:
         sentence = f"meeting is {lo.label} or later"
     else:
         assert hi is not None
         sentence = f"meeting is {hi.label} or earlier"
-    return Filter("(" + " AND ".join(parts) + ")", params, sentence)
+    ends = (lo.code if lo else "", hi.code if hi else "")
+    return Filter("(" + " AND ".join(parts) + ")", params, sentence, "meeting", ends)
 
 
 def year_filter(low: int | None, high: int | None) -> Filter:
     if low is not None and high is not None and low > high:
-        raise SearchError(f"year range {low}..{high} is backwards")
+        raise SearchError("year range %(low)s..%(high)s is backwards", low=low, high=high)
     if low is not None and high is not None:
         sentence = f"year is {low}" if low == high else f"year is between {low} and {high}"
-        return Filter("c.year BETWEEN :y_low AND :y_high", {"y_low": low, "y_high": high}, sentence)
+        return Filter(
+            "c.year BETWEEN :y_low AND :y_high",
+            {"y_low": low, "y_high": high},
+            sentence,
+            "year",
+            (str(low), str(high)),
+        )
     if low is not None:
-        return Filter("c.year >= :y_low", {"y_low": low}, f"year is {low} or later")
+        return Filter(
+            "c.year >= :y_low", {"y_low": low}, f"year is {low} or later", "year", (str(low), "")
+        )
     if high is not None:
-        return Filter("c.year <= :y_high", {"y_high": high}, f"year is {high} or earlier")
+        return Filter(
+            "c.year <= :y_high",
+            {"y_high": high},
+            f"year is {high} or earlier",
+            "year",
+            ("", str(high)),
+        )
     raise SearchError("a year range needs at least one end, e.g. 2005..2010")
 
 
 def multi_theme_filter(several: bool = True) -> Filter:
     if several:
-        return Filter("c.n_themes > 1", {}, "placed under several themes")
-    return Filter("c.n_themes <= 1 AND c.n_themes >= 0", {}, "placed under one theme")
+        return Filter("c.n_themes > 1", {}, "placed under several themes", "several", ("yes",))
+    return Filter(
+        "c.n_themes <= 1 AND c.n_themes >= 0", {}, "placed under one theme", "several", ("no",)
+    )
 
 
 def xref_filter(themes: Sequence[int]) -> Filter:
-    return _theme_mask_filter("xrefs", themes, "a note cross-references ")
+    return _theme_mask_filter("xrefs", themes, "a note cross-references ", "xref")
 
 
 # Parsers for what people type on the command line or in a URL.
@@ -682,7 +739,7 @@ _SUBTHEME = re.compile(r"^\s*(?:TS)?\s*(\d{1,2})\s*[./:]\s*(\d{1,2})\s*$", re.I)
 def parse_theme(value: str) -> int:
     m = _THEME.match(value)
     if not m:
-        raise SearchError(f"{value!r} is not a theme; valid: TS1 … TS6")
+        raise SearchError("%(value)s is not a theme; valid: TS1 … TS6", value=repr(value))
     return int(m.group(1))
 
 
@@ -690,7 +747,8 @@ def parse_subtheme(value: str) -> tuple[int, int]:
     m = _SUBTHEME.match(value)
     if not m:
         raise SearchError(
-            f"{value!r} is not a sub-theme; write TS3.2 for the second sub-theme of TS3"
+            "%(value)s is not a sub-theme; write TS3.2 for the second sub-theme of TS3",
+            value=repr(value),
         )
     return int(m.group(1)), int(m.group(2))
 
@@ -699,6 +757,13 @@ def _meeting_ref(value: str) -> MeetingRef:
     try:
         return parse_meeting(value)
     except ValueError as exc:
+        # rcm.model's own explanation (which part is wrong); its general form is translated
+        general = (
+            "%(value)s is not a meeting; write it as XII, XII RCM or XXV-E1 (the first "
+            "extraordinary meeting of the XXV cycle)"
+        )
+        if str(exc) == general % {"value": repr(value)}:
+            raise SearchError(general, value=repr(value)) from None
         raise SearchError(str(exc)) from None
 
 
@@ -726,7 +791,7 @@ def parse_range(value: str, kind: Literal["year"] = "year") -> tuple[int | None,
 
 def _year(value: str) -> int:
     if not re.fullmatch(r"[0-9]{4}", value.strip()):
-        raise SearchError(f"{value!r} is not a year such as 2005")
+        raise SearchError("%(value)s is not a year such as 2005", value=repr(value))
     return int(value)
 
 
@@ -746,7 +811,9 @@ class SearchRequest:
     def effective_sort(self, parsed: ParsedQuery) -> str:
         sort = self.sort or ("oldest" if not parsed.positive else "relevance")
         if sort not in SORTS:
-            raise SearchError(f"unknown sort {sort!r}; valid: {', '.join(SORTS)}")
+            raise SearchError(
+                "unknown sort %(value)s; valid: %(valid)s", value=repr(sort), valid=", ".join(SORTS)
+            )
         return sort
 
 
@@ -836,7 +903,7 @@ def _retired_mode(store: Store, wanted: str) -> str:
 
 def _retired_for(known: Lookups, wanted: str) -> str:
     if wanted not in RETIRED:
-        raise SearchError(f"retired must be one of {', '.join(RETIRED)}")
+        raise SearchError("retired must be one of %(valid)s", valid=", ".join(RETIRED))
     if wanted == "exclude" and not known.has_retired:
         return "include"
     return wanted
@@ -938,7 +1005,7 @@ def build_search_sql(
         if neg:
             where.append(f"NOT (s.tsv @@ ({neg}))")
     else:
-        raise SearchError(f"search is not available on {dialect}")
+        raise SearchError("search is not available on %(dialect)s", dialect=dialect)
     condition = " AND ".join(where) or "1 = 1"
     page = (
         f"SELECT s.docid AS docid, {score} AS score FROM {source} WHERE {condition} "
@@ -1031,6 +1098,13 @@ class SearchResult:
     # the notes as messages to translate, and the thesaurus terms searched too
     notices: tuple[Notice, ...] = field(default=())
     also_searched: tuple[Expansion, ...] = field(default=())
+    # what the sentence is made of, for :func:`describe_in` (another language)
+    text_query: str | None = None
+    filters: tuple[Filter, ...] = field(default=())
+
+    def sentence_in(self, lang: str, gettext: Callable[[str], str]) -> str:
+        """The sentence in ``lang`` (:func:`describe_in`)."""
+        return describe_in(self.text_query, self.filters, lang, gettext)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -1059,15 +1133,89 @@ def describe(parsed: ParsedQuery, filters: Sequence[Filter]) -> str:
     return " and ".join(parts) if parts else "all statements"
 
 
+# The sentence in the reader's language: the same parts, each an English message (the key of its
+# translation) that ``gettext`` translates, and the taxonomy's labels in ``lang``.
+_PHRASES = {
+    "theme": "theme is %(values)s",
+    "xref": "a note cross-references %(values)s",
+    "subtheme": "sub-theme is %(values)s",
+    "category": "category is %(values)s",
+    "several:yes": "placed under several themes",
+    "several:no": "placed under one theme",
+}
+_RANGES = {  # (kind, both ends given, same) -> message
+    "one": "%(kind)s is %(low)s",
+    "between": "%(kind)s is between %(low)s and %(high)s",
+    "later": "%(kind)s is %(low)s or later",
+    "earlier": "%(kind)s is %(high)s or earlier",
+}
+_CATEGORY_WORDS = {"unassigned": "not yet assigned"}
+
+
+def _joined(items: Sequence[str], word: str, gettext: Callable[[str], str]) -> str:
+    if len(items) == 1:
+        return items[0]
+    template = gettext("%(first)s and %(last)s" if word == "and" else "%(first)s or %(last)s")
+    return template % {"first": ", ".join(items[:-1]), "last": items[-1]}
+
+
+def _range_phrase(kind: str, low: str, high: str, gettext: Callable[[str], str]) -> str:
+    shape = (
+        ("one" if low == high else "between") if low and high else ("later" if low else "earlier")
+    )
+    return gettext(_RANGES[shape]) % {"kind": gettext(kind), "low": low, "high": high}
+
+
+def _filter_phrase(f: Filter, lang: str, gettext: Callable[[str], str]) -> str:
+    if f.kind in ("theme", "xref"):
+        values = [f"TS{t}" for t in f.args]
+    elif f.kind == "subtheme":
+        values = [
+            f"TS{key} \u00ab{taxonomy.label('subtheme', key, lang, default=key)}\u00bb"
+            for key in f.args
+        ]
+    elif f.kind == "category":
+        values = [gettext(_CATEGORY_WORDS.get(c, c)) for c in f.args]
+    elif f.kind == "several":
+        return gettext(_PHRASES[f"several:{f.args[0]}"])
+    elif f.kind == "meeting":
+        low, high = (taxonomy.meeting_label(x, lang) if x else "" for x in f.args)
+        return _range_phrase("meeting", low, high, gettext)
+    elif f.kind == "year":
+        return _range_phrase("year", f.args[0], f.args[1], gettext)
+    else:
+        return f.sentence
+    return gettext(_PHRASES[f.kind]) % {"values": _joined(values, "or", gettext)}
+
+
+def describe_in(
+    text_query: str | None,
+    filters: Sequence[Filter],
+    lang: str,
+    gettext: Callable[[str], str],
+) -> str:
+    """What a search asked, in ``lang``: :func:`describe`'s sentence made of messages that
+    ``gettext`` translates ("text matches %(query)s", "theme is %(values)s" …) and the taxonomy's
+    labels in ``lang`` (sub-themes, meetings: "XIX CRM"). ``text_query``: the words typed, or None
+    when they give no clause."""
+    parts = []
+    if text_query:
+        parts.append(gettext("text matches %(query)s") % {"query": repr(text_query)})
+    parts.extend(_filter_phrase(f, lang, gettext) for f in filters)
+    return _joined(parts, "and", gettext) if parts else gettext("all statements")
+
+
 def search(store: Store, request: SearchRequest) -> SearchResult:
     """Run a search. With ``request.expand`` (the default) the query is expanded through the
     bilingual thesaurus (:func:`expand`) and the result says what else was searched."""
     parsed = parsed_query(request.query, request.expand)
     sort = request.effective_sort(parsed)
     if not 1 <= request.limit <= MAX_LIMIT:
-        raise SearchError(f"limit must be between 1 and {MAX_LIMIT}")
+        raise SearchError("limit must be between 1 and %(n)s", n=MAX_LIMIT)
     if not 0 <= request.offset <= MAX_OFFSET:
-        raise SearchError(f"offset must be between 0 and {MAX_OFFSET:,}: narrow the search instead")
+        raise SearchError(
+            "offset must be between 0 and %(n)s: narrow the search instead", n=f"{MAX_OFFSET:,}"
+        )
     # One connection, four reads: the index generation (the cached lookups are still good), the
     # page, the facet counts, the page's statements.
     with store.connection() as conn:
@@ -1100,6 +1248,8 @@ def search(store: Store, request: SearchRequest) -> SearchResult:
         notes=parsed.notes + tuple(str(n) for n in also_searched(parsed.expansions)),
         notices=parsed.notices + also_searched(parsed.expansions),
         also_searched=parsed.expansions,
+        text_query=parsed.text.strip() if parsed.clauses else None,
+        filters=tuple(request.filters),
     )
 
 
@@ -1277,7 +1427,7 @@ def related(store: Store, statement_id: str, limit: int = 5) -> SearchResult:
     ]
     tf = Counter(analyze.stems(tokens, "en"))
     if not tf:
-        raise SearchError(f"{statement.id} has no words to compare")
+        raise SearchError("%(id)s has no words to compare", id=statement.id)
     with store.connection() as conn:
         total, df = store.document_frequencies(conn, sorted(tf))
         own = store.docid(conn, statement.id)
@@ -1447,7 +1597,7 @@ class SearchParams:
                 last[name] = value
         for name, values in lists.items():
             if len(values) > MAX_LIST_PARAMS:
-                raise SearchError(f"at most {MAX_LIST_PARAMS} values for {name}")
+                raise SearchError("at most %(n)s values for %(name)s", n=MAX_LIST_PARAMS, name=name)
         q = last.get("q", "")
         if len(q) > MAX_RAW_QUERY:
             raise SearchError("the query is too long")
@@ -1469,9 +1619,9 @@ class SearchParams:
 
     def check(self, max_size: int = MAX_PAGE_SIZE) -> None:
         if not 1 <= self.page <= MAX_PAGE:
-            raise SearchError(f"page must be between 1 and {MAX_PAGE}")
+            raise SearchError("page must be between 1 and %(n)s", n=MAX_PAGE)
         if not 1 <= self.size <= max_size:
-            raise SearchError(f"size must be between 1 and {max_size}")
+            raise SearchError("size must be between 1 and %(n)s", n=max_size)
         if self.several not in (None, "", "yes", "no"):
             raise SearchError("several must be yes or no")
         if self.retired not in (None, "", "include", "only"):
@@ -1562,5 +1712,5 @@ def _whole_number(name: str, raw: str, default: int) -> int:
     if not raw:
         return default
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:  # "²".isdigit() is true
-        raise SearchError(f"{name} must be a whole number")
+        raise SearchError("%(name)s must be a whole number", name=name)
     return int(raw)

@@ -109,9 +109,7 @@ class AccountError(RcmError):
     values."""
 
     def __init__(self, template: str, **values: str) -> None:
-        super().__init__(template % values)
-        self.template = template
-        self.values = values
+        super().__init__(template, **values)
 
 
 @dataclass(frozen=True)

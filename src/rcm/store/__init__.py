@@ -438,8 +438,10 @@ class Store:
     def statement(self, statement_id: str) -> tuple[Statement, list[Placement]]:
         try:
             sid = canonical_id(statement_id)
-        except ValueError as exc:
-            raise NotFound(str(exc)) from None
+        except ValueError:
+            raise NotFound(
+                "%(value)s is not a statement id such as XIX-0427", value=repr(statement_id)
+            ) from None
         with self._read() as conn:
             row = (
                 conn.execute(select(t.statements).where(t.statements.c.id == sid))
@@ -447,7 +449,7 @@ class Store:
                 .first()
             )
             if row is None:
-                raise NotFound(f"no statement {sid}")
+                raise NotFound("no statement %(id)s", id=sid)
             items = _items(conn, [sid]).get(sid, ())
             placements = _placements(
                 conn, select(t.placements).where(t.placements.c.statement_id == sid)
@@ -503,7 +505,7 @@ class Store:
         with self._read() as conn:
             r = conn.execute(select(t.meetings).where(t.meetings.c.code == code)).first()
             if r is None:
-                raise NotFound(f"no meeting {code}")
+                raise NotFound("no meeting %(code)s", code=code)
             return meeting_from_row(r)
 
     def provenance(self) -> Provenance:

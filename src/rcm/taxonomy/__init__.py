@@ -6,6 +6,7 @@ from __future__ import annotations
 import colorsys
 import csv
 import io
+from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
@@ -17,6 +18,7 @@ from rcm.model import (
     GcmPrinciple,
     Meeting,
     MeetingKind,
+    MeetingRef,
     Subtheme,
     Theme,
 )
@@ -26,9 +28,13 @@ __all__ = [
     "categories",
     "category_css",
     "countries",
+    "country_name",
     "edge_colour",
     "gcm_objectives",
     "gcm_principles",
+    "label",
+    "labels",
+    "meeting_label",
     "meetings",
     "themes",
 ]
@@ -144,3 +150,101 @@ def regular_meeting(number: int) -> Meeting:
         if m.number == number and m.kind is MeetingKind.REGULAR:
             return m
     raise KeyError(number)
+
+
+# --- labels in the interface's languages ------------------------------------------------------
+# English labels are the data's own (the compilation's headings, A/RES/73/195); Spanish ones are in
+# labels_es.tsv (scheme, notation, label_es, source): official UN Spanish where there is one, else
+# marked "project translation". Schemes:
+#   theme (short title, notation "1"), theme_un (the session's full UN title), consultation (the
+#   month it was held), subtheme ("3.2"),
+#   category and category_definition ("principle"), gcm (objective "10"), principle (GCM guiding
+#   principle "a").
+
+SCHEMES = (
+    "theme",
+    "theme_un",
+    "consultation",
+    "subtheme",
+    "category",
+    "category_definition",
+    "gcm",
+    "principle",
+)
+
+
+@dataclass(frozen=True)
+class Label:
+    scheme: str
+    notation: str
+    text: str
+    source: str
+
+
+@cache
+def labels(lang: str = "es") -> dict[tuple[str, str], Label]:
+    """Every label of a language other than English, keyed by (scheme, notation), with its source.
+    English has none here: its labels are the data's own."""
+    if lang != "es":
+        return {}
+    return {
+        (r["scheme"], r["notation"]): Label(r["scheme"], r["notation"], r["label_es"], r["source"])
+        for r in _rows("labels_es.tsv")
+    }
+
+
+@cache
+def _english() -> dict[tuple[str, str], str]:
+    out: dict[tuple[str, str], str] = {}
+    for th in themes():
+        out[("theme", str(th.number))] = th.title
+        out[("theme_un", str(th.number))] = th.un_title
+        out[("consultation", str(th.number))] = th.consultation
+        for sub in th.subthemes:
+            out[("subtheme", f"{sub.theme}.{sub.order}")] = sub.title
+    for c in categories():
+        out[("category", c.category.value)] = c.label
+        out[("category_definition", c.category.value)] = c.definition
+    for o in gcm_objectives():
+        out[("gcm", str(o.number))] = o.title
+    for p in gcm_principles():
+        out[("principle", p.letter)] = p.name
+    return out
+
+
+def label(scheme: str, notation: object, lang: str, default: str | None = None) -> str:
+    """The label of a theme, sub-theme, category, its definition, a GCM objective or guiding
+    principle in ``lang``: ``label("gcm", 10, "es")`` -> "Prevenir, combatir y erradicar la trata
+    de personas…". ``default`` is the English the caller already holds (the database's own title,
+    which may differ from the shipped one); without a label in ``lang`` the English is returned.
+    An unknown scheme is an error; an unknown notation gives ``default`` (or KeyError)."""
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown label scheme {scheme!r}; known: {', '.join(SCHEMES)}")
+    key = (scheme, str(notation))
+    found = labels(lang).get(key)
+    if found is not None:
+        return found.text
+    if default is not None:
+        return default
+    return _english()[key]
+
+
+def country_name(iso3: str, lang: str) -> str:
+    """A Member Country's name in ``lang`` ("MEX" -> "México" / "Mexico"); an unknown code is
+    returned as it is."""
+    for c in countries():
+        if c.iso3 == iso3.upper():
+            return c.name_es if lang == "es" else c.name_en
+    return iso3
+
+
+def meeting_label(code: str, lang: str) -> str:
+    """A meeting's label in ``lang`` from its code or any reference ``rcm.model.parse_meeting``
+    reads ("XIX" -> "XIX CRM" in Spanish); what cannot be read is returned as it is."""
+    from rcm.model import parse_meeting
+
+    try:
+        ref: MeetingRef = parse_meeting(code)
+    except ValueError:
+        return code
+    return ref.label_in(lang)

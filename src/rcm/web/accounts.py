@@ -35,9 +35,7 @@ def role_label(role: Role) -> str:
 
 def message_of(exc: RcmError) -> str:
     """An error of the core in the reader's language."""
-    if isinstance(exc, users.AccountError):
-        return i18n.gettext(exc.template) % exc.values
-    return i18n.gettext(exc.message)
+    return i18n.translated(exc.template, exc.values)
 
 
 def shown(value: Any) -> str | None:

@@ -28,6 +28,9 @@ def templates() -> Environment:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["language_name"] = i18n.language_name
     env.globals["LANGUAGES"] = i18n.LANGUAGES
+    env.globals["label"] = i18n.label
+    env.globals["meeting_label"] = i18n.meeting_label
+    env.globals["country_name"] = i18n.country_name
     return env
 
 

@@ -193,9 +193,16 @@ def saved(request: Request, statement_id: str, user: User, csrf: str, form: Any)
         if now["version"] != version or now["seen"] > seen:
             return conflict_page(request, state["id"], user, csrf, values, (version, seen))
         field = "items" if state["is_list"] else "text"  # its meeting has this wording already
-        return render_edit(request, shown, csrf, values, {field: exc.message}, status=exc.status)
+        return render_edit(
+            request,
+            shown,
+            csrf,
+            values,
+            {field: i18n.translated(exc.template, exc.values)},
+            status=exc.status,
+        )
     except BadInput as exc:
-        errors = {"summary": i18n.gettext(exc.message)}
+        errors = {"summary": i18n.translated(exc.template, exc.values)}
         return render_edit(request, shown, csrf, values, errors, status=exc.status)
     return RedirectResponse(f"/statements/{state['id']}?saved={len(changes)}", status_code=303)
 
@@ -316,7 +323,7 @@ def retirement(
                 )
             return RedirectResponse(f"/statements/{state['id']}?saved=1", status_code=303)
         except (BadInput, ConflictError) as exc:
-            errors["reason"] = i18n.gettext(exc.message)
+            errors["reason"] = i18n.translated(exc.template, exc.values)
     return render_edit(
         request, state, csrf, state["values"], errors, 400, reason=reason, retire_places=places
     )

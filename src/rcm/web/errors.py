@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rcm.errors import NotFound, RcmError
@@ -26,11 +27,15 @@ def error_response(request: Request, status: int, message: str) -> Response:
 
 
 async def domain_error(request: Request, exc: RcmError) -> Response:
-    # The core's fixed messages (the store's, who may see what) in the reader's language; a message
-    # with values in it is not in the catalog and stays as it is.
-    message = i18n.gettext(exc.message)
-    if isinstance(exc, NotFound):
-        message = i18n.gettext("Not found") + ": " + exc.message
+    # The core's messages in the reader's language: a template with its values (``RcmError``'s
+    # ``template``/``values``), or a fixed message; one not in the catalog stays as it is.
+    prefix = i18n.gettext("Not found") + ": " if isinstance(exc, NotFound) else ""
+    if wants_json(request):
+        return error_response(
+            request, exc.status, prefix + i18n.translated(exc.template, exc.values)
+        )
+    # on a page, the values (what was typed, codes) are set apart as <code>
+    message = Markup.escape(prefix) + i18n.translated_markup(exc.template, exc.values)
     return error_response(request, exc.status, message)
 
 

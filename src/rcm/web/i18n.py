@@ -5,6 +5,7 @@ remembered cookie, then ``Accept-Language``. Statements keep the language of the
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from contextvars import ContextVar
 from functools import cache
 from importlib.resources import files
@@ -13,6 +14,9 @@ from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+from markupsafe import Markup
+
+from rcm import taxonomy
 
 LANGUAGES = ("en", "es")
 DEFAULT = "en"
@@ -42,6 +46,31 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current.get()).ungettext(singular, plural, n)
 
 
+def translated(template: str, values: Mapping[str, object] | None = None) -> str:
+    """A core message in the reader's language: ``template`` (English, with %(name)s
+    placeholders; the catalog's key) filled with ``values`` (an error's, a notice's)."""
+    text = gettext(template)
+    if not values:
+        return text
+    try:
+        return text % dict(values)
+    except (KeyError, ValueError, TypeError):  # a translation that does not fit its values
+        return template % dict(values)
+
+
+def translated_markup(template: str, values: Mapping[str, object] | None = None) -> Markup:
+    """:func:`translated` for a page: the values (what the reader typed, parameter names, codes)
+    escaped and set as ``<code>`` in the translated sentence."""
+    text = Markup.escape(gettext(template))
+    if not values:
+        return text
+    shown = {k: Markup("<code>%s</code>") % v for k, v in values.items()}
+    try:
+        return text % shown
+    except (KeyError, ValueError, TypeError):
+        return Markup.escape(template) % shown
+
+
 def choose(query: str | None, cookie: str | None, accept: str | None) -> str:
     for candidate in (query, cookie):
         if candidate in LANGUAGES:
@@ -68,3 +97,19 @@ def choose(query: str | None, cookie: str | None, accept: str | None) -> str:
 
 def language_name(lang: str) -> str:
     return str(Locale.parse(lang).get_display_name(lang)).capitalize()
+
+
+# The taxonomy's labels in the reader's language, for the templates (``rcm.taxonomy``): English is
+# the data's own title (``default``), Spanish the shipped label.
+
+
+def label(scheme: str, notation: object, default: str | None = None) -> str:
+    return taxonomy.label(scheme, notation, current.get(), default)
+
+
+def meeting_label(code: str) -> str:
+    return taxonomy.meeting_label(code, current.get())
+
+
+def country_name(iso3: str | None) -> str:
+    return taxonomy.country_name(iso3, current.get()) if iso3 else ""

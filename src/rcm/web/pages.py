@@ -4,6 +4,7 @@ under /api/ and the downloads are all rendered from it."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from difflib import SequenceMatcher
 from typing import Any
@@ -65,11 +66,19 @@ def home(store: Store) -> dict[str, Any]:
     }
 
 
-def search_page(store: Store, params: SearchParams) -> dict[str, Any]:
-    """One page of a search's hits, with the facets and paging."""
+def search_page(
+    store: Store,
+    params: SearchParams,
+    lang: str = "en",
+    gettext: Callable[[str], str] | None = None,
+) -> dict[str, Any]:
+    """One page of a search's hits, with the facets and paging; the sentence saying what was
+    asked in ``lang`` when a ``gettext`` for it is given (``SearchResult.sentence_in``)."""
     params.check()
     result = search(store, params.to_request(store))
     data = result.as_dict()
+    if gettext is not None and lang != "en":
+        data["filter"] = result.sentence_in(lang, gettext)
     data["page"] = params.page
     data["pages"] = max(1, -(-result.total // params.size))
     data["size"] = params.size
@@ -138,7 +147,7 @@ def _versioning(store: Store, statement: Statement) -> dict[str, Any]:
 def theme_page(store: Store, number: int) -> dict[str, Any]:
     theme = next((th for th in store.themes() if th.number == number), None)
     if theme is None:
-        raise NotFound(f"no theme {number}: the themes are 1 to 6")
+        raise NotFound("no theme %(n)s: the themes are 1 to 6", n=number)
     meetings = {m.code: m for m in store.meetings()}
     titles = store.subtheme_titles()
     rows = store.statements_in_theme(number)
@@ -177,7 +186,7 @@ def subtheme_page(store: Store, number: int, order: int) -> dict[str, Any]:
     data = theme_page(store, number)
     chosen = [s for s in data["subthemes"] if s["order"] == order]
     if not chosen:
-        raise NotFound(f"no sub-theme {order} under theme {number}")
+        raise NotFound("no sub-theme %(order)s under theme %(n)s", order=order, n=number)
     return dict(data, subthemes=chosen, subtheme=chosen[0]["title"])
 
 
@@ -187,7 +196,9 @@ def meeting_number(value: str) -> str:
     try:
         return parse_meeting(value).code
     except ValueError:
-        raise NotFound(f"no meeting {value!r}: write it as 19, XIX or XXV-E1") from None
+        raise NotFound(
+            "no meeting %(value)s: write it as 19, XIX or XXV-E1", value=repr(value)
+        ) from None
 
 
 def _meeting(meeting: Meeting, provenance: Provenance) -> dict[str, Any]:
@@ -284,7 +295,7 @@ def about_page(store: Store) -> dict[str, Any]:
 def gcm_page(store: Store, source: str = "all") -> dict[str, Any]:
     """The coverage matrix: GCM objectives × themes, how many statements serve each."""
     if source not in gcm.SOURCES:
-        raise RcmError(f"source must be one of {', '.join(gcm.SOURCES)}")
+        raise RcmError("source must be one of %(valid)s", valid=", ".join(gcm.SOURCES))
     data = gcm.coverage(store, source).as_dict()
     data["max_cell"] = max(
         (n for o in data["objectives"] for n in o["by_theme"].values()), default=0
@@ -296,7 +307,7 @@ def objective_page(store: Store, number: int) -> dict[str, Any]:
     """The statements that serve one GCM objective, oldest first, with how the link was made."""
     titles = gcm.objective_titles(store)
     if number not in titles:
-        raise NotFound(f"no GCM objective {number}: the objectives are 1 to 23")
+        raise NotFound("no GCM objective %(n)s: the objectives are 1 to 23", n=number)
     links = {
         x.statement_id: (x.source.value, x.score, x.rank) for x in store.objective_links_to(number)
     }

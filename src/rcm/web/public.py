@@ -89,7 +89,9 @@ def about_html(request: Request) -> Response:
     legend = {th["theme"]: f"TS{th['theme']}" for th in data["chart_categories"]}
     chart = Markup(
         charts.stacked_bars(
-            data["chart_meetings"], i18n.gettext("Statements per meeting, by theme"), legend
+            [dict(r, label=i18n.meeting_label(r["code"])) for r in data["chart_meetings"]],
+            i18n.gettext("Statements per meeting, by theme"),
+            legend,
         )
     )
     labels = {

@@ -72,7 +72,7 @@ def render_review(
         proposals=review.proposals(db, declaration_id=declaration_id, state=state),
         state=state,
         declaration_id=declaration_id,
-        error=i18n.gettext(error.message) if error else None,
+        error=i18n.translated(error.template, error.values) if error else None,
         form=form or {},
     )
 
@@ -191,7 +191,9 @@ async def accept(request: Request, proposal_id: PathInt) -> Response:
             objectives=objectives,
         )
     except review.ReviewError as exc:
-        return render_proposal(request, proposal_id, user, csrf, exc.message)
+        return render_proposal(
+            request, proposal_id, user, csrf, i18n.translated(exc.template, exc.values)
+        )
     return RedirectResponse(next_pending(store(request), p), status_code=303)
 
 
@@ -204,7 +206,9 @@ async def reject(request: Request, proposal_id: PathInt) -> Response:
             store(request), proposal_id, actor=user, reason=str(form.get("reason") or "")
         )
     except review.ReviewError as exc:
-        return render_proposal(request, proposal_id, user, csrf, exc.message)
+        return render_proposal(
+            request, proposal_id, user, csrf, i18n.translated(exc.template, exc.values)
+        )
     return RedirectResponse(next_pending(store(request), p), status_code=303)
 
 
@@ -217,7 +221,9 @@ async def reopen(request: Request, proposal_id: PathInt) -> Response:
             store(request), proposal_id, actor=user, reason=str(form.get("reason") or "")
         )
     except review.ReviewError as exc:
-        return render_proposal(request, proposal_id, user, csrf, exc.message)
+        return render_proposal(
+            request, proposal_id, user, csrf, i18n.translated(exc.template, exc.values)
+        )
     return RedirectResponse(f"/review/{proposal_id}", status_code=303)
 
 
@@ -325,7 +331,9 @@ async def split(request: Request, proposal_id: PathInt) -> Response:
             actor=user,
         )
     except (review.ReviewError, ConflictError) as exc:
-        return render_proposal(request, proposal_id, user, csrf, exc.message, exc.status)
+        return render_proposal(
+            request, proposal_id, user, csrf, i18n.translated(exc.template, exc.values), exc.status
+        )
     return RedirectResponse(f"/review/{a.id}", status_code=303)
 
 
@@ -336,5 +344,7 @@ async def merge(request: Request, proposal_id: PathInt) -> Response:
     try:
         p = await run_in_threadpool(review.merge_proposal, store(request), proposal_id, actor=user)
     except (review.ReviewError, ConflictError) as exc:
-        return render_proposal(request, proposal_id, user, csrf, exc.message, exc.status)
+        return render_proposal(
+            request, proposal_id, user, csrf, i18n.translated(exc.template, exc.values), exc.status
+        )
     return RedirectResponse(f"/review/{p.id}", status_code=303)

@@ -234,7 +234,7 @@ async def save_answers(request: Request, round_id: PathInt) -> Response:
             raise
         # Nothing was written: what was typed is shown again, and any wording that changed since
         # the form was shown, before it is sent again.
-        status, errors, typed = exc.status, [exc.message], fields
+        status, errors, typed = exc.status, [i18n.translated(exc.template, exc.values)], fields
         reworded = consult.reworded_in_form(db, fields)
     return render(
         request,
@@ -305,7 +305,9 @@ async def upload(request: Request, round_id: PathInt) -> Response:
             ],
         )
     except RcmError as exc:
-        errors = [str(p) for p in getattr(exc, "problems", [])] or [exc.message]
+        errors = [str(p) for p in getattr(exc, "problems", [])] or [
+            i18n.translated(exc.template, exc.values)
+        ]
         reworded = []
     context = await run_in_threadpool(answers_context, db, rnd, country, None, reworded)
     return render(

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from rcm.errors import RcmError
 from rcm.search import SearchParams
-from rcm.web import pages
+from rcm.web import i18n, pages
 from rcm.web.deps import render, store
 
 router = APIRouter(include_in_schema=False)
@@ -29,11 +29,11 @@ def search_html(request: Request) -> Response:
     params = search_params(request)
     data, error, status = None, None, 200
     try:
-        data = pages.search_page(store(request), params)
+        data = pages.search_page(store(request), params, i18n.current.get(), i18n.gettext)
     except RcmError as exc:
         if exc.status != 400:
             raise
-        error, status = exc.message, 400
+        error, status = i18n.translated_markup(exc.template, exc.values), 400
     return render(
         request,
         "search.html",
