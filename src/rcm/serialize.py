@@ -40,7 +40,9 @@ def statement_dict(
 ) -> dict[str, Any]:
     """A statement with its placements (and, given them, its GCM objectives and its earlier
     wordings: ``Store.earlier_versions``) as JSON-ready data. ``version`` is the wording's
-    version; ``retired`` (a date) is there only for a retired statement."""
+    version; ``retired`` (a date) is there only for a retired statement. ``text`` is in
+    ``text_lang``; ``text_es`` and ``text_en`` are the Spanish and English wordings where known
+    (one of them is ``text`` itself)."""
     data = {
         "id": s.id,
         "meeting": meeting.number,
@@ -52,7 +54,9 @@ def statement_dict(
         "heading": s.heading,
         "items": list(s.items),
         "lang": s.lang,
+        "text_lang": s.lang,  # the language of "text" (en, or es for a Spanish declaration's)
         "text_es": s.text_es,
+        "text_en": s.text_en,
         "category": s.category.value if s.category else None,
         "category_source": s.category_source.value if s.category_source else None,
         "category_confidence": s.category_confidence,

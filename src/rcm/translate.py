@@ -45,6 +45,8 @@ from rcm.store import schema as t
 
 STATES = ("pending", "accepted", "rejected")
 ORIGINS = ("edition", "declaration")
+AUDIT_ACTION = "statement.translate"  # on the statement: its history shows it
+TRANSLATION_KINDS = {AUDIT_ACTION: "translated"}  # the history's name for that event
 
 
 @dataclass(frozen=True)
@@ -738,7 +740,7 @@ def accept_translation(
             record_audit(
                 conn,
                 who,
-                "statement.translate",
+                AUDIT_ACTION,
                 f"statement {sid}",
                 {column: before},
                 {column: final, "translation": x.id, "source": x.source_name},

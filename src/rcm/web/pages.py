@@ -16,7 +16,7 @@ from rcm.consult import visible_history
 from rcm.edit import ACTION_KINDS, history, last_event
 from rcm.errors import NotFound, RcmError
 from rcm.export import statement_dict
-from rcm.model import Meeting, Placement, Statement, parse_meeting
+from rcm.model import LANGUAGES, Meeting, Placement, Statement, parse_meeting, wording
 from rcm.search import (
     MAX_OFFSET,
     MAX_PAGE_SIZE,
@@ -25,6 +25,7 @@ from rcm.search import (
     search,
 )
 from rcm.store import Store
+from rcm.translate import TRANSLATION_KINDS
 from rcm.users import Forbidden, User, check_secretariat
 
 
@@ -106,7 +107,27 @@ def statement_page(store: Store, statement_id: str, viewer: Any = None) -> dict[
         {"id": h.id, "meeting_label": h.meeting_label, "year": h.year, "text": h.text}
         for h in related(store, statement.id, limit=5).hits
     ]
+    data["wordings"] = wordings(statement)
     return data
+
+
+def wordings(statement: Statement) -> list[dict[str, Any]]:
+    """The statement's wordings side by side: its own first, then the other language's where it
+    has one, each with its ``lang`` (the page marks each block with it)."""
+    out = [
+        {
+            "lang": statement.lang,
+            "text": statement.text,
+            "heading": statement.heading,
+            "items": list(statement.items),
+            "own": True,
+        }
+    ]
+    for lang in LANGUAGES:
+        text = wording(statement, lang)
+        if lang != statement.lang and text:
+            out.append({"lang": lang, "text": text, "heading": None, "items": [], "own": False})
+    return out
 
 
 def _versioning(store: Store, statement: Statement) -> dict[str, Any]:
@@ -343,7 +364,7 @@ def _unwrapped(value: Any) -> Any:
 def history_event(e: AuditEvent, actors: bool) -> dict[str, Any]:
     """An audited change to a statement as the history shows it; an event of an unknown kind
     only says when and what kind."""
-    kind = ACTION_KINDS.get(e.action)
+    kind = ACTION_KINDS.get(e.action) or TRANSLATION_KINDS.get(e.action)
     data: dict[str, Any] = {
         "id": e.id,
         "at": e.at.isoformat(timespec="seconds"),
