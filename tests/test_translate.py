@@ -444,3 +444,42 @@ def test_the_statement_page_shows_both_wordings(filled, compendium):
         # A statement without a Spanish wording keeps the one block.
         plain = BeautifulSoup(c.get("/statements/I-7221").text, "html.parser")
         assert not plain.select(".wordings")
+
+
+def test_the_secretariat_reviews_translations_on_the_web(filled, compendium):
+    from webclient import add_people, client_for, csrf_of
+
+    passwords = add_people(filled, "sec", "obs")
+    translate.queue_edition(filled, edition(compendium), actor="sec")
+    first, second = translate.translations(filled)[:2]
+    c = client_for(filled, passwords, "sec")
+    page = c.get("/review/translations?lang=es")
+    assert page.status_code == 200 and "Revisar traducciones" in page.text
+    soup = BeautifulSoup(page.text, "html.parser")
+    box = soup.select_one(f"#translation-{first.id}")
+    assert [b["lang"] for b in box.select("blockquote")] == ["en", "es"]
+    token = csrf_of(c, "/review/translations")
+    done = c.post(
+        f"/review/translations/{first.id}/accept",
+        data={"csrf": token, "text": first.text},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert filled.statement(first.statement_id)[0].text_es == first.text
+    assert translate.translation(filled, first.id).decision["text_edited"] is False
+    empty = c.post(f"/review/translations/{second.id}/reject", data={"csrf": token, "reason": ""})
+    assert empty.status_code == 400 and translate.translation(filled, second.id).state == "pending"
+    c.post(f"/review/translations/{second.id}/reject", data={"csrf": token, "reason": "no"})
+    assert translate.translation(filled, second.id).state == "rejected"
+    again = c.post(f"/review/translations/{first.id}/accept", data={"csrf": token, "text": "x"})
+    assert again.status_code == 409
+    observer = client_for(filled, passwords, "obs")
+    assert observer.get("/review/translations").status_code in (403, 303)
+
+
+def test_statements_added_since_the_edition_are_not_expected_in_it(filled, compendium):
+    _, queued = _declaration(filled)
+    review.accept_proposal(filled, queued[8].id, actor="sec", placements=[(5, 1)])
+    report = translate.queue_edition(filled, edition(compendium), actor="sec")
+    assert len(report.queued) == 31
+    assert any("after this edition's last" in n and "TS5.1, XXII RCM" in n for n in report.notices)

@@ -35,7 +35,7 @@ from rcm import clock
 from rcm.audit import record_audit
 from rcm.consult import Actor, ConflictError, secretariat_name
 from rcm.errors import BadInput, DocumentError, NotFound, Problem, StoreError
-from rcm.model import LANGUAGES, DeclarationText, Placement, Statement, wording
+from rcm.model import LANGUAGES, DeclarationText, Placement, Statement, meeting_order, wording
 from rcm.parse.align import Likeness, align, similarity
 from rcm.parse.spanish_edition import EditionRow, EditionSection, SpanishEdition, fold
 from rcm.parse.text import collapse, normal_form
@@ -233,6 +233,10 @@ def align_edition(store: Store, edition: SpanishEdition) -> Report:
     found: dict[str, list[tuple[EditionRow, Likeness]]] = {}
     english_of: dict[str, str] = {}
     taken: set[tuple[int, int]] = set()
+    # Statements of meetings after the edition's last (added from declarations since) are not
+    # expected in it.
+    last = max((meeting_order(r.meeting) for r in edition.rows), default=(0, 0))
+    later: list[str] = []
     for section in edition.sections:
         if not any(k[0] == section.theme for k in tables):
             problems.append(
@@ -273,7 +277,11 @@ def align_edition(store: Store, edition: SpanishEdition) -> Report:
                     )
                 )
         for i, (s, p) in enumerate(table):
-            if i not in paired_english:
+            if i in paired_english:
+                continue
+            if meeting_order(s.meeting) > last:
+                later.append(f"{s.id} ({place}, {s.meeting} RCM)")
+            else:
                 problems.append(
                     Problem(
                         section.line,
@@ -289,6 +297,11 @@ def align_edition(store: Store, edition: SpanishEdition) -> Report:
     if problems:
         raise DocumentError(edition.source.name, problems)
     report = Report(edition.source.name, "es", pairs_out)
+    if later:
+        report.notices.append(
+            "statements of meetings after this edition's last, without a Spanish row: "
+            + ", ".join(later)
+        )
     covered = set(taken)
     for key in sorted(tables):
         if key not in covered:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from difflib import SequenceMatcher
 from typing import Any
 
-from rcm import gcm
+from rcm import gcm, translate
 from rcm.audit import AuditEvent
 from rcm.check import KINDS, check_compendium
 from rcm.cite import citation
@@ -17,6 +17,7 @@ from rcm.edit import ACTION_KINDS, history, last_event
 from rcm.errors import NotFound, RcmError
 from rcm.export import statement_dict
 from rcm.model import LANGUAGES, Meeting, Placement, Statement, parse_meeting, wording
+from rcm.review import proposal
 from rcm.search import (
     MAX_OFFSET,
     MAX_PAGE_SIZE,
@@ -460,3 +461,18 @@ def _retired_places(store: Store, statement: Statement) -> list[str]:
     before = retirements[-1].before if retirements else None
     places = before.get("placements", []) if isinstance(before, dict) else []
     return sorted(f"{p['theme']}.{p['subtheme']}" for p in places)
+
+
+def translation_queue(store: Store, state: str) -> list[dict[str, Any]]:
+    """The translations in ``state`` (pending first for the review page), each beside the wording
+    it translates: the statement's, or the declaration proposal's while that waits."""
+    out = []
+    for x in translate.translations(store, state=state):
+        if x.statement_id is not None:
+            statement = store.statement(x.statement_id)[0]
+            original, original_lang = statement.text, statement.lang
+        else:
+            p = proposal(store, x.proposal_id or 0)
+            original, original_lang = p.text, p.lang
+        out.append({**x.as_dict(), "original": original, "original_lang": original_lang})
+    return out
