@@ -483,3 +483,23 @@ def test_statements_added_since_the_edition_are_not_expected_in_it(filled, compe
     report = translate.queue_edition(filled, edition(compendium), actor="sec")
     assert len(report.queued) == 31
     assert any("after this edition's last" in n and "TS5.1, XXII RCM" in n for n in report.notices)
+
+
+def test_a_rewording_after_the_translation_is_flagged_on_the_page(filled, compendium):
+    from rcm import edit
+
+    translate.queue_edition(filled, edition(compendium), actor="sec")
+    x = next(x for x in translate.translations(filled) if x.statement_id == "XV-6581")
+    translate.accept_translation(filled, x.id, actor="sec")
+    with TestClient(create_app(filled)) as c:
+        assert "wording-changed" not in c.get("/statements/XV-6581").text
+        edit.reword(
+            filled,
+            "XV-6581",
+            "Review travel policies for separated children.",
+            expected_version=1,
+            actor="sec",
+            origin="test",
+        )
+        page = c.get("/statements/XV-6581?lang=es").text
+        assert "Esta redacción se aceptó para la versión 1" in page

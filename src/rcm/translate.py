@@ -785,3 +785,15 @@ def reject_translation(
             f"rejecting translation {translation_id} failed and was rolled back: {exc}"
         ) from None
     return translation(store, translation_id)
+
+
+def accepted_versions(store: Store, statement_id: str) -> dict[str, int]:
+    """For each language, the version of the statement's own wording its parallel wording was
+    last accepted for: a smaller number than the statement's ``version`` means the statement was
+    reworded since, and the parallel wording may no longer match."""
+    out: dict[str, int] = {}
+    for x in translations(store, state="accepted", statement_id=statement_id):
+        version = (x.decision or {}).get("statement_version")
+        if isinstance(version, int):
+            out[x.lang] = version  # oldest first: the last accepted wins
+    return out

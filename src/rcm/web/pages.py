@@ -108,14 +108,15 @@ def statement_page(store: Store, statement_id: str, viewer: Any = None) -> dict[
         {"id": h.id, "meeting_label": h.meeting_label, "year": h.year, "text": h.text}
         for h in related(store, statement.id, limit=5).hits
     ]
-    data["wordings"] = wordings(statement)
+    data["wordings"] = wordings(statement, translate.accepted_versions(store, statement.id))
     return data
 
 
-def wordings(statement: Statement) -> list[dict[str, Any]]:
+def wordings(statement: Statement, accepted: dict[str, int]) -> list[dict[str, Any]]:
     """The statement's wordings side by side: its own first, then the other language's where it
-    has one, each with its ``lang`` (the page marks each block with it)."""
-    out = [
+    has one, each with its ``lang`` (the page marks each block with it); ``for_version`` where
+    the parallel wording was accepted for an earlier version than the statement's."""
+    out: list[dict[str, Any]] = [
         {
             "lang": statement.lang,
             "text": statement.text,
@@ -127,7 +128,17 @@ def wordings(statement: Statement) -> list[dict[str, Any]]:
     for lang in LANGUAGES:
         text = wording(statement, lang)
         if lang != statement.lang and text:
-            out.append({"lang": lang, "text": text, "heading": None, "items": [], "own": False})
+            earlier = accepted.get(lang)
+            out.append(
+                {
+                    "lang": lang,
+                    "text": text,
+                    "heading": None,
+                    "items": [],
+                    "own": False,
+                    "for_version": earlier if earlier and earlier < statement.version else None,
+                }
+            )
     return out
 
 
