@@ -18,8 +18,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, insert, select
 
+import spanish_edition
 from conftest import _fresh_postgres_database
-from rcm import consult, review, settings, users
+from rcm import consult, review, settings, translate, users
 from rcm.backup import (
     BACKED_UP,
     DERIVED,
@@ -36,6 +37,7 @@ from rcm.cli import cli
 from rcm.errors import StoreError
 from rcm.model import DeclarationText, DraftStatement
 from rcm.parse import read_compilation
+from rcm.parse.spanish_edition import parse_spanish_edition
 from rcm.search import SearchRequest, search, theme_filter
 from rcm.store import Store, migrate
 from rcm.store import schema as t
@@ -162,6 +164,10 @@ def fill(store: Store) -> Rich:
         store, queued[1].id, actor="sec", category="understanding", placements=[(5, 1), (1, 1)]
     )
     review.reject_proposal(store, queued[3].id, actor="sec", reason="Thanks to the host")
+    # A Spanish edition's wordings queued for review, one accepted (statements.text_es).
+    edition = spanish_edition.as_text(spanish_edition.sections(read_compilation()))
+    translate.queue_edition(store, parse_spanish_edition(edition, "edicion.txt"), actor="sec")
+    translate.accept_translation(store, translate.translations(store)[0].id, actor="sec")
     return Rich(store, backup(store), rnd.id, a, queued[2].id)
 
 
@@ -476,7 +482,7 @@ def damaged(data: bytes) -> dict[str, tuple[bytes, str]]:
         "truncated by a byte": (data[:-1], "damaged or incomplete"),
         "a row missing": (
             gzip.compress(("\n".join(body[:-1]) + "\n").encode()),
-            "placement_themes has .* rows, its header says",
+            f"{BACKED_UP[-1].name} has .* rows, its header says",  # the last table's row
         ),
         "a row edited": (
             gzip.compress(("\n".join(edited) + "\n").encode()),

@@ -73,11 +73,16 @@ def stem(token: str, lang: str = "en") -> str:
     return str(_stemmer(lang).stemWord(token))
 
 
-def index_body(text: str, text_es: str | None = None, lang: str = "en") -> str:
+def index_body(
+    text: str, text_es: str | None = None, lang: str = "en", text_en: str | None = None
+) -> str:
     """What the full-text index holds for a statement: its stems, space-separated, in order, each
     text stemmed in its own language (``lang`` is the language of ``text``: a statement added
-    from a Spanish declaration is stemmed as Spanish; ``text_es`` is always Spanish)."""
+    from a Spanish declaration is stemmed as Spanish; ``text_es`` is always Spanish, ``text_en``
+    always English)."""
     body = " ".join(stems(words(text), "es" if lang == "es" else "en"))
     if text_es and not (lang == "es" and text_es == text):
         body += " " + " ".join(stems(words(text_es), "es"))
+    if text_en and lang == "es":  # the English wording of a Spanish statement
+        body += " " + " ".join(stems(words(text_en), "en"))
     return body

@@ -197,9 +197,17 @@ def ingest(
     prints each row's id: its rows are matched to the statements by id (a reworded row rewords
     its statement, a reshaded one recategorises it, a moved one re-places it, a row without an
     id adds a statement, a statement whose rows were all deleted is retired), every change
-    audited and printed in a change report."""
+    audited and printed in a change report.
+
+    A Spanish edition of the compilation (titled "Compilación …", docs/spanish-edition.md) adds
+    no statements: its rows are aligned to the English statements and each wording is queued for
+    review (`rcm review translations`); a row that does not align is reported and nothing is
+    written."""
     from rcm import edit
 
+    if file is not None and _spanish_edition(file):
+        _ingest_edition(ctx, file, dry_run=dry_run, as_json=as_json, actor=actor)
+        return
     # A Word compilation exported from this database may name meetings added from declarations
     # (XXII RCM, Extraordinary Meeting of the XXV RCM): the reader knows them. A database that
     # does not exist yet is not created before the file has been read.
@@ -236,6 +244,47 @@ def ingest(
         for change in report.changes:
             click.echo(f"  {change.describe()}")
     click.echo(f"{len(findings)} source consistency findings: see `rcm check`")
+
+
+def _spanish_edition(file: Path) -> bool:
+    from rcm.parse.spanish_edition import is_spanish_edition
+
+    try:
+        return is_spanish_edition(file.read_bytes())
+    except OSError:
+        return False  # the compilation reader says why the file cannot be read
+
+
+def _ingest_edition(
+    ctx: click.Context, file: Path, *, dry_run: bool, as_json: bool, actor: str | None
+) -> None:
+    from rcm import translate
+    from rcm.parse.spanish_edition import parse_spanish_edition
+
+    edition = parse_spanish_edition(file.read_bytes(), str(file))
+    with _store(ctx) as store:
+        who = _acting(store, actor) if actor else "ingest"
+        report = translate.queue_edition(store, edition, actor=who, dry_run=dry_run)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return
+    _print_alignment(
+        report,
+        f"Spanish edition, {len(edition.rows)} rows in {len(edition.sections)} sub-theme tables",
+    )
+
+
+def _print_alignment(report: Any, what: str) -> None:
+    click.echo(
+        ("dry run, nothing written: " if report.dry_run else "")
+        + f"{report.source}: {what} aligned to {len(report.pairs)} statements: "
+        f"{len(report.queued)} queued for review, {len(report.unchanged)} unchanged, "
+        f"{len(report.already_queued)} already waiting"
+    )
+    for notice in report.notices:
+        click.echo(f"  {notice}")
+    if report.queued and not report.dry_run:
+        click.echo("next: rcm review translations")
 
 
 @cli.command()
@@ -1432,6 +1481,46 @@ def declaration_list(ctx: click.Context, as_json: bool) -> None:
         )
 
 
+@declaration_group.command(name="add-version")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--declaration", "declaration_id", type=int, required=True, help="The declaration.")
+@click.option(
+    "--lang", type=click.Choice(("en", "es")), required=True, help="The language of FILE."
+)
+@click.option("--dry-run", is_flag=True, help="Align and report, write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_as_option(_SECRETARIAT)
+@click.pass_context
+def declaration_add_version(
+    ctx: click.Context,
+    file: Path,
+    declaration_id: int,
+    lang: str,
+    dry_run: bool,
+    as_json: bool,
+    actor: str | None,
+) -> None:
+    """Align FILE, the declaration in its other language, to its statements, and queue each
+    wording for review (`rcm review translations`). A statement that does not align is reported
+    and nothing is written."""
+    from rcm import translate
+
+    text = read_declaration(file)
+    with _store(ctx) as store:
+        report = translate.add_version(
+            store,
+            text,
+            declaration_id=declaration_id,
+            lang=lang,
+            actor=_acting(store, actor),
+            dry_run=dry_run,
+        )
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return
+    _print_alignment(report, f"{len(text.statements)} statements")
+
+
 def _closed_state(d: review.Declaration) -> str:
     if d.state == "replaced":
         return f"replaced by declaration {d.replaced_by}"
@@ -1771,6 +1860,74 @@ def review_reopen(ctx: click.Context, proposal_id: int, reason: str, actor: str 
     with _store(ctx) as store:
         p = review.reopen_proposal(store, proposal_id, actor=_acting(store, actor), reason=reason)
     click.echo(f"proposal {p.id} is pending again")
+
+
+@review_group.command(name="translations")
+@click.option("--state", type=click.Choice(("pending", "accepted", "rejected")))
+@click.option("--statement", "statement_id", help="Only this statement's.")
+@click.option("--declaration", "declaration_id", type=int, help="Only this declaration's.")
+@click.option("--json", "as_json", is_flag=True, help="Print them as JSON.")
+@click.pass_context
+def review_translations(
+    ctx: click.Context,
+    state: str | None,
+    statement_id: str | None,
+    declaration_id: int | None,
+    as_json: bool,
+) -> None:
+    """Wordings in the other language (from a Spanish edition or a declaration's version)."""
+    from rcm import translate
+
+    with _store(ctx) as store:
+        found = translate.translations(
+            store, state=state, statement_id=statement_id, declaration_id=declaration_id
+        )
+    if as_json:
+        click.echo(json.dumps([x.as_dict() for x in found], indent=2, ensure_ascii=False))
+        return
+    if not found:
+        click.echo("no translations to review")
+    for x in found:
+        target = x.statement_id or f"proposal {x.proposal_id}"
+        text = x.text if len(x.text) <= 80 else x.text[:79] + "…"
+        score = x.likeness.get("score")
+        click.echo(f"{x.id:>4}  {x.state:<8}  {target}  [{x.lang}, {score}]  {text}")
+
+
+@review_group.command(name="accept-translation")
+@click.argument("translation_id", type=int)
+@click.option("--text", help="The wording, where it should differ from the one aligned.")
+@_as_option(_SECRETARIAT)
+@click.pass_context
+def review_accept_translation(
+    ctx: click.Context, translation_id: int, text: str | None, actor: str | None
+) -> None:
+    """Give the statement this wording in the other language."""
+    from rcm import translate
+
+    with _store(ctx) as store:
+        x = translate.accept_translation(
+            store, translation_id, actor=_acting(store, actor), text=text
+        )
+    click.echo(f"translation {x.id} accepted: statement {x.statement_id} has its {x.lang} text")
+
+
+@review_group.command(name="reject-translation")
+@click.argument("translation_id", type=int)
+@click.option("--reason", required=True, help="Why the wording is not the statement's.")
+@_as_option(_SECRETARIAT)
+@click.pass_context
+def review_reject_translation(
+    ctx: click.Context, translation_id: int, reason: str, actor: str | None
+) -> None:
+    """Keep this wording off the statement, saying why."""
+    from rcm import translate
+
+    with _store(ctx) as store:
+        x = translate.reject_translation(
+            store, translation_id, actor=_acting(store, actor), reason=reason
+        )
+    click.echo(f"translation {x.id} rejected")
 
 
 # --- backups --------------------------------------------------------------------------------------

@@ -120,13 +120,39 @@ class Statement:
     text: str
     heading: str | None = None
     items: tuple[str, ...] = ()
-    lang: str = "en"
-    text_es: str | None = None
+    lang: str = "en"  # the language of ``text``
+    text_es: str | None = None  # the Spanish wording (``text`` itself for a Spanish statement)
     category: Category | None = None
     category_source: CategorySource | None = None
     category_confidence: float | None = None
     version: int = 1  # the wording's version (1 as first stored, + 1 on each rewording)
     retired_at: datetime | None = None  # when all its rows left the compilation, if they did
+    # The English wording of a statement whose ``text`` is Spanish, where one was accepted.
+    text_en: str | None = None
+
+
+LANGUAGES = ("en", "es")  # the languages a statement's wording may be in
+
+
+def wording(statement: Statement, lang: str) -> str | None:
+    """The statement's wording in ``lang`` ("en" or "es") if it has one, else None."""
+    if lang == statement.lang:
+        return statement.text
+    if lang == "es":
+        return statement.text_es
+    if lang == "en":
+        return statement.text_en
+    return None
+
+
+def text_in(statement: Statement, lang: str) -> tuple[str, str]:
+    """The statement's text in ``lang`` where it has one, else in its own language: (text, the
+    language it is in). What pages, documents and questionnaires print for a reader of ``lang``;
+    mark the text with the language returned (it may not be the one asked for)."""
+    found = wording(statement, lang)
+    if found:
+        return found, lang
+    return statement.text, statement.lang
 
 
 @dataclass(frozen=True)

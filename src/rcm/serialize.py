@@ -42,7 +42,8 @@ def statement_dict(
     """A statement with its placements (and, given them, its GCM objectives, its earlier wordings
     (``Store.earlier_versions``) and the key of the document it comes from as ``source``) as
     JSON-ready data. ``version`` is the wording's version; ``retired`` (a date) is there only for a
-    retired statement."""
+    retired statement. ``text`` is in ``text_lang``; ``text_es`` and ``text_en`` are the Spanish and
+    English wordings where known (one of them is ``text`` itself)."""
     data = {
         "id": s.id,
         "meeting": meeting.number,
@@ -54,7 +55,9 @@ def statement_dict(
         "heading": s.heading,
         "items": list(s.items),
         "lang": s.lang,
+        "text_lang": s.lang,  # the language of "text" (en, or es for a Spanish declaration's)
         "text_es": s.text_es,
+        "text_en": s.text_en,
         "category": s.category.value if s.category else None,
         "category_source": s.category_source.value if s.category_source else None,
         "category_confidence": s.category_confidence,

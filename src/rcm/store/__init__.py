@@ -1291,6 +1291,7 @@ def _statement(row: RowMapping, items: tuple[str, ...]) -> Statement:
         category_confidence=row["category_confidence"],
         version=row["version"],
         retired_at=_aware(row["retired_at"]),
+        text_en=row.get("text_en"),
     )
 
 

@@ -129,6 +129,9 @@ statements = Table(
     Column("heading", Text),
     Column("lang", String(8), nullable=False),
     Column("text_es", Text),
+    # The English wording of a statement whose ``text`` is Spanish (added from a Spanish
+    # declaration), where a reviewer accepted one (migration 0010).
+    Column("text_en", Text),
     Column("category", String(16), ForeignKey("categories.name")),
     Column("category_source", String(16)),
     Column("category_confidence", Float),
@@ -477,4 +480,32 @@ proposals = Table(
     # "closing K" for a paragraph a reviewer promoted, "hand" for a statement added by hand.
     Column("origin", String(24)),
     UniqueConstraint("declaration_id", "position", name="uq_proposals_position"),
+)
+
+
+# A wording of a statement in its other language, read from a Spanish edition of the compilation
+# or from a declaration's other-language version and aligned to it: waiting for review, like a
+# new statement. Accepting it sets ``statements.text_es`` (or ``text_en``); the accepted rows are
+# the history of a statement's parallel wordings (migration 0010).
+translations = Table(
+    "translations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # The statement it translates; NULL while it waits for a declaration's proposal to be decided.
+    Column("statement_id", String(32), ForeignKey("statements.id"), index=True),
+    Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), index=True),
+    Column("lang", String(8), nullable=False),  # the language of ``text``: es | en
+    Column("text", Text, nullable=False),
+    Column("origin", String(16), nullable=False),  # edition | declaration
+    Column("source_name", String(255), nullable=False),
+    Column("source_sha256", String(64), nullable=False),
+    Column("declaration_id", Integer, ForeignKey("declarations.id", ondelete="CASCADE")),
+    Column("rows", Text, nullable=False),  # JSON list: where the wording is in the source
+    Column("likeness", Text, nullable=False),  # JSON: the alignment's evidence
+    Column("state", String(10), nullable=False),  # pending | accepted | rejected
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Column("added_by", String(100), nullable=False),
+    Column("decided_by", String(100)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("decision", Text),  # JSON: the reason, the wording it replaced, whether edited
 )

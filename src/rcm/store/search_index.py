@@ -221,7 +221,8 @@ def refresh(
 ) -> int:
     """Rewrite the index rows of ``statement_ids`` (all statements when None). Returns the count.
     ``retirement``: whether the schema has the statements' retirement (migration 0008), so that
-    retired statements get their own combinations (False only for migrations before it)."""
+    retired statements get their own combinations (False only for migrations before it, which
+    also come before the statements' ``text_en``, migration 0010)."""
     st, pl, pt, mt = t.statements, t.placements, t.placement_themes, t.meetings
     query = select(
         st.c.id,
@@ -233,6 +234,7 @@ def refresh(
         mt.c.code,
         mt.c.year,
         st.c.retired_at if retirement else null().label("retired_at"),
+        st.c.text_en if retirement else null().label("text_en"),
     ).join(mt, mt.c.code == st.c.meeting)
     ids = None if statement_ids is None else sorted(set(statement_ids))
     placement_query = select(pl.c.statement_id, pl.c.theme, pl.c.subtheme)
@@ -255,13 +257,13 @@ def refresh(
     for sid, theme in conn.execute(xref_query):
         facets.setdefault(sid, [0, 0, 0])[2] |= theme_bit(theme)
     indexer = Indexer(conn)
-    for sid, text, text_es, lang, category, number, code, year, retired_at in conn.execute(
+    for sid, text, text_es, lang, category, number, code, year, retired_at, text_en in conn.execute(
         query.order_by(st.c.id)
     ):
         themes, subthemes, xrefs = facets.get(sid, [0, 0, 0])
         indexer.add(
             sid,
-            index_body(text, text_es, lang),
+            index_body(text, text_es, lang, text_en),
             number,
             code,
             year,

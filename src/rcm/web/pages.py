@@ -9,7 +9,7 @@ from dataclasses import replace
 from difflib import SequenceMatcher
 from typing import Any
 
-from rcm import gcm
+from rcm import gcm, translate
 from rcm.audit import AuditEvent
 from rcm.check import KINDS, check_compendium
 from rcm.cite import citation, citation_data
@@ -18,6 +18,7 @@ from rcm.edit import ACTION_KINDS, history, last_event
 from rcm.errors import NotFound, RcmError
 from rcm.export import statement_dict
 from rcm.model import (
+    LANGUAGES,
     Meeting,
     Placement,
     Provenance,
@@ -25,7 +26,9 @@ from rcm.model import (
     meeting_order,
     parse_meeting,
     span_text,
+    wording,
 )
+from rcm.review import proposal
 from rcm.search import (
     MAX_OFFSET,
     MAX_PAGE_SIZE,
@@ -34,6 +37,7 @@ from rcm.search import (
     search,
 )
 from rcm.store import Store
+from rcm.translate import TRANSLATION_KINDS
 from rcm.users import Forbidden, User, check_secretariat
 
 
@@ -128,7 +132,38 @@ def statement_page(store: Store, statement_id: str, viewer: Any = None) -> dict[
         {"id": h.id, "meeting_label": h.meeting_label, "year": h.year, "text": h.text}
         for h in related(store, statement.id, limit=5).hits
     ]
+    data["wordings"] = wordings(statement, translate.accepted_versions(store, statement.id))
     return data
+
+
+def wordings(statement: Statement, accepted: dict[str, int]) -> list[dict[str, Any]]:
+    """The statement's wordings side by side: its own first, then the other language's where it
+    has one, each with its ``lang`` (the page marks each block with it); ``for_version`` where
+    the parallel wording was accepted for an earlier version than the statement's."""
+    out: list[dict[str, Any]] = [
+        {
+            "lang": statement.lang,
+            "text": statement.text,
+            "heading": statement.heading,
+            "items": list(statement.items),
+            "own": True,
+        }
+    ]
+    for lang in LANGUAGES:
+        text = wording(statement, lang)
+        if lang != statement.lang and text:
+            earlier = accepted.get(lang)
+            out.append(
+                {
+                    "lang": lang,
+                    "text": text,
+                    "heading": None,
+                    "items": [],
+                    "own": False,
+                    "for_version": earlier if earlier and earlier < statement.version else None,
+                }
+            )
+    return out
 
 
 def _versioning(store: Store, statement: Statement) -> dict[str, Any]:
@@ -374,7 +409,7 @@ def _unwrapped(value: Any) -> Any:
 def history_event(e: AuditEvent, actors: bool) -> dict[str, Any]:
     """An audited change to a statement as the history shows it; an event of an unknown kind
     only says when and what kind."""
-    kind = ACTION_KINDS.get(e.action)
+    kind = ACTION_KINDS.get(e.action) or TRANSLATION_KINDS.get(e.action)
     data: dict[str, Any] = {
         "id": e.id,
         "at": e.at.isoformat(timespec="seconds"),
@@ -470,3 +505,18 @@ def _retired_places(store: Store, statement: Statement) -> list[str]:
     before = retirements[-1].before if retirements else None
     places = before.get("placements", []) if isinstance(before, dict) else []
     return sorted(f"{p['theme']}.{p['subtheme']}" for p in places)
+
+
+def translation_queue(store: Store, state: str) -> list[dict[str, Any]]:
+    """The translations in ``state`` (pending first for the review page), each beside the wording
+    it translates: the statement's, or the declaration proposal's while that waits."""
+    out = []
+    for x in translate.translations(store, state=state):
+        if x.statement_id is not None:
+            statement = store.statement(x.statement_id)[0]
+            original, original_lang = statement.text, statement.lang
+        else:
+            p = proposal(store, x.proposal_id or 0)
+            original, original_lang = p.text, p.lang
+        out.append({**x.as_dict(), "original": original, "original_lang": original_lang})
+    return out

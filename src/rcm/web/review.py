@@ -11,13 +11,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from rcm import gcm, review
+from rcm import gcm, review, translate
 from rcm.consult import ConflictError
-from rcm.errors import NotFound, RcmError
+from rcm.errors import BadInput, NotFound, RcmError
 from rcm.model import Category, DeclarationText
 from rcm.parse.declaration import MAX_BYTES, declaration_from_bytes
 from rcm.store import Store
-from rcm.web import i18n
+from rcm.web import i18n, pages
 from rcm.web.deps import auth, render, store
 from rcm.web.params import PathInt, query_int
 
@@ -121,6 +121,59 @@ def declaration_added(request: Request, user: Any, csrf: str, form: Any) -> Resp
     except RcmError as exc:
         return render_review(request, user, csrf, None, "pending", exc, values)
     return RedirectResponse(f"/review?declaration={record.id}", status_code=303)
+
+
+# --- translations: wordings in the other language (docs/spanish-edition.md) ---------------------
+
+
+@router.get("/review/translations")
+def translations_page(request: Request) -> Response:
+    user, csrf = auth(request).secretariat(request)
+    state = request.query_params.get("state") or "pending"
+    return render_translations(request, user, csrf, state)
+
+
+def render_translations(
+    request: Request, user: Any, csrf: str, state: str, error: RcmError | None = None
+) -> Response:
+    return render(
+        request,
+        "translations.html",
+        status=error.status if error else 200,
+        user=user,
+        csrf=csrf,
+        state=state,
+        items=pages.translation_queue(store(request), state),
+        error=i18n.gettext(error.message) if error else None,
+    )
+
+
+@router.post("/review/translations/{translation_id}/accept")
+async def accept_translation(request: Request, translation_id: PathInt) -> Response:
+    user, csrf = auth(request).secretariat(request)
+    form = await auth(request).form_with_csrf(request, csrf, max_fields=10)
+    text = str(form.get("text") or "").strip()
+    try:
+        x = translate.translation(store(request), translation_id)
+        translate.accept_translation(
+            store(request), translation_id, actor=user, text=text if text != x.text else None
+        )
+    except (BadInput, ConflictError) as exc:
+        return render_translations(request, user, csrf, "pending", exc)
+    return RedirectResponse("/review/translations", status_code=303)
+
+
+@router.post("/review/translations/{translation_id}/reject")
+async def reject_translation(request: Request, translation_id: PathInt) -> Response:
+    user, csrf = auth(request).secretariat(request)
+    form = await auth(request).form_with_csrf(request, csrf, max_fields=10)
+    try:
+        translate.reject_translation(
+            store(request), translation_id, actor=user, reason=str(form.get("reason") or "")
+        )
+    except (BadInput, ConflictError) as exc:
+        return render_translations(request, user, csrf, "pending", exc)
+    return RedirectResponse("/review/translations", status_code=303)
 
 
 @router.get("/review/{proposal_id}")
