@@ -231,6 +231,7 @@ def pages_to_visit(store, rnd, sid):
         ("sec", "/review", 200, "/review"),
         ("sec", "/review?declaration=1", 200, "/review"),
         ("sec", f"/review/{proposal}", 200, "/review/{proposal_id}"),
+        ("sec", "/review/translations", 200, "/review/translations"),
         ("sec", "/users", 200, "/users"),
         ("sec", "/audit", 200, "/audit"),
         ("sec", "/account", 200, "/account"),
