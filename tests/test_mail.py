@@ -49,12 +49,29 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class Server:
+    """aiosmtpd's Controller on one port, which can be stopped and started again."""
+
+    def __init__(self, inbox: Inbox, port: int) -> None:
+        self.inbox, self.port = inbox, port
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
 @pytest.fixture
 def smtp():
     """A real SMTP server on a free port of 127.0.0.1, and the settings that reach it."""
     inbox = Inbox()
     port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller = Server(inbox, port)
     controller.start()
     config = MailSettings(
         host="127.0.0.1",
@@ -332,3 +349,125 @@ def test_the_log_never_holds_the_password(site, smtp, caplog):
         trail = json.dumps([list(r) for r in conn.execute(select(t.audit_events))], default=str)
         logged = json.dumps(mail.mail_log(store), default=str)
     assert secret not in trail and secret not in logged
+
+
+# --- the adapters: the CLI and the web -----------------------------------------------------------
+
+
+def test_cli_opens_invites_reminds_retries_and_logs(site, smtp, monkeypatch, db_url):
+    from click.testing import CliRunner
+
+    from rcm import settings
+    from rcm.cli import cli
+
+    store, _ = site
+    inbox, config, controller = smtp
+    monkeypatch.setenv("RCM_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("RCM_SMTP_PORT", str(config.port))
+    monkeypatch.setenv("RCM_SMTP_STARTTLS", "off")
+    monkeypatch.setenv("RCM_MAIL_FROM", "RCM <rcm@example.org>")
+    monkeypatch.setenv("RCM_PUBLIC_URL", PUBLIC)
+    settings.current.cache_clear()
+    try:
+        runner = CliRunner()
+
+        def rcm(*args: str):
+            result = runner.invoke(cli, ["--db", db_url, *args], catch_exceptions=False)
+            return result
+
+        opened = rcm("round", "open", "TS1 by mail", "--theme", "TS1", "--deadline", "2099-01-31")
+        assert opened.exit_code == 0, opened.output
+        round_id = int(opened.output.strip().splitlines()[-1])
+        assert "invitations: 3 sent; 1 not sent" in opened.output
+        assert "no e-mail address" in opened.output
+        assert len(inbox.received) == 3
+        quiet = rcm("round", "open", "No mail", "--theme", "TS2", "--no-mail")
+        assert quiet.exit_code == 0 and "--no-mail" in quiet.output and len(inbox.received) == 3
+        # reminders, then not again within the hours
+        reminded = rcm("round", "remind", str(round_id))
+        assert "reminders: 3 sent" in reminded.output and len(inbox.received) == 6
+        assert "already reminded recently" in rcm("round", "remind", str(round_id)).output
+        # the server goes down: the round opens all the same; `rcm mail retry --now` sends later
+        controller.stop()
+        down_open = rcm("round", "open", "Down", "--theme", "TS3")
+        assert down_open.exit_code == 0 and "3 failed" in down_open.output
+        down_id = int(down_open.output.strip().splitlines()[-1])
+        assert consult.get_round(store, down_id).state == "open"
+        controller.start()
+        assert "3 sent" in rcm("mail", "retry", "--now").output
+        log = json.loads(rcm("mail", "log", "--round", str(down_id), "--json").output)
+        assert {(r["state"], r["attempts"]) for r in log if r["recipient"]} == {("sent", 2)}
+        assert "not sent" in rcm("mail", "log").output
+        # addresses
+        assert (
+            "maria@mx.example.org" in rcm("users", "email", "maria", "maria@mx.example.org").output
+        )
+        assert "1 sent" in rcm("round", "invite", str(round_id)).output
+        bad = runner.invoke(cli, ["--db", db_url, "users", "email", "maria", "not an address"])
+        assert bad.exit_code != 0 and "not an e-mail address" in bad.output
+    finally:
+        settings.current.cache_clear()
+
+
+def test_cli_says_clearly_when_mail_is_not_configured(site, monkeypatch, db_url):
+    from click.testing import CliRunner
+
+    from rcm import settings
+    from rcm.cli import cli
+
+    monkeypatch.delenv("RCM_SMTP_HOST", raising=False)
+    settings.current.cache_clear()
+    result = CliRunner().invoke(cli, ["--db", db_url, "round", "open", "T", "--theme", "TS4"])
+    settings.current.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "0 sent; 4 not sent" in result.output and mail.NOT_CONFIGURED in result.output
+
+
+def test_web_opening_invites_and_the_secretariat_reminds(site, smtp):
+    import dataclasses
+
+    from bs4 import BeautifulSoup
+    from fastapi.testclient import TestClient
+
+    from rcm import settings
+    from rcm.web import create_app
+    from webclient import csrf_of, sign_in
+
+    store, rnd = site
+    inbox, config, _ = smtp
+    _, password = users.add_user(store, "sec2", "secretariat")
+    users.reset_password(store, "ana", actor="sec")
+    app = create_app(store, dataclasses.replace(settings.load({}), mail=config))
+    c = TestClient(app, follow_redirects=False)
+    sign_in(c, "sec2", password)
+    token = csrf_of(c, "/rounds")
+    r = c.post("/rounds", data={"csrf": token, "title": "Web round", "theme": "6"})
+    assert r.status_code == 303 and "mail=invitation&sent=3" in r.headers["location"]
+    assert len(inbox.received) == 3
+    page = BeautifulSoup(c.get(r.headers["location"] + "&lang=es").text, "html.parser")
+    notice = page.select_one("p.notice").get_text()
+    assert "Invitaciones: 3 enviados" in notice
+    form = page.select_one("form.remind")
+    assert form is not None
+    r = c.post(form["action"], data={"csrf": form.select_one("input[name=csrf]")["value"]})
+    assert r.status_code == 303 and "mail=reminder&sent=3" in r.headers["location"]
+    assert len(inbox.received) == 6
+    # without the CSRF token: refused, nothing sent
+    assert c.post(form["action"], data={}).status_code in (400, 403)
+    # a focal point sees no button and may not remind
+    c2 = TestClient(app, follow_redirects=False)
+    sign_in(c2, "cri_fp", users.add_user(store, "cri_fp", "focal_point", country="CRI")[1])
+    assert c2.post(f"/rounds/{rnd.id}/remind", data={"csrf": "x"}).status_code in (400, 403)
+    assert len(inbox.received) == 6
+    # without SMTP settings the page says nothing was sent
+    c3 = TestClient(create_app(store, settings.load({})), follow_redirects=False)
+    sign_in(c3, "sec2", password)
+    r = c3.post(
+        form["action"],
+        data={
+            "csrf": csrf_of(c3, "/rounds"),
+        },
+    )
+    assert "off=1" in r.headers["location"]
+    text = c3.get(r.headers["location"]).text
+    assert "E-mail is not configured on this server: nothing was sent." in text
