@@ -471,3 +471,17 @@ def test_web_opening_invites_and_the_secretariat_reminds(site, smtp):
     assert "off=1" in r.headers["location"]
     text = c3.get(r.headers["location"]).text
     assert "E-mail is not configured on this server: nothing was sent." in text
+
+
+def test_a_message_is_taken_by_one_run_only(site):
+    """Two runs that read the same due message: the first takes it, the second leaves it."""
+    store, rnd = site
+    users.set_email(store, "maria", "maria@mx.example.org", actor="sec")
+    mail.invite(store, rnd.id, actor="sec", config=None, send=False)
+    with store.connection() as conn:
+        conn.execute(t.mail_log.update().values(state="pending", error=None))
+        conn.commit()
+        row = conn.execute(select(t.mail_log).limit(1)).one()
+    now = clock.now()
+    assert mail._claim(store, row, now) is True
+    assert mail._claim(store, row, now) is False

@@ -532,10 +532,18 @@ def _deliver(
 def _claim(store: Store, row: Any, now: datetime) -> bool:
     """Take ``row`` for this run (no other run sends it meanwhile); False if another took it."""
     m = t.mail_log
+    # Unchanged since it was read, down to its time: a run that took it moved that time.
+    same_time = (
+        m.c.next_attempt_at.is_(None)
+        if row.next_attempt_at is None
+        else m.c.next_attempt_at == row.next_attempt_at
+    )
     with store.transaction() as conn:
         taken = conn.execute(
             update(m)
-            .where(m.c.id == row.id, m.c.state == row.state, m.c.attempts == row.attempts)
+            .where(
+                m.c.id == row.id, m.c.state == row.state, m.c.attempts == row.attempts, same_time
+            )
             .values(next_attempt_at=max(now, clock.now()) + CLAIM)
         ).rowcount
     return bool(taken == 1)
