@@ -522,9 +522,10 @@ def _deliver(
         ).all()
         report.left = max(0, _due_count(conn, now, everything) - len(due))
     smtp = _Smtp(config)
+    made: dict[tuple[Any, ...], Any] = {}  # a round's progress, a country's questionnaire
     try:
         for row in due:
-            _deliver_one(store, config, smtp, who, row, now, report)
+            _deliver_one(store, config, smtp, who, row, now, report, made)
     finally:
         smtp.close()
 
@@ -557,11 +558,12 @@ def _deliver_one(
     row: Any,
     now: datetime,
     report: MailReport,
+    made: dict[tuple[Any, ...], Any],
 ) -> None:
     if not _claim(store, row, now):
         return
     try:
-        message = _compose(store, config, row)
+        message = _compose(store, config, row, made)
     except _NotToSend as why:
         _record(store, who, row, NOT_SENT, str(why), None)
         report.not_sent += 1
@@ -631,9 +633,18 @@ class _NotToSend(Exception):
     """A message that must not be sent any more: its round closed, its account disabled…"""
 
 
-def _compose(store: Store, config: MailSettings, row: Any) -> EmailMessage:
+def _once(made: dict[tuple[Any, ...], Any], key: tuple[Any, ...], make: Any) -> Any:
+    if key not in made:
+        made[key] = make()
+    return made[key]
+
+
+def _compose(
+    store: Store, config: MailSettings, row: Any, made: dict[tuple[Any, ...], Any]
+) -> EmailMessage:
     """The message of a ``mail_log`` row, as things are now (the questionnaire with the answers
-    given so far, the progress of today)."""
+    given so far, the progress of today); what several messages of a run share is made once
+    (``made``)."""
     rnd = consult.get_round(store, row.round_id)
     if rnd.state != "open":
         raise _NotToSend("the round was closed before the message could be sent")
@@ -646,7 +657,8 @@ def _compose(store: Store, config: MailSettings, row: Any) -> EmailMessage:
     lang = row.language if row.language in LANGUAGES else "en"
     words = TEXTS[lang]
     country = _country_name(row.country, lang)
-    progress = consult.round_status(store, rnd.id)["countries"].get(row.country, {})
+    status = _once(made, ("status", rnd.id), lambda: consult.round_status(store, rnd.id))
+    progress = status["countries"].get(row.country, {})
     answered, total = int(progress.get("answered", 0)), rnd.statements
     if row.kind == REMINDER and answered >= total:
         raise _NotToSend("the country answered every statement before the reminder was sent")
@@ -670,7 +682,11 @@ def _compose(store: Store, config: MailSettings, row: Any) -> EmailMessage:
     lines += ["", words["link"].format(country=country, link=link)]
     attachment = None
     if row.kind == INVITATION:
-        data = write_questionnaire(store, rnd.id, row.country)
+        data = _once(
+            made,
+            ("questionnaire", rnd.id, row.country),
+            lambda: write_questionnaire(store, rnd.id, row.country),
+        )
         filename = f"rcm-round-{rnd.id}-{row.country}.xlsx"
         attachment = (filename, data) if len(data) <= MAX_ATTACHMENT else None
         lines += ["", words["attached"].format(file=filename) if attachment
