@@ -20,7 +20,7 @@ from sqlalchemy import func, insert, select
 
 import spanish_edition
 from conftest import _fresh_postgres_database
-from rcm import consult, review, settings, translate, users
+from rcm import consult, mail, review, settings, translate, users
 from rcm.backup import (
     BACKED_UP,
     DERIVED,
@@ -97,7 +97,9 @@ def fill(store: Store) -> Rich:
     """Something in every table a backup holds, and a session, which it does not."""
     store.ingest(label_compendium(read_compilation()))
     sec, _ = users.add_user(store, "sec", "secretariat", name="Secretaría Técnica")
-    users.add_user(store, "ana", "focal_point", country="CRI", name="Ana Pérez")
+    users.add_user(
+        store, "ana", "focal_point", country="CRI", name="Ana Pérez", email="ana@example.org"
+    )
     observer, _ = users.add_user(store, "iom", "observer", name="IOM")
     users.add_user(store, "gone", "observer")
     users.disable_user(store, "gone")
@@ -115,6 +117,7 @@ def fill(store: Store) -> Rich:
         public=True,
         actor="sec",
     )
+    mail.invite(store, rnd.id, actor="sec", config=None)  # mail_log: not sent (no SMTP)
     with store.connection() as conn:
         ids = sorted(
             conn.scalars(

@@ -16,6 +16,7 @@ from rcm.cli import cli
 COMMANDS = [
     "ingest", "migrate", "stats", "show", "check", "export", "search", "related", "serve", "round",
     "opinion", "users", "suggest", "gcm", "declaration", "review", "audit", "backup", "restore",
+    "mail",
 ]  # fmt: skip
 
 

@@ -213,7 +213,7 @@ def test_the_secretariat_opens_and_closes_rounds(site):
         },
     )
     assert r.status_code == 303
-    new_id = int(r.headers["location"].rsplit("/", 1)[1])
+    new_id = int(r.headers["location"].split("?")[0].rsplit("/", 1)[1])
     created = consult.get_round(store, new_id)
     assert (created.statements, created.scope, created.public) == (16, "theme is TS6", True)
     r = sec.post(f"/rounds/{new_id}/state", data={"csrf": token, "state": "closed"})

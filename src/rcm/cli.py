@@ -838,6 +838,11 @@ def round_group() -> None:
     "--silence-is-consent", is_flag=True, help="After the deadline, no answer = no objection."
 )
 @click.option("--public", is_flag=True, help="Results may be published.")
+@click.option(
+    "--no-mail",
+    is_flag=True,
+    help="Do not e-mail the invitations (recorded as not sent; `rcm round invite` sends them).",
+)
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def round_open(
@@ -850,13 +855,17 @@ def round_open(
     meetings: str | None,
     silence_is_consent: bool,
     public: bool,
+    no_mail: bool,
     actor: str | None,
 ) -> None:
-    """Open a round on all statements, or those the filters choose. Prints the round's id last."""
-    from rcm import consult
+    """Open a round on all statements, or those the filters choose, and e-mail the invitations
+    to the focal points (rcm.mail; not with --no-mail). Prints the round's id last."""
+    from rcm import consult, mail, settings
 
+    config = None if no_mail else settings.current().mail  # wrong settings stop here, first
     with _store(ctx) as store:
         filters = make_filters(store, themes=themes, categories=categories, meetings=meetings)
+        who = _acting(store, actor)
         rnd = consult.open_round(
             store,
             title,
@@ -865,10 +874,68 @@ def round_open(
             deadline=deadline,
             silence_is_consent=silence_is_consent,
             public=public,
-            actor=_acting(store, actor),
+            actor=who,
         )
-    click.echo(f"opened round {rnd.id} “{rnd.title}”: {rnd.statements} statements ({rnd.scope})")
+        click.echo(
+            f"opened round {rnd.id} “{rnd.title}”: {rnd.statements} statements ({rnd.scope})"
+        )
+        try:  # the round is open whatever happens to the mail
+            report = mail.invite(store, rnd.id, actor=who, config=config, send=not no_mail)
+            click.echo(report.sentence())
+        except RcmError as exc:
+            click.echo(f"warning: the invitations were not sent: {exc.message}", err=True)
     click.echo(rnd.id)
+
+
+@round_group.command(name="invite")
+@click.argument("round_id", metavar="ROUND", type=int)
+@click.option("--force", is_flag=True, help="Also those already invited to this round.")
+@_as_option(_SECRETARIAT)
+@click.pass_context
+def round_invite(ctx: click.Context, round_id: int, force: bool, actor: str | None) -> None:
+    """E-mail the invitation to the focal points not yet invited to an open round (opened with
+    --no-mail, new focal points, addresses added since)."""
+    from rcm import mail, settings
+
+    config = settings.current().mail
+    with _store(ctx) as store:
+        report = mail.invite(store, round_id, actor=_acting(store, actor), config=config,
+                             force=force)  # fmt: skip
+    click.echo(report.sentence())
+
+
+@round_group.command(name="remind")
+@click.argument("round_id", metavar="ROUND", type=int)
+@click.option("--force", is_flag=True, help="Also those reminded within the last --hours.")
+@click.option(
+    "--hours",
+    type=click.IntRange(0, 24 * 30),
+    default=24,
+    show_default=True,
+    help="No second reminder to a person within this many hours.",
+)
+@_as_option(_SECRETARIAT)
+@click.pass_context
+def round_remind(
+    ctx: click.Context, round_id: int, force: bool, hours: int, actor: str | None
+) -> None:
+    """E-mail a reminder, in their language, to the focal points of the countries that have not
+    answered every statement of an open round: their progress and the days left."""
+    from datetime import timedelta
+
+    from rcm import mail, settings
+
+    config = settings.current().mail
+    with _store(ctx) as store:
+        report = mail.remind(
+            store,
+            round_id,
+            actor=_acting(store, actor),
+            config=config,
+            force=force,
+            again_after=timedelta(hours=hours),
+        )
+    click.echo(report.sentence())
 
 
 @round_group.command(name="close")
@@ -1159,10 +1226,17 @@ def users_group() -> None:
 )
 @click.option("--country", metavar="CRI", help="A focal point's country (ISO 3166 alpha-3).")
 @click.option("--name", default="", help="Full name.")
+@click.option("--email", default=None, help="Where invitations and reminders go.")
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def users_add(
-    ctx: click.Context, username: str, role: str, country: str | None, name: str, actor: str | None
+    ctx: click.Context,
+    username: str,
+    role: str,
+    country: str | None,
+    name: str,
+    email: str | None,
+    actor: str | None,
 ) -> None:
     """Create a user; prints a generated password once."""
     from rcm import users
@@ -1174,12 +1248,27 @@ def users_add(
             role,
             country=country,
             name=name,
+            email=email,
             actor=_managing_accounts(store, actor),
         )
     click.echo(
         f"added {user.username} ({user.role.value}{' ' + user.country if user.country else ''})"
     )
     click.echo(f"password: {password}")
+
+
+@users_group.command(name="email")
+@click.argument("username")
+@click.argument("address")
+@_as_option(_SECRETARIAT)
+@click.pass_context
+def users_email(ctx: click.Context, username: str, address: str, actor: str | None) -> None:
+    """Set the e-mail address of an account ("" removes it)."""
+    from rcm import users
+
+    with _store(ctx) as store:
+        user = users.set_email(store, username, address, actor=_managing_accounts(store, actor))
+    click.echo(f"{user.username}: {user.email or 'no e-mail address'}")
 
 
 @users_group.command(name="list")
@@ -1268,6 +1357,49 @@ def users_reset_password(ctx: click.Context, username: str, actor: str | None) -
 
 
 # --- suggestions, the GCM, new declarations and their review ------------------------------------
+
+
+@cli.group(name="mail")
+def mail_group() -> None:
+    """The e-mail of the consultation: invitations and reminders (docs/deploy.md)."""
+
+
+@mail_group.command(name="retry")
+@click.option("--now", "everything", is_flag=True, help="Also those still waiting to be retried.")
+@_as_option(_SECRETARIAT)
+@click.pass_context
+def mail_retry(ctx: click.Context, everything: bool, actor: str | None) -> None:
+    """Send the messages that are due: failed ones whose wait is over, and those a run left
+    for the next (at most 100 a run; run it from cron)."""
+    from rcm import mail, settings
+
+    config = settings.current().mail
+    with _store(ctx) as store:
+        report = mail.deliver_due(
+            store, actor=_acting(store, actor), config=config, everything=everything
+        )
+    click.echo(report.sentence())
+
+
+@mail_group.command(name="log")
+@click.option("--round", "round_id", type=int, metavar="ROUND", help="Only this round's.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def mail_log_command(ctx: click.Context, round_id: int | None, as_json: bool) -> None:
+    """The latest messages, newest first: to whom, what, their state and why."""
+    from rcm import mail
+
+    with _store(ctx) as store:
+        rows = mail.mail_log(store, round_id)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        why = f"  ({r['error']})" if r["error"] else ""
+        click.echo(
+            f"{r['created_at'][:16]}  round {r['round_id']:<4} {r['kind']:<10} {r['state']:<8} "
+            f"{r['attempts']}×  {r['username']} <{r['recipient'] or '-'}>{why}"
+        )
 
 
 @cli.group(name="suggest")

@@ -15,7 +15,7 @@ import os
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from rcm.errors import RcmError
@@ -83,6 +83,44 @@ SETTINGS = (
         "(uvicorn's --forwarded-allow-ips), so logs show the client's address and failed "
         "sign-ins are counted for it (not for the proxy's).",
     ),
+    Setting(
+        "RCM_SMTP_HOST",
+        "(none: no e-mail is sent)",
+        "The SMTP server that sends the rounds' invitations and reminders (rcm.mail). Unset: "
+        "nothing is sent, and every message is recorded as not sent.",
+    ),
+    Setting(
+        "RCM_SMTP_PORT",
+        "(587 with STARTTLS, 465 with SSL, else 25)",
+        "The SMTP server's port.",
+    ),
+    Setting("RCM_SMTP_USER", "(none: no login)", "The SMTP account, if the server wants a login."),
+    Setting(
+        "RCM_SMTP_PASSWORD",
+        "(none)",
+        "The SMTP account's password (never logged, never audited).",
+    ),
+    Setting(
+        "RCM_SMTP_STARTTLS",
+        "on",
+        "on or off: upgrade the connection with STARTTLS before the login (port 587).",
+    ),
+    Setting(
+        "RCM_SMTP_SSL",
+        "off",
+        "on or off: TLS from the first byte (port 465); then RCM_SMTP_STARTTLS is not used.",
+    ),
+    Setting(
+        "RCM_MAIL_FROM",
+        "(required with RCM_SMTP_HOST)",
+        'The sender of every message, e.g. "RCM Technical Secretariat <rcm@example.org>".',
+    ),
+    Setting(
+        "RCM_PUBLIC_URL",
+        "(required with RCM_SMTP_HOST)",
+        "The address people open the site at, e.g. https://rcm.example.org: the links in "
+        "messages start with it.",
+    ),
 )
 
 
@@ -102,10 +140,70 @@ class Config:
     log_format: str
     log_level: str
     forwarded_allow_ips: str
+    mail: MailSettings | None = None  # None: RCM_SMTP_HOST is not set, no e-mail is sent
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """How to reach the SMTP server (``rcm.mail``). The password is never shown (``repr``)."""
+
+    host: str
+    port: int
+    user: str
+    password: str = field(repr=False)
+    starttls: bool
+    ssl: bool
+    sender: str  # the From header, e.g. "RCM Technical Secretariat <rcm@example.org>"
+    public_url: str  # without a trailing slash
+    timeout: float = 20.0  # seconds for the connection and each SMTP command
+
+
+def load_mail(env_vars: Mapping[str, str]) -> MailSettings | None:
+    """The SMTP settings from ``env_vars``, checked; None when RCM_SMTP_HOST is not set."""
+    from email.utils import getaddresses
+    from urllib.parse import urlsplit
+
+    host = env_vars.get("RCM_SMTP_HOST", "").strip()
+    if not host:
+        return None
+    use_ssl = _flag("RCM_SMTP_SSL", env_vars.get("RCM_SMTP_SSL", "") or "off")
+    starttls = not use_ssl and _flag(
+        "RCM_SMTP_STARTTLS", env_vars.get("RCM_SMTP_STARTTLS", "") or "on"
+    )
+    raw_port = env_vars.get("RCM_SMTP_PORT", "").strip()
+    port = 465 if use_ssl else 587 if starttls else 25
+    if raw_port:
+        if not (raw_port.isascii() and raw_port.isdigit() and 0 < int(raw_port) < 65536):
+            raise ConfigError(f"RCM_SMTP_PORT must be a port number, not {raw_port!r}")
+        port = int(raw_port)
+    sender = env_vars.get("RCM_MAIL_FROM", "").strip()
+    found = getaddresses([sender]) if sender else []
+    if len(found) != 1 or "@" not in found[0][1] or not sender.isprintable():
+        raise ConfigError(
+            "RCM_MAIL_FROM is required with RCM_SMTP_HOST: one sender such as "
+            '"RCM Technical Secretariat <rcm@example.org>"'
+        )
+    url = env_vars.get("RCM_PUBLIC_URL", "").strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or not url.isprintable():
+        raise ConfigError(
+            "RCM_PUBLIC_URL is required with RCM_SMTP_HOST: the site's address for the links "
+            "in messages, e.g. https://rcm.example.org"
+        )
+    return MailSettings(
+        host=host,
+        port=port,
+        user=env_vars.get("RCM_SMTP_USER", "").strip(),
+        password=env_vars.get("RCM_SMTP_PASSWORD", ""),
+        starttls=starttls,
+        ssl=use_ssl,
+        sender=sender,
+        public_url=url,
+    )
 
 
 def _flag(name: str, raw: str) -> bool:
@@ -184,6 +282,7 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         log_level=level,
         forwarded_allow_ips=env_vars.get("RCM_FORWARDED_ALLOW_IPS", "127.0.0.1").strip()
         or "127.0.0.1",
+        mail=load_mail(env_vars),
     )
 
 

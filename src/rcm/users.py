@@ -42,6 +42,7 @@ __all__ = [
     "authenticate",
     "change_password",
     "check_can_answer",
+    "check_email",
     "check_secretariat",
     "disable_user",
     "enable_user",
@@ -51,6 +52,7 @@ __all__ = [
     "normalise_username",
     "reset_password",
     "session_user",
+    "set_email",
     "start_session",
     "unlock_user",
 ]
@@ -121,6 +123,7 @@ class User:
     country: str | None
     active: bool
     locked_until: datetime | None = None
+    email: str | None = None  # where invitations and reminders go (``rcm.mail``)
 
     def locked(self, now: datetime | None = None) -> bool:
         return self.locked_until is not None and self.locked_until > (now or clock.now())
@@ -128,7 +131,14 @@ class User:
 
 def _user(r: Any) -> User:
     return User(
-        r.id, r.username, r.name, Role(r.role), r.country, r.active, clock.aware(r.locked_until)
+        r.id,
+        r.username,
+        r.name,
+        Role(r.role),
+        r.country,
+        r.active,
+        clock.aware(r.locked_until),
+        r.email,
     )
 
 
@@ -140,6 +150,7 @@ def _audited(user: User) -> dict[str, Any]:
         "role": user.role.value,
         "country": user.country,
         "active": user.active,
+        "email": user.email,
     }
 
 
@@ -233,9 +244,11 @@ def add_user(
     country: str | None = None,
     name: str = "",
     password: str | None = None,
+    email: str | None = None,
     actor: str = "system",
 ) -> tuple[User, str]:
     """Create a user; returns the user and the password (generated when none is given)."""
+    address = check_email(email) if email else None
     username = normalise_username(username)
     if not username or len(username) > 100 or not _username_allowed(username):
         raise AccountError(
@@ -281,14 +294,58 @@ def add_user(
                     failed_logins=0,
                     locked_until=None,
                     created_at=clock.now(),
+                    email=address,
                 )
                 .returning(t.users.c.id)
             ).scalar_one()
-            user = User(uid, username, name or username, r, code, True)
+            user = User(uid, username, name or username, r, code, True, None, address)
             record_audit(conn, actor, "user.add", f"user {username}", None, _audited(user))
     except IntegrityError:
         raise RcmError(f"there is already a user {username!r}") from None
     return user, secret
+
+
+# An e-mail address as the accounts keep it: one @, a dotted domain, nothing that could end a
+# header or a list of addresses (spaces, controls, < > , ; " and the like), at most 254
+# characters (RFC 5321's path limit). It is what the SMTP server is given, never a display name.
+MAX_EMAIL = 254
+_ADDRESS_CHAR = r"[^@\s<>()\[\],;:\\\"]"
+_EMAIL = re.compile(rf"{_ADDRESS_CHAR}{{1,64}}@{_ADDRESS_CHAR}+\.[^@\s<>()\[\],;:\\\".]{{2,}}")
+
+
+def check_email(raw: str) -> str:
+    """``raw`` as an account's e-mail address (stripped), or ``RcmError`` saying why not."""
+    address = raw.strip()
+    if (
+        len(address) > MAX_EMAIL
+        or not address.isascii()
+        or not address.isprintable()
+        or not _EMAIL.fullmatch(address)
+    ):
+        shown = address[:80] + ("…" if len(address) > 80 else "")
+        raise RcmError(f"{shown!r} is not an e-mail address such as name@example.org")
+    return address
+
+
+def set_email(store: Store, username: str, email: str | None, *, actor: str = "system") -> User:
+    """Set (or, with None or "", remove) the address an account's invitations and reminders go
+    to. Audited."""
+    address = check_email(email) if email and email.strip() else None
+    with store.transaction() as conn:
+        before = _find(conn, username, for_update=True)
+        if before.email == address:
+            return before
+        conn.execute(update(t.users).where(t.users.c.id == before.id).values(email=address))
+        after = _find(conn, username)
+        record_audit(
+            conn,
+            actor,
+            "user.email",
+            f"user {after.username}",
+            {"email": before.email},
+            {"email": after.email},
+        )
+    return after
 
 
 def list_users(store: Store) -> list[User]:

@@ -351,6 +351,7 @@ users = Table(
     Column("failed_logins", Integer, nullable=False),
     Column("locked_until", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("email", String(254)),  # where invitations and reminders go (rcm.mail); None: nowhere
 )
 
 sessions = Table(
@@ -508,4 +509,27 @@ translations = Table(
     Column("decided_by", String(100)),
     Column("decided_at", DateTime(timezone=True)),
     Column("decision", Text),  # JSON: the reason, the wording it replaced, whether edited
+)
+
+
+# --- e-mail: every invitation and reminder, queued, sent, failed or not sent (rcm.mail) ----------
+
+mail_log = Table(
+    "mail_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(12), nullable=False),  # invitation | reminder
+    Column("round_id", Integer, ForeignKey("rounds.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("recipient", String(254)),  # the address at the time (None: the account had none)
+    Column("country", String(3), nullable=False),
+    Column("language", String(2), nullable=False),
+    # pending | sent | failed (to be retried) | gave up | not sent (see ``error``)
+    Column("state", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("error", String(500)),  # the last failure, or why nothing was sent
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("created_by", String(100), nullable=False),
 )

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
-from rcm import consult, users
+from rcm import consult, mail, users
 from rcm.errors import RcmError
 from rcm.store import Store
 from rcm.web import charts, i18n
@@ -67,7 +67,43 @@ async def open_round(request: Request) -> Response:
         public=bool(form.get("public")),
         actor=user,
     )
-    return RedirectResponse(f"/rounds/{rnd.id}", status_code=303)
+    config = request.app.state.config.mail
+    # The round is open: the invitations go out now (off the event loop), whatever they meet.
+    report = await run_in_threadpool(mail.invite, db, rnd.id, actor=user, config=config)
+    return RedirectResponse(f"/rounds/{rnd.id}?{mail_query(report, config)}", status_code=303)
+
+
+@router.post("/rounds/{round_id}/remind")
+async def remind(request: Request, round_id: PathInt) -> Response:
+    user, csrf = auth(request).secretariat(request)
+    await auth(request).form_with_csrf(request, csrf)
+    config = request.app.state.config.mail
+    report = await run_in_threadpool(
+        mail.remind, store(request), round_id, actor=user, config=config
+    )
+    return RedirectResponse(f"/rounds/{round_id}?{mail_query(report, config)}", status_code=303)
+
+
+def mail_query(report: mail.MailReport, config: object) -> str:
+    """What the round's page says about the messages just written (``mail_notice``)."""
+    counts = (report.sent, report.failed + report.left, report.not_sent + report.gave_up)
+    return "mail={}&sent={}&failed={}&unsent={}&skipped={}{}".format(
+        report.kind, *counts, len(report.skipped), "" if config else "&off=1"
+    )
+
+
+def mail_notice(request: Request) -> dict[str, Any] | None:
+    """The confirmation shown after messages were sent from the web (``mail_query``)."""
+    kind = request.query_params.get("mail")
+    if kind not in (mail.INVITATION, mail.REMINDER):
+        return None
+
+    def count(name: str) -> int:
+        raw = request.query_params.get(name, "0")
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 0
+
+    notice = {k: count(k) for k in ("sent", "failed", "unsent", "skipped")}
+    return {"kind": kind, "off": request.query_params.get("off") == "1", **notice}
 
 
 @router.post("/rounds/{round_id}/state")
@@ -123,6 +159,7 @@ def round_page(request: Request, round_id: PathInt) -> Response:
         user=user,
         csrf=found[1] if found else "",
         comments=consult.comments(db, round_id),
+        mail_notice=mail_notice(request),
     )
 
 
