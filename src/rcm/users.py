@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from rcm import clock, settings, taxonomy
 from rcm.audit import record_audit
 from rcm.errors import BadInput, NotFound, RcmError
+from rcm.i18n import check_lang
 from rcm.store import NUL_MESSAGE, Store
 from rcm.store import schema as t
 
@@ -123,6 +124,7 @@ class User:
     country: str | None
     active: bool
     locked_until: datetime | None = None
+    lang: str = "en"  # the language of their documents (their questionnaire's by default)
 
     def locked(self, now: datetime | None = None) -> bool:
         return self.locked_until is not None and self.locked_until > (now or clock.now())
@@ -130,7 +132,14 @@ class User:
 
 def _user(r: Any) -> User:
     return User(
-        r.id, r.username, r.name, Role(r.role), r.country, r.active, clock.aware(r.locked_until)
+        r.id,
+        r.username,
+        r.name,
+        Role(r.role),
+        r.country,
+        r.active,
+        clock.aware(r.locked_until),
+        r.lang,
     )
 
 
@@ -142,6 +151,7 @@ def _audited(user: User) -> dict[str, Any]:
         "role": user.role.value,
         "country": user.country,
         "active": user.active,
+        "lang": user.lang,
     }
 
 
@@ -236,8 +246,11 @@ def add_user(
     name: str = "",
     password: str | None = None,
     actor: str = "system",
+    lang: str = "en",
 ) -> tuple[User, str]:
-    """Create a user; returns the user and the password (generated when none is given)."""
+    """Create a user; returns the user and the password (generated when none is given).
+    ``lang``: the language of their documents ("en", "es")."""
+    lang = check_lang(lang)
     username = normalise_username(username)
     if not username or len(username) > 100 or not _username_allowed(username):
         raise AccountError(
@@ -283,14 +296,31 @@ def add_user(
                     failed_logins=0,
                     locked_until=None,
                     created_at=clock.now(),
+                    lang=lang,
                 )
                 .returning(t.users.c.id)
             ).scalar_one()
-            user = User(uid, username, name or username, r, code, True)
+            user = User(uid, username, name or username, r, code, True, lang=lang)
             record_audit(conn, actor, "user.add", f"user {username}", None, _audited(user))
     except IntegrityError:
         raise RcmError(f"there is already a user {username!r}") from None
     return user, secret
+
+
+def set_language(store: Store, username: str, lang: str, *, actor: str = "system") -> User:
+    """Set the language of a person's documents (their questionnaire's by default); audited.
+    Anyone may set their own (the web's /account); the CLI sets anyone's for the Secretariat."""
+    lang = check_lang(lang)
+    with store.transaction() as conn:
+        before = _find(conn, username, for_update=True)
+        if before.lang == lang:
+            return before
+        conn.execute(update(t.users).where(t.users.c.id == before.id).values(lang=lang))
+        after = _find(conn, username)
+        record_audit(
+            conn, actor, "user.lang", f"user {after.username}", _audited(before), _audited(after)
+        )
+    return after
 
 
 def list_users(store: Store) -> list[User]:

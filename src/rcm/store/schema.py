@@ -345,6 +345,8 @@ users = Table(
     Column("failed_logins", Integer, nullable=False),
     Column("locked_until", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The language of the person's documents (their questionnaire's by default): en | es.
+    Column("lang", String(5), nullable=False, server_default="en"),
 )
 
 sessions = Table(

@@ -29,6 +29,7 @@ __all__ = [
     "edge_colour",
     "gcm_objectives",
     "gcm_principles",
+    "label_es",
     "meetings",
     "themes",
 ]
@@ -144,3 +145,14 @@ def regular_meeting(number: int) -> Meeting:
         if m.number == number and m.kind is MeetingKind.REGULAR:
             return m
     raise KeyError(number)
+
+
+@cache
+def _labels_es() -> dict[tuple[str, str], str]:
+    return {(r["scheme"], r["notation"]): r["label_es"] for r in _rows("labels_es.tsv")}
+
+
+def label_es(scheme: str, notation: str) -> str | None:
+    """The Spanish name of a theme ("theme", "1"), sub-theme ("subtheme", "1.2"), category
+    ("category", "principle") or GCM objective ("gcm", "10") from labels_es.tsv, or None."""
+    return _labels_es().get((scheme, notation))
