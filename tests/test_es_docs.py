@@ -406,3 +406,36 @@ def test_category_words_cover_every_category():
     for category in Category:
         assert es.category(category.value, "x") != "x"
     assert isinstance(es, Words)
+
+
+# --- the web -------------------------------------------------------------------------------------
+
+
+def test_web_account_language_and_downloads_in_the_page_language(ready):
+    from webclient import add_people, client_for, csrf_of
+
+    passwords = add_people(ready, "sec", "mex")
+    rnd = consult.open_round(ready, "TS5", filters=[theme_filter([5])])
+    c = client_for(ready, passwords, "mex", next="/")
+    page = c.get("/account")
+    assert page.status_code == 200 and 'name="lang"' in page.text
+    r = c.post("/account/lang", data={"csrf": csrf_of(c, "/account"), "lang": "xx"})
+    assert r.status_code == 400 and "Choose English or Spanish." in r.text
+    assert users.get_user(ready, "mex").lang == "en"
+    r = c.post("/account/lang", data={"csrf": csrf_of(c, "/account"), "lang": "es"})
+    assert r.status_code == 303 and "lang=es" in r.headers["location"]
+    assert users.get_user(ready, "mex").lang == "es"
+    # The pages follow (the redirect chose Spanish), and so do the downloads.
+    spanish = c.get(r.headers["location"])
+    assert "Idioma de sus documentos" in spanish.text and "Guardado" in spanish.text
+    q = c.get(f"/rounds/{rnd.id}/questionnaire.xlsx")
+    assert q.status_code == 200
+    assert load_workbook(io.BytesIO(q.content))["TS5"].cell(1, 4).value == "¿Sigue vigente?"
+    found = c.get("/search.docx?q=trafficking")
+    assert found.status_code == 200
+    assert paragraphs(found.content)[0] == "Conferencia Regional sobre Migración"
+    english = c.get("/search.xlsx?q=trafficking&lang=en")
+    assert load_workbook(io.BytesIO(english.content)).sheetnames[0] == "All statements"
+    # Without the CSRF token nothing changes.
+    r = c.post("/account/lang", data={"lang": "en"})
+    assert r.status_code in (400, 403) and users.get_user(ready, "mex").lang == "es"
