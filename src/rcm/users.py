@@ -151,7 +151,6 @@ def _audited(user: User) -> dict[str, Any]:
         "role": user.role.value,
         "country": user.country,
         "active": user.active,
-        "lang": user.lang,
     }
 
 
@@ -301,7 +300,9 @@ def add_user(
                 .returning(t.users.c.id)
             ).scalar_one()
             user = User(uid, username, name or username, r, code, True, lang=lang)
-            record_audit(conn, actor, "user.add", f"user {username}", None, _audited(user))
+            # The language only where it is not the default (older records have none).
+            added = _audited(user) | ({"lang": lang} if lang != "en" else {})
+            record_audit(conn, actor, "user.add", f"user {username}", None, added)
     except IntegrityError:
         raise RcmError(f"there is already a user {username!r}") from None
     return user, secret
@@ -318,7 +319,12 @@ def set_language(store: Store, username: str, lang: str, *, actor: str = "system
         conn.execute(update(t.users).where(t.users.c.id == before.id).values(lang=lang))
         after = _find(conn, username)
         record_audit(
-            conn, actor, "user.lang", f"user {after.username}", _audited(before), _audited(after)
+            conn,
+            actor,
+            "user.lang",
+            f"user {after.username}",
+            {"username": before.username, "lang": before.lang},
+            {"username": after.username, "lang": after.lang},
         )
     return after
 
