@@ -576,6 +576,7 @@ def _domain() -> dict[tuple[str, str], tuple[str, ...]]:
     """The columns whose values come from one of the model's enumerations (the schema stores
     them as text). Imported here: the model's modules are not needed to write a backup."""
     from rcm.consult import OpinionValue
+    from rcm.i18n import LANGUAGES
     from rcm.model import Category, CategorySource, MeetingKind
     from rcm.review import STATES as PROPOSAL_STATES
     from rcm.users import Role
@@ -585,6 +586,7 @@ def _domain() -> dict[tuple[str, str], tuple[str, ...]]:
 
     return {
         ("users", "role"): values(Role),
+        ("users", "lang"): LANGUAGES,
         ("rounds", "state"): ("open", "closed"),
         ("opinions", "value"): values(OpinionValue),
         ("opinion_history", "value"): values(OpinionValue),

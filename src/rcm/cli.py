@@ -20,6 +20,7 @@ from rcm.check import KINDS, check_compendium
 from rcm.cite import citation, document_line, meeting_line, sources_report
 from rcm.errors import DocumentError, RcmError
 from rcm.export import registry
+from rcm.i18n import Words, check_lang, lang_from_env, words
 from rcm.model import CategorySource
 from rcm.parse import read_compilation, read_declaration
 from rcm.parse.declaration import at_a_glance
@@ -48,7 +49,7 @@ class Rcm(click.Group):
         try:
             return super().invoke(ctx)
         except RcmError as exc:
-            click.echo(f"rcm: error: {exc}", err=True)
+            click.echo(f"rcm: error: {_error_text(exc, _words(ctx))}", err=True)
             if isinstance(exc, DocumentError) and len(exc.problems) > 1:
                 for problem in exc.problems[1:20]:
                     click.echo(f"  {problem}", err=True)
@@ -85,11 +86,84 @@ class Rcm(click.Group):
     help="Database URL or SQLite path [env RCM_DATABASE_URL; default ./rcm.db]. "
     "PostgreSQL: postgresql://user@host/dbname.",
 )
+@click.option(
+    "--lang",
+    "lang",
+    metavar="en|es",
+    help="The language of rcm's messages (default: from LANG, es_* for Spanish) and, given "
+    "here, of the documents it writes.",
+)
 @click.version_option(package_name="rcm-compendium", prog_name="rcm")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None) -> None:
+def cli(ctx: click.Context, db: str | None, lang: str | None) -> None:
     """RCM Compendium: the Regional Conference on Migration's statements, 1996 onwards."""
-    ctx.obj = {"db": db}
+    ctx.obj = {"db": db, "lang": check_lang(lang) if lang else None}
+
+
+def _words(ctx: click.Context) -> Words:
+    """The language of the messages: ``rcm --lang``, else the environment's (LANG=es_MX.UTF-8)."""
+    chosen = (ctx.obj or {}).get("lang") if isinstance(ctx.obj, dict) else None
+    return words(chosen or lang_from_env())
+
+
+def _doc_lang(ctx: click.Context, lang: str | None) -> str:
+    """The language of a document: the command's --lang, else ``rcm --lang``, else English (LANG
+    changes the messages, not the files written)."""
+    if lang:
+        return check_lang(lang)
+    return (ctx.obj or {}).get("lang") or "en"
+
+
+# Messages of the core that the command line gives in Spanish too: a pattern of the English
+# message and the catalogue's message with the same named parts. The others go through the
+# catalogue as they are (constant messages), or stay English.
+_ERRORS = [
+    (r"no statement (?P<id>\S+)", "no statement {id}"),
+    (r"no meeting (?P<code>\S+)", "no meeting {code}"),
+    (
+        r"no database at (?P<db>.+): run `rcm ingest` first \(or pass --db\)",
+        "no database at {db}: run `rcm ingest` first (or pass --db)",
+    ),
+    (
+        r"database (?P<db>.+) holds no compendium: run `rcm ingest` first",
+        "database {db} holds no compendium: run `rcm ingest` first",
+    ),
+    (
+        r"database (?P<db>.+) has schema (?P<current>\S+), this rcm needs (?P<head>\S+): run "
+        r"`rcm migrate`",
+        "database {db} has schema {current}, this rcm needs {head}: run `rcm migrate`",
+    ),
+    (r"no theme TS(?P<n>\d+); valid: (?P<valid>.+)", "no theme TS{n}; valid: {valid}"),
+    (r"(?P<value>.+) is not a theme; valid: TS1 … TS6", "{value} is not a theme; valid: TS1 … TS6"),
+    (
+        r"unknown category (?P<bad>.+); valid: (?P<valid>.+)",
+        "unknown category {bad}; valid: {valid}",
+    ),
+    (r"no sub-theme (?P<key>\S+); valid: (?P<valid>.+)", "no sub-theme {key}; valid: {valid}"),
+    (r"(?P<value>.+) is not a year such as 2005", "{value} is not a year such as 2005"),
+    (
+        r"(?P<text>.+) is not a meeting; write it as XII, XII RCM or XXV-E1 \(the first "
+        r"extraordinary meeting of the XXV cycle\)",
+        "{text} is not a meeting; write it as XII, XII RCM or XXV-E1 (the first extraordinary "
+        "meeting of the XXV cycle)",
+    ),
+    (r"no round (?P<id>\S+)", "no round {id}"),
+    (r"no user (?P<name>.+)", "no user {name}"),
+]
+
+
+def _error_text(exc: RcmError, w: Words) -> str:
+    """An error's message in the language of the messages."""
+    import re
+
+    text = str(exc)
+    if not w.spanish:
+        return text
+    for pattern, message in _ERRORS:
+        m = re.fullmatch(pattern, text, re.S)
+        if m:
+            return w(message, **m.groupdict())
+    return w(text)
 
 
 def _store(ctx: click.Context, create: bool = False) -> Store:
@@ -314,35 +388,50 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    click.echo(f"covers                {data['covers']}")
-    click.echo(f"statements            {data['statements']}")
-    click.echo(f"placements            {data['placements']}")
-    click.echo(f"under several themes  {data['multi_theme_statements']}")
-    click.echo(f"placements with note  {data['placements_with_note']}")
-    click.echo("\nplacements per theme and sub-theme")
+    w = _words(ctx)
+    click.echo(f"{w('covers'):<22}{data['covers']}")
+    pad = 22 if not w.spanish else 30
+    for label, key in (
+        ("statements", "statements"),
+        ("placements", "placements"),
+        ("under several themes", "multi_theme_statements"),
+        ("placements with note", "placements_with_note"),
+    ):
+        click.echo(f"{w(label):<{pad}}{data[key]}")
+    click.echo("\n" + w("placements per theme and sub-theme"))
     for th in data["themes"]:
         total = sum(s["placements"] for s in th["subthemes"])
         click.echo(
-            f"  TS{th['theme']} {th['title']}: {total} placements, {th['statements']} statements"
+            f"  TS{th['theme']} {w.theme(th['theme'], th['title'])}: "
+            + w(
+                "{total} placements, {statements} statements",
+                total=total,
+                statements=th["statements"],
+            )
         )
         for s in th["subthemes"]:
-            click.echo(f"    {s['placements']:>4}  {s['title']}")
-    click.echo("\nstatements per meeting")
+            title = w.subtheme(th["theme"], s["subtheme"], s["title"])
+            click.echo(f"    {s['placements']:>4}  {title}")
+    click.echo("\n" + w("statements per meeting"))
     for m in data["meetings"]:
         held = ", ".join(x for x in (m.get("place"), m.get("date")) if x)
         click.echo(
-            f"  {m['label']:<10} {m['year'] or '':<5} {m['statements']:>4}"
-            + (f"  held {held}" if held else "")
-            + (f"  from {m['source']}" if m.get("source") else "")
+            f"  {w.meeting(m['label']):<10} {m['year'] or '':<5} {m['statements']:>4}"
+            + (f"  {w('held')} {held}" if held else "")
+            + (f"  {w('from')} {m['source']}" if m.get("source") else "")
         )
-    click.echo("\nstatements per category")
+    click.echo("\n" + w("statements per category"))
     for name, n in data["categories"].items():
-        click.echo(f"  {name:<14} {n:>4}")
+        shown = w.category(name, w(name) if name == "unassigned" else name)
+        click.echo(f"  {shown:<14} {n:>4}")
     if data["retired"]:
-        click.echo(f"\nretired statements (out of the compilation): {len(data['retired'])}")
+        click.echo(
+            "\n" + w("retired statements (out of the compilation): {n}", n=len(data["retired"]))
+        )
         for r in data["retired"]:
-            click.echo(f"  {r['id']:<14} {r['retired_at'][:10]}  by {r['retired_by']}")
-    click.echo("\nsources")
+            by = w("by {who}", who=r["retired_by"])
+            click.echo(f"  {r['id']:<14} {r['retired_at'][:10]}  {by}")
+    click.echo("\n" + w("sources"))
     for d in data["sources"]:
         click.echo(f"  {d['key']:<16} {d['statements']:>4}  {d['kind']}: {d['title'] or d['name']}")
 
@@ -369,35 +458,55 @@ def show(ctx: click.Context, statement_id: str, as_json: bool) -> None:
         extra = {"citation": cite, "document": document.as_dict() if document else None}
         click.echo(json.dumps(data | extra, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{statement.id}  {meeting_line(meeting)}")
+    w = _words(ctx)
+    if w.spanish:
+        click.echo(f"{statement.id}  {w.meeting(meeting.label)} ({meeting.year})")
+    else:
+        click.echo(f"{statement.id}  {meeting_line(meeting)}")
     if document is not None:
-        click.echo(f"from: {document_line(document)}")
+        click.echo(f"{w('from')}: {document_line(document)}")
     if statement.retired_at is not None:
         click.echo(
-            f"RETIRED on {statement.retired_at.date().isoformat()}: all its rows were deleted "
-            "from the compilation (kept with its history and opinions)"
+            w(
+                "RETIRED on {day}: all its rows were deleted from the compilation (kept with its "
+                "history and opinions)",
+                day=statement.retired_at.date().isoformat(),
+            )
         )
     if statement.version > 1:
-        click.echo(f"wording: version {statement.version}")
+        click.echo(w("wording: version {version}", version=statement.version))
+    category = (
+        w.category(statement.category.value, statement.category.value)
+        if statement.category is not None
+        else ""
+    )
     if statement.category is None:
-        click.echo("category: not yet assigned")
+        click.echo(w("category: not yet assigned"))
     elif statement.category_source == CategorySource.SUGGESTED:
         click.echo(
-            f"category: {statement.category.value} (suggested, confidence "
-            f"{statement.category_confidence or 0:.2f}; not yet confirmed)"
+            w(
+                "category: {category} (suggested, confidence {confidence}; not yet confirmed)",
+                category=category,
+                confidence=f"{statement.category_confidence or 0:.2f}",
+            )
         )
     else:
-        click.echo(f"category: {statement.category.value} (curated)")
+        click.echo(w("category: {category} (curated)", category=category))
     if links:
         click.echo(
-            "GCM objectives: "
+            w("GCM objectives: ")
             + "; ".join(
-                f"{x.objective}. {objectives[x.objective]}"
-                + (" (suggested)" if x.source == CategorySource.SUGGESTED else "")
+                f"{x.objective}. {w.objective(x.objective, objectives[x.objective])}"
+                + (w(" (suggested)") if x.source == CategorySource.SUGGESTED else "")
                 for x in links
             )
         )
     click.echo("")
+    if w.spanish and statement.text_es:
+        click.echo(statement.text_es)
+        click.echo("")
+    if w.spanish and statement.lang != "es":
+        click.echo(w.english_mark())
     if statement.items:
         click.echo(f"{statement.heading}:")
         for item in statement.items:
@@ -406,17 +515,23 @@ def show(ctx: click.Context, statement_id: str, as_json: bool) -> None:
         click.echo(statement.text)
     for v in reversed(versions):
         click.echo(
-            f"\nearlier wording, version {v['version']} ({v['at'][:10]}, {v['actor']}, "
-            f"{v['origin']}):\n  {v['text']}"
+            "\n"
+            + w(
+                "earlier wording, version {version} ({day}, {actor}, {origin}):",
+                version=v["version"],
+                day=v["at"][:10],
+                actor=v["actor"],
+                origin=v["origin"],
+            )
+            + f"\n  {v['text']}"
         )
-    click.echo("\nfiled under:")
+    click.echo("\n" + w("filed under:"))
     for p in placements:
-        note = f"  note: {p.note}" if p.note else ""
-        click.echo(
-            f"  TS{p.theme} / {titles[(p.theme, p.subtheme)]} "
-            f"(row {p.position}, line {p.line}){note}"
-        )
-    click.echo(f"\ncite as: {cite}")
+        note = "  " + w("note: {note}", note=p.note) if p.note else ""
+        title = w.subtheme(p.theme, p.subtheme, titles[(p.theme, p.subtheme)])
+        where = w("(row {row}, line {line})", row=p.position, line=p.line)
+        click.echo(f"  TS{p.theme} / {title} {where}{note}")
+    click.echo("\n" + w("cite as: {cite}", cite=cite))
 
 
 @cli.command()
@@ -503,6 +618,13 @@ def _format_help(document: str) -> str:
     help="docx/pdf: only this round's statements, with its results in the Still valid? column.",
 )
 @click.option("--country", metavar="CRI", help="With --round: one country's filled-in copy.")
+@click.option(
+    "--lang",
+    "lang",
+    metavar="en|es",
+    help="docx, pdf, xlsx: the document's language (es: the Spanish edition). Default: "
+    "`rcm --lang`, else English.",
+)
 @click.pass_context
 def export(
     ctx: click.Context,
@@ -515,6 +637,7 @@ def export(
     years: str | None,
     round_id: int | None,
     country: str | None,
+    lang: str | None,
 ) -> None:
     """Export the compendium, or a focused part of it (filters as in search)."""
     from rcm.export.docx import Selection, narrow
@@ -525,6 +648,11 @@ def export(
     if round_id is not None and fmt not in ("docx", "pdf"):
         raise RcmError("--round fills the Still valid? column of the docx or pdf compilation")
     form = registry.get_format(fmt)
+    doc_lang = _doc_lang(ctx, lang)
+    if lang is not None:
+        registry.check_language(form, doc_lang)
+    elif doc_lang not in form.languages:
+        doc_lang = "en"  # `rcm --lang es export --format json`: the data has no language
     if not form.text and output is None and sys.stdout.isatty():
         raise RcmError(f"a .{fmt} file is not for the terminal: give -o FILE (or -o - to pipe it)")
     with _store(ctx) as store:
@@ -543,7 +671,7 @@ def export(
             from rcm import consult
             from rcm.export.still_valid import still_valid
 
-            filled = still_valid(consult.round_status(store, round_id), country)
+            filled = still_valid(consult.round_status(store, round_id), country, doc_lang)
             ids = set(filled.scope) if ids is None else ids & filled.scope
     sentence = "; ".join(f.sentence for f in filters)
     if ids is not None or themes or subthemes:
@@ -556,7 +684,10 @@ def export(
                 sentence=sentence,
             ),
         )
-    data = form.write(compendium, sentence=sentence, still_valid=filled)
+    options: dict[str, Any] = {"sentence": sentence, "still_valid": filled}
+    if doc_lang != "en":
+        options["lang"] = doc_lang
+    data = form.write(compendium, **options)
     if form.text:
         _emit(data.decode("utf-8"), output)
     else:
@@ -583,26 +714,46 @@ def _plain(snippet: str, color: bool) -> str:
     return _html.unescape(snippet.replace("<mark>", start).replace("</mark>", end))
 
 
-def _print_result(result: SearchResult, facets: bool = True) -> None:
+def _print_result(result: SearchResult, facets: bool = True, w: Words | None = None) -> None:
+    w = w or words()
     color = sys.stdout.isatty()
     first = result.offset + 1 if result.hits else 0
     last = result.offset + len(result.hits)
     click.echo(
-        f"{result.total} statements: {result.sentence}; sorted by {result.sort}; "
-        f"showing {first}–{last}"
+        w(
+            "{total} statements: {sentence}; sorted by {sort}; showing {first}–{last}",
+            total=result.total,
+            sentence=w(result.sentence),
+            sort=w.ctx("sort", result.sort),
+            first=first,
+            last=last,
+        )
     )
     for note in result.notes:
-        click.echo(f"  ({note})")
+        click.echo(f"  ({w(note)})")
     for hit in result.hits:
         themes = ",".join(f"TS{t}" for t in hit.themes)
-        click.echo(f"\n{hit.id:<12} {hit.meeting_label} ({hit.year})  {themes}")
+        click.echo(f"\n{hit.id:<12} {w.meeting(hit.meeting_label)} ({hit.year})  {themes}")
         click.echo(f"  {_plain(hit.snippet, color)}")
     if facets and result.facets:
         click.echo("")
         for name in ("theme", "category", "meeting"):
             values = result.facets.get(name, [])
             if values:
-                click.echo(f"{name}: " + "  ".join(f"{v.value} {v.count}" for v in values))
+                click.echo(
+                    f"{w.ctx('facet', name)}: "
+                    + "  ".join(f"{_facet_value(name, v.value, w)} {v.count}" for v in values)
+                )
+
+
+def _facet_value(name: str, value: str, w: Words) -> str:
+    if not w.spanish:
+        return value
+    if name == "meeting":
+        return w.meeting(value)
+    if name == "category":
+        return w.category(value, w(value) if value == "unassigned" else value)
+    return value
 
 
 @cli.command(name="search")
@@ -726,7 +877,7 @@ def search_command(
     if as_json:
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     else:
-        _print_result(result)
+        _print_result(result, w=_words(ctx))
 
 
 @cli.command(name="related")
@@ -741,7 +892,7 @@ def related_command(ctx: click.Context, statement_id: str, limit: int, as_json: 
     if as_json:
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     else:
-        _print_result(result, facets=False)
+        _print_result(result, facets=False, w=_words(ctx))
 
 
 def _settings_epilog() -> str:
@@ -1085,12 +1236,16 @@ def _wording_changed(entry: dict[str, Any]) -> str:
     help=_format_help("position"),
 )
 @click.option("-o", "--output", required=True, metavar="FILE", help="Where to write it.")
+@click.option("--lang", "lang", metavar="en|es", help="The document's language (default: English).")
 @click.pass_context
-def round_report(ctx: click.Context, round_id: int, fmt: str, output: str) -> None:
+def round_report(
+    ctx: click.Context, round_id: int, fmt: str, output: str, lang: str | None
+) -> None:
     """The round's regional position document: reaffirmed by theme and category, proposed wording,
     objections with their reasons, who has not answered."""
+    doc_lang = _doc_lang(ctx, lang)
     with _store(ctx) as store:
-        data = registry.get_format(fmt, "position").write(store, round_id)
+        data = registry.get_format(fmt, "position").write(store, round_id, lang=doc_lang)
     _emit_bytes(data, output)
 
 
@@ -1100,13 +1255,25 @@ def round_report(ctx: click.Context, round_id: int, fmt: str, output: str) -> No
     "--country", required=True, metavar="CRI", help="The Member Country (ISO 3166 alpha-3)."
 )
 @click.option("-o", "--output", required=True, metavar="FILE.xlsx")
+@click.option(
+    "--lang",
+    "lang",
+    metavar="en|es",
+    help="Its language; default: `rcm --lang`, else that of the country's focal point accounts "
+    "(`rcm users set NAME --lang es`), else English.",
+)
 @click.pass_context
-def round_questionnaire(ctx: click.Context, round_id: int, country: str, output: str) -> None:
+def round_questionnaire(
+    ctx: click.Context, round_id: int, country: str, output: str, lang: str | None
+) -> None:
     """Write a country's questionnaire (.xlsx): one sheet per theme, with a drop-down."""
+    chosen = _doc_lang(ctx, lang) if lang or (ctx.obj or {}).get("lang") else None
     with _store(ctx) as store:
-        data = registry.get_format("xlsx", "questionnaire").write(store, round_id, country)
+        data = registry.get_format("xlsx", "questionnaire").write(
+            store, round_id, country, lang=chosen
+        )
     _write_file(output, data)
-    click.echo(f"wrote {output}")
+    click.echo(_words(ctx)("wrote {file}", file=output))
 
 
 @round_group.command(name="import")
@@ -1227,6 +1394,14 @@ def users_group() -> None:
 @click.option("--country", metavar="CRI", help="A focal point's country (ISO 3166 alpha-3).")
 @click.option("--name", default="", help="Full name.")
 @click.option("--email", default=None, help="Where invitations and reminders go.")
+@click.option(
+    "--lang",
+    "lang",
+    default="en",
+    show_default=True,
+    metavar="en|es",
+    help="The language of their documents (a focal point's questionnaire by default).",
+)
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def users_add(
@@ -1236,6 +1411,7 @@ def users_add(
     country: str | None,
     name: str,
     email: str | None,
+    lang: str,
     actor: str | None,
 ) -> None:
     """Create a user; prints a generated password once."""
@@ -1250,6 +1426,7 @@ def users_add(
             name=name,
             email=email,
             actor=_managing_accounts(store, actor),
+            lang=lang,
         )
     click.echo(
         f"added {user.username} ({user.role.value}{' ' + user.country if user.country else ''})"
@@ -1269,6 +1446,26 @@ def users_email(ctx: click.Context, username: str, address: str, actor: str | No
     with _store(ctx) as store:
         user = users.set_email(store, username, address, actor=_managing_accounts(store, actor))
     click.echo(f"{user.username}: {user.email or 'no e-mail address'}")
+
+
+@users_group.command(name="set")
+@click.argument("username")
+@click.option(
+    "--lang",
+    "lang",
+    required=True,
+    metavar="en|es",
+    help="The language of their documents (a focal point's questionnaire by default).",
+)
+@_as_option(_SECRETARIAT)
+@click.pass_context
+def users_set(ctx: click.Context, username: str, lang: str, actor: str | None) -> None:
+    """Change a user's settings: the language of their documents."""
+    from rcm import users
+
+    with _store(ctx) as store:
+        user = users.set_language(store, username, lang, actor=_managing_accounts(store, actor))
+    click.echo(f"{user.username}: language {user.lang}")
 
 
 @users_group.command(name="list")

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from rcm import clock, settings, taxonomy
 from rcm.audit import record_audit
 from rcm.errors import ConflictError, DocumentError, NotFound, Problem, RcmError
+from rcm.i18n import Words, words
 from rcm.model import Statement
 from rcm.parse.xlsx import Sheet, XlsxLimit, XlsxLimits, XlsxUnreadable, read_xlsx, xlsx_text
 from rcm.search import Filter, matching_ids
@@ -74,6 +75,36 @@ ANSWERS = {
     "No": OpinionValue.NO_LONGER_VALID,
     "Abstain": OpinionValue.ABSTAIN,
 }
+# The same in Spanish, for a questionnaire in Spanish; the import reads either language's words
+# (and both in one file), in any case and with or without the accents (``answer_value``).
+ANSWERS_ES = {
+    "Sí": OpinionValue.VALID,
+    "Sí, con cambios": OpinionValue.VALID_WITH_CHANGES,
+    "No": OpinionValue.NO_LONGER_VALID,
+    "Abstención": OpinionValue.ABSTAIN,
+}
+
+
+def _answer_key(text: str) -> str:
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text.strip().casefold())
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    return " ".join(plain.replace(",", ", ").split())
+
+
+_ANSWER_KEYS = {_answer_key(k): v for k, v in (*ANSWERS.items(), *ANSWERS_ES.items())}
+
+
+def answer_value(text: str) -> OpinionValue | None:
+    """The answer a questionnaire's "Still valid?" / "¿Sigue vigente?" cell gives, in English or
+    Spanish ("Yes, with changes", "Sí, con cambios", "si, con cambios"), or None."""
+    return _ANSWER_KEYS.get(_answer_key(text))
+
+
+def answer_words(lang: str) -> dict[str, OpinionValue]:
+    """The questionnaire's drop-down in a language."""
+    return ANSWERS_ES if words(lang).spanish else ANSWERS
 
 
 # What one answer may hold: one definition for the web form (its fields' maxlength and its
@@ -1051,6 +1082,16 @@ def position_document(store: Store, round_id: int, today: date | None = None) ->
 # --- the Excel questionnaire ----------------------------------------------------------------------
 
 HEADER = ["Statement ID", "Meeting", "Statement", "Still valid?", "Proposed wording", "Comment"]
+
+
+def questionnaire_header(lang: str) -> list[str]:
+    """The questionnaire's columns in a language (English: :data:`HEADER`)."""
+    w = words(lang)
+    if not w.spanish:
+        return HEADER
+    return [w(h) if h != "Statement" else w.one_statement for h in HEADER]
+
+
 SIGNATURE_SHEET = "signature"
 # The questionnaire's limits, checked before and while it is read (``rcm.parse.xlsx``). A real
 # questionnaire of every statement is about 35 KB packed and 140 KB unpacked; one where every
@@ -1111,7 +1152,7 @@ class QuestionnaireRow:
     statement_id: str
     meeting: str  # its label, e.g. "XIX RCM"
     text: str
-    answer: str | None  # the questionnaire's word for it (a key of ANSWERS)
+    answer: str | None  # the questionnaire's word for it (a key of ANSWERS, or of ANSWERS_ES)
     proposed_wording: str | None
     comment: str | None  # the reason, or else the comment
     version: int  # the version of the wording ``text`` is
@@ -1126,6 +1167,7 @@ class Questionnaire:
     signature: str
     sheets: list[tuple[str, list[QuestionnaireRow]]]  # theme code -> its rows, document order
     wordings_signature: str  # of ``versions``
+    lang: str = "en"  # the language it is written in
 
     @property
     def versions(self) -> dict[str, int]:
@@ -1133,18 +1175,24 @@ class Questionnaire:
         return {r.statement_id: r.version for _, rows in self.sheets for r in rows}
 
 
-def questionnaire(store: Store, round_id: int, country: str) -> Questionnaire:
+def questionnaire(
+    store: Store, round_id: int, country: str, lang: str | None = None
+) -> Questionnaire:
     """A country's questionnaire: the round's statements filed under each theme, in document
-    order, with what the country has answered so far, and the signature of round and country."""
+    order, with what the country has answered so far, and the signature of round and country.
+    ``lang``: its language; by default the one of the country's focal point accounts (Spanish
+    where they all chose Spanish, else English). In Spanish, each statement's Spanish wording
+    where it has one, else its English one marked as English."""
     code, _, _, _ = _validate(country, "valid", None, None)
+    w = words(lang if lang is not None else _focal_point_language(store, code))
     with store.connection() as conn:
         rnd = _round(conn, round_id)
         secret = conn.scalar(select(t.rounds.c.secret).where(t.rounds.c.id == round_id))
         ids = _scope(conn, round_id)
         wordings = _wordings(conn, sorted(ids))
     given = {o.statement_id: o for o in opinions(store, round_id) if o.country == code}
-    reverse = {v: k for k, v in ANSWERS.items()}
-    meetings = {m.code: m.label for m in store.meetings()}
+    reverse = {v: k for k, v in answer_words(w.lang).items()}
+    meetings = {m.code: w.meeting(m.label) for m in store.meetings()}
     sheets: list[tuple[str, list[QuestionnaireRow]]] = []
     for theme in store.themes():
         found = store.statements_where(t.placements.c.theme == theme.number)
@@ -1157,7 +1205,7 @@ def questionnaire(store: Store, round_id: int, country: str) -> Questionnaire:
                 QuestionnaireRow(
                     s.id,
                     meetings.get(s.meeting, s.meeting),
-                    s.text,
+                    _questionnaire_text(s, w),
                     reverse[o.value] if o else None,
                     o.proposed_wording if o else None,
                     (o.reason or o.comment) if o else None,
@@ -1173,7 +1221,31 @@ def questionnaire(store: Store, round_id: int, country: str) -> Questionnaire:
         _signature(secret, rnd.id, code),
         sheets,
         _wordings_signature(secret, rnd.id, code, versions),
+        w.lang,
     )
+
+
+def _questionnaire_text(s: Statement, w: Words) -> str:
+    if not w.spanish or (s.lang == "es" and not s.text_es):
+        return s.text
+    text, lang = w.statement_text(s)
+    return text if lang == "es" else f"{w.english_mark()} {text}"
+
+
+def _focal_point_language(store: Store, country: str) -> str:
+    """The language of a country's focal points (``users.lang``): Spanish when every active one
+    chose it, else English."""
+    with store.connection() as conn:
+        chosen = set(
+            conn.scalars(
+                select(t.users.c.lang).where(
+                    t.users.c.country == country,
+                    t.users.c.role == "focal_point",
+                    t.users.c.active.is_(True),
+                )
+            )
+        )
+    return "es" if chosen == {"es"} else "en"
 
 
 @dataclass(frozen=True)
@@ -1253,7 +1325,7 @@ def import_questionnaire(
         if ws.title == SIGNATURE_SHEET:
             continue
         header = [ws.cell(1, c) for c in range(1, len(HEADER) + 1)]
-        if header != HEADER:
+        if header not in (HEADER, questionnaire_header("es")):
             problems.append(f"sheet {ws.title}, row 1: the columns must be {', '.join(HEADER)}")
             continue
         for i in sorted(r for r in ws.rows if r >= 2):
@@ -1269,9 +1341,12 @@ def import_questionnaire(
             if answer is None or answer.strip() == "":
                 blank += 1
                 continue
-            value = ANSWERS.get(answer.strip())
+            value = answer_value(answer)
             if value is None:
-                problems.append(f"{where}: “{answer[:100]}” is not one of {', '.join(ANSWERS)}")
+                problems.append(
+                    f"{where}: “{answer[:100]}” is not one of {', '.join(ANSWERS)} "
+                    f"(or {' / '.join(ANSWERS_ES)})"
+                )
                 continue
             wording_s, comment_s = _shown(wording), _shown(comment)
             reason = comment_s if value is OpinionValue.NO_LONGER_VALID else None

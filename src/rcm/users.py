@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from rcm import clock, settings, taxonomy
 from rcm.audit import record_audit
 from rcm.errors import BadInput, NotFound, RcmError
+from rcm.i18n import check_lang
 from rcm.store import NUL_MESSAGE, Store
 from rcm.store import schema as t
 
@@ -124,6 +125,7 @@ class User:
     active: bool
     locked_until: datetime | None = None
     email: str | None = None  # where invitations and reminders go (``rcm.mail``)
+    lang: str = "en"  # the language of their documents (their questionnaire's by default)
 
     def locked(self, now: datetime | None = None) -> bool:
         return self.locked_until is not None and self.locked_until > (now or clock.now())
@@ -139,6 +141,7 @@ def _user(r: Any) -> User:
         r.active,
         clock.aware(r.locked_until),
         r.email,
+        r.lang,
     )
 
 
@@ -246,9 +249,12 @@ def add_user(
     password: str | None = None,
     email: str | None = None,
     actor: str = "system",
+    lang: str = "en",
 ) -> tuple[User, str]:
-    """Create a user; returns the user and the password (generated when none is given)."""
+    """Create a user; returns the user and the password (generated when none is given).
+    ``lang``: the language of their documents ("en", "es")."""
     address = check_email(email) if email else None
+    lang = check_lang(lang)
     username = normalise_username(username)
     if not username or len(username) > 100 or not _username_allowed(username):
         raise AccountError(
@@ -295,11 +301,14 @@ def add_user(
                     locked_until=None,
                     created_at=clock.now(),
                     email=address,
+                    lang=lang,
                 )
                 .returning(t.users.c.id)
             ).scalar_one()
-            user = User(uid, username, name or username, r, code, True, None, address)
-            record_audit(conn, actor, "user.add", f"user {username}", None, _audited(user))
+            user = User(uid, username, name or username, r, code, True, None, address, lang)
+            # The language only where it is not the default (older records have none).
+            added = _audited(user) | ({"lang": lang} if lang != "en" else {})
+            record_audit(conn, actor, "user.add", f"user {username}", None, added)
     except IntegrityError:
         raise RcmError(f"there is already a user {username!r}") from None
     return user, secret
@@ -344,6 +353,27 @@ def set_email(store: Store, username: str, email: str | None, *, actor: str = "s
             f"user {after.username}",
             {"email": before.email},
             {"email": after.email},
+        )
+    return after
+
+
+def set_language(store: Store, username: str, lang: str, *, actor: str = "system") -> User:
+    """Set the language of a person's documents (their questionnaire's by default); audited.
+    Anyone may set their own (the web's /account); the CLI sets anyone's for the Secretariat."""
+    lang = check_lang(lang)
+    with store.transaction() as conn:
+        before = _find(conn, username, for_update=True)
+        if before.lang == lang:
+            return before
+        conn.execute(update(t.users).where(t.users.c.id == before.id).values(lang=lang))
+        after = _find(conn, username)
+        record_audit(
+            conn,
+            actor,
+            "user.lang",
+            f"user {after.username}",
+            {"username": before.username, "lang": before.lang},
+            {"username": after.username, "lang": after.lang},
         )
     return after
 

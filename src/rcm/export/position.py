@@ -16,6 +16,7 @@ from typing import Any
 from rcm import consult, taxonomy
 from rcm.consult import PositionDocument
 from rcm.export.docx import shade
+from rcm.i18n import Words, words
 from rcm.model import Category, Statement
 from rcm.taxonomy import CATEGORY_COLOURS
 
@@ -30,11 +31,14 @@ _CATEGORY_ORDER = [c.value for c in CATEGORY_COLOURS] + ["unassigned"]
 _WIDTHS_CM = (9.6, 2.4, 4.5)
 
 
-def position_docx(data: PositionDocument) -> bytes:
+def position_docx(data: PositionDocument, lang: str = "en") -> bytes:
     """The regional position of a round as .docx bytes, from its data
-    (``rcm.consult.position_document``)."""
+    (``rcm.consult.position_document``); ``lang="es"``: in Spanish (the statements in their
+    Spanish wording where they have one, else in English, marked)."""
     from docx import Document
     from docx.enum.text import WD_BREAK
+
+    w = words(lang)
 
     day, position, status = data.day, data.position, data.status
     rnd = position["round"]
@@ -45,51 +49,58 @@ def position_docx(data: PositionDocument) -> bytes:
         data.meeting_labels,
         answers,
         bool(status["silence_counts_as_no_objection"]),
+        w,
     )
 
     doc = Document()
     props = doc.core_properties
-    props.title = f"Regional position: {rnd['title']}"
-    props.subject = f"RCM consultation round {rnd['id']}"
+    props.title = w("Regional position: {title}", title=rnd["title"])
+    props.subject = w("RCM consultation round {id}", id=rnd["id"])
     props.author = "RCM Compendium"
     props.created = datetime(day.year, day.month, day.day)
+    if w.spanish:
+        props.language = "es"
 
     doc.add_paragraph(rnd["title"], style="Title")
     doc.add_paragraph(
-        f"Regional position of the Regional Conference on Migration, consultation round "
-        f"{rnd['id']}",
+        w(
+            "Regional position of the Regional Conference on Migration, consultation round {id}",
+            id=rnd["id"],
+        ),
         style="Subtitle",
     )
-    deadline = rnd["deadline"] or "none"
-    state = rnd["state"]
-    if state == "open":
-        state += " (answers may still change this position)"
+    deadline = rnd["deadline"] or w("none")
+    state = w.status(rnd["state"])
+    if rnd["state"] == "open":
+        state += w(" (answers may still change this position)")
     totals = position["totals"]
     for label, value in (
-        ("Purpose", rnd["purpose"] or "not stated"),
-        ("Scope", rnd["scope"]),
-        ("Deadline", deadline),
-        ("State", state),
-        ("Statements", str(rnd["statements"])),
+        (w("Purpose"), rnd["purpose"] or w("not stated")),
+        (w("Scope"), rnd["scope"]),
+        (w("Deadline"), deadline),
+        (w("State"), state),
+        (w("Statements"), str(rnd["statements"])),
         (
-            "Status",
-            ", ".join(f"{totals.get(s.value, 0)} {s.value}" for s in _STATUS_ORDER),
+            w("Status"),
+            ", ".join(f"{totals.get(s.value, 0)} {w.status(s.value)}" for s in _STATUS_ORDER),
         ),
-        ("Answers to an earlier wording", _earlier_total(position["earlier_wording"])),
-        ("Date generated", day.isoformat()),
+        (w("Answers to an earlier wording"), _earlier_total(position["earlier_wording"], w)),
+        (w("Date generated"), day.isoformat()),
     ):
         p = doc.add_paragraph()
         p.add_run(f"{label}: ").bold = True
         p.add_run(value)
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
-    doc.add_heading("Method", level=1)
-    doc.add_paragraph(_method(rnd, view.silence))
+    doc.add_heading(w("Method"), level=1)
+    doc.add_paragraph(_method(rnd, view.silence, w))
 
-    doc.add_heading("Reaffirmed", level=1)
+    doc.add_heading(w("Reaffirmed"), level=1)
     doc.add_paragraph(
-        "Statements no Member Country objects to or proposes to change (an abstention does not "
-        "block, nor silence where the round counts it as consent), by theme and category."
+        w(
+            "Statements no Member Country objects to or proposes to change (an abstention does "
+            "not block, nor silence where the round counts it as consent), by theme and category."
+        )
     )
     categories = data.category_labels
     any_reaffirmed = False
@@ -98,72 +109,78 @@ def position_docx(data: PositionDocument) -> bytes:
         if not groups:
             continue
         any_reaffirmed = True
-        doc.add_heading(_theme_heading(section), level=2)
+        doc.add_heading(_theme_heading(section, w), level=2)
         for cat in sorted(groups, key=_category_rank):
             entries = groups[cat]
-            name = categories.get(cat, cat.title())
-            doc.add_heading(f"{_plural(name)} ({len(entries)})", level=3)
-            _table(doc, view, ("Statement", "RCM", "Countries"), entries, view.countries_cell)
+            name = w.category(cat, categories.get(cat, cat.title()))
+            doc.add_heading(f"{_plural(name, w)} ({len(entries)})", level=3)
+            _table(doc, view, _headers(w, "Countries"), entries, view.countries_cell)
     if not any_reaffirmed:
-        doc.add_paragraph("None.")
+        doc.add_paragraph(w("None."))
 
-    doc.add_heading("To be updated", level=1)
+    doc.add_heading(w("To be updated"), level=1)
     doc.add_paragraph(
-        "No country objects, and at least one proposed new wording. Every proposal is given, by "
-        "country."
+        w(
+            "No country objects, and at least one proposed new wording. Every proposal is given, "
+            "by country."
+        )
     )
     any_update = False
     for section in position["themes"]:
         if not section["to_be_updated"]:
             continue
         any_update = True
-        doc.add_heading(_theme_heading(section), level=2)
+        doc.add_heading(_theme_heading(section, w), level=2)
         _table(
             doc,
             view,
-            ("Statement", "RCM", "Proposed wording"),
+            _headers(w, "Proposed wording"),
             section["to_be_updated"],
             lambda cell, e: _by_country(cell, e["proposed_wording"]),
         )
     if not any_update:
-        doc.add_paragraph("None.")
+        doc.add_paragraph(w("None."))
 
-    doc.add_heading("Contested", level=1)
+    doc.add_heading(w("Contested"), level=1)
     doc.add_paragraph(
-        "At least one Member Country answered that the statement is no longer valid; its reason "
-        "is given. These statements are not part of the regional position."
+        w(
+            "At least one Member Country answered that the statement is no longer valid; its "
+            "reason is given. These statements are not part of the regional position."
+        )
     )
     if position["contested"]:
         _table(
             doc,
             view,
-            ("Statement", "RCM", "Objections"),
+            _headers(w, "Objections"),
             position["contested"],
             lambda cell, e: _by_country(cell, e["reasons"]),
         )
     else:
-        doc.add_paragraph("None.")
+        doc.add_paragraph(w("None."))
 
-    doc.add_heading("Pending", level=1)
+    doc.add_heading(w("Pending"), level=1)
     doc.add_paragraph(
-        "Not every Member Country has answered yet; no position can be stated for these."
+        w("Not every Member Country has answered yet; no position can be stated for these.")
     )
     if position["pending"]:
         _table(
             doc,
             view,
-            ("Statement", "RCM", "Not answered"),
+            _headers(w, "Not answered"),
             position["pending"],
             lambda cell, e: _set_text(cell, ", ".join(e["not_answered"])),
         )
     else:
-        doc.add_paragraph("None.")
+        doc.add_paragraph(w("None."))
 
     if comments:
-        doc.add_heading(COMMENTS_SECTION, level=1)
+        doc.add_heading(w(COMMENTS_SECTION), level=1)
         doc.add_paragraph(
-            "Comments by observers and the Secretariat. They are not answers and do not count "
-            "in the consensus."
+            w(
+                "Comments by observers and the Secretariat. They are not answers and do not "
+                "count in the consensus."
+            )
         )
         _comments_table(doc, view, comments)
 
@@ -189,19 +206,25 @@ class _View:
         labels: dict[str, str],
         answers: dict[str, dict[str, str | None]],
         silence: bool,
+        w: Words,
     ) -> None:
         self.statements = statements
         self.labels = labels
         self.answers = answers
         self.silence = silence
+        self.w = w
+
+    def meeting(self, code: str) -> str:
+        return self.w.meeting(self.labels.get(code, code))
 
     def countries_cell(self, cell: Any, entry: dict[str, Any]) -> None:
         given = self.answers.get(entry["id"], {})
         groups: dict[str, list[str]] = {}
         for country, value in given.items():
             groups.setdefault(value or "", []).append(country)
+        w = self.w
         if set(groups) == {consult.OpinionValue.VALID.value}:
-            _set_text(cell, f"All {len(given)} Member Countries: valid")
+            _set_text(cell, w("All {n} Member Countries: valid", n=len(given)))
             return
         lines = []
         for value, heading in (
@@ -210,64 +233,83 @@ class _View:
             ("", "No answer (silence counts as consent)"),
         ):
             if groups.get(value):
-                lines.append((heading, ", ".join(groups[value])))
+                lines.append((w(heading), ", ".join(groups[value])))
         _labelled(cell, lines)
 
 
-def _method(rnd: dict[str, Any], silence_now: bool) -> str:
-    members = ", ".join(f"{c.name_en} ({c.iso3})" for c in taxonomy.countries() if c.member)
-    text = (
-        f"The RCM decides by consensus. Each statement's status is decided over the "
-        f"{len(consult.member_countries())} Member Countries ({members}), in this order: "
+def _method(rnd: dict[str, Any], silence_now: bool, w: Words) -> str:
+    members = ", ".join(
+        f"{c.name_es if w.spanish else c.name_en} ({c.iso3})"
+        for c in taxonomy.countries()
+        if c.member
+    )
+    text = w(
+        "The RCM decides by consensus. Each statement's status is decided over the "
+        "{n} Member Countries ({members}), in this order: "
         "contested if any country answered that it is no longer valid; otherwise pending if any "
         "country has not answered; otherwise to be updated if any country proposed a change; "
         "otherwise reaffirmed. An abstention does not block consensus. An answer given before "
         "the statement was reworded still counts, and is marked with the version of the wording "
-        "it answered. "
+        "it answered. ",
+        n=len(consult.member_countries()),
+        members=members,
     )
     if not rnd["silence_is_consent"]:
-        return text + (
+        return text + w(
             "In this round silence does not count as consent: a statement stays pending until "
             "every Member Country has answered."
         )
     deadline = rnd["deadline"]
     if silence_now:
-        return text + (
-            f"In this round silence counts as consent after the deadline ({deadline}), which has "
-            "passed: a country that has not answered does not keep a statement pending."
+        return text + w(
+            "In this round silence counts as consent after the deadline ({deadline}), which has "
+            "passed: a country that has not answered does not keep a statement pending.",
+            deadline=deadline,
         )
-    return text + (
-        f"In this round silence counts as consent once the deadline ({deadline or 'none set'}) "
-        "has passed; until then a statement stays pending while a country has not answered."
+    return text + w(
+        "In this round silence counts as consent once the deadline ({deadline}) "
+        "has passed; until then a statement stays pending while a country has not answered.",
+        deadline=deadline or w("none set"),
     )
 
 
-def wording_changed(entry: dict[str, Any]) -> str:
+def wording_changed(entry: dict[str, Any], w: Words | None = None) -> str:
     """The note of a statement reworded after some countries answered it."""
+    w = w or words()
     answered = "; ".join(
-        f"{c} answered version {v}" for c, v in sorted(entry["earlier_wording"].items())
+        w("{country} answered version {version}", country=c, version=v)
+        for c, v in sorted(entry["earlier_wording"].items())
     )
-    changed = entry.get("wording_changed_on") or "a date not recorded"
-    return f"The wording changed on {changed} (now version {entry['version']}): {answered}."
+    changed = entry.get("wording_changed_on") or w("a date not recorded")
+    return w(
+        "The wording changed on {changed} (now version {version}): {answered}.",
+        changed=changed,
+        version=entry["version"],
+        answered=answered,
+    )
 
 
-def _earlier_total(totals: dict[str, int]) -> str:
+def _earlier_total(totals: dict[str, int], w: Words) -> str:
     if not totals["answers"]:
-        return "none"
-    answers = "1 answer is" if totals["answers"] == 1 else f"{totals['answers']} answers are"
-    statements = (
-        "1 statement" if totals["statements"] == 1 else f"{totals['statements']} statements"
-    )
-    return (
-        f"{answers} to an earlier wording than the statement's current one ({statements}); "
-        "they still count, and are marked in the tables"
+        return w("none")
+    answers = w.n("1 answer is", "{n} answers are", totals["answers"])
+    statements = w.n("1 statement", "{n} statements", totals["statements"])
+    return w(
+        "{answers} to an earlier wording than the statement's current one ({statements}); "
+        "they still count, and are marked in the tables",
+        answers=answers,
+        statements=statements,
     )
 
 
-def _theme_heading(section: dict[str, Any]) -> str:
+def _theme_heading(section: dict[str, Any], w: Words) -> str:
     if not section["theme"]:
-        return "Statements not filed under a theme"
-    return f"TS{section['theme']} {section['title']}".strip()
+        return w("Statements not filed under a theme")
+    return f"TS{section['theme']} {w.theme(section['theme'], section['title'])}".strip()
+
+
+def _headers(w: Words, third: str) -> tuple[str, str, str]:
+    return (w.one_statement, w("RCM"), w(third))
 
 
 def _category_rank(category: str) -> tuple[int, str]:
@@ -275,7 +317,9 @@ def _category_rank(category: str) -> tuple[int, str]:
     return rank, category
 
 
-def _plural(label: str) -> str:
+def _plural(label: str, w: Words) -> str:
+    if w.spanish:
+        return w.ctx("category plural", label)
     return label if label.endswith("s") or label == "Unassigned" else label + "s"
 
 
@@ -296,24 +340,25 @@ def _table(
     table = _new_table(doc, headers)
     for e in entries:
         cells = table.add_row().cells
-        _statement_cell(cells[0], view.statements.get(e["id"]), e["text"])
-        _set_text(cells[1], view.labels.get(e["meeting"], e["meeting"]))
+        _statement_cell(cells[0], view.statements.get(e["id"]), e["text"], view.w)
+        _set_text(cells[1], view.meeting(e["meeting"]))
         cells[1].add_paragraph(e["id"])
         third(cells[2], e)
         if e.get("earlier_wording"):
-            cells[2].add_paragraph().add_run(wording_changed(e)).italic = True
+            cells[2].add_paragraph().add_run(wording_changed(e, view.w)).italic = True
         _finish_row(cells, _colour(e.get("category")))
 
 
 def _comments_table(doc: Any, view: _View, comments: list[dict[str, Any]]) -> None:
-    table = _new_table(doc, ("Comment", "Statement", "By"))
+    w = view.w
+    table = _new_table(doc, (w("Comment"), w.one_statement, w("By")))
     for c in comments:
         s = view.statements.get(c["statement_id"])
         cells = table.add_row().cells
         _set_text(cells[0], c["text"])
         _set_text(cells[1], c["statement_id"])
         if s is not None:
-            cells[1].add_paragraph(view.labels.get(s.meeting, s.meeting))
+            cells[1].add_paragraph(view.meeting(s.meeting))
         _set_text(cells[2], c["author"])
         cells[2].add_paragraph(str(c["at"])[:10])
         _finish_row(cells, _colour(s.category.value if s and s.category else None))
@@ -360,7 +405,14 @@ def _set_text(cell: Any, text: str) -> None:
     cell.paragraphs[0].add_run(text)
 
 
-def _statement_cell(cell: Any, s: Statement | None, fallback: str) -> None:
+def _statement_cell(cell: Any, s: Statement | None, fallback: str, w: Words) -> None:
+    if w.spanish and s is not None and (s.text_es or s.lang != "es"):
+        text, lang = w.statement_text(s)
+        _set_text(cell, text)
+        if lang != "es":
+            mark = cell.add_paragraph().add_run(w.english_mark())
+            mark.italic = True
+        return
     if s is None or not s.items:
         _set_text(cell, s.text if s is not None else fallback)
         return

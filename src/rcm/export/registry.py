@@ -18,6 +18,7 @@ from rcm.store import Store
 __all__ = [
     "FORMATS",
     "Format",
+    "check_language",
     "export_selection",
     "formats",
     "get_format",
@@ -34,12 +35,14 @@ class Format:
     name: str
     extension: str  # without the dot
     media_type: str
-    # compendium: write(compendium, sentence=..., still_valid=...); position: write(store,
-    # round_id); questionnaire: write(store, round_id, country).
+    # compendium: write(compendium, sentence=..., still_valid=..., lang=...); position:
+    # write(store, round_id, lang=...); questionnaire: write(store, round_id, country, lang=...).
     write: Callable[..., bytes]
     help: str
     document: str = "compendium"
     text: bool = False  # text (UTF-8) rather than a binary file
+    # Written in English or Spanish (``lang="es"``); the data formats are in no language.
+    languages: tuple[str, ...] = ("en",)
     ranked: bool = False  # keeps the order of a search's hits (the others: document order)
     # Files written beside the output FILE (``rcm export -o FILE``): (compendium, FILE's stem) ->
     # {file name: data}.
@@ -80,9 +83,11 @@ def export_selection(
     ids: Sequence[str] | None = None,
     sentence: str = "",
     basename: str = "rcm-compendium",
+    lang: str = "en",
 ) -> tuple[bytes, str, str]:
     """A search's result (statement ids, best first) or the whole compendium in a registered
-    format: ``(data, media type, file name)``, for a download."""
+    format: ``(data, media type, file name)``, for a download. ``lang``: the document's language
+    where the format has one (the page's, on the web); the others ignore it."""
     from rcm.export.docx import Selection, narrow
 
     fmt = get_format(fmt_name)
@@ -92,8 +97,22 @@ def export_selection(
         if fmt.ranked:
             rank = {sid: i for i, sid in enumerate(ids)}
             c = replace(c, statements=sorted(c.statements, key=lambda s: rank[s.id]))
-    data = fmt.write(c, sentence=sentence)
+    options: dict[str, Any] = {"sentence": sentence}
+    if lang in fmt.languages and lang != "en":
+        options["lang"] = lang
+    data = fmt.write(c, **options)
     return data, fmt.media_type, f"{basename}.{fmt.extension}"
+
+
+def check_language(fmt: Format, lang: str) -> None:
+    """Refuse a language a format is not written in (JSON has no language, for one)."""
+    if lang not in fmt.languages:
+        langs = ", ".join(
+            f.name for f in FORMATS.values() if "es" in f.languages and f.document == fmt.document
+        )
+        raise RcmError(
+            f"the {fmt.name} format has no language to choose: --lang {lang} is for {langs}"
+        )
 
 
 # --- the formats ----------------------------------------------------------------------------------
@@ -111,7 +130,9 @@ def _csv(c: Compendium, **_: Any) -> bytes:
     return to_csv(c).encode()
 
 
-def _docx(c: Compendium, sentence: str = "", still_valid: Any = None, **_: Any) -> bytes:
+def _docx(
+    c: Compendium, sentence: str = "", still_valid: Any = None, lang: str = "en", **_: Any
+) -> bytes:
     from rcm.export.docx import compilation_docx
 
     return compilation_docx(
@@ -119,6 +140,7 @@ def _docx(c: Compendium, sentence: str = "", still_valid: Any = None, **_: Any) 
         selection=sentence or None,
         still_valid=still_valid.lines if still_valid else None,
         still_valid_heading=still_valid.heading if still_valid else None,
+        lang=lang,
     )
 
 
@@ -128,10 +150,10 @@ def _pdf(c: Compendium, **options: Any) -> bytes:
     return docx_to_pdf(_docx(c, **options))
 
 
-def _xlsx(c: Compendium, **_: Any) -> bytes:
+def _xlsx(c: Compendium, lang: str = "en", **_: Any) -> bytes:
     from rcm.export.xlsx import compendium_xlsx
 
-    return compendium_xlsx(c)
+    return compendium_xlsx(c, lang=lang)
 
 
 def _sqlite(c: Compendium, **_: Any) -> bytes:
@@ -155,31 +177,43 @@ def _datapackage(c: Compendium, **_: Any) -> bytes:
     return datapackage_zip(c)
 
 
-def _position_docx(store: Store, round_id: int) -> bytes:
+def _position_docx(store: Store, round_id: int, lang: str = "en") -> bytes:
     from rcm import consult
     from rcm.export.position import position_docx
 
-    return position_docx(consult.position_document(store, round_id))
+    return position_docx(consult.position_document(store, round_id), lang=lang)
 
 
-def _position_pdf(store: Store, round_id: int) -> bytes:
+def _position_pdf(store: Store, round_id: int, lang: str = "en") -> bytes:
     from rcm.export.pdf import docx_to_pdf
 
-    return docx_to_pdf(_position_docx(store, round_id))
+    return docx_to_pdf(_position_docx(store, round_id, lang))
 
 
-def _questionnaire(store: Store, round_id: int, country: str) -> bytes:
+def _questionnaire(store: Store, round_id: int, country: str, lang: str = "en") -> bytes:
     from rcm.export.questionnaire import write_questionnaire
 
-    return write_questionnaire(store, round_id, country)
+    return write_questionnaire(store, round_id, country, lang=lang)
 
 
 _J, _C = "the rcm-compendium/1 document", "one row per statement"
 register(Format("json", "json", "application/json", _json, _J, text=True, ranked=True))
 register(Format("csv", "csv", "text/csv; charset=utf-8", _csv, _C, text=True, ranked=True))
-register(Format("docx", "docx", DOCX, _docx, "the compilation as a Word document"))
-register(Format("xlsx", "xlsx", XLSX, _xlsx, "one sheet per theme"))
-register(Format("pdf", "pdf", "application/pdf", _pdf, "the Word document as PDF (LibreOffice)"))
+_EN_ES = ("en", "es")
+register(
+    Format("docx", "docx", DOCX, _docx, "the compilation as a Word document", languages=_EN_ES)
+)
+register(Format("xlsx", "xlsx", XLSX, _xlsx, "one sheet per theme", languages=_EN_ES))
+register(
+    Format(
+        "pdf",
+        "pdf",
+        "application/pdf",
+        _pdf,
+        "the Word document as PDF (LibreOffice)",
+        languages=_EN_ES,
+    )
+)
 register(
     Format(
         "sqlite",
@@ -200,11 +234,25 @@ register(
         "a Frictionless data package (.zip: datapackage.json and one CSV per table)",
     )
 )
-register(Format("docx", "docx", DOCX, _position_docx, "Word", document="position"))
 register(
-    Format("pdf", "pdf", "application/pdf", _position_pdf, "PDF (LibreOffice)", document="position")
+    Format("docx", "docx", DOCX, _position_docx, "Word", document="position", languages=_EN_ES)
 )
-register(Format("xlsx", "xlsx", XLSX, _questionnaire, "Excel", document="questionnaire"))
+register(
+    Format(
+        "pdf",
+        "pdf",
+        "application/pdf",
+        _position_pdf,
+        "PDF (LibreOffice)",
+        document="position",
+        languages=_EN_ES,
+    )
+)
+register(
+    Format(
+        "xlsx", "xlsx", XLSX, _questionnaire, "Excel", document="questionnaire", languages=_EN_ES
+    )
+)
 
 
 def _skos_ttl(c: Compendium, **_: Any) -> bytes:

@@ -8,9 +8,11 @@ from typing import Any
 
 from rcm import consult
 from rcm.errors import RcmError
+from rcm.i18n import words
 
 # The questionnaire's words for each answer, as the ministries read them.
 WORDS = {value.value: label for label, value in consult.ANSWERS.items()}
+WORDS_ES = {value.value: label for label, value in consult.ANSWERS_ES.items()}
 
 
 @dataclass(frozen=True)
@@ -20,9 +22,11 @@ class StillValid:
     heading: str  # for the title page
 
 
-def still_valid(status: dict[str, Any], country: str | None = None) -> StillValid:
+def still_valid(status: dict[str, Any], country: str | None = None, lang: str = "en") -> StillValid:
     """The column's lines from a round's status (``rcm.consult.round_status``): the consensus
-    status and each country's answer, or ``country``'s answers alone."""
+    status and each country's answer, or ``country``'s answers alone; in ``lang``."""
+    w = words(lang)
+    answer_words = WORDS_ES if w.spanish else WORDS
     rnd = status["round"]
     members = consult.member_countries()
     if country is not None:
@@ -37,26 +41,38 @@ def still_valid(status: dict[str, Any], country: str | None = None) -> StillVali
             value = answers.get(code)
             if value is None:
                 continue
-            line = f"{code}: {WORDS.get(value, value)}"
+            line = f"{code}: {answer_words.get(value, value)}"
             if code in s["proposed_wording"]:
                 line += f" — {s['proposed_wording'][code]}"
             elif code in s["reasons"]:
                 line += f" — {s['reasons'][code]}"
             earlier = s.get("earlier_wording", {}).get(code)
             if earlier is not None:
-                line += f" (to version {earlier} of the wording; now version {s['version']})"
+                line += w(
+                    " (to version {earlier} of the wording; now version {version})",
+                    earlier=earlier,
+                    version=s["version"],
+                )
             cell.append(line)
         if country is None:
             waiting = [c for c in members if answers.get(c) is None]
-            cell.insert(0, f"Status: {s['status']}")
+            cell.insert(0, w("Status: {status}", status=w.status(s["status"])))
             if waiting:
-                cell.append(f"Not yet answered: {', '.join(waiting)}")
+                cell.append(w("Not yet answered: {countries}", countries=", ".join(waiting)))
         elif not cell:
-            cell.append(f"{country}: not yet answered")
+            cell.append(w("{country}: not yet answered", country=country))
         lines[s["id"]] = cell
-    who = f"answers of {country}" if country else "consensus status and each country's answers"
-    heading = (
-        f"“Still valid?” filled from consultation round {rnd['id']}, “{rnd['title']}” "
-        f"({rnd['state']}): {who}."
+    who = (
+        w("answers of {country}", country=country)
+        if country
+        else w("consensus status and each country's answers")
+    )
+    heading = w(
+        "“{still_valid}” filled from consultation round {id}, “{title}” ({state}): {who}.",
+        still_valid=w("Still valid?"),
+        id=rnd["id"],
+        title=rnd["title"],
+        state=w.status(rnd["state"]),
+        who=who,
     )
     return StillValid(lines, frozenset(lines), heading)

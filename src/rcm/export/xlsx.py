@@ -15,6 +15,7 @@ from typing import Any
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from rcm.export.cells import append_row, set_text
+from rcm.i18n import Words, words
 from rcm.model import Compendium, Statement, span_text
 from rcm.taxonomy import CATEGORY_COLOURS
 
@@ -50,8 +51,14 @@ ALL_COLUMNS: tuple[tuple[str, int], ...] = (
 )
 
 
-def statement_cell_text(s: Statement) -> str:
-    """The statement as one cell: a list statement as its heading and one item per line."""
+def statement_cell_text(s: Statement, w: Words | None = None) -> str:
+    """The statement as one cell: a list statement as its heading and one item per line. In
+    Spanish (``w``): its Spanish wording where it has one, else the English one marked."""
+    if w is not None and w.spanish:
+        if s.text_es:
+            return s.text_es
+        if s.lang != "es":
+            return f"{w.english_mark()} {statement_cell_text(s)}"
     if not s.items:
         return s.text
     return "\n".join([f"{s.heading}:" if s.heading else "", *(f"- {i}" for i in s.items)]).strip()
@@ -71,10 +78,28 @@ def compendium_xlsx(
     *,
     statement_ids: set[str] | None = None,
     generated: date | None = None,
+    lang: str = "en",
 ) -> bytes:
     """The compendium (or only ``statement_ids``) as .xlsx bytes: "All statements", then "TS1" …
-    "TS6" for the themes that have rows, then "About". ``generated`` defaults to today (UTC)."""
+    "TS6" for the themes that have rows, then "About". ``generated`` defaults to today (UTC).
+    ``lang="es"``: sheet names, headers, meetings, categories, sub-themes and the About sheet in
+    Spanish, each statement's Spanish wording where it has one (else the English, marked)."""
     from openpyxl import Workbook
+
+    w = words(lang)
+    cat_label = {
+        ci.category.value: w.category(ci.category.value, ci.label) for ci in compendium.categories
+    }
+
+    def category(s: Statement) -> str | None:
+        if s.category is None:
+            return None
+        return cat_label.get(s.category.value, s.category.value) if w.spanish else s.category.value
+
+    def source(s: Statement) -> str | None:
+        if s.category_source is None:
+            return None
+        return w.status(s.category_source.value) if w.spanish else s.category_source.value
 
     day = generated or datetime.now(UTC).date()
     c = compendium
@@ -99,18 +124,18 @@ def compendium_xlsx(
             (
                 [
                     s.id,
-                    m.label if m else s.meeting,
+                    w.meeting(m.label) if m else s.meeting,
                     m.year if m else None,
-                    s.category.value if s.category else None,
-                    s.category_source.value if s.category_source else None,
+                    category(s),
+                    source(s),
                     " ".join(themes) or None,
                     objectives.get(s.id),
-                    statement_cell_text(s),
+                    statement_cell_text(s, w),
                 ],
                 s,
             )
         )
-    _data_sheet(wb.create_sheet(ALL_SHEET), ALL_COLUMNS, rows)
+    _data_sheet(wb.create_sheet(w(ALL_SHEET)), ALL_COLUMNS, rows, w)
 
     for theme in sorted(c.themes, key=lambda th: th.number):
         mine = sorted(
@@ -119,7 +144,7 @@ def compendium_xlsx(
         )
         if not mine:
             continue
-        titles = {st.order: st.title for st in theme.subthemes}
+        titles = {st.order: w.subtheme(theme.number, st.order, st.title) for st in theme.subthemes}
         theme_rows = []
         for p in mine:
             s = by_id[p.statement_id]
@@ -130,25 +155,28 @@ def compendium_xlsx(
                         titles.get(p.subtheme, str(p.subtheme)),
                         p.position,
                         s.id,
-                        m.label if m else s.meeting,
+                        w.meeting(m.label) if m else s.meeting,
                         m.year if m else None,
-                        s.category.value if s.category else None,
-                        s.category_source.value if s.category_source else None,
-                        statement_cell_text(s),
-                        p.note,
+                        category(s),
+                        source(s),
+                        statement_cell_text(s, w),
+                        _note(p, w),
                         " ".join(f"TS{t}" for t in p.also_relevant) or None,
                         objectives.get(s.id),
                     ],
                     s,
                 )
             )
-        _data_sheet(wb.create_sheet(theme.code), THEME_COLUMNS, theme_rows)
+        _data_sheet(wb.create_sheet(theme.code), THEME_COLUMNS, theme_rows, w)
 
-    _about_sheet(wb.create_sheet(ABOUT_SHEET), c, len(chosen), day)
+    _about_sheet(wb.create_sheet(w(ABOUT_SHEET)), c, len(chosen), day, w)
 
     stamp = datetime(day.year, day.month, day.day)
     wb.properties.creator = "rcm"
     wb.properties.title = c.source.title or "RCM Compendium"
+    if w.spanish:
+        wb.properties.title = w("RCM Compendium")
+        wb.properties.language = "es"
     wb.properties.created = stamp
     out = io.BytesIO()
     wb.save(out)
@@ -157,13 +185,17 @@ def compendium_xlsx(
 
 
 def _data_sheet(
-    ws: Any, columns: Sequence[tuple[str, int]], rows: Iterable[tuple[list[Any], Statement]]
+    ws: Any,
+    columns: Sequence[tuple[str, int]],
+    rows: Iterable[tuple[list[Any], Statement]],
+    w: Words,
 ) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     headers = [h for h, _ in columns]
     text_col = headers.index("Text") + 1
+    headers = [w(h) if w.spanish else h for h in headers]
     bold = Font(bold=True)
     top = Alignment(vertical="top")
     wrapped = Alignment(vertical="top", wrap_text=True)
@@ -190,44 +222,76 @@ def _data_sheet(
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{r}"
 
 
-def _about_sheet(ws: Any, c: Compendium, selected: int, day: date) -> None:
+def _note(p: Any, w: Words) -> str | None:
+    from rcm.export.docx import note_text
+
+    return note_text(p.note.strip("*").strip(), p, w) if (w.spanish and p.note) else p.note
+
+
+def _about_sheet(ws: Any, c: Compendium, selected: int, day: date, w: Words) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
 
     bold = Font(bold=True)
     wrapped = Alignment(vertical="top", wrap_text=True)
-    append_row(ws, ["RCM Compendium: statements of the Regional Conference on Migration"])
+    append_row(ws, [w("RCM Compendium: statements of the Regional Conference on Migration")])
     ws["A1"].font = Font(bold=True, size=14)
     append_row(ws, [])
     facts = [
-        ("Source", c.source.title),
-        ("Source date", c.source.date),
-        ("Source file", c.source.name),
-        ("Source SHA-256", c.source.sha256),
-        ("Generated", day.isoformat()),
-        ("Statements", f"{selected} of {len(c.statements)}"),
-        ("Covers", span_text(c.span())),
-        ("GCM objectives", 'In rank order; a number followed by "?" is a suggestion.'),
-        ("Category source", "curated: a person's choice; suggested: the suggester's."),
+        (w("Source"), c.source.title),
+        (w("Source date"), c.source.date),
+        (w("Source file"), c.source.name),
+        (w("Source SHA-256"), c.source.sha256),
+        (w("Generated"), day.isoformat()),
+        (w("Statements"), w("{selected} of {total}", selected=selected, total=len(c.statements))),
+        (w("Covers"), span_text(c.span())),
+        (w("GCM objectives"), w('In rank order; a number followed by "?" is a suggestion.')),
+        (w("Category source"), w("curated: a person's choice; suggested: the suggester's.")),
     ]
+    if w.spanish:
+        facts.append(
+            (
+                w("Language"),
+                w(
+                    "Spanish. Statements without a Spanish wording are given in English and "
+                    "marked {mark}.",
+                    mark=w.english_mark(),
+                ),
+            )
+        )
     for label, value in facts:
         append_row(ws, [label, value])
         ws.cell(row=ws.max_row, column=1).font = bold
         ws.cell(row=ws.max_row, column=2).alignment = wrapped
     append_row(ws, [])
-    append_row(ws, ["Category", "Label", "Definition", "Row colour"])
+    append_row(ws, [w("Category"), w("Label"), w("Definition"), w("Row colour")])
     for cell in ws[ws.max_row]:
         cell.font = bold
     infos = {ci.category: ci for ci in c.categories}
     for cat, rgb in CATEGORY_COLOURS.items():
         ci = infos.get(cat)
+        label = ci.label if ci else cat.value.title()
         append_row(
-            ws, [cat.value, ci.label if ci else cat.value.title(), ci.definition if ci else "", rgb]
+            ws,
+            [
+                cat.value,
+                w.category(cat.value, label),
+                w.definition(ci.definition) if ci else "",
+                rgb,
+            ],
         )
         ws.cell(row=ws.max_row, column=4).fill = PatternFill(
             fill_type="solid", start_color=f"FF{rgb}", end_color=f"FF{rgb}"
         )
         ws.cell(row=ws.max_row, column=3).alignment = wrapped
-    append_row(ws, ["(empty)", "Unassigned", "No category has been assigned yet.", "no colour"])
+    append_row(
+        ws,
+        [
+            w("(empty)"),
+            w("Unassigned"),
+            w("No category has been assigned yet."),
+            w("no colour"),
+        ],
+    )
     _sources_table(ws, c)
     for col, width in zip("ABCD", (18, 60, 50, 12), strict=True):
         ws.column_dimensions[col].width = width

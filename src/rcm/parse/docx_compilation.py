@@ -107,6 +107,14 @@ def parse_compilation_docx(
                 )
             ],
         ) from exc
+    if is_spanish_edition(document, blocks):
+        raise _refuse(
+            source,
+            "this is a Spanish edition of the compilation (“Compilación…”, columns "
+            "“¿Sigue vigente?”), not the English compilation this reader takes: its rows would "
+            "reword the English statements. Ingest the English compilation; a Spanish edition's "
+            "wording is aligned to the English statements by the Spanish-edition reader",
+        )
     problems: list[Problem] = []
     notices: list[Notice] = []
     legend = read_legend(blocks, problems)
@@ -138,6 +146,20 @@ def parse_compilation_docx(
         notices,
         meetings=[known[code] for code in sorted({r.row.meeting for r in rows}, key=meeting_order)],
     )
+
+
+def is_spanish_edition(document: Any, blocks: list[Block]) -> bool:
+    """Whether a Word compilation is a Spanish edition (`rcm export --format docx --lang es`
+    marks its language "es"; another one says "¿Sigue vigente?" over its tables)."""
+    language = (document.core_properties.language or "").strip().lower()
+    if language.startswith("es"):
+        return True
+    for block in blocks:
+        if isinstance(block, TableBlock) and block.rows:
+            heads = [tx.collapse(c.text).casefold().strip("¿?: ") for c in block.rows[0].cells]
+            if "sigue vigente" in heads:
+                return True
+    return False
 
 
 # --- step 1: open -------------------------------------------------------------------------------

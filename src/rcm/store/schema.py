@@ -352,6 +352,8 @@ users = Table(
     Column("locked_until", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("email", String(254)),  # where invitations and reminders go (rcm.mail); None: nowhere
+    # The language of the person's documents (their questionnaire's by default): en | es.
+    Column("lang", String(5), nullable=False, server_default="en"),
 )
 
 sessions = Table(

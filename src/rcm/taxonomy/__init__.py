@@ -33,6 +33,7 @@ __all__ = [
     "gcm_objectives",
     "gcm_principles",
     "label",
+    "label_es",
     "labels",
     "meeting_label",
     "meetings",
@@ -248,3 +249,14 @@ def meeting_label(code: str, lang: str) -> str:
     except ValueError:
         return code
     return ref.label_in(lang)
+
+
+@cache
+def _labels_es() -> dict[tuple[str, str], str]:
+    return {(r["scheme"], r["notation"]): r["label_es"] for r in _rows("labels_es.tsv")}
+
+
+def label_es(scheme: str, notation: str) -> str | None:
+    """The Spanish name of a theme ("theme", "1"), sub-theme ("subtheme", "1.2"), category
+    ("category", "principle") or GCM objective ("gcm", "10") from labels_es.tsv, or None."""
+    return _labels_es().get((scheme, notation))

@@ -69,6 +69,8 @@ def account_page(
             error=error,
             min_password=users.MIN_PASSWORD,
             max_password=users.MAX_PASSWORD,
+            languages=[(code, i18n.language_name(code)) for code in i18n.LANGUAGES],
+            lang_saved=request.query_params.get("lang_saved") == "1",
         )
     )
 
@@ -102,6 +104,22 @@ async def change_password(request: Request) -> Response:
     token, _ = users.start_session(store(request), user)
     response = RedirectResponse("/account?changed=1", status_code=303)
     set_session_cookie(response, request, token)
+    return response
+
+
+@router.post("/account/lang")
+async def change_language(request: Request) -> Response:
+    """One's documents' language (a focal point's questionnaire by default); the pages follow."""
+    user, csrf = auth(request).signed_in(request)
+    form = await auth(request).form_with_csrf(request, csrf, max_fields=5)
+    lang = str(form.get("lang") or "")
+    try:
+        if lang not in i18n.LANGUAGES:
+            raise RcmError(i18n.gettext("Choose English or Spanish."))
+        users.set_language(store(request), user.username, lang, actor=user.username)
+    except RcmError as exc:
+        return account_page(request, user, csrf, status=400, error=message_of(exc))
+    response = RedirectResponse(f"/account?lang_saved=1&lang={lang}", status_code=303)
     return response
 
 

@@ -292,7 +292,8 @@ def questionnaire(request: Request, round_id: PathInt) -> Response:
     country = consult.answering_country(user, requested)
     from rcm.export.questionnaire import write_questionnaire
 
-    data = write_questionnaire(store(request), round_id, country)
+    # In the page's language (which a focal point's chosen language makes theirs: /account).
+    data = write_questionnaire(store(request), round_id, country, lang=i18n.current.get())
     name = quote(f"rcm-round-{round_id}-{country}.xlsx")
     return Response(
         data,

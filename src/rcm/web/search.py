@@ -52,7 +52,12 @@ def download(request: Request, fmt: str, basename: str) -> Response:
     db = store(request)
     hits, data = pages.all_hits(db, search_params(request))
     body, media_type, name = export_selection(
-        db, fmt, [h["id"] for h in hits], str(data.get("filter") or ""), basename
+        db,
+        fmt,
+        [h["id"] for h in hits],
+        str(data.get("filter") or ""),
+        basename,
+        lang=i18n.current.get(),  # a Word or Excel file in the page's language
     )
     return Response(body, media_type=media_type, headers=attachment(name))
 
