@@ -178,9 +178,9 @@ def test_spanish_pdf(bilingual, tmp_path):
 
 def test_spanish_workbook(bilingual):
     wb = load_workbook(io.BytesIO(compendium_xlsx(bilingual, lang="es")))
-    assert wb.sheetnames == ["Todos los enunciados", "TS1", "TS2", "TS3", "TS4", "TS5", "TS6",
+    assert wb.sheetnames == ["Todas las disposiciones", "TS1", "TS2", "TS3", "TS4", "TS5", "TS6",
                              "Acerca de"]  # fmt: skip
-    ws = wb["Todos los enunciados"]
+    ws = wb["Todas las disposiciones"]
     header = [c.value for c in ws[1]]
     assert header[:2] == ["Identificador", "Reunión"] and header[-1] == "Texto"
     rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
@@ -328,7 +328,7 @@ def test_cli_documents_in_spanish(cli_db, tmp_path):
     assert paragraphs(out.read_bytes())[0] == "Conferencia Regional sobre Migración"
     xlsx = tmp_path / "es.xlsx"
     assert run(cli_db, "export", "--format", "xlsx", "--lang", "es", "-o", str(xlsx)).exit_code == 0
-    assert load_workbook(xlsx).sheetnames[0] == "Todos los enunciados"
+    assert load_workbook(xlsx).sheetnames[0] == "Todas las disposiciones"
     r = run(cli_db, "export", "--format", "json", "--lang", "es")
     assert r.exit_code == 1 and "has no language" in r.output
     # Ingesting a Spanish edition is refused, clearly, and writes nothing.
@@ -382,14 +382,14 @@ def test_cli_speaks_spanish(cli_db):
     s = run(cli_db, "show", SPANISH_ID, env={"LANG": "es_ES.UTF-8"})
     assert SPANISH_TEXT in s.output
     stats = run(cli_db, "stats", env={"LANG": "es_ES.UTF-8"})
-    assert "enunciados por reunión" in stats.output and "I CRM" in stats.output
+    assert "disposiciones por reunión" in stats.output and "I CRM" in stats.output
     assert label_es("theme", "1") in stats.output
     found = run(cli_db, "search", "trafficking", env={"LANG": "es_ES.UTF-8"})
     assert found.exit_code == 0, found.output
-    assert " enunciados: " in found.output and "orden: pertinencia" in found.output
+    assert " disposiciones: " in found.output and "orden: pertinencia" in found.output
     assert "reunión: " in found.output
     error = run(cli_db, "show", "XIX-9999", env={"LANG": "es_ES.UTF-8"})
-    assert error.exit_code == 2 and "no existe el enunciado XIX-9999" in error.output
+    assert error.exit_code == 2 and "no existe la disposición XIX-9999" in error.output
     bad_theme = run(cli_db, "search", "--theme", "TS9", env={"LANG": "es_ES.UTF-8"})
     assert "no existe el tema TS9" in bad_theme.output or "no es un tema" in bad_theme.output
 
