@@ -333,7 +333,10 @@ def test_cli_documents_in_spanish(cli_db, tmp_path):
     assert r.exit_code == 1 and "has no language" in r.output
     # Ingesting a Spanish edition is refused, clearly, and writes nothing.
     r = run(cli_db, "ingest", str(out))
-    assert r.exit_code == 4 and "Spanish edition" in r.output
+    # our Spanish Word file goes to the Spanish-edition reader (docs/spanish-edition.md), which
+    # aligns its wordings to the English statements and refuses what does not align
+    assert r.exit_code == 4 and "Traceback" not in r.output
+    assert "Spanish edition" in r.output or "Spanish wording" in r.output
     # The questionnaire and the position document.
     r = run(cli_db, "round", "open", "TS5", "--theme", "TS5")
     assert r.exit_code == 0, r.output
@@ -396,7 +399,8 @@ def test_cli_speaks_spanish(cli_db):
 
 def test_cli_english_output_does_not_depend_on_the_catalogue(cli_db):
     plain = run(cli_db, "stats", env={"LANG": "C.UTF-8"})
-    assert plain.output.startswith("statements            ")
+    assert plain.output.startswith("covers                ")
+    assert "\nstatements            " in plain.output
     assert "statements per meeting" in plain.output and "  I RCM" in plain.output
     assert plain.output == run(cli_db, "--lang", "en", "stats", env={"LANG": "es_MX.UTF-8"}).output
 
