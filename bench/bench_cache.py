@@ -133,7 +133,11 @@ def main() -> None:
         raise SystemExit("wrk is missing: apt-get install wrk")
     dbs = args.db or ["postgresql://postgres@127.0.0.1:5432/test"]
     results: dict[str, Any] = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_at_start": os.getloadavg()[0],  # the machine is shared: say how busy
+        },
         "wrk": {"threads": 1, "connections": args.connections, "seconds": args.seconds},
         "backends": {},
     }
@@ -159,6 +163,7 @@ def main() -> None:
                                 k: round(row[k]["rps"] / one[k]["rps"], 2) for k in ("200", "304")
                             }
                 results["backends"][backend] = runs
+    results["machine"]["load_average_at_end"] = os.getloadavg()[0]
     text = json.dumps(results, indent=2)
     print(text)
     if args.json:
