@@ -216,7 +216,7 @@ def test_change_your_own_password_on_the_web(people):
     c = signed_in(store, "cri", passwords["cri"])
     other = signed_in(store, "cri", passwords["cri"])  # another browser of the same person
     page = c.get("/account")
-    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    assert page.status_code == 200 and page.headers["cache-control"] == "private, no-store"
     assert "Focal point (CRI)" in page.text
     token = csrf_of(c, "/account")
     form = {"csrf": token, "current": passwords["cri"], "new": "a new password of cri"}
@@ -242,7 +242,7 @@ def test_the_secretariat_manages_people_on_the_web(people):
     store, passwords = people
     c = signed_in(store, "sec", passwords["sec"])
     page = c.get("/users")
-    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    assert page.status_code == 200 and page.headers["cache-control"] == "private, no-store"
     soup = BeautifulSoup(page.text, "html.parser")
     assert [tr["data-username"] for tr in soup.select("tr[data-username]")] == ["cri", "obs", "sec"]
     token = soup.select_one("input[name=csrf]")["value"]
@@ -251,7 +251,7 @@ def test_the_secretariat_manages_people_on_the_web(people):
         data={"csrf": token, "username": "Mex.Focal", "name": "Punto focal", "role": "focal_point",
               "country": "MEX"},
     )  # fmt: skip
-    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    assert r.status_code == 200 and r.headers["cache-control"] == "private, no-store"
     password = BeautifulSoup(r.text, "html.parser").select_one("code.password").text
     assert users.authenticate(store, "mex.focal", password).country == "MEX"
     assert "not shown again" in r.text
@@ -313,7 +313,7 @@ def test_the_audit_trail_page(people):
     )  # fmt: skip
     c = signed_in(store, "sec", passwords["sec"])
     page = c.get("/audit")
-    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    assert page.status_code == 200 and page.headers["cache-control"] == "private, no-store"
     soup = BeautifulSoup(page.text, "html.parser")
     rows = soup.select("table.audit tbody tr")
     assert [r.select("td")[2].text for r in rows] == ["opinion.set", "round.open"] + [

@@ -290,12 +290,12 @@ def test_signed_in_pages_are_never_cached(site):
     for url in private_urls(rnd.id, proposal.id):
         for c in (sec, anonymous):
             r = c.get(url)
-            assert r.headers.get("cache-control") == "no-store", (url, r.status_code)
+            assert r.headers.get("cache-control") == "private, no-store", (url, r.status_code)
         assert sec.get(url).status_code in (200, 303), url
     # Public pages read by someone signed in are theirs too (a name in the header); the same
     # pages signed out, and the static files, may be cached.
     for url in ("/", "/search?q=return", "/statements/" + rnd_statement(store, rnd.id)):
-        assert sec.get(url).headers.get("cache-control") == "no-store", url
+        assert sec.get(url).headers.get("cache-control") == "private, no-store", url
         assert "no-store" not in anonymous.get(url).headers.get("cache-control", ""), url
     assert "no-store" not in sec.get("/static/site.css").headers.get("cache-control", "")
     # Every GET page of the app is in one group or the other: none is forgotten.
@@ -308,7 +308,7 @@ def test_signed_in_pages_are_never_cached(site):
             and route.path.startswith(private_paths)
         ):
             url = re.sub(r"\{\w+\}", "1", route.path)
-            assert anonymous.get(url).headers.get("cache-control") == "no-store", url
+            assert anonymous.get(url).headers.get("cache-control") == "private, no-store", url
 
 
 def rnd_statement(store, round_id: int) -> str:

@@ -340,7 +340,7 @@ def test_a_wrong_password_then_the_right_one_with_the_token_the_error_page_gave(
     token = BeautifulSoup(r.text, "html.parser").select_one("input[name=csrf]")["value"]
     r = c.post("/login", data={"username": "sec", "password": passwords["sec"], "csrf": token})
     assert r.status_code == 303 and "rcm_session" in r.headers["set-cookie"]
-    assert c.get("/login").headers["cache-control"] == "no-store"
+    assert c.get("/login").headers["cache-control"] == "private, no-store"
 
 
 def test_the_sign_in_token_is_signed_with_the_secret_key(site):

@@ -117,9 +117,11 @@ FORMAT_VERSION = 1
 FORMAT = f"{FORMAT_NAME}/{FORMAT_VERSION}"
 GZIP_MAGIC = b"\x1f\x8b"
 
-# Derived from the other tables (the index generation just restarts): storing them would only let a
-# backup disagree with itself.
-DERIVED = frozenset({"facet_combos", "statement_search", "index_state"})
+# Derived from the other tables (the index generation and the data version just restart): storing
+# them would only let a backup disagree with itself.
+DERIVED = frozenset({"facet_combos", "statement_search", "index_state", "data_version"})
+# The counters: one row each from the migration, whatever the data.
+COUNTERS = frozenset({"index_state", "data_version"})
 # Short-lived credentials: restoring them would resurrect sign-ins on another server. Failed
 # sign-ins are short-lived too (the delays they cause last minutes).
 SKIPPED = frozenset({"sessions", "login_failures"})
@@ -723,7 +725,7 @@ def _check_rows(
 def _check_empty(conn: Connection, store: Store) -> None:
     held = {}
     for table in t.metadata.sorted_tables:
-        if table.name == "index_state":  # one row from the migration, whatever the data
+        if table.name in COUNTERS:
             continue
         n = conn.scalar(select(func.count()).select_from(table)) or 0
         if n:

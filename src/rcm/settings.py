@@ -121,6 +121,20 @@ SETTINGS = (
         "The address people open the site at, e.g. https://rcm.example.org: the links in "
         "messages start with it.",
     ),
+    Setting(
+        "RCM_CACHE_MAX_AGE",
+        "10",
+        "Seconds a browser or a shared cache (a reverse proxy, a CDN) may keep a public page or "
+        "API answer without asking again (Cache-Control max-age); after that it revalidates with "
+        "its ETag (a 304 when nothing was written). 0: every request revalidates, so no reader "
+        "ever sees a page older than the last write. See docs/deploy.md.",
+    ),
+    Setting(
+        "RCM_CACHE_STALE",
+        "30",
+        "Seconds after max-age a cache may still serve the old answer while it revalidates in "
+        "the background (stale-while-revalidate).",
+    ),
 )
 
 
@@ -141,6 +155,8 @@ class Config:
     log_level: str
     forwarded_allow_ips: str
     mail: MailSettings | None = None  # None: RCM_SMTP_HOST is not set, no e-mail is sent
+    cache_max_age: int = 10
+    cache_stale: int = 30
 
     @property
     def production(self) -> bool:
@@ -273,6 +289,10 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
     level = env_vars.get("RCM_LOG_LEVEL", "info").strip().lower() or "info"
     if level not in ("debug", "info", "warning", "error"):
         raise ConfigError(f"RCM_LOG_LEVEL must be debug, info, warning or error, not {level!r}")
+    max_age, stale = (
+        _seconds(name, env_vars.get(name, default))
+        for name, default in (("RCM_CACHE_MAX_AGE", "10"), ("RCM_CACHE_STALE", "30"))
+    )
     return Config(
         env=env,
         secret_key=key or DEVELOPMENT_KEY,
@@ -283,7 +303,16 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         forwarded_allow_ips=env_vars.get("RCM_FORWARDED_ALLOW_IPS", "127.0.0.1").strip()
         or "127.0.0.1",
         mail=load_mail(env_vars),
+        cache_max_age=max_age,
+        cache_stale=stale,
     )
+
+
+def _seconds(name: str, raw: str) -> int:
+    value = raw.strip()
+    if not value.isdigit() or int(value) > 31_536_000:
+        raise ConfigError(f"{name} must be a number of seconds (0 to 31536000), not {raw!r}")
+    return int(value)
 
 
 @cache

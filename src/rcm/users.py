@@ -29,7 +29,7 @@ from rcm import clock, settings, taxonomy
 from rcm.audit import record_audit
 from rcm.errors import BadInput, NotFound, RcmError
 from rcm.i18n import check_lang
-from rcm.store import NUL_MESSAGE, Store
+from rcm.store import NUL_MESSAGE, Store, versioning
 from rcm.store import schema as t
 
 __all__ = [
@@ -582,14 +582,15 @@ def _count_failure(
     )
     conn.execute(delete(lf).where(lf.c.last_at < now - FORGET_AFTER))
     if user_id is not None:
-        conn.execute(
-            update(t.users)
-            .where(t.users.c.id == user_id)
-            .values(
-                failed_logins=t.users.c.failed_logins + 1,
-                locked_until=_account_delayed_until(conn, name, now),
+        with versioning.unshown(conn):
+            conn.execute(
+                update(t.users)
+                .where(t.users.c.id == user_id)
+                .values(
+                    failed_logins=t.users.c.failed_logins + 1,
+                    locked_until=_account_delayed_until(conn, name, now),
+                )
             )
-        )
 
 
 def _account_delayed_until(conn: Connection, name: str, now: datetime) -> datetime | None:
@@ -664,7 +665,8 @@ def authenticate(
             }
             if _hasher.check_needs_rehash(row.password_hash):
                 values["password_hash"] = _hasher.hash(password)
-            conn.execute(update(t.users).where(t.users.c.id == row.id).values(**values))
+            with versioning.unshown(conn):
+                conn.execute(update(t.users).where(t.users.c.id == row.id).values(**values))
     if not right:
         raise refused
     return _user(row)

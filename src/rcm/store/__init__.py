@@ -26,6 +26,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     text,
     update,
@@ -56,7 +57,7 @@ from rcm.model import (
     meeting_order,
 )
 from rcm.parse.text import normal_form
-from rcm.store import migrate, search_index
+from rcm.store import migrate, search_index, versioning
 from rcm.store import schema as t
 from rcm.store.provenance import read_provenance
 
@@ -230,7 +231,10 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         event.listen(self.engine, "handle_error", self._database_failure)
         event.listen(self.engine, "before_cursor_execute", _refuse_unstorable)
+        event.listen(self.engine, "after_cursor_execute", versioning.note_write)
         self._checked = False
+        self._versioned = False  # the schema has the data version (migration 0010)
+        self._version_engine: Engine | None = None
         self._lookups: Lookups | None = None
 
     @property
@@ -239,6 +243,8 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._version_engine is not None:
+            self._version_engine.dispose()
 
     def _database_failure(self, ctx: ExceptionContext) -> None:
         # One clear line for every caller (the consultation, the review queue, the web app), in
@@ -284,7 +290,12 @@ class Store:
         finally:
             if engine is not self.engine:
                 engine.dispose()
-        return before, migrate.head_revision()
+        after = migrate.head_revision()
+        if before is not None and before != after:
+            # A migration may rewrite data (outside ``transaction``): whatever was cached is old.
+            with self.transaction() as conn:
+                versioning.bump(conn)
+        return before, after
 
     def require_current(self) -> None:
         current, head = self.revision(), migrate.head_revision()
@@ -329,7 +340,33 @@ class Store:
         with conn, conn.begin():
             if immediate and self.dialect == "sqlite":
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.info[versioning.WROTE] = False
             yield conn
+            # Last, so that the counter's row lock is the last one taken (rcm.store.versioning).
+            if conn.info.pop(versioning.WROTE, False) and self._has_data_version(conn):
+                versioning.bump(conn)
+
+    def _has_data_version(self, conn: Connection) -> bool:
+        # Only a database not yet migrated to 0010 lacks it (a migration's own tests, `rcm
+        # restore` into an old schema refuses before writing): asked until it is there.
+        if not self._versioned:
+            self._versioned = inspect(conn).has_table(t.data_version.name)
+        return self._versioned
+
+    def data_version(self) -> int:
+        """The version of the data (``rcm.store.versioning``): it changes with every committed
+        write of anything a page shows. Read on every public web request, so on its own small
+        pool in autocommit: one round trip (no BEGIN, no ROLLBACK when the connection goes back)."""
+        if self._version_engine is None:
+            self.require_current()
+            self._version_engine = create_engine(
+                self.url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None
+            )
+        engine = self._version_engine
+        try:
+            return versioning.read_raw(engine.raw_connection())
+        except (SQLAlchemyError, engine.dialect.loaded_dbapi.Error) as exc:
+            raise StoreError(f"database {self.display_url}: {exc}".strip()) from None
 
     # --- reading ------------------------------------------------------------------------------
 

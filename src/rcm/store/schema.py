@@ -263,6 +263,17 @@ index_state = Table(
 )
 
 
+# The version of everything a reader can be shown: bumped by ``Store.transaction`` in the same
+# transaction as every write (but those to the tables no page shows: ``store.UNSHOWN_TABLES``), so
+# that a web answer's ETag (``rcm.web.caching``) changes with any data it may hold. One row.
+data_version = Table(
+    "data_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+)
+
+
 # --- the consultation ("Still valid?") -----------------------------------------------------------
 
 rounds = Table(

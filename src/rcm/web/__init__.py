@@ -19,7 +19,8 @@ from rcm import settings
 from rcm.search import OLD_NAMES
 from rcm.store import Store
 from rcm.web import accounts, api, editing, i18n, public, review, rounds, search, signin
-from rcm.web.auth import SESSION_COOKIE, Auth
+from rcm.web.auth import Auth
+from rcm.web.caching import HttpCache
 from rcm.web.deps import templates
 from rcm.web.errors import add_error_handlers
 
@@ -36,11 +37,6 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
-
-# Pages about people and their work: never kept by a browser or a shared cache (the back button on
-# a shared computer, a proxy). So is every response to a signed-in person, except the static files.
-PRIVATE_PATHS = ("/rounds", "/review", "/users", "/account", "/audit", "/login", "/logout")
-NO_STORE = "no-store"
 
 DESCRIPTION = (
     "The statements of the Regional Conference on Migration (Puebla Process), 1996 onwards: "
@@ -70,6 +66,8 @@ def create_app(store: Store, config: settings.Config | None = None) -> FastAPI:
     app.state.store = store
     app.state.auth = Auth(store)
     app.state.templates = templates()
+    # The last added runs first: the language is chosen before the cache computes the ETag.
+    app.add_middleware(HttpCache, store=store, config=config)
     app.add_middleware(LanguageAndHeaders, secure=config.secure_cookies)
     if "*" not in config.allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts))
@@ -91,8 +89,8 @@ def include(app: FastAPI, router: APIRouter) -> None:
 
 class LanguageAndHeaders:
     """Chooses the interface language for each request (``?lang=`` remembered in a cookie, else
-    the cookie, else Accept-Language) and adds the language and security headers. Plain ASGI: it
-    runs on every request, so it stays cheap."""
+    the cookie, else Accept-Language) and adds the language and security headers (caching is
+    ``rcm.web.caching``'s, inside). Plain ASGI: it runs on every request, so it stays cheap."""
 
     def __init__(self, app: ASGIApp, secure: bool = False) -> None:
         self.app = app
@@ -106,10 +104,6 @@ class LanguageAndHeaders:
         started = time.perf_counter()
         status = 500  # what the log says if the app fails before it answers
         asked = request.query_params.get("lang")
-        path = scope["path"]
-        private = path.startswith(PRIVATE_PATHS) or (
-            SESSION_COOKIE in request.cookies and not path.startswith("/static/")
-        )
         lang = i18n.choose(
             asked, request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")
         )
@@ -123,8 +117,6 @@ class LanguageAndHeaders:
                 headers["Vary"] = "Accept-Language, Cookie"
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
-                if private:
-                    headers["Cache-Control"] = NO_STORE
                 if self.secure:
                     headers.setdefault("Strict-Transport-Security", "max-age=31536000")
                 if asked in i18n.LANGUAGES:

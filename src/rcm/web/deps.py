@@ -15,6 +15,7 @@ from rcm.store import Store
 from rcm.users import User
 from rcm.web import i18n
 from rcm.web.auth import Auth
+from rcm.web.caching import PRIVATE
 
 
 def templates() -> Environment:
@@ -75,7 +76,10 @@ def render(
         lang_url=lambda code: url_with(path, request.query_params.multi_items(), lang=code),
         **context,
     )
-    return HTMLResponse(html, status_code=status)
+    response = HTMLResponse(html, status_code=status)
+    if "csrf" in context:  # a form only this person may send: for nobody else's cache
+        response.headers["Cache-Control"] = PRIVATE
+    return response
 
 
 def url_with(path: str, pairs: Iterable[tuple[str, str]], **changes: Any) -> str:
