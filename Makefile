@@ -7,7 +7,7 @@ DB     ?= rcm.db
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format bench bench-1m bench-pg load fuzz browser office clean help
+.PHONY: run test lint format bench bench-1m bench-pg load fuzz browser office pgrum clean help
 
 help:
 	@echo "make run    set up .venv, build $(DB) from the shipped compilation if absent, serve http://$(HOST):$(PORT)/"
@@ -50,7 +50,15 @@ office:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-writer-nogui poppler-utils >/dev/null); } || \
 		echo "LibreOffice not installed: PDF export and its tests will be skipped"
 
-test: $(STAMP) lint browser office
+# PostgreSQL ranks inside a RUM index where the extension is installed (tests run both paths);
+# install Debian's postgresql-15-rum when missing and we may. Without it, GIN is used.
+pgrum:
+	@{ ! command -v pg_config >/dev/null && ! test -d /usr/share/postgresql/15; } || \
+		test -f /usr/share/postgresql/15/extension/rum.control || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-rum >/dev/null); } || \
+		echo "postgresql-15-rum not installed: the RUM ranking tests will be skipped"
+
+test: $(STAMP) lint browser office pgrum
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
