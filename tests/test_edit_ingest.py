@@ -19,6 +19,7 @@ from rcm.cli import cli
 from rcm.export.docx import shade
 from rcm.model import Category
 from rcm.taxonomy import CATEGORY_COLOURS
+from sample_declarations import covid_declaration
 
 DATA = Path(__file__).parent / "data" / "declarations"
 
@@ -34,24 +35,6 @@ def run(db_url):
     return invoke
 
 
-def _covid(path: Path) -> Path:
-    document = docx.Document()
-    document.add_paragraph("EXTRAORDINARY DECLARATION OF THE REGIONAL CONFERENCE ON MIGRATION")
-    document.add_paragraph("Virtual meeting, 2020")
-    document.add_paragraph("Considering the COVID-19 pandemic and its effects on migrants,")
-    document.add_paragraph("HEREBY DECLARE:")
-    document.add_paragraph(
-        "Guarantee migrants access to health services during the COVID-19 pandemic.",
-        style="List Number",
-    )
-    document.add_paragraph(
-        "Coordinate the safe return of nationals stranded by border closures.",
-        style="List Number",
-    )
-    document.save(path)
-    return path
-
-
 @pytest.fixture
 def later(run, tmp_path):
     assert run("users", "add", "ana", "--role", "secretariat").exit_code == 0
@@ -65,7 +48,7 @@ def later(run, tmp_path):
     )  # fmt: skip
     assert out.exit_code == 0, out.output
     out = run(
-        "declaration", "add", str(_covid(tmp_path / "covid.docx")), "--meeting", "XXV",
+        "declaration", "add", str(covid_declaration(tmp_path / "covid.docx")), "--meeting", "XXV",
         "--year", "2020", "--extraordinary", "--place", "Virtual",
     )  # fmt: skip
     assert out.exit_code == 0, out.output

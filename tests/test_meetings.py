@@ -16,6 +16,7 @@ from rcm.cli import cli
 from rcm.model import MeetingKind, MeetingRef, parse_meeting
 from rcm.store import Store
 from rcm.web import create_app
+from sample_declarations import covid_declaration
 
 DATA = Path(__file__).parent / "data" / "declarations"
 
@@ -73,24 +74,6 @@ def run(db_url):
     return invoke
 
 
-def _covid_declaration(path: Path) -> Path:
-    document = docx.Document()
-    document.add_paragraph("EXTRAORDINARY DECLARATION OF THE REGIONAL CONFERENCE ON MIGRATION")
-    document.add_paragraph("Virtual meeting, 2020")
-    document.add_paragraph("Considering the COVID-19 pandemic and its effects on migrants,")
-    document.add_paragraph("HEREBY DECLARE:")
-    document.add_paragraph(
-        "Guarantee migrants access to health services during the COVID-19 pandemic.",
-        style="List Number",
-    )
-    document.add_paragraph(
-        "Coordinate the safe return of nationals stranded by border closures.",
-        style="List Number",
-    )
-    document.save(path)
-    return path
-
-
 @pytest.fixture
 def later(run, tmp_path):
     """The compilation, an ordinary XXII RCM (2017) and an Extraordinary Meeting of the XXV RCM
@@ -105,7 +88,7 @@ def later(run, tmp_path):
         "--as", "ana",
     )  # fmt: skip
     assert out.exit_code == 0 and "accepted as XXII-" in out.output, out.output
-    covid = _covid_declaration(tmp_path / "covid.docx")
+    covid = covid_declaration(tmp_path / "covid.docx")
     out = run(
         "declaration", "add", str(covid), "--meeting", "XXV", "--year", "2020",
         "--extraordinary", "--place", "Virtual",

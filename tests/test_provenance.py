@@ -26,29 +26,12 @@ from rcm.export.xlsx import SOURCE_COLUMNS
 from rcm.model import Meeting, SourceInfo, Statement
 from rcm.store import Store
 from rcm.web import create_app
+from sample_declarations import covid_declaration
 
 DATA = Path(__file__).parent / "data" / "declarations"
 XXII_REFERENCE = "CRM/XXII/2017/DEC.1"
 COVID_REFERENCE = "https://example.org/rcm/extraordinary-declaration-2020.pdf"
 WHEN = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
-
-
-def _covid_declaration(path: Path) -> Path:
-    document = docx.Document()
-    document.add_paragraph("EXTRAORDINARY DECLARATION OF THE REGIONAL CONFERENCE ON MIGRATION")
-    document.add_paragraph("Virtual meeting, 2020")
-    document.add_paragraph("Considering the COVID-19 pandemic and its effects on migrants,")
-    document.add_paragraph("HEREBY DECLARE:")
-    document.add_paragraph(
-        "Guarantee migrants access to health services during the COVID-19 pandemic.",
-        style="List Number",
-    )
-    document.add_paragraph(
-        "Coordinate the safe return of nationals stranded by border closures.",
-        style="List Number",
-    )
-    document.save(path)
-    return path
 
 
 @pytest.fixture
@@ -74,7 +57,7 @@ def later(db_url, tmp_path, monkeypatch):
     out = run("review", "accept", "1", "--category", "principle", "--place", "1.1", "--as", "ana")
     assert out.exit_code == 0, out.output
     run.xxii = re.search(r"accepted as (XXII-\d+)", out.output).group(1)  # type: ignore[attr-defined]
-    covid = _covid_declaration(tmp_path / "covid.docx")
+    covid = covid_declaration(tmp_path / "covid.docx")
     out = run(
         "declaration", "add", str(covid), "--meeting", "XXV", "--year", "2020", "--extraordinary",
         "--place", "Virtual", "--date", "2020-05-12", "--reference", f"  {COVID_REFERENCE} ",
