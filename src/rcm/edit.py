@@ -1003,24 +1003,10 @@ def ingest(
     ``dry_run``: everything is done and checked, the report made, and the transaction rolled
     back."""
     name = secretariat_name(actor, "ingest a compilation")
-    if c.source.selection:
-        # Its absent statements are not deleted rows but rows left out of the selection: taken
-        # as the whole compilation, it would retire everything else.
-        raise DocumentError(
-            c.source.name,
-            [
-                Problem(
-                    0,
-                    f"this is a focused compilation (Selection: {c.source.selection}): it holds "
-                    "part of the compendium, so it cannot be ingested (statements outside the "
-                    "selection would be retired). Edit the whole compilation (`rcm export "
-                    "--format docx`), or edit single statements on the web",
-                )
-            ],
-        )
     store.migrate()
     try:
         with store.transaction(immediate=True) as conn:
+            _refuse_a_part(conn, c)
             if c.rows:
                 report = _ingest_by_id(conn, c, name, apply_everywhere, dry_run)
             else:
@@ -1034,6 +1020,31 @@ def ingest(
             f"ingest into {store.display_url} failed and was rolled back: {exc}"
         ) from None
     return report
+
+
+def _refuse_a_part(conn: Connection, c: Compendium) -> None:
+    """A focused Word compilation ("Selection: …" on its title page) holds part of the compendium:
+    ingested into a database holding statements it leaves out, those would be taken as deleted
+    (retired). Refused then; into an empty database (or one it covers whole) it is a compilation
+    like another."""
+    if not c.source.selection:
+        return
+    present = {s.id for s in c.statements}
+    stored = conn.scalars(select(t.statements.c.id).where(t.statements.c.retired_at.is_(None)))
+    if all(sid in present for sid in stored):
+        return
+    raise DocumentError(
+        c.source.name,
+        [
+            Problem(
+                0,
+                f"this is a focused compilation (Selection: {c.source.selection}): it holds "
+                "part of the compendium, so it cannot be ingested into it (the statements "
+                "outside the selection would be retired). Edit the whole compilation (`rcm "
+                "export --format docx`), or edit single statements on the web",
+            )
+        ],
+    )
 
 
 Wording = tuple[str, str | None, tuple[str, ...]]
