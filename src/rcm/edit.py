@@ -1370,8 +1370,42 @@ def _places_by_statement(c: Compendium, plan: _Plan) -> dict[str, list[tuple[int
 
 
 def _write_document_placements(conn: Connection, c: Compendium, plan: _Plan) -> None:
-    """Every table as the document has it: its rows, in its order."""
+    """Every table as the document has it: its rows, in its order (nothing written when the
+    tables are already so: the same document ingested again writes nothing)."""
     pl, pt = t.placements, t.placement_themes
+    also: dict[int, set[int]] = {}
+    for pid, theme in conn.execute(select(pt.c.placement_id, pt.c.theme)):
+        also.setdefault(pid, set()).add(theme)
+    stored = {
+        (
+            r.statement_id,
+            r.theme,
+            r.subtheme,
+            r.position,
+            r.note,
+            r.also_relevant_all,
+            r.printed_text,
+            r.line,
+            frozenset(also.get(r.id, ())),
+        )
+        for r in conn.execute(select(pl))
+    }
+    wanted = {
+        (
+            plan.final[p.statement_id],
+            p.theme,
+            p.subtheme,
+            p.position,
+            p.note,
+            p.also_relevant_all,
+            p.printed_text,
+            p.line,
+            frozenset(p.also_relevant),
+        )
+        for p in c.placements
+    }
+    if stored == wanted and len(wanted) == len(c.placements):
+        return
     conn.execute(delete(pt))
     conn.execute(delete(pl))
     rows = [
