@@ -25,3 +25,18 @@ def covid_declaration(path: Path) -> Path:
     )
     document.save(path)
     return path
+
+
+def odd_spanish_declaration(path: Path) -> Path:
+    """The Spanish XXII RCM declaration of tests/data with a paragraph no reader knows in its
+    preamble (line 9) and a section heading among its statements (line 31), saved at ``path``."""
+    text = (Path(__file__).parent / "data" / "declarations" / "xxii_rcm_es.txt").read_text(
+        encoding="utf-8"
+    )
+    text = text.replace(
+        "Reconociendo los aportes",
+        "Con la participación de Belice, Canadá, Costa Rica y los organismos observadores.\n\n"
+        "Reconociendo los aportes",
+    ).replace("5. Reiterar", "Cooperación consular\n\n5. Reiterar")
+    path.write_text(text, encoding="utf-8")
+    return path

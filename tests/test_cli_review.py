@@ -4,6 +4,7 @@ parser, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import docx
@@ -15,6 +16,7 @@ from rcm.cli import cli
 from rcm.store import Store
 from rcm.store import schema as t
 from rcm.suggest.curated import curated_categories
+from sample_declarations import odd_spanish_declaration
 
 DATA = Path(__file__).parent / "data" / "declarations"
 
@@ -218,3 +220,40 @@ def test_correcting_the_queue_from_the_command_line(run, tmp_path):
     twice = run("declaration", "withdraw", "2", "--reason", "again")
     assert twice.exit_code == 5 and "was withdrawn by" in twice.output
     assert json.loads(run("show", accepted, "--json").output)["id"] == accepted
+
+
+def glance(output: str) -> list[tuple[int, str, str]]:
+    """(line, read as, text) of each line of a reading at a glance in ``output``."""
+    return [
+        (int(m["line"]), m["what"].strip(), m["text"])
+        for m in re.finditer(r"^ {0,4}(?P<line>\d+)  (?P<what>.{26}) (?P<text>.+)$", output, re.M)
+    ]
+
+
+def test_the_reading_at_a_glance_names_each_line_of_the_file(run, tmp_path):
+    path = odd_spanish_declaration(tmp_path / "xxii_es.txt")
+    text = path.read_text(encoding="utf-8")
+    out = run("declaration", "add", str(path), "--meeting", "XXII", "--year", "2017")
+    assert out.exit_code == 0, out.output
+    read = glance(out.output)
+    lines = text.splitlines()
+    # every paragraph of the file, in its order, each at the line of the file it starts on
+    assert [n for n, _, _ in read] == sorted(n for n, _, _ in read)
+    # (one paragraph a line in this file; the title's second and third lines are the title's)
+    assert [n for n, _, _ in read] == [n for n, x in enumerate(lines, 1) if x.strip()][:1] + [
+        n for n, x in enumerate(lines, 1) if x.strip() and n > 3
+    ]
+    for n, _, shown in read:
+        assert shown.rstrip("…").startswith(lines[n - 1].strip()[:40]), (n, shown)
+    kinds = {what for _, what, _ in read}
+    assert {"title", "preamble", "UNRECOGNISED", "heading (not a statement)", "chapeau"} <= kinds
+    assert {"closing", "statement 1", "item of 4"} <= kinds
+    odd = next(n for n, what, _ in read if what == "UNRECOGNISED")
+    assert lines[odd - 1].startswith("Con la participación")
+    # the same reading is kept with the declaration and shown again
+    shown = run("review", "show", "--declaration", "1")
+    assert shown.exit_code == 0 and glance(shown.output) == read
+    kept = json.loads(run("review", "show", "--declaration", "1", "--json").output)
+    statements = [r for r in kept["reading"] if r["part"] == "statement"]
+    assert [r["proposal"] for r in statements] == [p["id"] for p in kept["proposals"]]
+    assert [r["line"] for r in statements] == [p["line"] for p in kept["proposals"]]

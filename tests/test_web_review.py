@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 import webclient
 from rcm import review
 from rcm.store import schema as t
 from rcm.suggest import label_compendium
 from rcm.suggest.curated import curated_objectives
+from sample_declarations import odd_spanish_declaration
 from webclient import add_people, csrf_of
 
 DATA = Path(__file__).parent / "data" / "declarations"
@@ -173,3 +174,63 @@ def test_the_coverage_matrix_page(site):
     assert c.get("/api/gcm/0").status_code == 404
     es = c.get("/gcm?lang=es").text
     assert "Objetivos del Pacto Mundial" in es
+
+
+def test_the_declaration_as_read_line_by_line(site, tmp_path):
+    store, passwords = site
+    c = client_for(store, passwords, "sec")
+    token = csrf_of(c, "/review")
+    path = odd_spanish_declaration(tmp_path / "xxii_es.txt")
+    assert upload(c, token, path=path).status_code == 303
+    lines = path.read_text(encoding="utf-8").splitlines()
+    d = review.declaration_record(store, 1)
+    queued = {p.id: p for p in review.proposals(store, declaration_id=1)}
+    page = BeautifulSoup(c.get("/review?declaration=1").text, "html.parser")
+    rows = page.select("section.reading ol.reading > li")
+    assert d.reading is not None and len(rows) == len(d.reading) == 23
+    seen = []
+    for row in rows:
+        first = int(row.select_one(".read-line").text.split()[1].split("–")[0])
+        shown = row.select_one(".read-text").text
+        # each paragraph at the line of the file where it starts, in the file's order
+        assert shown.startswith(lines[first - 1].strip()[:40]), (first, shown)
+        assert row.select_one(".read-text")["lang"] == "es"
+        seen.append((first, row.select_one(".read-kind").text.strip()))
+    assert [n for n, _ in seen] == sorted(n for n, _ in seen)
+    kinds = dict(seen)
+    assert kinds[1] == "Title" and kinds[5] == "Preamble" and kinds[19] == "Chapeau"
+    assert kinds[9] == "Unrecognised" and kinds[31] == "Heading (not a statement)"
+    assert kinds[23] == "Statement 2" and kinds[28] == "Item of statement 4"
+    assert kinds[43] == "Closing"
+    unread = next(r for r in rows if "Con la participación" in r.text)
+    assert "read-unrecognised" in unread["class"]
+    # a statement: its lines (a list's to its last item), the proposal it is and its suggestion
+    statements = [r for r in rows if "read-statement" in r["class"]]
+    assert len(statements) == len(d.read_as) == 7
+    instruct = next(r for r in statements if "Instruir" in r.text)
+    assert instruct.select_one(".read-line").text == "line 27–29"
+    for number, row in enumerate(statements, 1):
+        pid = d.read_as[number]
+        assert row.select_one(f'a[href="/review/{pid}"]')
+        category = queued[pid].suggested_category
+        assert row.select_one(".suggested-category").text == category
+    # in Spanish
+    es = BeautifulSoup(c.get("/review?declaration=1&lang=es").text, "html.parser")
+    kinds_es = [k.text.strip() for k in es.select("ol.reading .read-kind")]
+    assert kinds_es[0] == "Título" and "Disposición 2" in kinds_es and "No reconocido" in kinds_es
+    assert "Inciso de la disposición 4" in kinds_es and "Cierre" in kinds_es
+    assert es.select_one("ol.reading .read-line").text == "línea 1"
+    assert es.select_one("section.reading h3").text == "Tal como se leyó, línea por línea"
+
+
+def test_a_declaration_added_before_the_reading_was_kept(site):
+    store, passwords = site
+    c = client_for(store, passwords, "sec")
+    assert upload(c, csrf_of(c, "/review")).status_code == 303
+    with store.transaction() as conn:
+        conn.execute(update(t.declarations).values(reading=None))
+    assert review.declaration_record(store, 1).reading is None
+    page = BeautifulSoup(c.get("/review?declaration=1").text, "html.parser")
+    assert not page.select("ol.reading")
+    assert "its reading cannot be shown" in page.select_one("section.declaration").text
+    assert page.select("ol.preamble > li")  # the rest of the page as before

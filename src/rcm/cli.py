@@ -1767,7 +1767,7 @@ def declaration_add(
     A meeting has one declaration: a corrected file of it goes through `rcm declaration
     replace`."""
     text = read_declaration(file)
-    for line in at_a_glance(text):
+    for line in at_a_glance(text.reading):
         click.echo(line)
     with _store(ctx) as store:
         record, queued = review.add_declaration(
@@ -2033,6 +2033,10 @@ def _show_declaration(ctx: click.Context, declaration_id: int, as_json: bool) ->
         + f"; pending {c['pending']}, accepted {c['accepted']}, rejected {c['rejected']}"
     )
     click.echo(d.title)
+    if d.reading is not None:
+        click.echo("\nas read (line numbers of the file; paragraph numbers in a Word file):")
+        for line in at_a_glance(d.reading):
+            click.echo(line)
     for part, paragraphs in (("preamble", d.preamble), ("closing", d.closing)):
         if part == "closing":
             click.echo("\nstatements:")

@@ -51,6 +51,7 @@ from rcm.model import (
     DraftStatement,
     Meeting,
     MeetingRef,
+    ReadLine,
     parse_meeting,
     to_roman,
 )
@@ -91,6 +92,11 @@ class Declaration:
     reference: str | None = None
     # "preamble 3" / "closing 1" -> the proposals made of that paragraph (by promote_paragraph)
     promoted: dict[str, list[int]] = field(default_factory=dict)
+    # Every paragraph as the reader took it, with its line number; None for a declaration added
+    # before the reading was kept (its file is not stored, so it cannot be read again).
+    reading: tuple[ReadLine, ...] | None = None
+    # statement number as read -> the proposal it was queued as
+    read_as: dict[int, int] = field(default_factory=dict)
 
     @property
     def active(self) -> bool:
@@ -120,6 +126,7 @@ class Declaration:
             "withdrawn_reason": self.withdrawn_reason,
             "reference": self.reference,
             "promoted": self.promoted,
+            "reading": None if self.reading is None else reading_json(self.reading, self.read_as),
         }
 
 
@@ -175,6 +182,62 @@ class Proposal:
             "statement_id": self.statement_id,
             "origin": self.origin or "declaration",
         }
+
+
+def reading_json(
+    reading: Sequence[ReadLine], read_as: dict[int, int] | None = None
+) -> list[dict[str, Any]]:
+    """The reading as stored (``declarations.reading``): one object a paragraph; a statement's
+    first paragraph names the proposal it was queued as."""
+    out = []
+    for r in reading:
+        row: dict[str, Any] = {
+            "line": r.line,
+            "part": r.part,
+            "text": r.text,
+            "marker": r.marker,
+            "statement": r.statement,
+        }
+        if read_as and r.statement in read_as and r.part in ("statement", "unrecognised"):
+            row["proposal"] = read_as[r.statement]
+        out.append(row)
+    return out
+
+
+def _reading_from_json(raw: str | None) -> tuple[tuple[ReadLine, ...] | None, dict[int, int]]:
+    if raw is None:
+        return None, {}
+    rows = json.loads(raw)
+    reading = tuple(
+        ReadLine(
+            line=int(r["line"]),
+            part=str(r["part"]),
+            text=str(r["text"]),
+            marker=str(r.get("marker", "")),
+            statement=int(r.get("statement", 0)),
+        )
+        for r in rows
+    )
+    read_as = {int(r["statement"]): int(r["proposal"]) for r in rows if r.get("proposal")}
+    return reading, read_as
+
+
+def _keep_reading(conn: Connection, declaration_id: int, declaration: DeclarationText) -> None:
+    """Store the reading, each statement with the proposal it was queued as: just after the
+    declaration's statements are queued, their positions are their numbers as read."""
+    read_as = {
+        int(position): int(pid)
+        for pid, position in conn.execute(
+            select(t.proposals.c.id, t.proposals.c.position).where(
+                t.proposals.c.declaration_id == declaration_id
+            )
+        )
+    }
+    conn.execute(
+        update(t.declarations)
+        .where(t.declarations.c.id == declaration_id)
+        .values(reading=json.dumps(reading_json(declaration.reading, read_as), ensure_ascii=False))
+    )
 
 
 def meeting_number(text: str | int) -> int:
@@ -423,6 +486,7 @@ def add_declaration(
                         for s, sug in zip(declaration.statements, suggestions, strict=True)
                     ],
                 )
+            _keep_reading(conn, declaration_id, declaration)
             record_audit(
                 conn,
                 actor,
@@ -465,6 +529,7 @@ def _declaration(conn: Connection, r: Any) -> Declaration:
     ):
         if origin != HAND:
             promoted.setdefault(origin, []).append(pid)
+    reading, read_as = _reading_from_json(r.reading)
     return Declaration(
         id=r.id,
         meeting=meeting_from_row(r, "meeting_"),
@@ -485,6 +550,8 @@ def _declaration(conn: Connection, r: Any) -> Declaration:
         withdrawn_reason=r.withdrawn_reason,
         reference=r.reference,
         promoted=promoted,
+        reading=reading,
+        read_as=read_as,
     )
 
 
@@ -1547,6 +1614,7 @@ def replace_declaration(
             )
             _mark_closed(conn, old, "replaced", actor, reason, replaced_by=new_id)
             carried = _file_corrected(conn, declaration_id, new_id, corrected, suggestions, actor)
+            _keep_reading(conn, new_id, corrected)
             _move_meeting(conn, old, new_id, year=year, place=place, date=date)
             linked = {sid for _, _, sid in carried}
             record_audit(

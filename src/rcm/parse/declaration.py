@@ -181,11 +181,12 @@ _GLANCE_PART = {
 }
 
 
-def at_a_glance(text: DeclarationText, width: int = 72) -> list[str]:
-    """The reading, one line per paragraph, to check against the paper: its line number, what
-    it was read as (statement n, its items, preamble, closing, unrecognised) and its opening."""
+def at_a_glance(reading: Sequence[ReadLine], width: int = 72) -> list[str]:
+    """The reading (``DeclarationText.reading``), one line per paragraph, to check against the
+    paper: its line number, what it was read as (statement n, its items, preamble, closing,
+    unrecognised) and its opening, in the order of the file."""
     out = []
-    for r in text.reading:
+    for r in sorted(reading, key=lambda r: r.line):  # stable: one line's parts keep their order
         if r.part == "statement" or (r.part == "unrecognised" and r.statement):
             what = f"statement {r.statement}" + (" ?" if r.part == "unrecognised" else "")
         elif r.part == "item":

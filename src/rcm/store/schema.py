@@ -461,6 +461,9 @@ declarations = Table(
     Column("withdrawn_at", DateTime(timezone=True)),
     Column("withdrawn_by", String(100)),
     Column("withdrawn_reason", Text),
+    # JSON list of [line, part, text, marker, statement]: every paragraph as the reader took it
+    # (``ReadLine``); NULL for a declaration added before it was kept (migration 0017).
+    Column("reading", Text),
 )
 
 # One draft statement of a declaration, with the machine's suggestions and a person's decision.

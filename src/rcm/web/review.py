@@ -61,6 +61,9 @@ def render_review(
     numbered, with what may be done to it), and its proposals; with an error if one is given."""
     db = store(request)
     chosen = review.declaration_record(db, declaration_id) if declaration_id else None
+    reading = (
+        reading_rows(chosen, review.proposals(db, declaration_id=chosen.id)) if chosen else None
+    )
     return render(
         request,
         "review.html",
@@ -69,12 +72,48 @@ def render_review(
         csrf=csrf,
         declarations=review.declarations(db),
         declaration=chosen,
+        reading=reading,
         proposals=review.proposals(db, declaration_id=declaration_id, state=state),
         state=state,
         declaration_id=declaration_id,
         error=i18n.translated(error.template, error.values) if error else None,
         form=form or {},
     )
+
+
+def reading_rows(
+    d: review.Declaration, queue: list[review.Proposal]
+) -> list[dict[str, Any]] | None:
+    """The declaration as the reader took it, in document order, to check against the paper:
+    each paragraph's line number(s), what it was read as, its text, and for a statement the
+    proposal it was queued as, with its suggested category. None where the reading was not kept
+    (a declaration added before it was)."""
+    if d.reading is None:
+        return None
+    by_id = {p.id: p for p in queue}
+    last_line: dict[int, int] = {}  # a statement's last line: its last item's
+    for r in d.reading:
+        if r.statement:
+            last_line[r.statement] = max(last_line.get(r.statement, r.line), r.line)
+    rows = []
+    for r in sorted(d.reading, key=lambda r: r.line):  # stable: one line's parts keep their order
+        opens = r.part == "statement" or (r.part == "unrecognised" and r.statement > 0)
+        end = last_line.get(r.statement, r.line) if opens else r.line
+        pid = d.read_as.get(r.statement) if opens else None
+        rows.append(
+            {
+                "line": r.line,
+                "lines": f"{r.line}–{end}" if end > r.line else str(r.line),
+                "part": r.part,
+                "kind": "statement" if opens else r.part,
+                "statement": r.statement,
+                "doubt": opens and r.part == "unrecognised",
+                "text": f"{r.marker} {r.text}" if r.marker else r.text,
+                "proposal_id": pid,
+                "proposal": by_id.get(pid) if pid is not None else None,
+            }
+        )
+    return rows
 
 
 @router.post("/review/declarations")
