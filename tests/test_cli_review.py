@@ -213,6 +213,10 @@ def test_correcting_the_queue_from_the_command_line(run, tmp_path):
     assert "1 linked to statements already accepted" in out.output and accepted in out.output
     listed = run("declaration", "list").output
     assert "replaced by declaration 2" in listed
+    # the corrected file's reading is kept too, each statement naming its proposal
+    kept = json.loads(run("review", "show", "--declaration", "2", "--json").output)
+    read = {r["proposal"]: r["line"] for r in kept["reading"] if "proposal" in r}
+    assert read == {p["id"]: p["line"] for p in kept["proposals"]} and len(read) > 5
     assert count(run.url, t.meetings) == 22  # XXII once
     out = run("declaration", "withdraw", "2", "--reason", "withdrawn by the meeting")
     assert out.exit_code == 0 and "pending proposals rejected" in out.output
