@@ -1412,35 +1412,34 @@ def facet_rule(
     statements with it that none of the chosen values has). Chosen values are always listed,
     with 0 when nothing else chosen leaves them any statement."""
     kinds = [f.kind for f in filters]
-
-    def passing(combo_passes: tuple[bool, ...], skip: str | None) -> bool:
-        return all(p for p, k in zip(combo_passes, kinds, strict=True) if k != skip)
-
-    total = sum(n for _, n, ps in counted if passing(ps, None))
+    # The combinations that pass every filter (key None) and those that fail the filters of one
+    # kind only (key: that kind); a combination failing two kinds counts in no facet.
+    bucket: dict[str | None, list[tuple[Combo, int]]] = {None: []}
+    for combo, n, combo_passes in counted:
+        failed = {k for p, k in zip(combo_passes, kinds, strict=True) if not p}
+        if len(failed) <= 1:
+            bucket.setdefault(failed.pop() if failed else None, []).append((combo, n))
+    total = sum(n for _, n in bucket[None])
     chosen = chosen_values(filters)
-    every = count_facets(
-        [(c, n) for c, n, ps in counted if passing(ps, None)], meetings, titles, theme_titles
-    )
-    facets: dict[str, list[FacetValue]] = {}
+    plain = [name for name, kind in FACET_KINDS.items() if kind not in kinds]
+    every = count_facets(bucket[None], meetings, titles, theme_titles, names=plain)
+    facets: dict[str, list[FacetValue]] = {name: every[name] for name in plain}
     for name, kind in FACET_KINDS.items():
-        if kind not in kinds:
-            facets[name] = every[name]
+        if name in facets:
             continue
-        others = [(c, n, ps) for c, n, ps in counted if passing(ps, kind)]
+        outside = bucket.get(kind, [])  # pass the other facets' filters, not this one's
         values = count_facets(
-            [(c, n) for c, n, _ in others], meetings, titles, theme_titles, {name: chosen[name]}
+            bucket[None] + outside,
+            meetings,
+            titles,
+            theme_titles,
+            {name: chosen[name]},
+            names=[name],
         )[name]
         adds: dict[str, int] | None = None
         if name in MULTIPLE:
-            outside = [
-                (c, n)
-                for c, n, ps in others
-                if not all(p for p, k in zip(ps, kinds, strict=True) if k == kind)
-            ]
-            adds = {
-                v.value: v.count
-                for v in count_facets(outside, meetings, titles, theme_titles)[name]
-            }
+            counts = count_facets(outside, meetings, titles, theme_titles, names=[name])[name]
+            adds = {v.value: v.count for v in counts}
         facets[name] = [
             replace(
                 v,
@@ -1458,9 +1457,10 @@ def count_facets(
     titles: dict[tuple[int, int], str],
     theme_titles: dict[int, str],
     listed: dict[str, set[str]] | None = None,
+    names: Sequence[str] = tuple(FACET_KINDS),
 ) -> dict[str, list[FacetValue]]:
-    """Statements per facet value over ``counted``; the values of ``listed`` (by facet) appear
-    even with no statement."""
+    """Statements per facet value over ``counted``, for the facets ``names`` (the others are
+    left empty); the values of ``listed`` (by facet) appear even with no statement."""
     theme: Counter[int] = Counter()
     sub: Counter[tuple[int, int]] = Counter()
     category: Counter[str] = Counter()
@@ -1485,19 +1485,30 @@ def count_facets(
                 year[int(value)] += 0
             elif name == "several_themes":
                 several[value] += 0
+    want = set(names)
+    want_theme, want_sub, want_xref = "theme" in want, "subtheme" in want, "cross_reference" in want
+    want_category, want_meeting, want_year = "category" in want, "meeting" in want, "year" in want
+    want_several = "several_themes" in want
     for g, n in counted:
-        themes = bits(g.themes)
-        for th in themes:
-            theme[th] += n
-        for pair in subtheme_pairs(g.subthemes):
-            sub[pair] += n
-        for th in bits(g.xrefs):
-            xref[th] += n
-        category[g.category or "unassigned"] += n
-        meeting[g.meeting_code] += n
-        if g.year is not None:
+        if want_theme or want_several:
+            themes = bits(g.themes)
+            if want_theme:
+                for th in themes:
+                    theme[th] += n
+            if want_several:
+                several["several" if len(themes) > 1 else "one"] += n
+        if want_sub:
+            for pair in subtheme_pairs(g.subthemes):
+                sub[pair] += n
+        if want_xref:
+            for th in bits(g.xrefs):
+                xref[th] += n
+        if want_category:
+            category[g.category or "unassigned"] += n
+        if want_meeting:
+            meeting[g.meeting_code] += n
+        if want_year and g.year is not None:
             year[g.year] += n
-        several["several" if len(themes) > 1 else "one"] += n
     return {
         "theme": [
             FacetValue(f"TS{t}", f"TS{t} {theme_titles.get(t, '')}".strip(), n)
