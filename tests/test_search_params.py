@@ -76,6 +76,8 @@ def test_the_schema_is_made_from_the_parameters(client):
         "category",
         "meeting",
         "year",
+        "year_from",
+        "year_to",
         "several",
         "xref",
         "expand",

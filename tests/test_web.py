@@ -155,6 +155,8 @@ def test_api(client, compendium):
         "category",
         "meeting",
         "year",
+        "year_from",
+        "year_to",
         "several",
         "xref",
         "expand",

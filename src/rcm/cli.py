@@ -742,7 +742,11 @@ def _print_result(result: SearchResult, facets: bool = True, w: Words | None = N
             if values:
                 click.echo(
                     f"{w.ctx('facet', name)}: "
-                    + "  ".join(f"{_facet_value(name, v.value, w)} {v.count}" for v in values)
+                    + "  ".join(
+                        f"{'*' if v.chosen else ''}{_facet_value(name, v.value, w)} "
+                        + (f"+{v.adds}" if v.adds is not None else str(v.count))
+                        for v in values
+                    )
                 )
 
 

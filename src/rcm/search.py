@@ -935,11 +935,27 @@ def matching_ids(store: Store, filters: Sequence[Filter]) -> list[str]:
 @dataclass(frozen=True)
 class SearchSQL:
     page: str  # docid, score of the requested page, in order
-    facets: str  # combo, n: how many matches each facet combination has
+    # combo, n: how many matches of the text (and the retired rule) each facet combination has,
+    # before the filters: the facets' counts leave out their own facet's filter (``facet_rule``)
+    facets: str
     params: dict[str, Any]
     # RUM: ``page`` gives (docid, distance) of the ``:top`` nearest matches in the index's order
     # instead, and ``page_rows`` makes the page of them (ties completed and put in docid order).
     nearest: bool = False
+    # combo id, then 1 or 0 for each filter in order: which combinations each filter lets through
+    # (None without filters)
+    passes: str | None = None
+
+
+def passes_sql(filters: Sequence[Filter], params: dict[str, Any]) -> str:
+    """Every facet combination with, for each filter, 1 when it passes that filter: the facet
+    counts apply the filters to combinations here, with the filters' own SQL (one definition of
+    what a filter chooses, on both backends)."""
+    columns = []
+    for i, f in enumerate(filters):
+        params.update(f.params)
+        columns.append(f"CASE WHEN {f.sql} THEN 1 ELSE 0 END AS f{i}")
+    return f"SELECT c.id, {', '.join(columns)} FROM facet_combos AS c"
 
 
 def build_search_sql(
@@ -961,9 +977,10 @@ def build_search_sql(
     anything else ranks every match with ``ts_rank_cd`` (GIN)."""
     params: dict[str, Any] = {"limit": limit, "offset": offset}
     rum = False
-    where: list[str] = []
+    where: list[str] = []  # what the page and the facets share: the text and the retired rule
+    filtered: list[str] = []  # the page's own: the filters
     if filters:
-        where.append(_combo_condition(filters, params))
+        filtered.append(_combo_condition(filters, params))
     if retired in RETIRED_CONDITIONS and retired != "include":
         where.append(
             f"{_COMBO} IN (SELECT c.id FROM facet_combos AS c WHERE {RETIRED_CONDITIONS[retired]})"
@@ -1006,7 +1023,8 @@ def build_search_sql(
             where.append(f"NOT (s.tsv @@ ({neg}))")
     else:
         raise SearchError("search is not available on %(dialect)s", dialect=dialect)
-    condition = " AND ".join(where) or "1 = 1"
+    unfiltered = " AND ".join(where) or "1 = 1"
+    condition = " AND ".join(where + filtered) or "1 = 1"
     page = (
         f"SELECT s.docid AS docid, {score} AS score FROM {source} WHERE {condition} "
         f"ORDER BY {_ORDER[sort]} LIMIT :limit OFFSET :offset"
@@ -1020,10 +1038,16 @@ def build_search_sql(
             f"WHERE {condition} ORDER BY s.tsv <=> query.q LIMIT :top"
         )
     facets = (
-        f"SELECT {_COMBO} AS combo, COUNT(*) AS n FROM {count_source} WHERE {condition} "
+        f"SELECT {_COMBO} AS combo, COUNT(*) AS n FROM {count_source} WHERE {unfiltered} "
         f"GROUP BY {_COMBO}"
     )
-    return SearchSQL(page, facets, params, nearest=rum and sort == "relevance")
+    return SearchSQL(
+        page,
+        facets,
+        params,
+        nearest=rum and sort == "relevance",
+        passes=passes_sql(filters, params) if filters else None,
+    )
 
 
 def page_rows(store: Store, conn: Connection, sql: SearchSQL) -> list[tuple[int, float]]:
@@ -1049,9 +1073,26 @@ def page_rows(store: Store, conn: Connection, sql: SearchSQL) -> list[tuple[int,
 
 @dataclass(frozen=True)
 class FacetValue:
+    """One value of a facet. ``count``: the statements with this value among those the search
+    finds with every other facet's filters (not this facet's own: ``facet_rule``), so choosing
+    this value alone in its facet gives ``count`` statements. ``adds``: in a facet where values
+    are chosen already (any of them matches), how many statements choosing this one as well
+    adds to the result; None otherwise. ``chosen``: the search filters on this value."""
+
     value: str
     label: str
     count: int
+    chosen: bool = False
+    adds: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "value": self.value,
+            "label": self.label,
+            "count": self.count,
+            "chosen": self.chosen,
+            "adds": self.adds,
+        }
 
 
 @dataclass(frozen=True)
@@ -1118,10 +1159,7 @@ class SearchResult:
             "notices": [n.as_dict() for n in self.notices],
             "also_searched": [e.as_dict() for e in self.also_searched],
             "hits": [h.as_dict() for h in self.hits],
-            "facets": {
-                name: [{"value": v.value, "label": v.label, "count": v.count} for v in values]
-                for name, values in self.facets.items()
-            },
+            "facets": {name: [v.as_dict() for v in values] for name, values in self.facets.items()},
         }
 
 
@@ -1205,6 +1243,38 @@ def describe_in(
     return _joined(parts, "and", gettext) if parts else gettext("all statements")
 
 
+def selected_filters(
+    result: SearchResult, lang: str, gettext: Callable[[str], str]
+) -> list[dict[str, str]]:
+    """The filters a search applies, one entry per chosen value ("TS5 — Human rights", "TS5 ·
+    5.2 Protection of …", "category is commitment", "year is between 2005 and 2010"), in ``lang``:
+    ``param`` and ``value`` name the address's parameter and value that remove it."""
+    labels = {(name, v.value): v.label for name, values in result.facets.items() for v in values}
+    out = []
+    for f in result.filters:
+        if f.kind == "theme":
+            for a in f.args:
+                title = labels.get(("theme", f"TS{a}"), f"TS{a}")[len(f"TS{a}") + 1 :]
+                name = taxonomy.label("theme", a, lang, default=title or None)
+                out.append({"param": "theme", "value": f"TS{a}", "label": f"TS{a} \u2014 {name}"})
+        elif f.kind == "subtheme":
+            for a in f.args:
+                title = labels.get(("subtheme", f"TS{a}"), "")
+                name = taxonomy.label("subtheme", a, lang, default=title or a)
+                theme = a.split(".")[0]
+                label = f"TS{theme} \u00b7 {a} {name}"
+                out.append({"param": "subtheme", "value": f"TS{a}", "label": label})
+        elif f.kind in ("category", "xref"):
+            for a in f.args:
+                one = replace(f, args=(a,))
+                value = a if f.kind == "category" else f"TS{a}"
+                label = _filter_phrase(one, lang, gettext)
+                out.append({"param": f.kind, "value": value, "label": label})
+        elif f.kind in ("meeting", "year", "several"):
+            out.append({"param": f.kind, "value": "", "label": _filter_phrase(f, lang, gettext)})
+    return out
+
+
 def search(store: Store, request: SearchRequest) -> SearchResult:
     """Run a search. With ``request.expand`` (the default) the query is expanded through the
     bilingual thesaurus (:func:`expand`) and the result says what else was searched."""
@@ -1232,15 +1302,24 @@ def search(store: Store, request: SearchRequest) -> SearchResult:
         )
         page = page_rows(store, conn, sql)
         groups = store.read_rows(conn, sql.facets, sql.params)
+        passes = (
+            {
+                int(r[0]): tuple(bool(x) for x in r[1:])
+                for r in store.read_rows(conn, sql.passes, sql.params)
+            }
+            if sql.passes
+            else {}
+        )
         details = store.hit_details(conn, [docid for docid, _ in page])
     combos, meetings = known.combos, known.meetings
     titles, theme_titles = known.subtheme_titles, known.theme_titles
-    counted = [(combos[int(g[0])], int(g[1])) for g in groups]
+    counted = [(combos[int(g[0])], int(g[1]), passes.get(int(g[0]), ())) for g in groups]
+    total, facets = facet_rule(counted, request.filters, meetings, titles, theme_titles)
     return SearchResult(
         query=request.query,
-        total=sum(n for _, n in counted),
+        total=total,
         hits=_hits(page, details, combos, meetings, parsed.highlight_stems()),
-        facets=count_facets(counted, meetings, titles, theme_titles),
+        facets=facets,
         sentence=describe(parsed, request.filters),
         sort=sort,
         limit=request.limit,
@@ -1285,33 +1364,151 @@ def _hits(
 
 _meeting_key = lru_cache(maxsize=4096)(meeting_order)
 
+# Each facet and the kind of filter that chooses its values (``Filter.kind``). In the facets
+# of MULTIPLE any of the chosen values matches (OR); the others choose one value, which replaces
+# what was chosen. Across facets every filter applies (AND).
+FACET_KINDS = {
+    "theme": "theme",
+    "subtheme": "subtheme",
+    "category": "category",
+    "meeting": "meeting",
+    "year": "year",
+    "several_themes": "several",
+    "cross_reference": "xref",
+}
+MULTIPLE = ("theme", "subtheme", "category", "cross_reference")
+
+
+def chosen_values(filters: Sequence[Filter]) -> dict[str, set[str]]:
+    """The facet values (``FacetValue.value``) the filters choose, by facet; a range of
+    meetings or years chooses no single value."""
+    out: dict[str, set[str]] = {name: set() for name in FACET_KINDS}
+    for f in filters:
+        if f.kind in ("theme", "xref", "subtheme"):
+            name = {"theme": "theme", "xref": "cross_reference", "subtheme": "subtheme"}[f.kind]
+            out[name].update(f"TS{a}" for a in f.args)
+        elif f.kind == "category":
+            out["category"].update(f.args)
+        elif f.kind in ("meeting", "year") and f.args[0] and f.args[0] == f.args[1]:
+            out[f.kind].add(f.args[0])
+        elif f.kind == "several":
+            out["several_themes"].add("several" if f.args[0] == "yes" else "one")
+    return out
+
+
+def facet_rule(
+    counted: Sequence[tuple[Combo, int, tuple[bool, ...]]],
+    filters: Sequence[Filter],
+    meetings: dict[str, tuple[str, int | None]],
+    titles: dict[tuple[int, int], str],
+    theme_titles: dict[int, str],
+) -> tuple[int, dict[str, list[FacetValue]]]:
+    """The number of statements found and the facets, from the matches of the text counted by
+    facet combination, each with whether it passes each filter. The rule: a facet's counts are
+    taken over the statements that pass every filter but its own facet's (so a count is what
+    choosing that value alone in its facet gives: a value replaces a meeting, a year or "several
+    themes", and in the facets of MULTIPLE a value chosen alone); where values are chosen already
+    in a facet of MULTIPLE, ``adds`` says how many statements choosing one more value adds (the
+    statements with it that none of the chosen values has). Chosen values are always listed,
+    with 0 when nothing else chosen leaves them any statement."""
+    kinds = [f.kind for f in filters]
+    # The combinations that pass every filter (key None) and those that fail the filters of one
+    # kind only (key: that kind); a combination failing two kinds counts in no facet.
+    bucket: dict[str | None, list[tuple[Combo, int]]] = {None: []}
+    for combo, n, combo_passes in counted:
+        failed = {k for p, k in zip(combo_passes, kinds, strict=True) if not p}
+        if len(failed) <= 1:
+            bucket.setdefault(failed.pop() if failed else None, []).append((combo, n))
+    total = sum(n for _, n in bucket[None])
+    chosen = chosen_values(filters)
+    plain = [name for name, kind in FACET_KINDS.items() if kind not in kinds]
+    every = count_facets(bucket[None], meetings, titles, theme_titles, names=plain)
+    facets: dict[str, list[FacetValue]] = {name: every[name] for name in plain}
+    for name, kind in FACET_KINDS.items():
+        if name in facets:
+            continue
+        outside = bucket.get(kind, [])  # pass the other facets' filters, not this one's
+        values = count_facets(
+            bucket[None] + outside,
+            meetings,
+            titles,
+            theme_titles,
+            {name: chosen[name]},
+            names=[name],
+        )[name]
+        adds: dict[str, int] | None = None
+        if name in MULTIPLE:
+            counts = count_facets(outside, meetings, titles, theme_titles, names=[name])[name]
+            adds = {v.value: v.count for v in counts}
+        facets[name] = [
+            replace(
+                v,
+                chosen=v.value in chosen[name],
+                adds=None if adds is None or v.value in chosen[name] else adds.get(v.value, 0),
+            )
+            for v in values
+        ]
+    return total, facets
+
 
 def count_facets(
     counted: Sequence[tuple[Combo, int]],
     meetings: dict[str, tuple[str, int | None]],
     titles: dict[tuple[int, int], str],
     theme_titles: dict[int, str],
+    listed: dict[str, set[str]] | None = None,
+    names: Sequence[str] = tuple(FACET_KINDS),
 ) -> dict[str, list[FacetValue]]:
+    """Statements per facet value over ``counted``, for the facets ``names`` (the others are
+    left empty); the values of ``listed`` (by facet) appear even with no statement."""
     theme: Counter[int] = Counter()
     sub: Counter[tuple[int, int]] = Counter()
     category: Counter[str] = Counter()
-    meeting: Counter[tuple[int, str]] = Counter()
+    meeting: Counter[str] = Counter()
     year: Counter[int] = Counter()
     several: Counter[str] = Counter()
     xref: Counter[int] = Counter()
+    for name, values in (listed or {}).items():
+        for value in values:
+            if name == "theme":
+                theme[int(value[2:])] += 0
+            elif name == "cross_reference":
+                xref[int(value[2:])] += 0
+            elif name == "subtheme":
+                t, o = value[2:].split(".")
+                sub[(int(t), int(o))] += 0
+            elif name == "category":
+                category[value] += 0
+            elif name == "meeting":
+                meeting[value] += 0
+            elif name == "year":
+                year[int(value)] += 0
+            elif name == "several_themes":
+                several[value] += 0
+    want = set(names)
+    want_theme, want_sub, want_xref = "theme" in want, "subtheme" in want, "cross_reference" in want
+    want_category, want_meeting, want_year = "category" in want, "meeting" in want, "year" in want
+    want_several = "several_themes" in want
     for g, n in counted:
-        themes = bits(g.themes)
-        for th in themes:
-            theme[th] += n
-        for pair in subtheme_pairs(g.subthemes):
-            sub[pair] += n
-        for th in bits(g.xrefs):
-            xref[th] += n
-        category[g.category or "unassigned"] += n
-        meeting[(g.meeting, g.meeting_code)] += n
-        if g.year is not None:
+        if want_theme or want_several:
+            themes = bits(g.themes)
+            if want_theme:
+                for th in themes:
+                    theme[th] += n
+            if want_several:
+                several["several" if len(themes) > 1 else "one"] += n
+        if want_sub:
+            for pair in subtheme_pairs(g.subthemes):
+                sub[pair] += n
+        if want_xref:
+            for th in bits(g.xrefs):
+                xref[th] += n
+        if want_category:
+            category[g.category or "unassigned"] += n
+        if want_meeting:
+            meeting[g.meeting_code] += n
+        if want_year and g.year is not None:
             year[g.year] += n
-        several["several" if len(themes) > 1 else "one"] += n
     return {
         "theme": [
             FacetValue(f"TS{t}", f"TS{t} {theme_titles.get(t, '')}".strip(), n)
@@ -1321,10 +1518,10 @@ def count_facets(
             FacetValue(f"TS{t}.{o}", titles.get((t, o), f"TS{t}.{o}"), n)
             for (t, o), n in sorted(sub.items())
         ],
-        "category": [FacetValue(c, c, category[c]) for c in CATEGORY_VALUES if category.get(c)],
+        "category": [FacetValue(c, c, category[c]) for c in CATEGORY_VALUES if c in category],
         "meeting": [
             FacetValue(code, meetings.get(code, (code, None))[0], n)
-            for (_, code), n in sorted(meeting.items(), key=lambda kv: _meeting_key(kv[0][1]))
+            for code, n in sorted(meeting.items(), key=lambda kv: _meeting_key(kv[0]))
         ],
         "year": [FacetValue(str(y), str(y), n) for y, n in sorted(year.items())],
         "several_themes": [
@@ -1334,7 +1531,7 @@ def count_facets(
                 several[v],
             )
             for v in ("several", "one")
-            if several.get(v)
+            if v in several
         ],
         "cross_reference": [
             FacetValue(f"TS{t}", f"a note names TS{t}", n) for t, n in sorted(xref.items())
@@ -1543,6 +1740,11 @@ _DESCRIBED: dict[str, tuple[str, dict[str, Any]]] = {
     "category": ("principle, understanding, commitment, unassigned", {"type": "string"}),
     "meeting": ("XII, XII..XXI, XXII.., ..X, XXV-E1", {"type": "string", "maxLength": 40}),
     "year": ("2005, 2005..2010", {"type": "string", "maxLength": 20}),
+    "year_from": (
+        "first year (the page's two year fields: year_from=2005&year_to=2010 is year=2005..2010)",
+        {"type": "string", "maxLength": 4},
+    ),
+    "year_to": ("last year (see year_from)", {"type": "string", "maxLength": 4}),
     "several": (
         "yes: placed under several themes; no: under one",
         {"type": "string", "enum": ["yes", "no"]},
@@ -1588,7 +1790,8 @@ class SearchParams:
         the numbers are in range."""
         lists: dict[str, list[str]] = {name: [] for name in LISTS}
         last: dict[str, str] = {}
-        for raw_name, value in pairs:
+        pairs_list = list(pairs)
+        for raw_name, value in pairs_list:
             name = OLD_NAMES.get(raw_name, raw_name)
             if name in lists:
                 if value.strip():
@@ -1601,16 +1804,21 @@ class SearchParams:
         q = last.get("q", "")
         if len(q) > MAX_RAW_QUERY:
             raise SearchError("the query is too long")
+        year = last.get("year") or None
+        ends = [dict(pairs_list).get(k, "").strip() for k in ("year_from", "year_to")]
+        if any(ends):
+            # the page's two year fields: the same as year=FROM..TO
+            year = ends[0] if ends[0] == ends[1] else f"{ends[0]}..{ends[1]}"
         return cls(
             q=q,
             page=_whole_number("page", last.get("page", ""), 1),
             size=_whole_number("size", last.get("size", ""), PAGE_SIZE),
-            sort=last.get("sort") or None,
+            sort=_sort(last.get("sort", "")),
             theme=tuple(lists["theme"]),
             subtheme=tuple(lists["subtheme"]),
             category=tuple(lists["category"]),
             meeting=last.get("meeting") or None,
-            year=last.get("year") or None,
+            year=year,
             several=last.get("several") or None,
             xref=tuple(lists["xref"]),
             expand=last.get("expand", "1").strip().lower() not in ("0", "no", "false", "off"),
@@ -1678,6 +1886,23 @@ class SearchParams:
             retired=self.retired or "exclude",
         )
 
+    def canonical(self) -> SearchParams:
+        """The same search with each value written one way (theme=5 and theme=ts5 as TS5,
+        sub-themes as TS3.2, categories in lower case) and none twice, so that the page's links
+        and its "selected filters" name each value as the facets do. Raises ``SearchError`` on
+        a value that cannot be read (as the search does)."""
+
+        def once(values: Iterable[str]) -> tuple[str, ...]:
+            return tuple(dict.fromkeys(values))
+
+        return replace(
+            self,
+            theme=once(f"TS{parse_theme(t)}" for t in self.theme),
+            subtheme=once("TS{}.{}".format(*parse_subtheme(v)) for v in self.subtheme),
+            category=once(c.strip().lower() for c in self.category),
+            xref=once(f"TS{parse_theme(t)}" for t in self.xref),
+        )
+
     def form(self) -> dict[str, Any]:
         """For the search form's template: every published name, lists as lists."""
         return {
@@ -1706,6 +1931,16 @@ class SearchParams:
                 }
             )
         return parameters
+
+
+# Sort values the page once sent: its "best first" option sent an empty value (the default:
+# relevance with words, oldest without), the same order as "relevance", now its only option.
+OLD_SORTS: dict[str, str | None] = {"": None}
+
+
+def _sort(raw: str) -> str | None:
+    value = raw.strip().lower()
+    return OLD_SORTS.get(value, value)
 
 
 def _whole_number(name: str, raw: str, default: int) -> int:

@@ -30,11 +30,13 @@ from rcm.model import (
 )
 from rcm.review import proposal
 from rcm.search import (
+    LISTS,
     MAX_OFFSET,
     MAX_PAGE_SIZE,
     SearchParams,
     related,
     search,
+    selected_filters,
 )
 from rcm.store import Store
 from rcm.translate import TRANSLATION_KINDS
@@ -83,6 +85,25 @@ def search_page(
     data = result.as_dict()
     if gettext is not None and lang != "en":
         data["filter"] = result.sentence_in(lang, gettext)
+    # The filters as "selected filters", each with the value its parameter keeps without it
+    # (a list's other values; None removes a meeting, year or "several themes" filter).
+    canonical = params.canonical()
+    data["selected"] = [
+        dict(
+            chosen,
+            remove=[v for v in getattr(canonical, chosen["param"]) if v != chosen["value"]]
+            if chosen["param"] in LISTS
+            else None,
+        )
+        for chosen in selected_filters(result, lang, gettext or (lambda message: message))
+    ]
+    # The year fields: the years the other filters leave (the living compendium's new meetings
+    # too), and the range chosen.
+    chosen_years = next((f.args for f in result.filters if f.kind == "year"), ("", ""))
+    data["year_range"] = {"from": chosen_years[0], "to": chosen_years[1]}
+    data["years"] = sorted(
+        {int(v.value) for v in result.facets.get("year", [])} | {int(y) for y in chosen_years if y}
+    )
     data["page"] = params.page
     data["pages"] = max(1, -(-result.total // params.size))
     data["size"] = params.size

@@ -30,6 +30,7 @@ def search_html(request: Request) -> Response:
     data, error, status = None, None, 200
     try:
         data = pages.search_page(store(request), params, i18n.current.get(), i18n.gettext)
+        params = params.canonical()  # the links name each value as the facets do
     except RcmError as exc:
         if exc.status != 400:
             raise
@@ -41,6 +42,8 @@ def search_html(request: Request) -> Response:
         base_query=params.to_query(),
         data=data,
         params=params.form(),
+        # the year fields' form keeps the rest of the search
+        kept=[(k, v) for k, v in params.to_query() if k not in ("year", "page")],
         error=error,
     )
 
