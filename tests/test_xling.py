@@ -14,8 +14,9 @@ import rdflib
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from rdflib.namespace import SKOS
+from rdflib.namespace import DCTERMS, SKOS
 
+from rcm import taxonomy
 from rcm.cli import cli
 from rcm.export import skos
 from rcm.search import SearchParams, SearchRequest, expand, parse_query, search
@@ -172,10 +173,31 @@ def test_skos_turtle_and_jsonld_parse_back_to_the_same_graph():
     jsonld = rdflib.Graph().parse(data=skos.to_jsonld(), format="json-ld")
     assert ttl.isomorphic(jsonld)
     concepts = set(ttl.subjects(rdflib.RDF.type, SKOS.Concept))
-    assert len(concepts) == len(thesaurus.concepts()) + 6 + 18 + 3 + 23
+    assert len(concepts) == len(thesaurus.concepts()) + 6 + 18 + 3 + 23 + 10
     for concept in concepts:
         langs = {label.language for label in ttl.objects(concept, SKOS.prefLabel)}
         assert langs == {"en", "es"}, concept
+    # a thematic session: its short title is the label, its full UN title (the official Spanish
+    # of A/RES/71/280 among them) an alternative label, the resolution its source
+    ts5 = rdflib.URIRef(skos.DEFAULT_BASE + "themes/TS5")
+    alt = set(ttl.objects(ts5, SKOS.altLabel))
+    assert {a.language for a in alt} == {"en", "es"}
+    assert rdflib.Literal(taxonomy.themes()[4].un_title, lang="en") in alt
+    assert rdflib.Literal(taxonomy.label_es("theme_un", "5"), lang="es") in alt
+    assert any("A/RES/71/280" in s for s in ttl.objects(ts5, DCTERMS.source))
+    # the ten guiding principles, a–j, both languages, cited to A/RES/73/195 para. 15
+    principles = rdflib.URIRef(skos.DEFAULT_BASE + "principles")
+    in_scheme = set(ttl.subjects(SKOS.inScheme, principles))
+    assert {str(ttl.value(c, SKOS.notation)) for c in in_scheme} == set("abcdefghij")
+    child = rdflib.URIRef(skos.DEFAULT_BASE + "principles/principle-h")
+    assert set(ttl.objects(child, SKOS.prefLabel)) == {
+        rdflib.Literal("Child-sensitive", lang="en"),
+        rdflib.Literal("Perspectiva infantil", lang="es"),
+    }
+    assert all(
+        any("A/RES/73/195, " in s and "para. 15" in s for s in ttl.objects(c, DCTERMS.source))
+        for c in in_scheme
+    )
     objective_10 = rdflib.URIRef(skos.DEFAULT_BASE + "gcm/objective-10")
     assert rdflib.Literal(
         "Prevenir, combatir y erradicar la trata de personas en el contexto de la migración "

@@ -18,7 +18,7 @@ import click
 from rcm import gcm, review
 from rcm.check import KINDS, check_compendium
 from rcm.cite import citation, document_line, meeting_line, sources_report
-from rcm.errors import DocumentError, RcmError
+from rcm.errors import DocumentError, Problem, RcmError
 from rcm.export import registry
 from rcm.i18n import Words, check_lang, lang_from_env, words
 from rcm.model import CategorySource
@@ -28,6 +28,7 @@ from rcm.search import (
     SORTS,
     SearchParams,
     SearchResult,
+    describe_in,
     make_filters,
     related,
     search,
@@ -49,12 +50,14 @@ class Rcm(click.Group):
         try:
             return super().invoke(ctx)
         except RcmError as exc:
-            click.echo(f"rcm: error: {_error_text(exc, _words(ctx))}", err=True)
+            w = _words(ctx)
+            click.echo(f"rcm: error: {_error_text(exc, w)}", err=True)
             if isinstance(exc, DocumentError) and len(exc.problems) > 1:
                 for problem in exc.problems[1:20]:
-                    click.echo(f"  {problem}", err=True)
+                    click.echo(f"  {_problem_text(problem, w)}", err=True)
                 if len(exc.problems) > 20:
-                    click.echo(f"  … {len(exc.problems) - 20} more", err=True)
+                    more = w("… {n} more", n=len(exc.problems) - 20)
+                    click.echo(f"  {more}", err=True)
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
@@ -149,21 +152,86 @@ _ERRORS = [
     ),
     (r"no round (?P<id>\S+)", "no round {id}"),
     (r"no user (?P<name>.+)", "no user {name}"),
+    (r"no declaration (?P<id>\S+)", "no declaration {id}"),
+    (r"no proposal (?P<id>\S+)", "no proposal {id}"),
+    (r"no translation (?P<id>\S+)", "no translation {id}"),
+    (r"round (?P<id>\S+) is already (?P<state>\w+)", "round {id} is already {state}"),
+    (r"round (?P<id>\S+) is closed: it is read-only", "round {id} is closed: it is read-only"),
+    (
+        r"statement (?P<sid>\S+) is not in round (?P<id>\S+)",
+        "statement {sid} is not in round {id}",
+    ),
+    (
+        r"proposal (?P<id>\d+) was already (?P<state>\w+) by (?P<who>.+?) on (?P<when>.+?)"
+        r"(?: as (?P<sid>\S+))?: a decision is taken once",
+        "proposal {id} was already {state} by {who} on {when}: a decision is taken once",
+    ),
+    (
+        r"proposal (?P<id>\d+) is one (?P<kind>sentence|item): there is nothing to split",
+        "proposal {id} is one {kind}: there is nothing to split",
+    ),
+    (
+        r"proposal (?P<id>\d+) is (?P<state>\w+): only a pending proposal is split, merged or "
+        r"promoted(?: \(it is statement \S+\))?",
+        "proposal {id} is {state}: only a pending proposal is split, merged or promoted",
+    ),
 ]
+
+
+# A document's problems (and the alignment's notices) the command line gives in Spanish too; the
+# quoted parts are the document's own words.
+_PROBLEMS = [
+    (
+        r"statement (?P<n>\d+) \((?P<quote>.+)\) aligns with no proposal of declaration "
+        r"(?P<id>\d+)",
+        "statement {n} ({quote}) aligns with no proposal of declaration {id}",
+    ),
+    (
+        r"proposal (?P<id>\d+) \(position (?P<n>\d+), (?P<state>\w+), (?P<quote>.+)\) has no "
+        r"statement in (?P<file>.+)",
+        "proposal {id} (position {n}, {state}, {quote}) has no statement in {file}",
+    ),
+    (
+        r"proposal (?P<id>\d+) was rejected: its (?P<lang>\w+) wording is not queued",
+        "proposal {id} was rejected: its {lang} wording is not queued",
+    ),
+]
+
+
+def _translated(text: str, patterns: list[tuple[str, str]], w: Words) -> str | None:
+    """``text`` in the messages' language where one of ``patterns`` matches it, else None."""
+    import re
+
+    for pattern, message in patterns:
+        m = re.fullmatch(pattern, text, re.S)
+        if m:
+            parts = {k: v or "" for k, v in m.groupdict().items()}
+            if "state" in parts:  # "accepted", "closed": the statuses' own words
+                parts["state"] = w.status(parts["state"])
+            if "kind" in parts:  # a proposal's parts: "sentence", "item"
+                parts["kind"] = w(parts["kind"])
+            return w(message, **parts)
+    return None
+
+
+def _problem_text(problem: Problem, w: Words) -> str:
+    """One problem of a document ("line 34: …") in the messages' language."""
+    if not w.spanish:
+        return str(problem)
+    message = _translated(problem.message, _PROBLEMS, w) or w(problem.message)
+    return w("line {n}", n=problem.line) + f": {message}" if problem.line else message
 
 
 def _error_text(exc: RcmError, w: Words) -> str:
     """An error's message in the language of the messages."""
-    import re
-
     text = str(exc)
     if not w.spanish:
         return text
-    for pattern, message in _ERRORS:
-        m = re.fullmatch(pattern, text, re.S)
-        if m:
-            return w(message, **m.groupdict())
-    return w(text)
+    if isinstance(exc, DocumentError):
+        more = len(exc.problems) - 1
+        tail = " " + w("(and {n} more problems)", n=more) if more else ""
+        return f"{exc.source}: {_problem_text(exc.problems[0], w)}{tail}"
+    return _translated(text, _ERRORS, w) or w(text)
 
 
 def _store(ctx: click.Context, create: bool = False) -> Store:
@@ -342,23 +410,33 @@ def _ingest_edition(
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         return
-    _print_alignment(
-        report,
-        f"Spanish edition, {len(edition.rows)} rows in {len(edition.sections)} sub-theme tables",
+    w = _words(ctx)
+    what = w(
+        "Spanish edition, {rows} rows in {tables} sub-theme tables",
+        rows=len(edition.rows),
+        tables=len(edition.sections),
     )
+    _print_alignment(report, what, w)
 
 
-def _print_alignment(report: Any, what: str) -> None:
+def _print_alignment(report: Any, what: str, w: Words) -> None:
     click.echo(
-        ("dry run, nothing written: " if report.dry_run else "")
-        + f"{report.source}: {what} aligned to {len(report.pairs)} statements: "
-        f"{len(report.queued)} queued for review, {len(report.unchanged)} unchanged, "
-        f"{len(report.already_queued)} already waiting"
+        (w("dry run, nothing written:") + " " if report.dry_run else "")
+        + w(
+            "{source}: {what} aligned to {n} statements: {queued} queued for review, "
+            "{unchanged} unchanged, {waiting} already waiting",
+            source=report.source,
+            what=what,
+            n=len(report.pairs),
+            queued=len(report.queued),
+            unchanged=len(report.unchanged),
+            waiting=len(report.already_queued),
+        )
     )
     for notice in report.notices:
-        click.echo(f"  {notice}")
+        click.echo(f"  {_translated(notice, _PROBLEMS, w) or notice}")
     if report.queued and not report.dry_run:
-        click.echo("next: rcm review translations")
+        click.echo(w("next:") + " rcm review translations")
 
 
 @cli.command()
@@ -1031,14 +1109,23 @@ def round_open(
             public=public,
             actor=who,
         )
+        w = _words(ctx)
         click.echo(
-            f"opened round {rnd.id} “{rnd.title}”: {rnd.statements} statements ({rnd.scope})"
+            w(
+                "opened round {id} “{title}”: {n} statements ({scope})",
+                id=rnd.id,
+                title=rnd.title,
+                n=rnd.statements,
+                # the scope as recorded is English; the filters say it in the messages' language
+                scope=describe_in(None, filters, w.lang, w) if w.spanish else rnd.scope,
+            )
         )
         try:  # the round is open whatever happens to the mail
             report = mail.invite(store, rnd.id, actor=who, config=config, send=not no_mail)
-            click.echo(report.sentence())
+            click.echo(report.sentence(w.lang))
         except RcmError as exc:
-            click.echo(f"warning: the invitations were not sent: {exc.message}", err=True)
+            message = _error_text(exc, w)
+            click.echo(w("warning: the invitations were not sent: {why}", why=message), err=True)
     click.echo(rnd.id)
 
 
@@ -1056,7 +1143,7 @@ def round_invite(ctx: click.Context, round_id: int, force: bool, actor: str | No
     with _store(ctx) as store:
         report = mail.invite(store, round_id, actor=_acting(store, actor), config=config,
                              force=force)  # fmt: skip
-    click.echo(report.sentence())
+    click.echo(report.sentence(_words(ctx).lang))
 
 
 @round_group.command(name="remind")
@@ -1090,7 +1177,7 @@ def round_remind(
             force=force,
             again_after=timedelta(hours=hours),
         )
-    click.echo(report.sentence())
+    click.echo(report.sentence(_words(ctx).lang))
 
 
 @round_group.command(name="close")
@@ -1103,7 +1190,7 @@ def round_close(ctx: click.Context, round_id: int, actor: str | None) -> None:
 
     with _store(ctx) as store:
         rnd = consult.close_round(store, round_id, _acting(store, actor))
-    click.echo(f"round {rnd.id} closed")
+    click.echo(_words(ctx)("round {id} closed", id=rnd.id))
 
 
 @round_group.command(name="reopen")
@@ -1116,7 +1203,7 @@ def round_reopen(ctx: click.Context, round_id: int, actor: str | None) -> None:
 
     with _store(ctx) as store:
         rnd = consult.reopen_round(store, round_id, _acting(store, actor))
-    click.echo(f"round {rnd.id} open")
+    click.echo(_words(ctx)("round {id} open", id=rnd.id))
 
 
 @round_group.command(name="list")
@@ -1131,8 +1218,14 @@ def round_list(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in rounds], ensure_ascii=False, indent=2))
         return
+    w = _words(ctx)
+    if rounds:
+        click.echo(
+            f"{'':>4}  {w('state'):<8}  {w('deadline'):<10}  {w('statements'):>5}  {w('title')}"
+        )
     for r in rounds:
-        click.echo(f"{r.id:>4}  {r.state:<6}  {r.deadline or '':<10}  {r.statements:>5}  {r.title}")
+        state = w.status(r.state)
+        click.echo(f"{r.id:>4}  {state:<8}  {r.deadline or '':<10}  {r.statements:>5}  {r.title}")
 
 
 def _may_see_results(store: Store, round_id: int, name: str | None) -> None:
@@ -1163,26 +1256,40 @@ def round_status_command(
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
+    w = _words(ctx)
     rnd = data["round"]
     click.echo(
-        f"round {rnd['id']} “{rnd['title']}” ({rnd['state']}): {rnd['statements']} statements"
+        w(
+            "round {id} “{title}” ({state}): {n} statements",
+            id=rnd["id"],
+            title=rnd["title"],
+            state=w.status(rnd["state"]),
+            n=rnd["statements"],
+        )
     )
-    click.echo("  " + ", ".join(f"{k} {v}" for k, v in sorted(data["totals"].items())))
+    click.echo("  " + ", ".join(f"{w.status(k)} {v}" for k, v in sorted(data["totals"].items())))
     earlier = data["earlier_wording"]
     if earlier["answers"]:
         click.echo(
-            f"  {earlier['answers']} answers are to an earlier wording "
-            f"({earlier['statements']} statements reworded since; the answers still count)"
+            "  "
+            + w(
+                "{answers} answers are to an earlier wording ({n} statements reworded since; the "
+                "answers still count)",
+                answers=earlier["answers"],
+                n=earlier["statements"],
+            )
         )
     click.echo(
-        "countries: "
+        w("countries:")
+        + " "
         + "  ".join(f"{c} {v['answered']}/{v['total']}" for c, v in data["countries"].items())
     )
     for s in data["statements"]:
         answered = sum(1 for a in s["answers"].values() if a)
-        click.echo(f"  {s['id']:<12} {s['status']:<14} {answered}/{len(s['answers'])} answered")
+        count = w("{k}/{n} answered", k=answered, n=len(s["answers"]))
+        click.echo(f"  {s['id']:<12} {w.status(s['status']):<14} {count}")
         if s["earlier_wording"]:
-            click.echo(f"    {_wording_changed(s)}")
+            click.echo(f"    {_wording_changed(s, w)}")
 
 
 @round_group.command(name="position")
@@ -1201,32 +1308,37 @@ def round_position(ctx: click.Context, round_id: int, as_json: bool, actor: str 
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    click.echo(f"Regional position — round {data['round']['id']} “{data['round']['title']}”")
+    w = _words(ctx)
+    rnd = data["round"]
+    click.echo(w("Regional position — round {id} “{title}”", id=rnd["id"], title=rnd["title"]))
     for section in data["themes"]:
-        click.echo(f"\nTS{section['theme']} {section['title']}")
+        click.echo(f"\nTS{section['theme']} {w.theme(section['theme'], section['title'])}")
         for category, entries in sorted(section["reaffirmed"].items()):
-            click.echo(f"  reaffirmed ({category}): " + ", ".join(e["id"] for e in entries))
+            click.echo(
+                f"  {w.status('reaffirmed')} ({w.category(category, category)}): "
+                + ", ".join(e["id"] for e in entries)
+            )
         for e in section["to_be_updated"]:
-            click.echo(f"  to be updated: {e['id']}")
+            click.echo(f"  {w.status('to be updated')}: {e['id']}")
             for country, wording in sorted(e["proposed_wording"].items()):
                 click.echo(f"    {country}: {wording}")
     for kind in ("contested", "pending"):
         if data[kind]:
-            click.echo(f"\n{kind}: " + ", ".join(e["id"] for e in data[kind]))
+            click.echo(f"\n{w.status(kind)}: " + ", ".join(e["id"] for e in data[kind]))
     flagged = [e for s in data["themes"] for group in s["reaffirmed"].values() for e in group]
     flagged += [e for s in data["themes"] for e in s["to_be_updated"]]
     flagged += data["contested"] + data["pending"]
     reworded = {e["id"]: e for e in flagged if e["earlier_wording"]}
     if reworded:
-        click.echo("\nanswered before the wording changed (still counted):")
+        click.echo("\n" + w("answered before the wording changed (still counted):"))
         for sid, e in sorted(reworded.items()):
-            click.echo(f"  {sid}: {_wording_changed(e)}")
+            click.echo(f"  {sid}: {_wording_changed(e, w)}")
 
 
-def _wording_changed(entry: dict[str, Any]) -> str:
+def _wording_changed(entry: dict[str, Any], w: Words) -> str:
     from rcm.export.position import wording_changed
 
-    return wording_changed(entry)
+    return wording_changed(entry, w)
 
 
 @round_group.command(name="report")
@@ -1298,17 +1410,29 @@ def round_import(ctx: click.Context, round_id: int, file: Path, actor: str | Non
         result = consult.import_questionnaire(
             store, round_id, data, file.name, _acting(store, actor)
         )
+    w = _words(ctx)
     click.echo(
-        f"{result.country}: {result.written} answers written, {result.unchanged} unchanged, "
-        f"{result.blank} left blank"
+        w(
+            "{country}: {written} answers written, {unchanged} unchanged, {blank} left blank",
+            country=result.country,
+            written=result.written,
+            unchanged=result.unchanged,
+            blank=result.blank,
+        )
     )
     if result.earlier_wording:
         click.echo(
-            f"{len(result.earlier_wording)} of them answer an earlier wording than the current "
-            "one (recorded against the wording the questionnaire showed):"
+            w(
+                "{n} of them answer an earlier wording than the current one (recorded against "
+                "the wording the questionnaire showed):",
+                n=len(result.earlier_wording),
+            )
         )
         for sid, shown, now in result.earlier_wording:
-            click.echo(f"  {sid}: answered version {shown}; the wording is now version {now}")
+            line = w(
+                "answered version {shown}; the wording is now version {now}", shown=shown, now=now
+            )
+            click.echo(f"  {sid}: {line}")
 
 
 @cli.group(name="opinion")
@@ -1367,15 +1491,24 @@ def opinion_set(
             statement_version=statement_version,
         )
         later = consult.reworded_since(store, [op])
+    w = _words(ctx)
     click.echo(
-        f"{op.country} on {op.statement_id}: {op.value.value} (version {op.version}, to version "
-        f"{op.statement_version} of the wording)"
+        w(
+            "{country} on {id}: {value} (version {version}, to version {wording} of the wording)",
+            country=op.country,
+            id=op.statement_id,
+            value=w.status(op.value.value),
+            version=op.version,
+            wording=op.statement_version,
+        )
     )
     for n in later:
-        click.echo(
-            f"note: the wording changed on {n['changed_on']} (now version {n['version']}): "
-            f"{n['text']}"
+        note = w(
+            "note: the wording changed on {on} (now version {version}):",
+            on=n["changed_on"],
+            version=n["version"],
         )
+        click.echo(f"{note} {n['text']}")
 
 
 def _managing_accounts(store: Store, name: str | None) -> str:
@@ -1670,28 +1803,57 @@ def suggest_text(ctx: click.Context, text: str, as_json: bool) -> None:
         click.echo(json.dumps(s.as_dict(), indent=2, ensure_ascii=False))
         return
     titles = {(th.number, sub.order): sub.title for th in compendium.themes for sub in th.subthemes}
-    _print_suggestions(s.as_dict(), titles, objectives)
+    _print_suggestions(s.as_dict(), titles, objectives, _words(ctx))
 
 
 def _print_suggestions(
-    s: dict[str, Any], titles: dict[tuple[int, int], str], objectives: dict[int, str]
+    s: dict[str, Any],
+    titles: dict[tuple[int, int], str],
+    objectives: dict[int, str],
+    w: Words,
 ) -> None:
     c = s["category"]
-    cue = f"; governing phrase “{c['cue']['phrase']}” ({c['cue']['rule']})" if c["cue"] else ""
-    click.echo(f"  category: {c['category']} (confidence {c['confidence']:.2f}{cue})")
+    cue = (
+        "; " + w("governing phrase") + f" “{c['cue']['phrase']}” ({w(c['cue']['rule'])})"
+        if c["cue"]
+        else ""
+    )
+    category = _category_name(c["category"], w)
+    confidence = w("confidence {value}", value=f"{c['confidence']:.2f}")
+    click.echo("  " + w("category:") + f" {category} ({confidence}{cue})")
     if c["evidence"]:
-        click.echo(f"    words that weighed most: {', '.join(c['evidence'])}")
+        shown = [_cue_mark(e, w) for e in c["evidence"]]
+        click.echo("    " + w("words that weighed most:") + f" {', '.join(shown)}")
+    suggested = w.status("suggested")
     for score in s["themes"]["scores"][:3]:
-        mark = "suggested" if score["suggested"] else "         "
-        sub = titles.get((score["theme"], score["subtheme"]), "")
+        mark = suggested if score["suggested"] else " " * len(suggested)
+        sub = w.subtheme(
+            score["theme"], score["subtheme"], titles.get((score["theme"], score["subtheme"]), "")
+        )
         click.echo(f"  {mark} TS{score['theme']} {score['score']:.2f}  {sub}")
     for o in s["objectives"]:
+        title = w.objective(o["objective"], objectives.get(o["objective"], ""))
         click.echo(
-            f"  GCM {o['objective']:>2} {o['score']:.2f}  {objectives.get(o['objective'], '')}"
+            f"  {_gcm(w)} {o['objective']:>2} {o['score']:.2f}  {title}"
             f"  [{', '.join(o['evidence'])}]"
         )
     if not s["objectives"]:
-        click.echo("  GCM: no objective scores high enough")
+        click.echo(f"  {_gcm(w)}: " + w("no objective scores high enough"))
+
+
+def _cue_mark(evidence: str, w: Words) -> str:
+    """The suggester's own feature "[cue: commitment]" in the messages' words; other evidence
+    (the stems that weighed) is the model's, shown as it is."""
+    if evidence.startswith("[cue: ") and evidence.endswith("]"):
+        name = evidence[6:-1]
+        shown = w("none") if name == "none" else w.category(name, name)
+        return "[" + w("cue: {category}", category=shown) + "]"
+    return evidence
+
+
+def _gcm(w: Words) -> str:
+    """The Compact's abbreviation: GCM, in Spanish PMM (Pacto Mundial para la Migración)."""
+    return "PMM" if w.spanish else "GCM"
 
 
 @cli.group(name="gcm")
@@ -1770,8 +1932,9 @@ def declaration_add(
 
     A meeting has one declaration: a corrected file of it goes through `rcm declaration
     replace`."""
+    w = _words(ctx)
     text = read_declaration(file)
-    for line in at_a_glance(text.reading):
+    for line in at_a_glance(text.reading, say=w):
         click.echo(line)
     with _store(ctx) as store:
         record, queued = review.add_declaration(
@@ -1786,11 +1949,18 @@ def declaration_add(
             actor=_acting(store, actor),
         )
     click.echo(
-        f"declaration {record.id}: {record.meeting.label} ({record.meeting.year}), "
-        f"{len(queued)} statements queued for review, {len(text.preamble)} preamble paragraphs "
-        f"and {len(text.closing)} closing lines kept apart"
+        w(
+            "declaration {id}: {meeting} ({year}), {n} statements queued for review, {preamble} "
+            "preamble paragraphs and {closing} closing lines kept apart",
+            id=record.id,
+            meeting=w.meeting(record.meeting.label),
+            year=record.meeting.year,
+            n=len(queued),
+            preamble=len(text.preamble),
+            closing=len(text.closing),
+        )
     )
-    click.echo(f"next: rcm review list --declaration {record.id}")
+    click.echo(w("next:") + f" rcm review list --declaration {record.id}")
 
 
 @declaration_group.command(name="list")
@@ -1803,15 +1973,22 @@ def declaration_list(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([d.as_dict() for d in found], indent=2, ensure_ascii=False))
         return
+    w = _words(ctx)
     if not found:
-        click.echo("no declarations added yet: rcm declaration add FILE --meeting XXII --year 2017")
-    for d in found:
-        c = d.counts
-        state = "" if d.active else f"  [{_closed_state(d)}]"
         click.echo(
-            f"{d.id:>3}  {d.meeting.label} ({d.meeting.year})  {d.name}  "
-            f"pending {c['pending']}, accepted {c['accepted']}, rejected {c['rejected']}{state}"
+            w("no declarations added yet:") + " rcm declaration add FILE --meeting XXII --year 2017"
         )
+    for d in found:
+        state = "" if d.active else f"  [{_closed_state(d, w)}]"
+        click.echo(
+            f"{d.id:>3}  {w.meeting(d.meeting.label)} ({d.meeting.year})  {d.name}  "
+            f"{_counts(d.counts, w)}{state}"
+        )
+
+
+def _counts(c: dict[str, int], w: Words) -> str:
+    """A declaration's proposals by state: "pending 2, accepted 1, rejected 0"."""
+    return ", ".join(f"{w.status(s)} {c[s]}" for s in ("pending", "accepted", "rejected"))
 
 
 @declaration_group.command(name="add-version")
@@ -1851,13 +2028,16 @@ def declaration_add_version(
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         return
-    _print_alignment(report, f"{len(text.statements)} statements")
+    w = _words(ctx)
+    _print_alignment(report, w("{n} statements", n=len(text.statements)), w)
 
 
-def _closed_state(d: review.Declaration) -> str:
+def _closed_state(d: review.Declaration, w: Words) -> str:
     if d.state == "replaced":
-        return f"replaced by declaration {d.replaced_by}"
-    return f"withdrawn: {d.withdrawn_reason}" if d.state == "withdrawn" else d.state
+        return w("replaced by declaration {id}", id=d.replaced_by)
+    if d.state == "withdrawn":
+        return w("withdrawn: {reason}", reason=d.withdrawn_reason)
+    return w.status(d.state)
 
 
 @declaration_group.command(name="withdraw")
@@ -1875,21 +2055,30 @@ def declaration_withdraw(
             store, declaration_id, reason=reason, actor=_acting(store, actor)
         )
     d = closed.declaration
+    w = _words(ctx)
     click.echo(
-        f"declaration {d.id} ({d.meeting.label}) withdrawn: "
-        f"{len(closed.rejected)} pending proposals rejected"
-    )
-    _print_kept(closed.kept)
-
-
-def _print_kept(kept: list[str], what: str = "stay in the compendium") -> None:
-    if kept:
-        click.echo(
-            f"{len(kept)} statements accepted from it {what}: {', '.join(kept)} "
-            "(retire or reword them as any statement of the compendium)"
+        w(
+            "declaration {id} ({meeting}) withdrawn: {n} pending proposals rejected",
+            id=d.id,
+            meeting=w.meeting(d.meeting.label),
+            n=len(closed.rejected),
         )
+    )
+    _print_kept(closed.kept, w)
+
+
+def _print_kept(kept: list[str], w: Words, corrected: bool = False) -> None:
+    if kept:
+        message = (
+            "{n} statements accepted from it are not in the corrected file and stay: {ids} "
+            "(retire or reword them as any statement of the compendium)"
+            if corrected
+            else "{n} statements accepted from it stay in the compendium: {ids} (retire or "
+            "reword them as any statement of the compendium)"
+        )
+        click.echo(w(message, n=len(kept), ids=", ".join(kept)))
     else:
-        click.echo("no statement had been accepted from it")
+        click.echo(w("no statement had been accepted from it"))
 
 
 @declaration_group.command(name="replace")
@@ -1930,18 +2119,32 @@ def declaration_replace(
         )
     new = closed.replacement
     assert new is not None
+    w = _words(ctx)
     click.echo(
-        f"declaration {declaration_id} replaced by declaration {new.id}: {new.meeting.label} "
-        f"({new.meeting.year}); {len(closed.rejected)} pending proposals of the old file rejected"
+        w(
+            "declaration {old} replaced by declaration {id}: {meeting} ({year}); {n} pending "
+            "proposals of the old file rejected",
+            old=declaration_id,
+            id=new.id,
+            meeting=w.meeting(new.meeting.label),
+            year=new.meeting.year,
+            n=len(closed.rejected),
+        )
     )
     click.echo(
-        f"{new.counts['pending']} statements queued for review, {len(closed.carried)} linked to "
-        "statements already accepted"
-        + "".join(f"\n  {sid} (proposal {old} -> {pid})" for old, pid, sid in closed.carried)
+        w(
+            "{n} statements queued for review, {k} linked to statements already accepted",
+            n=new.counts["pending"],
+            k=len(closed.carried),
+        )
+        + "".join(
+            f"\n  {sid} (" + w("proposal {old} -> {new}", old=old, new=pid) + ")"
+            for old, pid, sid in closed.carried
+        )
     )
     if closed.not_in_new_file:
-        _print_kept(closed.not_in_new_file, "are not in the corrected file and stay")
-    click.echo(f"next: rcm review show --declaration {new.id}")
+        _print_kept(closed.not_in_new_file, w, corrected=True)
+    click.echo(w("next:") + f" rcm review show --declaration {new.id}")
 
 
 @cli.group(name="review")
@@ -1963,16 +2166,23 @@ def review_list(
     if as_json:
         click.echo(json.dumps([p.as_dict() for p in found], indent=2, ensure_ascii=False))
         return
+    w = _words(ctx)
     if not found:
-        click.echo("nothing to review")
+        click.echo(w("nothing to review"))
     for p in found:
         places = " ".join(f"{a}.{b}" for a, b in p.suggested_placements)
         text = p.text if len(p.text) <= 90 else p.text[:89] + "…"
         done = f" -> {p.statement_id}" if p.statement_id else ""
+        category = _category_name(p.suggested_category, w)
         click.echo(
-            f"{p.id:>4}  {p.state:<8}{done}  {p.meeting_code} #{p.position}  "
-            f"[{p.suggested_category}; {places}]  {text}"
+            f"{p.id:>4}  {w.status(p.state):<9}{done}  {p.meeting_code} #{p.position}  "
+            f"[{category}; {places}]  {text}"
         )
+
+
+def _category_name(name: str | None, w: Words) -> str:
+    """A category's value ("principle") as the messages name it ("Principio" in Spanish)."""
+    return w.category(name, name) if name else w("none")
 
 
 @review_group.command(name="show")
@@ -2003,23 +2213,67 @@ def review_show(
     if as_json:
         click.echo(json.dumps(p.as_dict(), indent=2, ensure_ascii=False))
         return
-    line = f"line {p.line}" if p.line else (p.origin or "declaration")
-    click.echo(f"proposal {p.id}: {p.meeting_code}, statement {p.position} ({line}), {p.state}")
+    w = _words(ctx)
+    origin = w("declaration") if p.origin in (None, "", "declaration") else p.origin
+    line = w("line {n}", n=p.line) if p.line else origin
+    head = w(
+        "proposal {id}: {meeting}, statement {n} ({line}), {state}",
+        id=p.id,
+        meeting=p.meeting_code,
+        n=p.position,
+        line=line,
+        state=w.status(p.state),
+    )
+    click.echo(head)
     if p.lead:
-        click.echo(f"  under: {p.lead}")
+        click.echo("  " + w("under:") + f" {p.lead}")
     click.echo("")
     click.echo(p.text)
     parts = review.split_points(p)
     if p.state == "pending" and len(parts) > 1:
-        click.echo("\nit can be split before (rcm review split --sentence K):")
+        click.echo("\n" + w("it can be split before") + " (rcm review split --sentence K):")
         for k, part in enumerate(parts[1:], 2):
             click.echo(f"  {k}. {part}")
-    click.echo("\nsuggestions:")
-    _print_suggestions(p.suggestions, titles, objectives)
+    click.echo("\n" + w("suggestions:"))
+    _print_suggestions(p.suggestions, titles, objectives, w)
     if p.state != "pending":
-        when = f" on {p.decided_at:%Y-%m-%d %H:%M} UTC" if p.decided_at else ""
-        click.echo(f"\n{p.state} by {p.decided_by}{when}")
-        click.echo(f"  {json.dumps(p.decision, ensure_ascii=False)}")
+        when = w(" on {when} UTC", when=f"{p.decided_at:%Y-%m-%d %H:%M}") if p.decided_at else ""
+        by = w("{state} by {who}", state=w.status(p.state), who=p.decided_by)
+        click.echo(f"\n{by}{when}")
+        for line in _decision_lines(p.decision or {}, w):
+            click.echo(f"  {line}")
+
+
+def _decision_lines(decision: dict[str, Any], w: Words) -> list[str]:
+    """What was decided on a proposal: the recorded JSON in English (scripts read it), one line
+    per part in Spanish."""
+    if not w.spanish:
+        return [json.dumps(decision, ensure_ascii=False)]
+    lines = []
+    if "category" in decision:
+        how = w("as suggested") if decision.get("category_as_suggested") else w("changed")
+        lines.append(w("category:") + f" {_category_name(decision['category'], w)} ({how})")
+    if "placements" in decision:
+        places = ", ".join(f"TS{a}.{b}" for a, b in decision["placements"])
+        how = w("as suggested") if decision.get("placements_as_suggested") else w("changed")
+        lines.append(w("filed under:") + f" {places} ({how})")
+    if "objectives" in decision:
+        chosen = ", ".join(map(str, decision["objectives"])) or w("none")
+        how = w("as suggested") if decision.get("objectives_as_suggested") else w("changed")
+        lines.append(w("GCM objectives:") + f" {chosen} ({how})")
+    if "text_edited" in decision:
+        lines.append(w("text edited:") + " " + (w("yes") if decision["text_edited"] else w("no")))
+    if "reason" in decision:
+        lines.append(w("reason:") + f" {decision['reason']}")
+    if "carried_over_from" in decision:
+        lines.append(
+            w(
+                "linked as the same text to proposal {p} of declaration {d}",
+                p=decision["carried_over_from"],
+                d=decision.get("declaration", ""),
+            )
+        )
+    return lines
 
 
 def _show_declaration(ctx: click.Context, declaration_id: int, as_json: bool) -> None:
@@ -2030,29 +2284,37 @@ def _show_declaration(ctx: click.Context, declaration_id: int, as_json: bool) ->
         data = d.as_dict() | {"proposals": [p.as_dict() for p in queue]}
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    c = d.counts
+    w = _words(ctx)
+    state = w.status(d.state) if d.active else _closed_state(d, w)
     click.echo(
-        f"declaration {d.id}: {d.meeting.label} ({d.meeting.year}), {d.name}, "
-        + (d.state if d.active else _closed_state(d))
-        + f"; pending {c['pending']}, accepted {c['accepted']}, rejected {c['rejected']}"
+        w("declaration {id}:", id=d.id)
+        + f" {w.meeting(d.meeting.label)} ({d.meeting.year}), {d.name}, {state}; "
+        + _counts(d.counts, w)
     )
     click.echo(d.title)
     if d.reading is not None:
-        click.echo("\nas read (line numbers of the file; paragraph numbers in a Word file):")
-        for line in at_a_glance(d.reading):
+        click.echo(
+            "\n" + w("as read (line numbers of the file; paragraph numbers in a Word file):")
+        )
+        for line in at_a_glance(d.reading, say=w):
             click.echo(line)
     for part, paragraphs in (("preamble", d.preamble), ("closing", d.closing)):
         if part == "closing":
-            click.echo("\nstatements:")
+            click.echo("\n" + w("statements:"))
             for p in queue:
                 done = f" -> {p.statement_id}" if p.statement_id else ""
-                click.echo(f"  #{p.position:<3} proposal {p.id} {p.state}{done}: {p.text}")
-        click.echo(f"\n{part} (kept apart; rcm review promote --{part} K):")
+                what = w("proposal {id}", id=p.id) + f" {w.status(p.state)}{done}"
+                click.echo(f"  #{p.position:<3} {what}: {p.text}")
+        click.echo(f"\n{w(part)} ({w('kept apart')}; rcm review promote --{part} K):")
         if not paragraphs:
-            click.echo("  (none)")
+            click.echo("  (" + w("none") + ")")
         for k, text in enumerate(paragraphs, 1):
             made = d.promoted_from(part, k)
-            mark = f"  [promoted: proposal {', '.join(map(str, made))}]" if made else ""
+            mark = (
+                "  [" + w("promoted: proposal {ids}", ids=", ".join(map(str, made))) + "]"
+                if made
+                else ""
+            )
             click.echo(f"  {k}. {text}{mark}")
 
 
@@ -2079,10 +2341,14 @@ def review_promote(
         p = review.promote_paragraph(
             store, declaration_id, part, number, actor=_acting(store, actor)
         )
-    click.echo(
-        f"{part} paragraph {number} is proposal {p.id} (statement {p.position}), pending: "
-        f"[{p.suggested_category}]"
+    w = _words(ctx)
+    message = (
+        "preamble paragraph {k} is proposal {id} (statement {n}), pending: [{category}]"
+        if part == "preamble"
+        else "closing paragraph {k} is proposal {id} (statement {n}), pending: [{category}]"
     )
+    category = _category_name(p.suggested_category, w)
+    click.echo(w(message, k=number, id=p.id, n=p.position, category=category))
 
 
 @review_group.command(name="split")
@@ -2099,8 +2365,15 @@ def review_split(
         a, b = review.split_proposal(
             store, proposal_id, at=at, sentence=sentence, actor=_acting(store, actor)
         )
+    w = _words(ctx)
     for p in (a, b):
-        click.echo(f"proposal {p.id} (statement {p.position}) [{p.suggested_category}]: {p.text}")
+        click.echo(_proposal_line(p, w))
+
+
+def _proposal_line(p: review.Proposal, w: Words) -> str:
+    """ "proposal 12 (statement 3) [Principio]: text" """
+    head = w("proposal {id} (statement {n})", id=p.id, n=p.position)
+    return f"{head} [{_category_name(p.suggested_category, w)}]: {p.text}"
 
 
 @review_group.command(name="merge")
@@ -2111,7 +2384,7 @@ def review_merge(ctx: click.Context, proposal_id: int, actor: str | None) -> Non
     """Join a pending proposal with the next one of its declaration."""
     with _store(ctx) as store:
         p = review.merge_proposal(store, proposal_id, actor=_acting(store, actor))
-    click.echo(f"proposal {p.id} (statement {p.position}) [{p.suggested_category}]: {p.text}")
+    click.echo(_proposal_line(p, _words(ctx)))
 
 
 @review_group.command(name="add")
@@ -2123,7 +2396,9 @@ def review_add(ctx: click.Context, declaration_id: int, text: str, actor: str | 
     """Add a statement by hand to a declaration: a proposal reviewed like the others."""
     with _store(ctx) as store:
         p = review.add_proposal(store, declaration_id, text, actor=_acting(store, actor))
-    click.echo(f"proposal {p.id} (statement {p.position}) added, pending: [{p.suggested_category}]")
+    w = _words(ctx)
+    head = w("proposal {id} (statement {n}) added, pending:", id=p.id, n=p.position)
+    click.echo(f"{head} [{_category_name(p.suggested_category, w)}]")
 
 
 @review_group.command(name="accept")
@@ -2169,8 +2444,15 @@ def review_accept(
             objectives=list(objectives) if objectives else None,
         )
     d = p.decision or {}
+    w = _words(ctx)
     click.echo(
-        f"proposal {p.id} accepted as {p.statement_id}: {d.get('category')}, filed under "
+        w(
+            "proposal {id} accepted as {statement}: {category}, filed under",
+            id=p.id,
+            statement=p.statement_id,
+            category=_category_name(d.get("category"), w),
+        )
+        + " "
         + ", ".join(f"TS{a}.{b}" for a, b in d.get("placements", []))
     )
 
@@ -2184,7 +2466,7 @@ def review_reject(ctx: click.Context, proposal_id: int, reason: str, actor: str 
     """Keep the proposal out of the compendium, saying why."""
     with _store(ctx) as store:
         p = review.reject_proposal(store, proposal_id, actor=_acting(store, actor), reason=reason)
-    click.echo(f"proposal {p.id} rejected")
+    click.echo(_words(ctx)("proposal {id} rejected", id=p.id))
 
 
 @review_group.command(name="reopen")
@@ -2196,7 +2478,7 @@ def review_reopen(ctx: click.Context, proposal_id: int, reason: str, actor: str 
     """Put a rejected proposal back in the queue, saying why (the rejection stays audited)."""
     with _store(ctx) as store:
         p = review.reopen_proposal(store, proposal_id, actor=_acting(store, actor), reason=reason)
-    click.echo(f"proposal {p.id} is pending again")
+    click.echo(_words(ctx)("proposal {id} is pending again", id=p.id))
 
 
 @review_group.command(name="translations")
@@ -2222,13 +2504,14 @@ def review_translations(
     if as_json:
         click.echo(json.dumps([x.as_dict() for x in found], indent=2, ensure_ascii=False))
         return
+    w = _words(ctx)
     if not found:
-        click.echo("no translations to review")
+        click.echo(w("no translations to review"))
     for x in found:
-        target = x.statement_id or f"proposal {x.proposal_id}"
+        target = x.statement_id or w("proposal {id}", id=x.proposal_id)
         text = x.text if len(x.text) <= 80 else x.text[:79] + "…"
         score = x.likeness.get("score")
-        click.echo(f"{x.id:>4}  {x.state:<8}  {target}  [{x.lang}, {score}]  {text}")
+        click.echo(f"{x.id:>4}  {w.status(x.state):<9}  {target}  [{x.lang}, {score}]  {text}")
 
 
 @review_group.command(name="accept-translation")
@@ -2246,7 +2529,14 @@ def review_accept_translation(
         x = translate.accept_translation(
             store, translation_id, actor=_acting(store, actor), text=text
         )
-    click.echo(f"translation {x.id} accepted: statement {x.statement_id} has its {x.lang} text")
+    click.echo(
+        _words(ctx)(
+            "translation {id} accepted: statement {statement} has its {lang} text",
+            id=x.id,
+            statement=x.statement_id,
+            lang=x.lang,
+        )
+    )
 
 
 @review_group.command(name="reject-translation")
@@ -2264,7 +2554,7 @@ def review_reject_translation(
         x = translate.reject_translation(
             store, translation_id, actor=_acting(store, actor), reason=reason
         )
-    click.echo(f"translation {x.id} rejected")
+    click.echo(_words(ctx)("translation {id} rejected", id=x.id))
 
 
 # --- backups --------------------------------------------------------------------------------------

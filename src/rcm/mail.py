@@ -35,6 +35,7 @@ from rcm.audit import record_audit
 from rcm.consult import Actor
 from rcm.errors import ConflictError
 from rcm.export.questionnaire import write_questionnaire
+from rcm.i18n import words
 from rcm.settings import MailSettings
 from rcm.store import Store
 from rcm.store import schema as t
@@ -267,21 +268,34 @@ class MailReport:
             "reasons": self.reasons,
         }
 
-    def sentence(self) -> str:
-        parts = [f"{self.sent} sent"]
+    def sentence(self, lang: str = "en") -> str:
+        """What was done, for the command line, in its language (``rcm.i18n``)."""
+        w = words(lang)
+        parts = [w("{n} sent", n=self.sent)]
         if self.failed:
-            parts.append(f"{self.failed} failed (tried again later: `rcm mail retry`)")
+            parts.append(w("{n} failed (tried again later: `rcm mail retry`)", n=self.failed))
         if self.gave_up:
-            parts.append(f"{self.gave_up} failed for the last time ({MAX_ATTEMPTS} attempts)")
+            parts.append(
+                w("{n} failed for the last time ({k} attempts)", n=self.gave_up, k=MAX_ATTEMPTS)
+            )
         if self.not_sent:
-            parts.append(f"{self.not_sent} not sent")
+            parts.append(w("{n} not sent", n=self.not_sent))
         if self.left:
-            parts.append(f"{self.left} left for the next run (at most {MAX_PER_RUN} a run)")
+            parts.append(
+                w("{n} left for the next run (at most {k} a run)", n=self.left, k=MAX_PER_RUN)
+            )
         if self.skipped:
-            already = "invited" if self.kind == INVITATION else "reminded recently"
-            parts.append(f"{len(self.skipped)} already {already}: {', '.join(self.skipped)}")
-        text = f"{self.kind}s: " + "; ".join(parts)
-        return text + "".join(f"\n  not sent: {r}" for r in self.reasons)
+            already = (
+                w("{n} already invited: {who}")
+                if self.kind == INVITATION
+                else w("{n} already reminded recently: {who}")
+            )
+            parts.append(already.format(n=len(self.skipped), who=", ".join(self.skipped)))
+        kind = {INVITATION: w("invitations"), REMINDER: w("reminders")}.get(
+            self.kind, w("messages")
+        )
+        text = f"{kind}: " + "; ".join(parts)
+        return text + "".join("\n  " + w("not sent: {reason}", reason=r) for r in self.reasons)
 
 
 # --- writing messages down ---------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """The reference vocabularies as SKOS (https://www.w3.org/TR/skos-reference/), in Turtle and in
 JSON-LD, each concept with ``skos:prefLabel`` in English and Spanish: the bilingual migration
 thesaurus (``rcm.taxonomy.thesaurus``), the six themes and their sub-themes, the categories and
-the 23 objectives of the Global Compact for Migration. Written directly (no RDF library): every
-literal goes through :func:`_turtle_string` or ``json.dumps``. See docs/skos.md."""
+the 23 objectives and the 10 guiding principles of the Global Compact for Migration; a theme
+also carries its thematic session's full UN title in both languages. Written directly (no RDF
+library): every literal goes through :func:`_turtle_string` or ``json.dumps``. See docs/skos.md."""
 
 from __future__ import annotations
 
@@ -23,7 +24,17 @@ __all__ = ["VOCABULARIES", "Concept", "Scheme", "schemes", "to_jsonld", "to_turt
 DEFAULT_BASE = "urn:rcm:vocab:"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 DCT = "http://purl.org/dc/terms/"
-VOCABULARIES = ("thesaurus", "themes", "categories", "gcm")
+VOCABULARIES = ("thesaurus", "themes", "categories", "gcm", "principles")
+
+# Where the official Spanish titles come from (src/rcm/taxonomy/README.md cites them in full).
+MODALITIES = (
+    "A/RES/71/280 (modalities of the negotiations of the Global Compact), the six thematic "
+    "sessions <https://undocs.org/es/A/RES/71/280>"
+)
+COMPACT = (
+    "A/RES/73/195, Global Compact for Safe, Orderly and Regular Migration "
+    "<https://undocs.org/es/A/RES/73/195>"
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +89,18 @@ def _themes() -> Scheme:
     out: list[Concept] = []
     for theme in taxonomy.themes():
         n = str(theme.number)
-        out.append(Concept(f"TS{n}", _both("theme", n, theme.title), notation=f"TS{n}"))
+        # the short title is the label; the session's full UN title, in both languages, the
+        # alternative one (the title the modalities resolution gives the session)
+        full = _both("theme_un", n, theme.un_title) if theme.un_title else {}
+        out.append(
+            Concept(
+                f"TS{n}",
+                _both("theme", n, theme.title),
+                alt={lang: (title,) for lang, title in full.items()},
+                notation=f"TS{n}",
+                sources=(MODALITIES,) if full else (),
+            )
+        )
         for sub in theme.subthemes:
             key = f"{sub.theme}.{sub.order}"
             out.append(
@@ -109,7 +131,10 @@ def _categories() -> Scheme:
 def _gcm() -> Scheme:
     out = tuple(
         Concept(
-            f"objective-{o.number}", _both("gcm", str(o.number), o.title), notation=str(o.number)
+            f"objective-{o.number}",
+            _both("gcm", str(o.number), o.title),
+            notation=str(o.number),
+            sources=(f"{COMPACT}, para. 16",),
         )
         for o in taxonomy.gcm_objectives()
     )
@@ -120,7 +145,30 @@ def _gcm() -> Scheme:
     return Scheme("gcm", title, out)
 
 
-_BUILDERS = {"thesaurus": _thesaurus, "themes": _themes, "categories": _categories, "gcm": _gcm}
+def _principles() -> Scheme:
+    out = tuple(
+        Concept(
+            f"principle-{p.letter}",
+            _both("principle", p.letter, p.name),
+            notation=p.letter,
+            sources=(f"{COMPACT}, para. 15 ({p.letter})",),
+        )
+        for p in taxonomy.gcm_principles()
+    )
+    title = {
+        "en": "Guiding principles of the Global Compact for Safe, Orderly and Regular Migration",
+        "es": "Principios rectores del Pacto Mundial para la Migración Segura, Ordenada y Regular",
+    }
+    return Scheme("principles", title, out)
+
+
+_BUILDERS = {
+    "thesaurus": _thesaurus,
+    "themes": _themes,
+    "categories": _categories,
+    "gcm": _gcm,
+    "principles": _principles,
+}
 
 
 def schemes(names: tuple[str, ...] = VOCABULARIES) -> list[Scheme]:

@@ -20,7 +20,7 @@ import hashlib
 import io
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
@@ -181,18 +181,25 @@ _GLANCE_PART = {
 }
 
 
-def at_a_glance(reading: Sequence[ReadLine], width: int = 72) -> list[str]:
+def _english(message: str, /, **values: object) -> str:
+    return message.format(**values) if values else message
+
+
+def at_a_glance(
+    reading: Sequence[ReadLine], width: int = 72, say: Callable[..., str] = _english
+) -> list[str]:
     """The reading (``DeclarationText.reading``), one line per paragraph, to check against the
     paper: its line number, what it was read as (statement n, its items, preamble, closing,
-    unrecognised) and its opening, in the order of the file."""
+    unrecognised) and its opening, in the order of the file. ``say`` words the parts in the
+    reader's language (``rcm.i18n.Words``; English by default)."""
     out = []
     for r in sorted(reading, key=lambda r: r.line):  # stable: one line's parts keep their order
         if r.part == "statement" or (r.part == "unrecognised" and r.statement):
-            what = f"statement {r.statement}" + (" ?" if r.part == "unrecognised" else "")
+            what = say("statement {n}", n=r.statement) + (" ?" if r.part == "unrecognised" else "")
         elif r.part == "item":
-            what = f"  item of {r.statement}"
+            what = "  " + say("item of {n}", n=r.statement)
         else:
-            what = _GLANCE_PART.get(r.part, r.part)
+            what = say(_GLANCE_PART[r.part]) if r.part in _GLANCE_PART else r.part
         shown = f"{r.marker} {r.text}" if r.marker else r.text
         if len(shown) > width:
             shown = shown[: width - 1].rstrip() + "…"
