@@ -149,7 +149,7 @@ def row_problems(
         ),
     ):
         if _length(text) > limit:
-            values = {**sid, "n": str(_length(text)), "max": str(limit)}
+            values = {**sid, "n": f"{_length(text):,}", "max": f"{limit:,}"}
             problems.append(FieldProblem(statement_id, name, template, values))
     return problems
 
