@@ -174,8 +174,11 @@ def test_a_round_end_to_end(server, page, tmp_path):
     page.select_option("#v-XII-8133", "valid")
     page.select_option("#v-XII-8033", "valid with changes")
     page.fill("#w-XII-8033", "Victims shall not be prosecuted.")
-    page.click("form.answers button[type=submit]")
-    expect(page.locator(".saved")).to_contain_text("2 answers saved")
+    # Kept as drafts as they are given; checked, then submitted.
+    page.click("form.answers button[name=next]")
+    expect(page.locator("#check-XII-8033")).to_contain_text("Victims shall not be prosecuted.")
+    page.click("form.submit-answers button[type=submit]")
+    expect(page.locator(".saved")).to_contain_text("2 answers submitted")
     # …and through the questionnaire: download, fill in, send back.
     with page.expect_download() as info:
         page.click("text=Download the questionnaire (.xlsx)")

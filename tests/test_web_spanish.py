@@ -228,6 +228,13 @@ def pages_to_visit(store, rnd, sid):
         ("sec", f"/rounds/{rnd.id}/position", 200, "/rounds/{round_id}/position"),
         ("cri", f"/rounds/{rnd.id}/answers", 200, "/rounds/{round_id}/answers"),
         ("sec", f"/rounds/{rnd.id}/answers?country=MEX", 200, "/rounds/{round_id}/answers"),
+        ("cri", f"/rounds/{rnd.id}/answers/check", 200, "/rounds/{round_id}/answers/check"),
+        (
+            "sec",
+            f"/rounds/{rnd.id}/answers/check?country=MEX",
+            200,
+            "/rounds/{round_id}/answers/check",
+        ),
         ("sec", "/review", 200, "/review"),
         ("sec", "/review?declaration=1", 200, "/review"),
         ("sec", f"/review/{proposal}", 200, "/review/{proposal_id}"),

@@ -673,10 +673,13 @@ def set_opinions(
     *,
     author: Actor,
     source: str,
+    then: Callable[[Connection], None] | None = None,
 ) -> list[Opinion]:
     """Several answers of one country, all or none: every row is checked first (errors name the
     statement), then all are written in one transaction (a conflict on any undoes them all). The
-    permission check (``answering_name``) comes first, even when there is nothing to write."""
+    permission check (``answering_name``) comes first, even when there is nothing to write.
+    ``then`` runs in the same transaction after the writes (``rcm.drafts.submit`` deletes the
+    drafts it submitted there)."""
     problems: list[str] = []
     checked = []
     for a in answers:
@@ -693,7 +696,7 @@ def set_opinions(
     with store.transaction() as conn:
         rnd = _round(conn, round_id)
         answering_name(author, country.strip().upper(), rnd.state)
-        return [
+        written = [
             _write_opinion(
                 conn,
                 rnd,
@@ -710,6 +713,9 @@ def set_opinions(
             )
             for a, code, v, wording, reason in checked
         ]
+        if then is not None:
+            then(conn)
+        return written
 
 
 def set_opinion_as(

@@ -334,6 +334,27 @@ opinion_history = Table(
     Column("statement_version", Integer),
 )
 
+# A country's answers as its focal point gives them on the web form, row by row, before the
+# country submits them (``rcm.drafts``): what was typed, kept whole even when it is not yet a valid
+# answer. A draft is not an answer: nothing counts it (consensus, dashboard, position); submitting
+# turns the drafts into opinions and deletes them in one transaction.
+answer_drafts = Table(
+    "answer_drafts",
+    metadata,
+    Column("round_id", Integer, ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True),
+    Column("country", String(3), ForeignKey("countries.iso3"), primary_key=True),
+    Column("statement_id", String(32), ForeignKey("statements.id"), primary_key=True),
+    Column("value", String(20)),  # None: no answer chosen yet (but some text typed)
+    Column("proposed_wording", Text),
+    Column("note", Text),  # the reason (no longer valid) or the comment (any other answer)
+    Column("confirmed", Boolean, nullable=False),  # give an unchanged answer again (new wording)
+    # What the form showed: the version of the country's opinion (0: none) and of the wording.
+    Column("opinion_version", Integer, nullable=False),
+    Column("statement_version", Integer),
+    Column("author", String(100), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
 audit_events = Table(
     "audit_events",
     metadata,
@@ -462,7 +483,7 @@ declarations = Table(
     Column("withdrawn_by", String(100)),
     Column("withdrawn_reason", Text),
     # JSON list of [line, part, text, marker, statement]: every paragraph as the reader took it
-    # (``ReadLine``); NULL for a declaration added before it was kept (migration 0017).
+    # (``ReadLine``); NULL for a declaration added before it was kept (migration 0016).
     Column("reading", Text),
 )
 

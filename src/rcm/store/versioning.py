@@ -32,8 +32,9 @@ __all__ = ["UNSHOWN_TABLES", "WROTE", "bump", "note_write", "read", "read_raw", 
 
 # Tables whose rows no page, API answer or download shows (sign-in bookkeeping): writing them
 # leaves every public representation as it was, so that signing in or a failed password does not
-# empty every cache. The counter's own table, of course.
-UNSHOWN_TABLES = frozenset({"sessions", "login_failures", "data_version"})
+# empty every cache. The counter's own table, of course. And a country's draft answers, which only
+# its focal point's own form shows (private, never cached), saved as each answer is given.
+UNSHOWN_TABLES = frozenset({"sessions", "login_failures", "data_version", "answer_drafts"})
 
 READ = "SELECT version FROM data_version"
 WROTE = "rcm_wrote_shown_data"  # the mark, in the connection's ``info``

@@ -9,12 +9,13 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
-from rcm import consult, mail, users
+from rcm import consult, drafts, mail, users
 from rcm.errors import RcmError
+from rcm.i18n import words
 from rcm.store import Store
 from rcm.web import charts, i18n
 from rcm.web.bodies import TooLarge
@@ -197,8 +198,40 @@ def typed_row(fields: dict[str, str] | None, sid: str) -> dict[str, str] | None:
         return None
     return {
         k: fields.get(f"{f}:{sid}", "")
-        for k, f in (("value", "v"), ("wording", "w"), ("note", "c"))
+        for k, f in (("value", "v"), ("wording", "w"), ("note", "c"), ("confirm", "confirm"))
     }
+
+
+def field_id(problem: drafts.FieldProblem) -> str:
+    """The id of the form field a problem is about (``v-ID``, ``w-ID``, ``c-ID``)."""
+    return f"{problem.field}-{problem.statement_id}"
+
+
+def progress_text(answered: int, total: int) -> str:
+    return i18n.gettext("%(answered)s of %(total)s answered") % {
+        "answered": answered,
+        "total": total,
+    }
+
+
+def deadline_text(rnd: consult.Round) -> str | None:
+    """How long is left to answer, in the reader's language (None: the round has no deadline)."""
+    days = drafts.days_left(rnd.deadline)
+    if days is None:
+        return None
+    if days > 0:
+        return i18n.ngettext(
+            "%(num)d day left: the deadline is %(date)s.",
+            "%(num)d days left: the deadline is %(date)s.",
+            days,
+        ) % {"num": days, "date": rnd.deadline}
+    if days == 0:
+        return i18n.gettext("Today, %(date)s, is the deadline.") % {"date": rnd.deadline}
+    return i18n.ngettext(
+        "The deadline, %(date)s, passed %(num)d day ago.",
+        "The deadline, %(date)s, passed %(num)d days ago.",
+        -days,
+    ) % {"num": -days, "date": rnd.deadline}
 
 
 def answers_context(
@@ -207,34 +240,118 @@ def answers_context(
     country: str,
     typed: dict[str, str] | None = None,
     reworded: list[dict[str, Any]] | None = None,
+    problems: list[drafts.FieldProblem] | None = None,
+    only_unanswered: bool = False,
 ) -> dict[str, Any]:
-    """The answers page: each row with the wording it shows (``sv:ID`` carries its version), the
-    country's answer, or ``typed`` (a form that could not be saved) instead, and ``reworded``: the
-    statements whose wording changed since an answer or since the form was shown."""
+    """The answers page: the round's statements grouped by theme and sub-theme, each row with the
+    wording it shows (``sv:ID`` carries its version) and what it holds: ``typed`` (a form that
+    could not be saved), else the country's draft, else its submitted answer; ``problems`` beside
+    their fields and in the summary; and ``reworded``: the statements whose wording changed since
+    an answer or since the form was shown."""
     status = consult.round_status(db, rnd.id)
     mine = {o.statement_id: o for o in consult.opinions(db, rnd.id) if o.country == country}
+    kept = drafts.drafts(db, rnd.id, country)
     ids = [s["id"] for s in status["statements"]]
-    texts = {s.id: s.text for s, _ in db.statements_by_ids(ids)}
+    found = {s.id: (s, ps) for s, ps in db.statements_by_ids(ids)}
+    w = words(i18n.current.get())
+    beside: dict[str, dict[str, str]] = {}
+    for p in problems or []:
+        beside.setdefault(p.statement_id, {})[p.field] = i18n.translated(p.template, p.values)
+    rows: dict[str, dict[str, Any]] = {}
+    for s in status["statements"]:
+        sid = s["id"]
+        o, d, t = mine.get(sid), kept.get(sid), typed_row(typed, sid)
+        if t is not None:
+            shown = t
+        elif d is not None:
+            shown = {
+                "value": d.value or "",
+                "wording": d.proposed_wording or "",
+                "note": d.note or "",
+                "confirm": "1" if d.confirmed else "",
+            }
+        elif o is not None:
+            note = o.reason or o.comment or ""
+            shown = {"value": o.value.value, "wording": o.proposed_wording or "", "note": note}
+        else:
+            shown = {"value": "", "wording": "", "note": ""}
+        statement = found.get(sid)
+        text, lang = w.statement_text(statement[0]) if statement else ("", "en")
+        rows[sid] = {
+            "id": sid,
+            "text": text,
+            "lang": lang,
+            "opinion": o,
+            "draft": d,
+            "version": s["version"],
+            "changed_on": s["wording_changed_on"],
+            "answered_version": s["answered_versions"].get(country),
+            "typed": t,
+            "shown": shown,
+            "answered": bool(shown["value"]),
+            # The form says which answer it shows beside the row (``ver:ID``): the one submitted
+            # now. A draft remembers the one it began from; submitting it after another answer
+            # was submitted meanwhile is a conflict until the row is saved again (the row says
+            # what was submitted, ``overtaken``).
+            "opinion_version": o.version if o else 0,
+            "overtaken": bool(d and d.opinion_version != (o.version if o else 0)),
+            "statement_version": (d.statement_version if d else None) or s["version"],
+            "problems": beside.get(sid, {}),
+        }
+    themes = {th.number: th for th in db.themes()}
+    groups = []
+    for (theme, sub), members in drafts.sections(
+        {sid: found[sid][1] if sid in found else [] for sid in ids}
+    ):
+        th = themes.get(theme)
+        subtheme = next((x for x in th.subthemes if x.order == sub), None) if th else None
+        group_rows = [rows[sid] for sid in members]
+        groups.append(
+            {
+                "key": f"ts{theme}-{sub}",
+                "theme": theme,
+                "theme_title": i18n.label("theme", theme, th.title) if th else "",
+                "subtheme_title": (
+                    i18n.label("subtheme", f"{theme}.{sub}", subtheme.title) if subtheme else ""
+                ),
+                "rows": [r for r in group_rows if not (only_unanswered and r["answered"])],
+                "answered": sum(1 for r in group_rows if r["answered"]),
+                "total": len(group_rows),
+            }
+        )
+    answered = sum(1 for r in rows.values() if r["answered"])
+    summary = [
+        {"href": f"#{field_id(p)}", "text": beside[p.statement_id][p.field]} for p in problems or []
+    ]
     return {
         "round": rnd,
         "country": country,
-        "rows": [
-            {
-                "id": s["id"],
-                "text": texts.get(s["id"], ""),
-                "opinion": mine.get(s["id"]),
-                "version": s["version"],
-                "changed_on": s["wording_changed_on"],
-                "answered_version": s["answered_versions"].get(country),
-                "typed": typed_row(typed, s["id"]),
-            }
-            for s in status["statements"]
-        ],
+        "groups": groups,
+        "rows": list(rows.values()),
+        "answered": answered,
+        "total": len(rows),
+        "progress": progress_text(answered, len(rows)),
+        "unsent": len(kept),
+        "deadline_text": deadline_text(rnd),
+        "only_unanswered": only_unanswered,
+        "summary": summary,
         "reworded": reworded or [],
         "choices": [v.value for v in consult.OpinionValue],
         "max_wording": consult.MAX_WORDING,
         "max_comment": consult.MAX_COMMENT,
     }
+
+
+def country_query(user: users.User, country: str) -> str:
+    """The query naming the country, for the Secretariat's links (a focal point needs none)."""
+    return "" if user.country else f"country={country}"
+
+
+def answers_url(round_id: int, user: users.User, country: str, **params: str) -> str:
+    pairs = [p for p in (country_query(user, country),) if p] + [
+        f"{k}={quote(v)}" for k, v in params.items()
+    ]
+    return f"/rounds/{round_id}/answers" + (f"?{'&'.join(pairs)}" if pairs else "")
 
 
 @router.get("/rounds/{round_id}/answers")
@@ -243,6 +360,7 @@ def answers_page(request: Request, round_id: PathInt) -> Response:
     rnd = consult.get_round(store(request), round_id)
     requested = request.query_params.get("country") or user.country
     country = consult.answering_country(user, requested)
+    notice = request.query_params
     return render(
         request,
         "answers.html",
@@ -250,12 +368,174 @@ def answers_page(request: Request, round_id: PathInt) -> Response:
         csrf=csrf,
         errors=[],
         saved=None,
-        **answers_context(store(request), rnd, country),
+        drafted=count_param(notice.get("drafted")),
+        submitted=count_param(notice.get("submitted")),
+        country_query=country_query(user, country),
+        **answers_context(
+            store(request), rnd, country, only_unanswered=notice.get("show") == "unanswered"
+        ),
+    )
+
+
+def count_param(raw: str | None) -> int | None:
+    """A count passed to a page after a redirect (``?drafted=3``), or None."""
+    if raw is None or not (raw.isascii() and raw.isdigit() and len(raw) < 7):
+        return None
+    return int(raw)
+
+
+async def answering(
+    request: Request, round_id: int
+) -> tuple[users.User, str, Any, consult.Round, str]:
+    """Who answers, their CSRF token, the form sent, the round and the country it answers for."""
+    user, csrf = auth(request).signed_in(request)
+    form = await auth(request).form_with_csrf(request, csrf)
+    rnd = consult.get_round(store(request), round_id)
+    country = consult.answering_country(user, str(form.get("country") or user.country or ""))
+    return user, csrf, form, rnd, country
+
+
+@router.post("/rounds/{round_id}/answers/draft")
+async def save_draft(request: Request, round_id: PathInt) -> Response:
+    """The form without JavaScript: every row sent kept as a draft (a save button per theme
+    group; the one pressed says where to come back to)."""
+    user, csrf, form, rnd, country = await answering(request, round_id)
+    db = store(request)
+    fields = {key: str(value) for key, value in form.multi_items()}
+    problems = drafts.save(db, user, rnd, country, fields)
+    group = str(form.get("group") or "")[:20]
+    anchor = f"#group-{group}" if group.replace("-", "").isalnum() else ""
+    if form.get("next") == "check" and not problems:
+        query = country_query(user, country)
+        return RedirectResponse(
+            f"/rounds/{round_id}/answers/check" + (f"?{query}" if query else ""), status_code=303
+        )
+    if not problems:
+        sent = len([k for k in fields if k.startswith("v:")])
+        return RedirectResponse(
+            answers_url(round_id, user, country, drafted=str(sent)) + anchor, status_code=303
+        )
+    # Kept, problems and all: the page shows them at the top and beside their fields.
+    return render(
+        request,
+        "answers.html",
+        user=user,
+        csrf=csrf,
+        errors=[],
+        saved=None,
+        drafted=None,
+        submitted=None,
+        country_query=country_query(user, country),
+        **answers_context(db, rnd, country, problems=problems),
+    )
+
+
+@router.post("/rounds/{round_id}/answers/row.json")
+async def save_row(request: Request, round_id: PathInt) -> Response:
+    """The form with JavaScript: one row kept as a draft as soon as it is given. Answers what the
+    row's fields should say and the progress."""
+    user, _, form, rnd, country = await answering(request, round_id)
+    db = store(request)
+    fields = {key: str(value) for key, value in form.multi_items()}
+    if len([k for k in fields if k.startswith("v:")]) != 1:
+        raise RcmError(i18n.gettext("Send one row at a time."))
+    problems = drafts.save(db, user, rnd, country, fields)
+    context = answers_context(db, rnd, country)
+    (sid,) = [k[2:].strip().upper() for k in fields if k.startswith("v:")]
+    group = next(g for g in context["groups"] if any(r["id"] == sid for r in g["rows"]))
+    return JSONResponse(
+        {
+            "saved": True,
+            "statement": sid,
+            "problems": [
+                {"field": field_id(p), "message": i18n.translated(p.template, p.values)}
+                for p in problems
+            ],
+            "progress": context["progress"],
+            "group": {
+                "key": group["key"],
+                "progress": progress_text(group["answered"], group["total"]),
+            },
+            "unsent": context["unsent"],
+            "unsent_text": i18n.ngettext(
+                "%(num)d answer saved as a draft, not yet submitted.",
+                "%(num)d answers saved as drafts, not yet submitted.",
+                context["unsent"],
+            )
+            % {"num": context["unsent"]}
+            if context["unsent"]
+            else "",
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/rounds/{round_id}/answers/check")
+def check_page(request: Request, round_id: PathInt) -> Response:
+    """Check your answers: every answer the country would send, by theme, before it is sent."""
+    user, csrf = auth(request).signed_in(request)
+    db = store(request)
+    rnd = consult.get_round(db, round_id)
+    country = consult.answering_country(user, request.query_params.get("country") or user.country)
+    return check_answers(request, user, csrf, rnd, country)
+
+
+def check_answers(
+    request: Request,
+    user: users.User,
+    csrf: str,
+    rnd: consult.Round,
+    country: str,
+    status: int = 200,
+    errors: list[str] | None = None,
+) -> Response:
+    db = store(request)
+    kept = drafts.drafts(db, rnd.id, country)
+    problems = [
+        p
+        for d in kept.values()
+        for p in drafts.row_problems(d.statement_id, d.value, d.proposed_wording, d.note)
+    ]
+    context = answers_context(db, rnd, country, problems=problems)
+    # Its links go to the fields on the form, where each problem is put right.
+    form_url = answers_url(rnd.id, user, country)
+    for item in context["summary"]:
+        item["href"] = form_url + item["href"]
+    return render(
+        request,
+        "check_answers.html",
+        status=status,
+        user=user,
+        csrf=csrf,
+        errors=errors or [],
+        form_url=form_url,
+        **context,
+    )
+
+
+@router.post("/rounds/{round_id}/answers/submit")
+async def submit_answers(request: Request, round_id: PathInt) -> Response:
+    """Submit the country's drafts as its answers (after "check your answers")."""
+    user, csrf, _, rnd, country = await answering(request, round_id)
+    db = store(request)
+    try:
+        written = drafts.submit(db, user, rnd, country)
+    except drafts.FormProblems:
+        return check_answers(request, user, csrf, rnd, country, 400)
+    except RcmError as exc:
+        if exc.status not in (400, 409):
+            raise
+        message = i18n.translated(exc.template, exc.values)
+        return check_answers(request, user, csrf, rnd, country, exc.status, [message])
+    return RedirectResponse(
+        answers_url(round_id, user, country, submitted=str(len(written))), status_code=303
     )
 
 
 @router.post("/rounds/{round_id}/answers")
 async def save_answers(request: Request, round_id: PathInt) -> Response:
+    """The whole form sent as the country's answers at once (the form before drafts, and scripts):
+    all or none, with each problem beside its field; the rows saved leave no draft behind."""
     user, csrf = auth(request).signed_in(request)
     form = await auth(request).form_with_csrf(request, csrf)
     db = store(request)
@@ -263,15 +543,23 @@ async def save_answers(request: Request, round_id: PathInt) -> Response:
     country = consult.answering_country(user, str(form.get("country") or user.country or ""))
     fields = {key: str(value) for key, value in form.multi_items()}
     status, errors, saved, typed = 200, [], None, None
+    problems: list[drafts.FieldProblem] = []
     try:
+        problems = drafts.form_problems(fields)
+        if problems:
+            users.check_can_answer(user, country, rnd.state)
+            raise drafts.FormProblems(problems)
         written = consult.save_form(db, user, rnd, country, fields)
+        drafts.discard(db, rnd.id, country, [o.statement_id for o in written])
         saved, reworded = len(written), consult.reworded_since(db, written)
     except RcmError as exc:
         if exc.status not in (400, 409):
             raise
         # Nothing was written: what was typed is shown again, and any wording that changed since
         # the form was shown, before it is sent again.
-        status, errors, typed = exc.status, [i18n.translated(exc.template, exc.values)], fields
+        status, typed = exc.status, fields
+        if not isinstance(exc, drafts.FormProblems):
+            errors = [i18n.translated(exc.template, exc.values)]
         reworded = consult.reworded_in_form(db, fields)
     return render(
         request,
@@ -281,7 +569,10 @@ async def save_answers(request: Request, round_id: PathInt) -> Response:
         csrf=csrf,
         errors=errors,
         saved=saved,
-        **answers_context(db, rnd, country, typed, reworded),
+        drafted=None,
+        submitted=None,
+        country_query=country_query(user, country),
+        **answers_context(db, rnd, country, typed, reworded, problems),
     )
 
 
@@ -318,6 +609,8 @@ async def upload(request: Request, round_id: PathInt) -> Response:
     if upload is None or isinstance(upload, str):
         raise RcmError(i18n.gettext("Choose the questionnaire file to send."))
     data = await upload.read(MAX_UPLOAD + 1)
+    before = {o.statement_id: o.version for o in consult.opinions(db, round_id)
+              if o.country == country}  # fmt: skip
     errors: list[str] = []
     saved = None
     try:
@@ -333,6 +626,13 @@ async def upload(request: Request, round_id: PathInt) -> Response:
             expected_country=country,
         )
         saved = result.written
+        # The questionnaire's answers are submitted: the drafts of the rows it wrote are done with.
+        done = [
+            o.statement_id
+            for o in consult.opinions(db, round_id)
+            if o.country == country and before.get(o.statement_id) != o.version
+        ]
+        drafts.discard(db, round_id, country, done)
         earlier = {sid for sid, _, _ in result.earlier_wording}
         reworded = consult.reworded_since(
             db,
@@ -356,5 +656,8 @@ async def upload(request: Request, round_id: PathInt) -> Response:
         csrf=csrf,
         errors=errors,
         saved=saved,
+        drafted=None,
+        submitted=None,
+        country_query=country_query(user, country),
         **context,
     )

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from rcm import users
+from rcm import consult, users
 from rcm.users import AuthError
 from rcm.web import i18n
 from rcm.web.auth import (
@@ -24,7 +24,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def login_form(
-    request: Request, status: int = 200, error: str | None = None, target: str = "/rounds"
+    request: Request, status: int = 200, error: str | None = None, target: str = ""
 ) -> Response:
     # Signing in has no session yet: its form is protected by a double-submit token (a cookie
     # and the same value in the form), so no other site can sign a reader into its account.
@@ -53,14 +53,26 @@ def login_form(
 
 @router.get("/login")
 def login_page(request: Request) -> Response:
-    return login_form(request, target=request.query_params.get("next", "/rounds"))
+    # Without ``next`` the form sends none, and the person lands where their work is (``landing``).
+    return login_form(request, target=request.query_params.get("next", ""))
+
+
+def landing(request: Request, user: users.User) -> str:
+    """Where signing in leads when no page asked for it: a focal point to their country's form
+    when exactly one open round asks it (every round asks every Member Country), else the
+    rounds."""
+    if user.role is users.Role.FOCAL_POINT:
+        open_rounds = [r for r in consult.list_rounds(store(request)) if r.state == "open"]
+        if len(open_rounds) == 1:
+            return f"/rounds/{open_rounds[0].id}/answers"
+    return "/rounds"
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=10)
-    target = str(form.get("next") or "/rounds")
-    if not target.startswith("/") or target.startswith("//"):
+    target = str(form.get("next") or "")
+    if target and (not target.startswith("/") or target.startswith("//")):
         target = "/rounds"
     if not login_token_valid(request, str(form.get("csrf", ""))):
         return login_form(
@@ -86,7 +98,7 @@ async def login(request: Request) -> Response:
             target,
         )
     token, _ = users.start_session(store(request), user)
-    response = RedirectResponse(target, status_code=303)
+    response = RedirectResponse(target or landing(request, user), status_code=303)
     set_session_cookie(response, request, token)
     return response
 

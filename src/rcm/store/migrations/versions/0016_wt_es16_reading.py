@@ -1,16 +1,16 @@
 """declarations.reading: the declaration as the reader took it, every paragraph with its line
 number and the part it was read as (JSON), to check against the paper on the review page
 
-Revision ID: 0017
-Revises: 0014
-Create Date: 2026-12-03
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-11-30
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,112 @@
+"""The answer form on a phone, in a real browser (Debian's Chromium driven by Playwright, as in
+tests/test_browser.py): 390 px wide, in Spanish, a focal point signs in, lands on the form, answers
+a row (kept by JavaScript as it is given), reloads, finds the answer there, and nothing scrolls
+sideways."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    if os.environ.get("RCM_REQUIRE_BROWSER"):
+        raise RuntimeError(f"{CHROMIUM} is missing but RCM_REQUIRE_BROWSER is set")
+    pytest.skip(
+        f"browser tests skipped: {CHROMIUM} not installed (apt-get install chromium)",
+        allow_module_level=True,
+    )
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+from test_browser import ARGS  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, compendium) -> Iterator[tuple[str, object]]:
+    import uvicorn
+
+    from rcm import consult, users
+    from rcm.search import theme_filter
+    from rcm.store import Store
+    from rcm.web import create_app
+
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('phone') / 'rcm.db'}", create=True)
+    store.ingest(compendium)
+    users.add_user(store, "cri", "focal_point", country="CRI", password="costa rica focal point")
+    rnd = consult.open_round(store, "TS5", filters=[theme_filter([5])], deadline="2030-01-01")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not srv.started:
+        if time.time() > deadline:
+            raise RuntimeError("the web app did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", (store, rnd)
+    srv.should_exit = True
+    thread.join(timeout=10)
+    store.close()
+
+
+def test_answering_on_a_phone_keeps_the_answer_and_never_scrolls_sideways(server, tmp_path):
+    from rcm import consult, drafts
+
+    url, (store, rnd) = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=ARGS, env={**os.environ, "HOME": str(tmp_path)}
+        )
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844}, locale="es-ES", is_mobile=True, has_touch=True
+        )
+        page = context.new_page()
+        page.goto(url + "/login?lang=es")
+        page.fill("#username", "cri")
+        page.fill("#password", "costa rica focal point")
+        page.click("form.login button[type=submit]")
+        # Signed in, the focal point lands on the round's form.
+        expect(page).to_have_url(f"{url}/rounds/{rnd.id}/answers")
+        expect(page.locator("#progress")).to_have_text(f"0 de {rnd.statements} respondidas")
+        row = page.locator("form.answers tr[data-row]").nth(2)
+        sid = row.get_attribute("data-row")
+        assert sid
+        row.locator("select").select_option("no longer valid")
+        # A reason is needed: said beside the field as soon as the answer is given.
+        expect(page.locator(f"#c-{sid}-error")).to_contain_text("requiere un motivo")
+        page.fill(f"#c-{sid}", "Sustituida por la declaración de 2016.")
+        page.locator(f"#c-{sid}").blur()
+        expect(row.locator("[data-state]")).to_have_text("Guardada como borrador")
+        expect(page.locator(f"#c-{sid}-error")).to_have_count(0)
+        expect(page.locator("#progress")).to_have_text(f"1 de {rnd.statements} respondidas")
+        assert drafts.drafts(store, rnd.id, "CRI")[sid].note == (
+            "Sustituida por la declaración de 2016."
+        )
+        assert consult.opinions(store, rnd.id) == []  # a draft is not an answer
+        # Reloaded: still there.
+        page.reload()
+        expect(page.locator(f"#v-{sid}")).to_have_value("no longer valid")
+        expect(page.locator(f"#c-{sid}")).to_have_value("Sustituida por la declaración de 2016.")
+        expect(page.locator("#progress")).to_have_text(f"1 de {rnd.statements} respondidas")
+        # No sideways scrolling on the form, nor on "check your answers"; the rows are cards
+        # whose fields fit the screen.
+        for address in (f"/rounds/{rnd.id}/answers", f"/rounds/{rnd.id}/answers/check"):
+            page.goto(url + address)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{address} is {width} px wide at 390 px"
+        page.goto(url + f"/rounds/{rnd.id}/answers")
+        box = page.locator(f"#c-{sid}").bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+        assert box["height"] >= 100  # room for real text, not two lines
+        context.close()
+        browser.close()
