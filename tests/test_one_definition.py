@@ -1,5 +1,5 @@
 """One definition per concept (issue 14): the category colours come from the taxonomy alone (Word,
-Excel and the web pages' row edges); one statement serialiser for `rcm show --json` and the JSON
+Excel and the web pages' row shading); one statement serialiser for `rcm show --json` and the JSON
 export; one CSV writer for `rcm export --format csv` and /search.csv."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def test_web_category_colours_come_from_the_taxonomy(store):
         assert f"--cat-{category.value}: #{rgb};" in r.text
         edge = taxonomy.edge_colour(rgb)
         assert f"--cat-{category.value}-edge: #{edge};" in r.text
-        assert f"tr.cat-{category.value} td:first-child" in r.text
+        assert f".cat-{category.value}, tr.cat-{category.value} > td" in r.text
     site = c.get("/static/site.css").text
     # No colour of a category written anywhere else.
     assert not re.search(r"tr\.cat-\w+[^{]*\{[^}]*#[0-9a-fA-F]{3,6}", site)

@@ -163,7 +163,7 @@ def test_pages_and_the_api_name_documents_places_and_dates(later):
             svg = html.split('<svg class="chart"')[1].split("</svg>")[0]
             ticks = re.findall(r'class="tick">([IVXLC]+(?:-E\d+)?)</text>', svg)
             assert ticks == codes
-            assert "Extraordinary Meeting of the XXV RCM: TS3 1" in svg
+            assert "Extraordinary Meeting of the XXV RCM: 1" in svg
     finally:
         store.close()
 

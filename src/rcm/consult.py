@@ -375,6 +375,15 @@ def visible_rounds(store: Store, user: User | None) -> list[Round]:
     return rounds if user is not None else [r for r in rounds if is_published(r)]
 
 
+def rounds_about(store: Store, statement_id: str, user: User | None) -> list[Round]:
+    """The rounds asking about a statement that ``user`` may see listed (:func:`visible_rounds`):
+    all of them for a signed-in person, the published ones for everyone else."""
+    rs = t.round_statements
+    with store.connection() as conn:
+        ids = set(conn.scalars(select(rs.c.round_id).where(rs.c.statement_id == statement_id)))
+    return [r for r in visible_rounds(store, user) if r.id in ids]
+
+
 def answering_country(user: User, requested: str | None) -> str:
     """The Member Country whose answers ``user`` sees and writes: a focal point's own (asking for
     another is ``Forbidden``), the one the Secretariat chose; observers answer for none."""

@@ -42,7 +42,7 @@ __all__ = [
 
 
 # The categories' colours, the one place they are written: the rows' shading in the Word
-# compilation (docs/docx-layout.md) and the Excel workbook, and the web pages' row edges
+# compilation (docs/docx-layout.md) and the Excel workbook, and the web pages' row shading
 # (:func:`category_css`). The original's colours were lost with the text export; these are ours,
 # and a document's own colour legend overrides them when it is read.
 CATEGORY_COLOURS: dict[Category, str] = {
@@ -64,17 +64,19 @@ def edge_colour(rgb: str) -> str:
 
 def category_css() -> str:
     """The web pages' category colours as a stylesheet (served at /categories.css): a custom
-    property per category (its shade and its edge) and the row edges of the statement tables."""
+    property per category (its shade and its edge), and the shading of whatever is marked with
+    the category's class (``cat-principle``…): the compilation's rows, a statement's category, the
+    legend's swatches. The shades are pale, so the page's dark text and links keep their contrast
+    on them; the edge outlines a swatch, so that it stands out on white."""
     lines = [":root {"]
     for category, rgb in CATEGORY_COLOURS.items():
         lines.append(f"  --cat-{category.value}: #{rgb};")
         lines.append(f"  --cat-{category.value}-edge: #{edge_colour(rgb)};")
     lines.append("}")
     for category in CATEGORY_COLOURS:
-        lines.append(
-            f"tr.cat-{category.value} td:first-child "
-            f"{{ border-left: 6px solid var(--cat-{category.value}-edge); }}"
-        )
+        name = category.value
+        lines.append(f".cat-{name}, tr.cat-{name} > td {{ background-color: var(--cat-{name}); }}")
+        lines.append(f".swatch.cat-{name} {{ border-color: var(--cat-{name}-edge); }}")
     return "\n".join(lines) + "\n"
 
 

@@ -7,51 +7,80 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
-# Six colours distinguishable by most colour-blind readers (Okabe–Ito), one per theme.
-THEME_COLOURS = {1: "#0072B2", 2: "#E69F00", 3: "#009E73", 4: "#CC79A7", 5: "#D55E00", 6: "#56B4E9"}
+BAR = "#0b5394"  # 8:1 on white: the bars need no legend, their labels say what they are
 
 
-def stacked_bars(rows: list[dict[str, Any]], title: str, legend: dict[int, str]) -> str:
-    """Statements per meeting, stacked by theme (a statement filed under several themes counts
-    once under each)."""
-    width, height, left, bottom, top = 760, 300, 40, 40, 20
-    totals = [sum(r["themes"].values()) for r in rows]
-    peak = max([*totals, 1])
+def nice_ticks(peak: int, most: int = 6) -> list[int]:
+    """Axis ticks from 0 to the first "nice" value (1, 2 or 5 times a power of ten per step) at or
+    above ``peak``, at most ``most`` of them: the tallest bar never rises above the top tick."""
+    peak = max(peak, 1)
+    scale = 1
+    while True:
+        for step in (scale, 2 * scale, 5 * scale):
+            top = -(-peak // step) * step
+            if top // step + 1 <= most:
+                return list(range(0, top + 1, step))
+        scale *= 10
+
+
+def column_chart(rows: list[dict[str, Any]], title: str) -> str:
+    """One bar per row (``label`` under it, ``value`` on top, ``name`` in its tooltip), on ticks
+    that reach above the tallest; ``title`` says what the chart shows (its point)."""
+    width, height, left, bottom, top = 760, 300, 40, 40, 24
+    ticks = nice_ticks(max([int(r["value"]) for r in rows] + [1]))
+    ceiling = ticks[-1]
     bar = (width - left - 10) / max(len(rows), 1)
-    scale = (height - bottom - top) / peak
+    scale = (height - bottom - top) / ceiling
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height + 30}" role="img" '
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
-    for tick in range(0, peak + 1, max(1, peak // 5)):
+    for tick in ticks:
         y = height - bottom - tick * scale
         parts.append(
             f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">{tick}</text>'
         )
     for i, r in enumerate(rows):
+        n = int(r["value"])
         x = left + i * bar + 2
-        y = height - bottom
-        for theme, n in sorted((int(k), v) for k, v in r["themes"].items()):
-            h = n * scale
-            y -= h
-            parts.append(
-                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar - 4:.1f}" height="{h:.1f}" '
-                f'fill="{THEME_COLOURS.get(theme, "#777")}"><title>{escape(r["label"])}: '
-                f"TS{theme} {n}</title></rect>"
-            )
+        h = n * scale
+        y = height - bottom - h
+        middle = x + (bar - 4) / 2
         parts.append(
-            f'<text x="{x + (bar - 4) / 2:.1f}" y="{height - bottom + 14}" text-anchor="middle" '
-            f'class="tick">{escape(r["code"])}</text>'
+            f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar - 4:.1f}" height="{h:.1f}" '
+            f'fill="{BAR}"><title>{escape(str(r.get("name", r["label"])))}: {n}</title></rect>'
+            f'<text x="{middle:.1f}" y="{y - 4:.1f}" text-anchor="middle" class="value">{n}</text>'
+            f'<text x="{middle:.1f}" y="{height - bottom + 14}" text-anchor="middle" '
+            f'class="tick">{escape(str(r["label"]))}</text>'
         )
-    x = left
-    for theme, label in sorted(legend.items()):
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def bar_list(rows: list[dict[str, Any]], title: str) -> str:
+    """Horizontal bars, each labelled directly above it (``label``) with its ``value`` at its end:
+    nothing to match against a legend, so no two rows can be mistaken for each other by colour."""
+    width, row_h, left = 760, 46, 4
+    peak = max([int(r["value"]) for r in rows] + [1])
+    room = width - left - 60
+    height = row_h * len(rows) + 8
+    parts = [
+        f'<svg class="chart bars" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for i, r in enumerate(rows):
+        n = int(r["value"])
+        y = i * row_h + 4
+        w = room * n / peak
         parts.append(
-            f'<rect x="{x}" y="{height + 8}" width="12" height="12" fill="{THEME_COLOURS[theme]}"/>'
-            f'<text x="{x + 16}" y="{height + 18}" class="tick">{escape(label)}</text>'
+            f'<text x="{left}" y="{y + 14}" class="label">{escape(str(r["label"]))}</text>'
+            f'<rect class="bar" x="{left}" y="{y + 20}" width="{w:.1f}" height="18" '
+            f'fill="{BAR}"><title>{escape(str(r["label"]))}: {n}</title></rect>'
+            f'<text x="{left + w + 6:.1f}" y="{y + 34}" class="value">{n}</text>'
         )
-        x += 120
     parts.append("</svg>")
     return "".join(parts)
 

@@ -13,7 +13,7 @@ from rcm import gcm, translate
 from rcm.audit import AuditEvent
 from rcm.check import KINDS, check_compendium
 from rcm.cite import citation, citation_data
-from rcm.consult import visible_history
+from rcm.consult import is_published, rounds_about, visible_history
 from rcm.edit import ACTION_KINDS, history, last_event
 from rcm.errors import NotFound, RcmError
 from rcm.export import statement_dict
@@ -48,7 +48,39 @@ def _statement(
 ) -> dict[str, Any]:
     data = statement_dict(s, meeting, placements, titles)
     data["themes"] = sorted({p.theme for p in placements})
+    data["meeting_place"], data["meeting_date"] = meeting.place, meeting.date
     return data
+
+
+def note_text(note: str | None) -> str | None:
+    """A cross-reference note as plain text for reading: the source's emphasis asterisks dropped
+    ("*Statement also relevant for TS3*" -> "Statement also relevant for TS3"). For display only:
+    the store and the exports keep the note as printed."""
+    if not note:
+        return None
+    return " ".join(note.replace("*", " ").split()) or None
+
+
+def _note(p: Placement, themes: set[int]) -> dict[str, Any] | None:
+    """What a placement's note says, for a page to put in the reader's language: the other themes
+    it names (``also``), whether that is every other theme, and the note as plain text."""
+    printed = note_text(p.note)
+    if printed is None and not p.also_relevant:
+        return None
+    also = sorted(set(p.also_relevant))
+    others = themes - {p.theme}
+    return {
+        "printed": printed,
+        "also": also,
+        "all_others": bool(also) and bool(others) and set(also) >= others,
+    }
+
+
+def _note_key(note: dict[str, Any]) -> tuple[Any, ...]:
+    """Notes that say the same thing ("*TS3*", "*Statement also relevant for TS3*") are one."""
+    if note["all_others"]:
+        return ("all",)
+    return tuple(note["also"]) if note["also"] else (note["printed"],)
 
 
 def home(store: Store) -> dict[str, Any]:
@@ -136,7 +168,22 @@ def statement_page(store: Store, statement_id: str, viewer: Any = None) -> dict[
     data["cite"] = citation_data(statement, meeting, document)
     data["source"] = document.key if document else None
     data["document"] = document.as_dict() if document else None
-    data["meeting_place"], data["meeting_date"] = meeting.place, meeting.date
+    themes = {th.number for th in store.themes()}
+    data["notes"] = _distinct_notes(placements, themes)
+    data["breadcrumb"] = _breadcrumb(placements, titles)
+    rounds = rounds_about(store, statement.id, viewer)
+    data["rounds"] = [
+        {
+            "id": r.id,
+            "title": r.title,
+            "state": r.state,
+            "deadline": r.deadline,
+            "public": r.public,
+            "published": is_published(r),
+        }
+        for r in rounds
+    ]
+    data["signed_in"] = viewer is not None
     titles_gcm = gcm.objective_titles(store)
     data["objectives"] = [
         {
@@ -155,6 +202,29 @@ def statement_page(store: Store, statement_id: str, viewer: Any = None) -> dict[
     ]
     data["wordings"] = wordings(statement, translate.accepted_versions(store, statement.id))
     return data
+
+
+def _distinct_notes(placements: list[Placement], themes: set[int]) -> list[dict[str, Any]]:
+    """A statement's notes, each once (its copies often carry the same one), with every way the
+    compilation printed it."""
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for p in sorted(placements, key=lambda p: (p.theme, p.subtheme)):
+        note = _note(p, themes)
+        if note is None:
+            continue
+        seen = out.setdefault(_note_key(note), {**note, "printed": []})
+        if note["printed"] and note["printed"] not in seen["printed"]:
+            seen["printed"].append(note["printed"])
+    return list(out.values())
+
+
+def _breadcrumb(placements: list[Placement], titles: dict[tuple[int, int], str]) -> dict[str, Any]:
+    """Where the statement's page sits: its first theme and sub-theme (None when it is filed
+    nowhere; the page then leads to its meeting)."""
+    if not placements:
+        return {"theme": None}
+    p = min(placements, key=lambda p: (p.theme, p.subtheme, p.position))
+    return {"theme": p.theme, "subtheme": p.subtheme, "title": titles.get((p.theme, p.subtheme))}
 
 
 def wordings(statement: Statement, accepted: dict[str, int]) -> list[dict[str, Any]]:
@@ -207,6 +277,7 @@ def theme_page(store: Store, number: int) -> dict[str, Any]:
     meetings = {m.code: m for m in store.meetings()}
     titles = store.subtheme_titles()
     rows = store.statements_in_theme(number)
+    numbers = {th.number for th in store.themes()}
     sections = []
     for sub in theme.subthemes:
         entries = []
@@ -217,15 +288,30 @@ def theme_page(store: Store, number: int) -> dict[str, Any]:
                         (p.position, _statement(s, placements, meetings[s.meeting], titles), p)
                     )
         entries.sort(key=lambda e: e[0])
+        # A note is said once under its table; each row carries its number (``note_ref``).
+        notes: dict[tuple[Any, ...], dict[str, Any]] = {}
+        statements = []
+        for _, data, p in entries:
+            note = _note(p, numbers)
+            ref = None
+            if note is not None:
+                ref = notes.setdefault(_note_key(note), {**note, "n": len(notes) + 1})["n"]
+            statements.append(
+                dict(
+                    data,
+                    note=p.note,
+                    note_ref=ref,
+                    position=p.position,
+                    also_here=list(p.also_relevant),
+                )
+            )
         sections.append(
             {
                 "order": sub.order,
                 "title": sub.title,
                 "page": sub.page,
-                "statements": [
-                    dict(data, note=p.note, position=p.position, also_here=list(p.also_relevant))
-                    for _, data, p in entries
-                ],
+                "statements": statements,
+                "notes": list(notes.values()),
             }
         )
     return {
@@ -289,8 +375,13 @@ def meeting_page(store: Store, value: str) -> dict[str, Any]:
     meeting = store.meeting(code)
     titles = store.subtheme_titles()
     rows = store.statements_of_meeting(code)
-    return _meeting(meeting, store.provenance()) | {
+    ordered = sorted(store.meetings(), key=lambda m: meeting_order(m.code))
+    at = next(i for i, m in enumerate(ordered) if m.code == meeting.code)
+    provenance = store.provenance()
+    return _meeting(meeting, provenance) | {
         "statements": [_statement(s, p, meeting, titles) for s, p in rows],
+        "previous": _meeting(ordered[at - 1], provenance) if at > 0 else None,
+        "next": _meeting(ordered[at + 1], provenance) if at + 1 < len(ordered) else None,
     }
 
 
@@ -304,6 +395,7 @@ def about_page(store: Store) -> dict[str, Any]:
     meetings = {m.code: m for m in compendium.meetings}
     per_meeting: dict[str, Counter[int]] = {m.code: Counter() for m in compendium.meetings}
     per_category: dict[int, Counter[str]] = {th.number: Counter() for th in compendium.themes}
+    statements_of = Counter(s.meeting for s in compendium.statements)
     seen: set[tuple[str, int]] = set()
     category_of = {
         s.id: (s.category.value if s.category else "unassigned") for s in compendium.statements
@@ -338,13 +430,16 @@ def about_page(store: Store) -> dict[str, Any]:
                 "code": code,
                 "label": meetings[code].label,
                 "year": meetings[code].year,
+                "statements": statements_of[code],
                 "themes": {str(k): v for k, v in sorted(c.items())},
             }
             for code, c in sorted(per_meeting.items(), key=lambda kv: meeting_order(kv[0]))
         ],
         "chart_categories": [
-            {"theme": th, "counts": dict(c)} for th, c in sorted(per_category.items())
+            {"theme": th, "counts": dict(c), "statements": sum(c.values())}
+            for th, c in sorted(per_category.items())
         ],
+        "category_totals": dict(Counter(category_of.values())),
     }
 
 

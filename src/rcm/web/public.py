@@ -80,32 +80,125 @@ def meeting_html(request: Request, code: str) -> Response:
     return render(request, "meeting.html", data=pages.meeting_page(store(request), code))
 
 
-CATEGORY_COLUMNS = ["principle", "understanding", "commitment", "unassigned"]
+CATEGORIES = ["principle", "understanding", "commitment"]
+
+
+def finding_headings() -> dict[str, str]:
+    """The consistency report's groups (``rcm.check.KINDS``), each headed by what it means for a
+    reader, in the reader's language. A kind missing here is headed by the core's sentence."""
+    return {
+        "note-names-unplaced-theme": i18n.gettext(
+            "A note says the statement is also relevant for a theme, but the statement is not "
+            "filed under that theme"
+        ),
+        "placed-without-note": i18n.gettext(
+            "The statement is filed under a theme that the note on one of its copies does not "
+            "mention"
+        ),
+        "notes-disagree": i18n.gettext(
+            "Copies of the same statement carry notes that name different themes"
+        ),
+        "meeting-order": i18n.gettext("A row is out of meeting order within its table"),
+        "possible-copy": i18n.gettext(
+            "Two statements of the same meeting are almost the same text but were kept apart"
+        ),
+        "repeated-in-section": i18n.gettext(
+            "A statement appears twice in the same sub-theme table"
+        ),
+        "source-notice": i18n.gettext(
+            "Text in the document that is not a statement (kept and reported)"
+        ),
+    }
+
+
+def _leaders(counts: dict[str, int]) -> tuple[list[str], int]:
+    """The keys with the highest count (all of them on a tie) and that count."""
+    peak = max(counts.values(), default=0)
+    return [k for k, n in counts.items() if n == peak and peak], peak
+
+
+def _point(leaders: list[str], n: int, total: int, one: str, many: str, none: str) -> str:
+    """A chart's title: the point it makes (``one`` leader, ``many`` on a tie, ``none`` without
+    data), each already in the reader's language."""
+    if not leaders:
+        return none
+    if len(leaders) == 1:
+        return one % {"name": leaders[0], "n": n, "total": total}
+    return many % {"names": ", ".join(leaders), "n": n, "total": total}
 
 
 @router.get("/about")
 def about_html(request: Request) -> Response:
     data = pages.about_page(store(request))
-    legend = {th["theme"]: f"TS{th['theme']}" for th in data["chart_categories"]}
-    chart = Markup(
-        charts.stacked_bars(
-            [dict(r, label=i18n.meeting_label(r["code"])) for r in data["chart_meetings"]],
-            i18n.gettext("Statements per meeting, by theme"),
-            legend,
-        )
+    total = data["statements"]
+    # 1. Which meeting gave the compendium the most statements.
+    per_meeting = {i18n.meeting_label(r["code"]): r["statements"] for r in data["chart_meetings"]}
+    leaders, n = _leaders(per_meeting)
+    meeting_title = _point(
+        leaders,
+        n,
+        total,
+        i18n.gettext("%(name)s adopted the most statements: %(n)s of %(total)s."),
+        i18n.gettext("%(names)s adopted the most statements: %(n)s each."),
+        i18n.gettext("Statements per meeting"),
     )
-    labels = {
-        "principle": i18n.gettext("principle"),
-        "understanding": i18n.gettext("understanding"),
-        "commitment": i18n.gettext("commitment"),
-        "unassigned": i18n.gettext("not yet assigned"),
+    meetings_chart = charts.column_chart(
+        [
+            {"label": r["code"], "name": i18n.meeting_label(r["code"]), "value": r["statements"]}
+            for r in data["chart_meetings"]
+        ],
+        meeting_title,
+    )
+    # 2. Which theme holds the most statements.
+    per_theme = {
+        f"TS{r['theme']} — {i18n.label('theme', r['theme'])}": r["statements"]
+        for r in data["chart_categories"]
     }
-    heat = Markup(
-        charts.heat_table(
-            data["chart_categories"], CATEGORY_COLUMNS, i18n.gettext("Themes by category"), labels
-        )
+    leaders, n = _leaders(per_theme)
+    theme_title = _point(
+        leaders,
+        n,
+        total,
+        i18n.gettext("%(name)s has the most statements: %(n)s."),
+        i18n.gettext("%(names)s have the most statements: %(n)s each."),
+        i18n.gettext("Statements per theme"),
     )
-    return render(request, "about.html", data=data, chart=chart, heat=heat)
+    themes_chart = charts.bar_list(
+        [{"label": k, "value": v} for k, v in per_theme.items()], theme_title
+    )
+    # 3. Which category is the most frequent ("not yet assigned" only when some are).
+    totals = data["category_totals"]
+    columns = CATEGORIES + (["unassigned"] if totals.get("unassigned") else [])
+    names = {c: i18n.gettext(c) for c in CATEGORIES} | {
+        "unassigned": i18n.gettext("not yet assigned")
+    }
+    per_category = {names[c]: totals.get(c, 0) for c in columns}
+    leaders, n = _leaders({k: v for k, v in per_category.items() if k != names["unassigned"]})
+    category_title = _point(
+        leaders,
+        n,
+        total,
+        i18n.gettext("The most frequent category is “%(name)s”: %(n)s of %(total)s statements."),
+        i18n.gettext("The most frequent categories are %(names)s: %(n)s statements each."),
+        i18n.gettext("Statements per category"),
+    )
+    categories_chart = charts.bar_list(
+        [{"label": k, "value": v} for k, v in per_category.items()], category_title
+    )
+    known = finding_headings()
+    headings = {kind: known.get(kind, meaning) for kind, meaning in data["kinds"].items()}
+    return render(
+        request,
+        "about.html",
+        data=data,
+        charts=[
+            (meeting_title, Markup(meetings_chart), "meetings"),
+            (theme_title, Markup(themes_chart), "themes"),
+            (category_title, Markup(categories_chart), "categories"),
+        ],
+        category_columns=columns,
+        headings=headings,
+    )
 
 
 @router.get("/healthz")
