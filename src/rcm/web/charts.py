@@ -85,6 +85,36 @@ def bar_list(rows: list[dict[str, Any]], title: str) -> str:
     return "".join(parts)
 
 
+HEAT = (0x0B, 0x53, 0x94)  # the cells' blue, over white at the cell's opacity
+INKS = {"#1b1b1b": (0x1B, 0x1B, 0x1B), "#fff": (0xFF, 0xFF, 0xFF)}
+
+
+def _luminance(rgb: tuple[float, ...]) -> float:
+    lin = [
+        v / 255 / 12.92 if v / 255 <= 0.03928 else ((v / 255 + 0.055) / 1.055) ** 2.4 for v in rgb
+    ]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """WCAG's contrast ratio of two sRGB colours."""
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def cell_shade(n: int, peak: int) -> tuple[float, str]:
+    """A heat cell's opacity and the colour of its number. The lower three quarters of the range
+    shade from pale to mid blue under dark numbers, the top quarter is dark blue under white ones:
+    between them lies a band of blues on which neither reaches 4.5:1, which no cell takes."""
+    if not n:
+        return 0.0, "#1b1b1b"
+    share = n / max(peak, 1)
+    shade = 0.08 + 0.6 * share / 0.75 if share <= 0.75 else 0.86 + 0.14 * (share - 0.75) / 0.25
+    cell = tuple(255 * (1 - shade) + v * shade for v in HEAT)
+    ink = max(INKS, key=lambda name: contrast(INKS[name], cell))
+    return round(shade, 2), ink
+
+
 def heat_table(
     rows: list[dict[str, Any]],
     columns: list[str],
@@ -117,10 +147,9 @@ def heat_table(
         )
         for j, col in enumerate(columns):
             n = int(r["counts"].get(col, 0))
-            shade = 0.08 + 0.82 * n / peak if n else 0.0
+            shade, ink = cell_shade(n, peak)
             x = left + j * cell_w
             label = f"{escape(name)}, {escape(labels.get(col, col))}: {n}"
-            ink = "#fff" if shade > 0.5 else "#1b1b1b"
             parts.append(
                 f'<rect x="{x}" y="{y}" width="{cell_w - 2}" height="{cell_h - 2}" fill="#0b5394" '
                 f'fill-opacity="{shade:.2f}" stroke="#d0d7de"><title>{label}</title></rect>'
