@@ -7,6 +7,72 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
+# --- contrast (WCAG 2.x) -----------------------------------------------------------------------
+
+#: The lowest contrast of a number on its cell (WCAG AA for normal text).
+MIN_CONTRAST = 4.5
+# The page's ink and white, and black where neither reads on a middle shade.
+INKS = ("#1b1b1b", "#ffffff", "#000000")
+
+
+def rgb(colour: str) -> tuple[int, int, int]:
+    """``#rgb`` or ``#rrggbb`` as three 0–255 channels."""
+    h = colour.lstrip("#")
+    if len(h) == 3:
+        h = "".join(ch * 2 for ch in h)
+    if len(h) != 6:
+        raise ValueError(f"not a colour: {colour!r}")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def luminance(colour: str) -> float:
+    """WCAG's relative luminance of an sRGB colour."""
+
+    def linear(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG's contrast ratio of two colours, 1 to 21."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def blend(colour: str, opacity: float, under: str = "#ffffff") -> str:
+    """``colour`` laid at ``opacity`` over ``under``, as the browser paints it."""
+    top, bottom = rgb(colour), rgb(under)
+    mixed = (round(t * opacity + u * (1 - opacity)) for t, u in zip(top, bottom, strict=True))
+    return "#" + "".join(f"{c:02x}" for c in mixed)
+
+
+def ink_for(background: str) -> str:
+    """The text colour for a background: the page's ink or white, whichever contrasts more,
+    and black where neither reaches :data:`MIN_CONTRAST` (black or white always does)."""
+    best = max(INKS[:2], key=lambda ink: contrast(ink, background))
+    if contrast(best, background) >= MIN_CONTRAST:
+        return best
+    return max(INKS, key=lambda ink: contrast(ink, background))
+
+
+# The dashboard's shades (site.css ``.heat-0`` … ``.heat-5``, each with its :func:`ink_for`): the
+# share of a theme's statements a country has answered, from none to all.
+HEAT_LEVELS = ("#f6f8fa", "#deebf7", "#9ecae1", "#4292c6", "#2171b5", "#08306b")
+
+
+def heat_level(n: int, of: int) -> int:
+    """The shade of ``n`` answered of ``of``: 0 none, 1 under a quarter, 2 under half, 3 under
+    three quarters, 4 not all, 5 all."""
+    if n <= 0 or of <= 0:
+        return 0
+    if n >= of:
+        return len(HEAT_LEVELS) - 1
+    return 1 + min(3, 4 * n // of)
+
+
 # Six colours distinguishable by most colour-blind readers (Okabe–Ito), one per theme.
 THEME_COLOURS = {1: "#0072B2", 2: "#E69F00", 3: "#009E73", 4: "#CC79A7", 5: "#D55E00", 6: "#56B4E9"}
 
@@ -56,6 +122,9 @@ def stacked_bars(rows: list[dict[str, Any]], title: str, legend: dict[int, str])
     return "".join(parts)
 
 
+HEAT_FILL = "#0b5394"
+
+
 def heat_table(
     rows: list[dict[str, Any]],
     columns: list[str],
@@ -91,12 +160,13 @@ def heat_table(
             shade = 0.08 + 0.82 * n / peak if n else 0.0
             x = left + j * cell_w
             label = f"{escape(name)}, {escape(labels.get(col, col))}: {n}"
-            ink = "#fff" if shade > 0.5 else "#1b1b1b"
+            ink = ink_for(blend(HEAT_FILL, shade))
             parts.append(
-                f'<rect x="{x}" y="{y}" width="{cell_w - 2}" height="{cell_h - 2}" fill="#0b5394" '
+                f'<rect x="{x}" y="{y}" width="{cell_w - 2}" height="{cell_h - 2}" '
+                f'fill="{HEAT_FILL}" '
                 f'fill-opacity="{shade:.2f}" stroke="#d0d7de"><title>{label}</title></rect>'
                 f'<text x="{x + cell_w / 2}" y="{y + cell_h / 2 + 4}" text-anchor="middle" '
-                f'class="tick" fill="{ink}">{n}</text>'
+                f'class="heat-count" fill="{ink}">{n}</text>'
             )
     parts.append("</svg>")
     return "".join(parts)
