@@ -247,6 +247,7 @@ def position_page(request: Request, round_id: PathInt) -> Response:
         data=data,
         texts=shown_statements(db, sorted({e["id"] for e in entries}), i18n.current.get()),
         pdf=pdf_available(),
+        countries=len(consult.member_countries()),
         user=user,
         csrf=found[1] if found else "",
     )
