@@ -375,25 +375,23 @@ def test_the_filters_are_reachable_above_the_results_on_a_phone(site, pages):
     page.set_viewport_size(DESKTOP)
 
 
-@pytest.mark.parametrize("name", ["about", "round"])
-def test_the_numbers_on_heat_cells_are_readable(site, pages, name):
-    """axe-core does not look inside an SVG image: each heat cell's number, in the colour the
-    browser paints it, against the cell's blue over white, reaches 4.5:1."""
-    page = pages[PAGES[name][0]]
-    page.goto(address(site, name, "en"))
+def test_the_numbers_on_heat_cells_are_readable(site, pages):
+    """The round dashboard's heat cells: each number, in the colour the browser paints it, on
+    the cell's background, reaches 4.5:1 (checked here too, beside axe-core, because a shade
+    that fails would hide the very figures the dashboard is for)."""
+    page = pages[PAGES["round"][0]]
+    page.goto(address(site, "round", "en"))
     cells = page.evaluate(
-        """() => [...document.querySelectorAll('svg.heat rect')].map(r => {
-             const t = r.nextElementSibling, rgb = c => c.match(/[\\d.]+/g).map(Number);
-             return {opacity: Number(r.getAttribute('fill-opacity')),
-                     fill: rgb(getComputedStyle(r).fill), ink: rgb(getComputedStyle(t).fill),
-                     n: t.textContent};
+        """() => [...document.querySelectorAll('table.heat td[class^="heat-"]')].map(td => {
+             const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number), s = getComputedStyle(td);
+             return {ink: rgb(s.color), fill: rgb(s.backgroundColor), n: td.textContent,
+                     level: td.className};
            })"""
     )
     assert cells
-    weak = []
-    for c in cells:
-        a = c["opacity"]
-        cell = tuple(255 * (1 - a) + v * a for v in c["fill"])
-        if contrast(tuple(c["ink"]), cell) < 4.5:
-            weak.append(f"{c['n']} at {a}: {contrast(tuple(c['ink']), cell):.2f}")
+    weak = [
+        f"{c['n']} ({c['level']}): {contrast(tuple(c['ink']), tuple(c['fill'])):.2f}"
+        for c in cells
+        if contrast(tuple(c["ink"]), tuple(c["fill"])) < 4.5
+    ]
     assert weak == []

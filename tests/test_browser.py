@@ -197,14 +197,37 @@ def test_a_round_end_to_end(server, page, tmp_path):
     # The Secretariat sees the dashboard and the regional position.
     sign_in(page, server, "sec", "secretariat password")
     page.goto(server + "/rounds/1")
-    expect(page.locator("svg.heat")).to_be_visible()
+    expect(page.locator("table.heat")).to_be_visible()
+    expect(page.locator("table.heat tbody tr", has_text="Costa Rica")).to_contain_text("3 of 31")
     row = page.locator("table.status tbody tr", has_text="XIX-9805")
     expect(row).to_contain_text("contested")
     page.click("text=Regional position")
     expect(page.locator("h1")).to_have_text("Regional position")
-    expect(page.locator("body")).to_contain_text(
-        "Costa Rica: Superseded."
-    )  # contested, with its reason
+    # contested, with its reason
+    expect(page.locator("dl.by-country")).to_contain_text("Costa Rica CRI")
+    expect(page.locator("dl.by-country")).to_contain_text("Superseded.")
+    with page.expect_download() as info:
+        page.click("text=Download as Word (.docx)")
+    assert info.value.suggested_filename == "rcm-round-1-position-en.docx"
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_dashboard_and_position_on_a_phone(server, browser, lang):
+    """At 390 px the page itself never scrolls sideways: the wide tables scroll in their box."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
+    page = context.new_page()
+    sign_in(page, server, "sec", "secretariat password")
+    for url in ("/rounds/1", "/rounds/1/position"):
+        page.goto(f"{server}{url}?lang={lang}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (url, lang, width)
+    page.goto(f"{server}/rounds/1?lang={lang}")
+    boxes = page.locator(".dash-scroll")
+    assert boxes.count() == 3
+    # The statements' table is wider than the phone: its box scrolls, and takes the keyboard.
+    scrolls = boxes.nth(2).evaluate("b => b.scrollWidth > b.clientWidth")
+    assert scrolls and boxes.nth(2).get_attribute("tabindex") == "0"
+    context.close()
 
 
 def test_review_a_new_declaration(server, page):

@@ -176,7 +176,9 @@ def html_routes(app) -> set[str]:
         path = route.path
         if path.startswith(("/api", "/vocab", "/static", "/openapi", "/docs")):
             continue
-        if path in ("/categories.css", "/healthz") or re.search(r"\.(csv|json|docx|xlsx)$", path):
+        if path in ("/categories.css", "/healthz") or re.search(
+            r"\.(csv|json|docx|xlsx|pdf)$", path
+        ):
             continue
         out.add(path)
     return out

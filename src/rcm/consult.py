@@ -9,6 +9,7 @@ concurrency). The consensus rule (``consensus``) is a pure function, so it can b
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -48,6 +49,7 @@ __all__ = [
     "regional_position",
     "reopen_round",
     "round_status",
+    "round_themes",
     "secretariat_name",
     "set_opinion",
     "set_opinions",
@@ -996,8 +998,35 @@ def round_status(store: Store, round_id: int, today: date | None = None) -> dict
             for c in countries
         },
         "themes": {str(k): dict(v) for k, v in sorted(per_theme.items())},
+        # The themes the round asks about (its dashboard's columns), not every theme its
+        # statements are also filed under.
+        "round_themes": round_themes(rnd.scope, [s["themes"] for s in statements]),
         "statements": statements,
     }
+
+
+# The scope's sentences as ``rcm.search`` writes them ("theme is TS1 or TS5", "sub-theme is TS3.2
+# «…»"), joined by " and " (``open_round``); tests/test_web_dashboard.py checks both forms against
+# ``theme_filter`` and ``subtheme_filter``.
+_SCOPE_THEMES = re.compile(r"(?:^| and )theme is ((?:TS\d(?:, | or )?)+)")
+_SCOPE_SUBTHEMES = re.compile(r"(?:^| and )sub-theme is (.*)")
+_SCOPE_SUBTHEME = re.compile(r"TS(\d)\.\d+ \u00ab")
+
+
+def round_themes(scope: str, placed: Sequence[Sequence[int]]) -> list[int]:
+    """The themes a round asks about: those its scope names ("theme is TS5"; a sub-theme's
+    theme), else every theme its statements (``placed``: each one's themes) are filed under. A
+    TS5 round's statements are also filed under other themes; those are not the round's."""
+    named: set[int] = set()
+    found = _SCOPE_THEMES.search(scope)
+    if found:
+        named.update(int(n) for n in re.findall(r"TS(\d)", found.group(1)))
+    found = _SCOPE_SUBTHEMES.search(scope)
+    if found:
+        named.update(int(n) for n in _SCOPE_SUBTHEME.findall(found.group(1)))
+    if named:
+        return sorted(named)
+    return sorted({t for themes in placed for t in themes})
 
 
 def regional_position(store: Store, round_id: int, today: date | None = None) -> dict[str, Any]:

@@ -4,17 +4,17 @@ CSRF token; who may see and do what is decided in the core (``rcm.consult``, ``r
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from rcm import consult, drafts, mail, users
 from rcm.errors import RcmError
+from rcm.export import registry
+from rcm.export.pdf import pdf_available
 from rcm.i18n import words
 from rcm.store import Store
 from rcm.web import charts, i18n
@@ -120,26 +120,75 @@ async def change_state(request: Request, round_id: PathInt) -> Response:
     return RedirectResponse(f"/rounds/{round_id}", status_code=303)
 
 
-def answers_grid(status: dict[str, Any]) -> Markup:
-    """How many statements each country answered, per theme, as a heat table."""
-    themes = sorted({t for s in status["statements"] for t in s["themes"]})
+def shown_statements(db: Store, ids: list[str], lang: str) -> dict[str, dict[str, Any]]:
+    """Each statement as the reader sees it: its wording in the page's language where it has one
+    (else its own, with that language to mark it), with its heading and items where it is a list
+    shown in its own wording (the ``statement_text`` macro's shape)."""
+    w = words(lang)
+    shown: dict[str, dict[str, Any]] = {}
+    for s, _ in db.statements_by_ids(ids):
+        text, text_lang = w.statement_text(s)
+        own = text == s.text
+        shown[s.id] = {
+            "id": s.id,
+            "text": text,
+            "lang": text_lang,
+            "heading": s.heading if own else None,
+            "items": list(s.items) if own else [],
+        }
+    return shown
+
+
+# A country's progress through a round, from its answers.
+NOT_STARTED, IN_PROGRESS, FINISHED = "not started", "in progress", "finished"
+
+
+def dashboard(db: Store, status: dict[str, Any]) -> dict[str, Any]:
+    """The dashboard's grid: one row per Member Country, one column per theme the round asks about
+    (``round_themes``), each cell the statements of that theme the country has answered, shaded
+    by the share answered (``charts.heat_level``); the totals of each row (the country's
+    progress) and each column."""
+    statements = status["statements"]
+    themes = status["round_themes"]
+    titles = {th.number: th.title for th in db.themes()}
+    in_theme = {t: sum(1 for s in statements if t in s["themes"]) for t in themes}
     rows = []
-    for country in consult.member_countries():
-        counts: Counter[str] = Counter()
-        for s in status["statements"]:
-            if s["answers"][country]:
-                for t in s["themes"]:
-                    counts[f"TS{t}"] += 1
-        rows.append({"label": country, "counts": dict(counts)})
-    return Markup(
-        charts.heat_table(
-            rows,
-            [f"TS{t}" for t in themes],
-            i18n.gettext("Answers by country and theme"),
-            {},
-            row_label=lambda r: str(r["label"]),
+    for country, progress in status["countries"].items():
+        cells = []
+        for t in themes:
+            n = sum(1 for s in statements if t in s["themes"] and s["answers"][country])
+            cells.append({"theme": t, "n": n, "level": charts.heat_level(n, in_theme[t])})
+        answered, total = progress["answered"], progress["total"]
+        state = FINISHED if answered >= total else IN_PROGRESS if answered else NOT_STARTED
+        rows.append(
+            {
+                "country": country,
+                "cells": cells,
+                "answered": answered,
+                "total": total,
+                "state": state,
+            }
         )
-    )
+    columns = [
+        {
+            "theme": t,
+            "title": titles.get(t, ""),
+            "statements": in_theme[t],
+            "answers": sum(r["cells"][j]["n"] for r in rows),
+            "possible": in_theme[t] * len(rows),
+        }
+        for j, t in enumerate(themes)
+    ]
+    return {
+        "columns": columns,
+        "rows": rows,
+        "answers": sum(r["answered"] for r in rows),
+        "possible": len(statements) * len(rows),
+        "finished": sum(1 for r in rows if r["state"] == FINISHED),
+        # A statement filed under two of the round's themes counts in both columns.
+        "overlap": any(sum(1 for t in themes if t in s["themes"]) > 1 for s in statements),
+        "levels": list(range(len(charts.HEAT_LEVELS))),
+    }
 
 
 @router.get("/rounds/{round_id}")
@@ -152,11 +201,13 @@ def round_page(request: Request, round_id: PathInt) -> Response:
         return RedirectResponse(f"/rounds/{round_id}/answers", status_code=303)
     consult.check_can_see_results(user, rnd)
     status = consult.round_status(db, round_id)
+    ids = [s["id"] for s in status["statements"]]
     return render(
         request,
         "round.html",
         data=status,
-        grid=answers_grid(status),
+        grid=dashboard(db, status),
+        texts=shown_statements(db, ids, i18n.current.get()),
         user=user,
         csrf=found[1] if found else "",
         comments=consult.comments(db, round_id),
@@ -182,13 +233,64 @@ async def comment(request: Request, round_id: PathInt) -> Response:
 def position_page(request: Request, round_id: PathInt) -> Response:
     found = auth(request).viewer(request)
     user = found[0] if found else None
-    consult.check_can_see_results(user, consult.get_round(store(request), round_id))
+    db = store(request)
+    consult.check_can_see_results(user, consult.get_round(db, round_id))
+    data = consult.regional_position(db, round_id)
+    entries = [
+        e for section in data["themes"] for group in section["reaffirmed"].values() for e in group
+    ]
+    entries += [e for section in data["themes"] for e in section["to_be_updated"]]
+    entries += data["contested"] + data["pending"]
     return render(
         request,
         "position.html",
-        data=consult.regional_position(store(request), round_id),
+        data=data,
+        texts=shown_statements(db, sorted({e["id"] for e in entries}), i18n.current.get()),
+        pdf=pdf_available(),
+        countries=len(consult.member_countries()),
         user=user,
         csrf=found[1] if found else "",
+    )
+
+
+class OfficeMissing(RcmError):
+    """No PDF can be made here: LibreOffice is not installed on the server."""
+
+    status = 503
+
+
+@router.get("/rounds/{round_id}/position.docx")
+async def position_docx(request: Request, round_id: PathInt) -> Response:
+    return await position_download(request, round_id, "docx")
+
+
+@router.get("/rounds/{round_id}/position.pdf")
+async def position_pdf(request: Request, round_id: PathInt) -> Response:
+    return await position_download(request, round_id, "pdf")
+
+
+async def position_download(request: Request, round_id: int, name: str) -> Response:
+    """The regional position as the Secretariat circulates it (``rcm round report``): a Word
+    document, or its PDF by LibreOffice, in the page's language."""
+    found = auth(request).viewer(request)
+    db = store(request)
+    consult.check_can_see_results(found[0] if found else None, consult.get_round(db, round_id))
+    if name == "pdf" and not pdf_available():
+        raise OfficeMissing(
+            i18n.gettext(
+                "The PDF cannot be made on this server: LibreOffice is not installed. "
+                "Download the Word document instead."
+            )
+        )
+    fmt = registry.get_format(name, "position")
+    lang = i18n.current.get()
+    # Off the event loop: the Word document takes a moment, its PDF a few seconds.
+    data = await run_in_threadpool(fmt.write, db, round_id, lang=lang)
+    filename = f"rcm-round-{round_id}-position-{lang}.{fmt.extension}"
+    return Response(
+        data,
+        media_type=fmt.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
