@@ -336,6 +336,60 @@ def deadline_text(rnd: consult.Round) -> str | None:
     ) % {"num": -days, "date": rnd.deadline}
 
 
+def shown_answer(
+    typed: dict[str, str] | None, draft: Any, opinion: consult.Opinion | None
+) -> dict[str, str]:
+    """What a row of the answers form holds: what was typed (a form that could not be saved),
+    else the country's draft, else its submitted answer, else nothing."""
+    if typed is not None:
+        return typed
+    if draft is not None:
+        return {
+            "value": draft.value or "",
+            "wording": draft.proposed_wording or "",
+            "note": draft.note or "",
+            "confirm": "1" if draft.confirmed else "",
+        }
+    if opinion is not None:
+        note = opinion.reason or opinion.comment or ""
+        return {
+            "value": opinion.value.value,
+            "wording": opinion.proposed_wording or "",
+            "note": note,
+        }
+    return {"value": "", "wording": "", "note": ""}
+
+
+def answer_groups(
+    db: Store,
+    rows: dict[str, dict[str, Any]],
+    placements: dict[str, Any],
+    only_unanswered: bool,
+) -> list[dict[str, Any]]:
+    """The answers form's rows grouped by theme and sub-theme (``drafts.sections``), each group
+    with its titles in the reader's language and its progress."""
+    themes = {th.number: th for th in db.themes()}
+    groups = []
+    for (theme, sub), members in drafts.sections(placements):
+        th = themes.get(theme)
+        subtheme = next((x for x in th.subthemes if x.order == sub), None) if th else None
+        group_rows = [rows[sid] for sid in members]
+        groups.append(
+            {
+                "key": f"ts{theme}-{sub}",
+                "theme": theme,
+                "theme_title": i18n.label("theme", theme, th.title) if th else "",
+                "subtheme_title": (
+                    i18n.label("subtheme", f"{theme}.{sub}", subtheme.title) if subtheme else ""
+                ),
+                "rows": [r for r in group_rows if not (only_unanswered and r["answered"])],
+                "answered": sum(1 for r in group_rows if r["answered"]),
+                "total": len(group_rows),
+            }
+        )
+    return groups
+
+
 def answers_context(
     db: Store,
     rnd: consult.Round,
@@ -363,20 +417,7 @@ def answers_context(
     for s in status["statements"]:
         sid = s["id"]
         o, d, t = mine.get(sid), kept.get(sid), typed_row(typed, sid)
-        if t is not None:
-            shown = t
-        elif d is not None:
-            shown = {
-                "value": d.value or "",
-                "wording": d.proposed_wording or "",
-                "note": d.note or "",
-                "confirm": "1" if d.confirmed else "",
-            }
-        elif o is not None:
-            note = o.reason or o.comment or ""
-            shown = {"value": o.value.value, "wording": o.proposed_wording or "", "note": note}
-        else:
-            shown = {"value": "", "wording": "", "note": ""}
+        shown = shown_answer(t, d, o)
         statement = found.get(sid)
         text, lang = w.statement_text(statement[0]) if statement else ("", "en")
         rows[sid] = {
@@ -400,27 +441,9 @@ def answers_context(
             "statement_version": (d.statement_version if d else None) or s["version"],
             "problems": beside.get(sid, {}),
         }
-    themes = {th.number: th for th in db.themes()}
-    groups = []
-    for (theme, sub), members in drafts.sections(
-        {sid: found[sid][1] if sid in found else [] for sid in ids}
-    ):
-        th = themes.get(theme)
-        subtheme = next((x for x in th.subthemes if x.order == sub), None) if th else None
-        group_rows = [rows[sid] for sid in members]
-        groups.append(
-            {
-                "key": f"ts{theme}-{sub}",
-                "theme": theme,
-                "theme_title": i18n.label("theme", theme, th.title) if th else "",
-                "subtheme_title": (
-                    i18n.label("subtheme", f"{theme}.{sub}", subtheme.title) if subtheme else ""
-                ),
-                "rows": [r for r in group_rows if not (only_unanswered and r["answered"])],
-                "answered": sum(1 for r in group_rows if r["answered"]),
-                "total": len(group_rows),
-            }
-        )
+    groups = answer_groups(
+        db, rows, {sid: found[sid][1] if sid in found else [] for sid in ids}, only_unanswered
+    )
     answered = sum(1 for r in rows.values() if r["answered"])
     summary = [
         {"href": f"#{field_id(p)}", "text": beside[p.statement_id][p.field]} for p in problems or []

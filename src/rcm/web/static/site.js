@@ -20,6 +20,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const scrollable = () => {
     for (const table of document.querySelectorAll("main table")) {
       if (table.querySelector("a[href], button, input, select, textarea")) continue;
+      if (table.parentElement.closest("[tabindex]")) continue;  // its box scrolls and takes the keyboard
       if (table.scrollWidth > table.clientWidth + 1) table.tabIndex = 0;
       else table.removeAttribute("tabindex");
     }
