@@ -62,3 +62,22 @@ def test_the_checks_see_what_they_look_for():
         "x.py:1 rcm.store.schema",
         "x.py:2 sqlalchemy.orm",
     ]
+
+
+def test_the_stylesheet_closes_every_block():
+    """A rule block left open (a merge that drops one ``}``) silently swallows every rule after
+    it in the browser: each ``{`` has its ``}``, and no top-level section starts inside a block."""
+    import re
+
+    css = re.sub(
+        r"/\*.*?\*/",
+        lambda m: "\n" * m.group(0).count("\n"),
+        (WEB / "static" / "site.css").read_text(encoding="utf-8"),
+        flags=re.S,
+    )
+    depth = 0
+    for number, line in enumerate(css.splitlines(), 1):
+        depth += line.count("{") - line.count("}")
+        assert depth >= 0, f"site.css:{number} closes a block never opened"
+        assert depth <= 2, f"site.css:{number} nests blocks {depth} deep"
+    assert depth == 0, "site.css leaves a block open"
