@@ -6,10 +6,10 @@
 The conventions are the reader's: blank lines and list markers separate paragraphs; the short
 lines at the top are the title; participial paragraphs ("Recognizing …", "Considerando …") and the
 sentence that introduces the meeting are the preamble, as are reports on the meeting itself ("La
-reunión se celebró en …", "Delegations from … attended") wherever they stand; a paragraph ending with ":" such as
-"HEREBY DECLARE:" is the chapeau (``lead``) of the statements under it; a short heading over bullets
-is one list statement; the thanks to the host, "Adopted in …" and the signatures after the last
-statement are closing lines. Anything that stops a faithful reading is a
+reunión se celebró en …", "Delegations from … attended") wherever they stand; a paragraph ending
+with ":" such as "HEREBY DECLARE:" is the chapeau (``lead``) of the statements under it; a short
+heading over bullets is one list statement; the thanks to the host, "Adopted in …" and the
+signatures after the last statement are closing lines. Anything that stops a faithful reading is a
 :class:`~rcm.errors.DocumentError` with one message saying what to do; no other exception leaves
 this module, whatever the input.
 """
