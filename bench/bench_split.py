@@ -6,7 +6,8 @@ Two test sets, scored as split precision (statements read that are the declarati
 (the declaration's statements that were read), per style:
 
 - the compilation written back: every meeting of the shipped compilation as the declaration text
-  it came from, in the forms the RCM uses (a chapeau and numbered paragraphs hard-wrapped; lettered
+  it came from (its preamble with a report on the meeting: where it was held, who chaired and
+  attended), in the forms the RCM uses (a chapeau and numbered paragraphs hard-wrapped; lettered
   items one per line; bullets under a sentence chapeau; the whole text on one line, as when line
   breaks are lost in copying; a Word document with automatic list numbering). The reader must give
   back the compilation's statements word for word.
@@ -41,6 +42,12 @@ INTRO = (
     "The Vice-Ministers and Heads of Delegation of the member countries of the Regional "
     "Conference on Migration (RCM), meeting on the occasion of the {label} meeting in {year};"
 )
+# A report on the meeting itself, between the introduction and the preamble: context, which must
+# neither end the preamble nor become a statement.
+REPORT = (
+    "The meeting was held in {year}, chaired by the Pro Tempore Presidency and attended by the "
+    "delegations of the member countries and observer organizations."
+)
 PREAMBLE = (
     "Recognizing that migration is a complex phenomenon that calls for a comprehensive approach "
     "based on shared responsibility;"
@@ -60,6 +67,8 @@ def _head(c: Compendium, code: str) -> list[str]:
         PLACE.format(**values),
         "",
         INTRO.format(**values),
+        "",
+        REPORT.format(**values),
         "",
         PREAMBLE,
         "",

@@ -35,8 +35,7 @@ def odd_spanish_declaration(path: Path) -> Path:
     )
     text = text.replace(
         "Reconociendo los aportes",
-        "Con la participación de Belice, Canadá, Costa Rica y los organismos observadores.\n\n"
-        "Reconociendo los aportes",
+        "Texto sujeto a revisión de estilo por la Secretaría Técnica.\n\nReconociendo los aportes",
     ).replace("5. Reiterar", "Cooperación consular\n\n5. Reiterar")
     path.write_text(text, encoding="utf-8")
     return path

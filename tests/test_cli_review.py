@@ -253,7 +253,7 @@ def test_the_reading_at_a_glance_names_each_line_of_the_file(run, tmp_path):
     assert {"title", "preamble", "UNRECOGNISED", "heading (not a statement)", "chapeau"} <= kinds
     assert {"closing", "statement 1", "item of 4"} <= kinds
     odd = next(n for n, what, _ in read if what == "UNRECOGNISED")
-    assert lines[odd - 1].startswith("Con la participación")
+    assert lines[odd - 1].startswith("Texto sujeto a revisión")
     # the same reading is kept with the declaration and shown again
     shown = run("review", "show", "--declaration", "1")
     assert shown.exit_code == 0 and glance(shown.output) == read

@@ -202,7 +202,7 @@ def test_the_declaration_as_read_line_by_line(site, tmp_path):
     assert kinds[9] == "Unrecognised" and kinds[31] == "Heading (not a statement)"
     assert kinds[23] == "Statement 2" and kinds[28] == "Item of statement 4"
     assert kinds[43] == "Closing"
-    unread = next(r for r in rows if "Con la participación" in r.text)
+    unread = next(r for r in rows if "Texto sujeto a revisión" in r.text)
     assert "read-unrecognised" in unread["class"]
     # a statement: its lines (a list's to its last item), the proposal it is and its suggestion
     statements = [r for r in rows if "read-statement" in r["class"]]

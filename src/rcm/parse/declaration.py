@@ -5,10 +5,11 @@
 
 The conventions are the reader's: blank lines and list markers separate paragraphs; the short
 lines at the top are the title; participial paragraphs ("Recognizing …", "Considerando …") and the
-sentence that introduces the meeting are the preamble; a paragraph ending with ":" such as
-"HEREBY DECLARE:" is the chapeau (``lead``) of the statements under it; a short heading over bullets
-is one list statement; the thanks to the host, "Adopted in …" and the signatures after the last
-statement are closing lines. Anything that stops a faithful reading is a
+sentence that introduces the meeting are the preamble, as are reports on the meeting itself ("La
+reunión se celebró en …", "Delegations from … attended") wherever they stand; a paragraph ending
+with ":" such as "HEREBY DECLARE:" is the chapeau (``lead``) of the statements under it; a short
+heading over bullets is one list statement; the thanks to the host, "Adopted in …" and the
+signatures after the last statement are closing lines. Anything that stops a faithful reading is a
 :class:`~rcm.errors.DocumentError` with one message saying what to do; no other exception leaves
 this module, whatever the input.
 """
@@ -956,18 +957,54 @@ def _opening(text: str) -> str:
 
 
 def _operative(text: str, lang: str) -> bool:
+    t, f = _operative_text(text)
+    end = _operative_end(t, f, lang)
+    return end is not None and not _reports_first(f, end)
+
+
+def _operative_text(text: str) -> tuple[str, str]:
+    """The text read for an opener (past a quote and a dash title) and its folded form, which
+    has the same length."""
     t = _opening(text)
     if dash_heading(t):
         t = _DASH_TITLE.sub("", t, count=1)
-    f = fold(t)
-    return bool(
-        _OPERATIVE_EN.match(t)
-        or _OPERATIVE_ES.match(t)
-        or _SUBJECT_VERB_EN.match(f)
-        or _SUBJECT_VERB_ES.match(f)
-        or _OPENING_ES.match(f)
-        or (lang == "es" and _OPERATIVE_ES_FORMS.match(t))
-    )
+    return t, fold(t)
+
+
+def _operative_end(t: str, f: str, lang: str) -> int | None:
+    """Where the earliest operative opener found ends, or None when the paragraph has none."""
+    found = [
+        m.end()
+        for m in (
+            _OPERATIVE_EN.match(t),
+            _OPERATIVE_ES.match(t),
+            _SUBJECT_VERB_EN.match(f),
+            _SUBJECT_VERB_ES.match(f),
+            _OPENING_ES.match(f),
+            _OPERATIVE_ES_FORMS.match(t) if lang == "es" else None,
+        )
+        if m is not None
+    ]
+    return min(found, default=None)
+
+
+def _reports_first(f: str, operative_end: int | None) -> bool:
+    """Whether a folded paragraph reports on the meeting itself ("La reunión se celebró …",
+    "Delegations from … attended", "The meeting was chaired by …") before any operative verb:
+    such a report is context, never a statement. An operative verb after the report's clause
+    ("The Vice-Ministers, who attended …, agreed …", "… participated in … and agreed …") makes
+    the paragraph a statement after all."""
+    verb = vocab.meeting_report(f)
+    if verb is None or (operative_end is not None and operative_end <= verb):
+        return False
+    sentence = _SENTENCE_END.split(f[verb:], maxsplit=1)[0]
+    return not _THEN_DECLARES.search(sentence)
+
+
+def _meeting_report(text: str, lang: str) -> bool:
+    """A paragraph that reports on the meeting (its venue, dates, participants, chair)."""
+    t, f = _operative_text(text)
+    return _reports_first(f, _operative_end(t, f, lang))
 
 
 def _preambular(text: str, lang: str) -> bool:
@@ -982,6 +1019,14 @@ def _heading_like(text: str) -> bool:
 
 
 _CHAPEAU_ES = re.compile(rf"\b(?:{_ES_FORMS})\b")
+_SENTENCE_END = re.compile(r"[.;!?](?:\s|$)")
+# A declaring verb right after a comma or "and" ("…, agreed to …", "… y acordaron …"). Spanish
+# forms in -o are left out: "y apoyo de la OIM" is a noun.
+_ES_LATER_FORMS = "|".join(f for f in _ES_FORMS.split("|") if not f.endswith("o"))
+_THEN_DECLARES = re.compile(
+    rf"(?:,|\b(?:and|y|e)\b)\s+(?:(?:{_EN_ADVERBS}|{_ES_ADVERBS_F})\s+)*"
+    rf"(?:{_forms(vocab.EN_DECLARING)}|{vocab.EN_MODAL}|{_ES_LATER_FORMS})\b"
+)
 
 
 def _is_chapeau(p: _Para) -> bool:
@@ -1039,6 +1084,12 @@ def _read(paras: list[_Para], raw: bytes, name: str) -> DeclarationText:
     units = _group(rest)
     preamble, operative = _split_preamble(units, lang)
     body, closing = _split_closing(operative, lang)
+    # A report on the meeting among the operative paragraphs ("The meeting was chaired by …") is
+    # context, as in the preamble: never a statement.
+    reports = [u for u in body if not (u.chapeau or u.items) and _meeting_report(u.para.text, lang)]
+    if reports:
+        preamble = sorted([*preamble, *reports], key=lambda u: u.para.line)
+        body = [u for u in body if all(u is not r for r in reports)]
     roles: list[ReadLine] = []
     statements = _statements(body, lang, roles)
     _reject_template(paras, statements, name)
@@ -1063,10 +1114,13 @@ def _read(paras: list[_Para], raw: bytes, name: str) -> DeclarationText:
 
 
 def _preamble_line(index: int, unit: _Unit, lang: str) -> ReadLine:
-    # The first paragraph introduces the meeting; later ones open "Considering …" or the like. A
-    # paragraph that does neither is kept with the preamble but shown as unrecognised.
+    # The first paragraph introduces the meeting; later ones open "Considering …" or the like, or
+    # report on the meeting ("La reunión se celebró …"). A paragraph that does none of these is
+    # kept with the preamble but shown as unrecognised.
     text = unit.full_text
-    known = index == 0 or _preambular(text, lang) or _heading_like(text)
+    known = (
+        index == 0 or _preambular(text, lang) or _heading_like(text) or _meeting_report(text, lang)
+    )
     return ReadLine(unit.para.line, "preamble" if known else "unrecognised", text, unit.para.marker)
 
 
@@ -1160,7 +1214,7 @@ def _is_title(p: _Para, following: _Para | None, lang: str) -> bool:
     if any(len(line.split()) > TITLE_LINE_MAX_WORDS for line in p.lines):
         return False
     words = len(p.text.split())
-    opener = _operative(p.text, lang) or _preambular(p.text, lang)
+    opener = _operative(p.text, lang) or _preambular(p.text, lang) or _meeting_report(p.text, lang)
     return not (_END_PUNCT.search(p.text) and (words >= 8 or opener))
 
 
@@ -1250,6 +1304,8 @@ def _closing_candidate(unit: _Unit, lang: str) -> bool:
         return True
     if p.mark is not None:
         return False
+    if _meeting_report(p.text, lang):
+        return True  # "The meeting was held in …" after the last statement
     if _ADOPTED.match(p.text) or _SIGNATURE.match(p.text):
         return True
     short = all(len(line.split()) <= HEADING_MAX_WORDS for line in p.lines)

@@ -20,6 +20,7 @@ __all__ = [
     "RCM_NAMES",
     "es_forms",
     "fold",
+    "meeting_report",
 ]
 
 
@@ -64,8 +65,9 @@ ES_DECLARING = (
 )
 # Infinitives that open a plan-of-action line (besides the declaring verbs above).
 ES_IMPERATIVE = (
-    "ampliar analizar armonizar asegurar atender brindar buscar colaborar combatir compartir "
-    "compilar consolidar contribuir coordinar crear desarrollar difundir diseñar elaborar "
+    "ampliar analizar armonizar asegurar asistir atender brindar buscar colaborar combatir "
+    "compartir compilar consolidar contribuir coordinar crear desarrollar difundir diseñar "
+    "elaborar "
     "establecer evaluar explorar facilitar fomentar garantizar generar identificar implementar "
     "incluir incorporar incrementar integrar intensificar intercambiar mantener mejorar "
     "participar prevenir procurar propiciar proteger proporcionar publicar realizar reducir "
@@ -175,3 +177,82 @@ PLACEHOLDER = re.compile(
     r"|\b(?:insert|insertar|inserte|texto\s+del|text\s+of\s+the)\b",
     re.I,
 )
+
+# --- the report of the meeting itself -------------------------------------------------------------
+
+# Sentences about the meeting, not decisions of it: where and when it was held, who attended, who
+# chaired ("La reunión se celebró en …", "Participaron …", "The meeting was chaired by …",
+# "Delegations from … attended"). They are context, like the preamble, in any tense. Read on
+# folded text; the group ``verb`` is where the report's verb stands, so a reader can tell it from
+# an operative verb that comes first ("The Vice-Ministers welcomed the delegations that attended").
+MEETING_NOUNS = (
+    "reunion reuniones sesion sesiones encuentro conferencia cumbre foro taller seminario "
+    "dialogo evento crm meeting meetings session sessions conference summit forum workshop "
+    "seminar dialogue event rcm"
+)
+_NOUN = "(?:" + "|".join(MEETING_NOUNS.split()) + ")"
+_EN_BE = r"(?:was|were|is|are|has\s+been|have\s+been|had\s+been|will\s+be)"
+_EN_REPORTED = (
+    r"(?:held|convened|chaired|co-?chaired|presided(?:\s+over)?|opened|inaugurated|closed"
+    r"|attended|hosted|co-?hosted|moderated|organi[sz]ed)"
+)
+# after a subject: "The meeting was held", "Delegations from … attended", "Mexico chaired …"
+_EN_AFTER_SUBJECT = (
+    rf"{_EN_BE}\s+(?:(?:also|jointly|successfully|formally|officially|virtually)\s+)?{_EN_REPORTED}"
+    r"|attend(?:s|ed)?|participat(?:e|es|ed)\s+(?:in|as|at)|t(?:ook|akes?)\s+(?:part|place)"
+    r"|(?:was|were|is|are)\s+(?:also\s+)?present|(?:co-?)?chair(?:s|ed)|presid(?:es|ed)"
+    r"|host(?:s|ed)"
+)
+# opening the sentence: "Attended by …", "Also present were …", "Participants included …"
+_EN_LEADING = (
+    r"(?:attended|chaired|co-?chaired|presided(?:\s+over)?|hosted)\s+by|(?:also\s+)?present\s+"
+    r"(?:were|are|at\s+the)|in\s+attendance|participating\s+(?:were|are|in\s+the\s+"
+    rf"{_NOUN})|(?:the\s+)?participants\s+(?:included|include|were)|with\s+the\s+participation\s+of"
+)
+_ES_REPORTED = (
+    r"(?:celebrad|realizad|presidid|copresidid|inaugurad|clausurad|convocad|organizad|moderad"
+    r"|auspiciad)[oa]s?|llevad[oa]s?\s+a\s+cabo"
+)
+# "se celebró" and "se realizó" report a meeting only when a meeting is their subject or object
+# ("La reunión se celebró …", "Se celebró la XXX Reunión …"); "Se celebra la adopción …" welcomes.
+_ES_HELD = (
+    r"se\s+(?:celebr|realiz|desarroll)(?:o|a|aron|an|ara|aran)"
+    r"|se\s+(?:llevo|lleva|llevaron|llevan|llevara)\s+a\s+cabo"
+)
+_ES_AFTER_SUBJECT = (
+    rf"(?:fue|fueron|es|son|ha\s+sido|han\s+sido|sera|seran|estuvo|estuvieron)\s+{_ES_REPORTED}"
+    r"|(?:tuvo|tiene|tendra)\s+lugar|se\s+reuni(?:o|eron|e|en)|sesion(?:o|aron|a|an)"
+    r"|(?:co)?presid(?:io|ieron|e|en)|asist(?:io|ieron|e|en)\b(?!\s+a\s+(?:las|los)\s+(?:personas"
+    r"|victimas|migrantes))|particip(?:o|aron|a|an)\s+(?:en|como|de)"
+    r"|estuv(?:o|ieron)\s+presentes?|conto\s+con\s+la\s+(?:participacion|presencia|asistencia)"
+    r"|(?:fue|sera)\s+(?:sede|anfitrion\w*)|sirvio\s+de\s+sede"
+)
+_ES_LEADING = (
+    r"(?:participaron|asistieron|participo|asistio|participan|asisten)\s+(?:en|a|como|los|las"
+    r"|el|la|representantes|delegaciones)|estuv(?:o|ieron)\s+presentes?|(?:co)?presid(?:io|ieron)"
+    r"|(?:se\s+)?conto\s+con\s+la\s+(?:participacion|presencia|asistencia)"
+    r"|con\s+la\s+(?:participacion|presencia|asistencia)\s+de|tuvo\s+lugar"
+)
+_HELD = re.compile(
+    rf"^(?P<subject>[^;:.]{{1,300}}?\s+)?(?P<verb>{_ES_HELD})\b"
+    rf"(?P<object>\s+(?:el|la|los|las)\s+(?:[\w-]+\s+){{0,2}}?{_NOUN}\b)?"
+)
+_LEADING = re.compile(rf"^(?P<verb>{_EN_LEADING}|{_ES_LEADING})\b")
+_AFTER_SUBJECT = re.compile(
+    rf"^[^;:.]{{1,300}}?\s+(?P<verb>{_EN_AFTER_SUBJECT}|{_ES_AFTER_SUBJECT})\b"
+)
+_A_MEETING = re.compile(rf"\b{_NOUN}\b")
+
+
+def meeting_report(folded: str) -> int | None:
+    """Where the verb of a report on the meeting itself stands in a folded sentence ("la reunion
+    se celebro …" -> 11), or None when the sentence does not report on the meeting."""
+    starts = []
+    held = _HELD.match(folded)
+    if held and (held.group("object") or _A_MEETING.search(held.group("subject") or "")):
+        starts.append(held.start("verb"))
+    for pattern in (_LEADING, _AFTER_SUBJECT):
+        m = pattern.match(folded)
+        if m:
+            starts.append(m.start("verb"))
+    return min(starts, default=None)

@@ -33,6 +33,9 @@ class ThemeSettings:
       and to a Spanish gloss's near-English words);
     - ``objectives``: the GCM objectives' titles and profiles as pseudo-documents of the session
       whose subject they are (``data/objective_sessions.tsv``), beside the session titles;
+    - ``briefs``: key terms of each session's sub-themes from the GCM process's documents (the
+      sessions' panels, the co-facilitators' summaries, the issue briefs:
+      ``data/session_terms.tsv``) as one pseudo-document per sub-theme;
     - ``relative``: other themes are suggested when their probability is at least this share of
       the top theme's (and at least ``THRESHOLD``); None: ``THRESHOLD`` alone;
     - ``balanced``: class weights inversely proportional to each theme's frequency (which raises
@@ -42,6 +45,7 @@ class ThemeSettings:
     chars: bool = False
     objectives: bool = False
     relative: float | None = None
+    briefs: bool = False
     balanced: bool = True
     c: float = 10.0
 
@@ -137,6 +141,25 @@ def objective_documents() -> tuple[list[str], list[list[tuple[int, int]]]]:
     return texts, places
 
 
+def brief_documents() -> tuple[list[str], list[list[tuple[int, int]]]]:
+    """One document per sub-theme of the thematic sessions: the key terms the GCM process's
+    documents name for it (``data/session_terms.tsv``), placed under that sub-theme."""
+    import csv
+    from importlib.resources import files
+
+    text = files("rcm.suggest").joinpath("data", "session_terms.tsv").read_text("utf-8")
+    rows = [line for line in text.splitlines() if line and not line.startswith("#")]
+    texts: list[str] = []
+    places: list[list[tuple[int, int]]] = []
+    for n, row in enumerate(csv.DictReader(rows, delimiter="\t"), 2):
+        theme, _, sub = (row.get("session") or "").partition(".")
+        if not (theme.isdigit() and sub.isdigit() and row.get("terms") and row.get("source")):
+            raise ValueError(f"session_terms.tsv row {n}: expected session (n.m), terms, source")
+        texts.append(". ".join(t.strip() for t in row["terms"].split(";")))
+        places.append([(int(theme), int(sub))])
+    return texts, places
+
+
 def session_documents() -> tuple[list[str], list[list[tuple[int, int]]]]:
     """One document per sub-theme of the thematic sessions, from their official titles
     (A/RES/71/280's session titles and the sub-theme titles of the compilation's table), placed
@@ -167,6 +190,9 @@ class ThemeModel:
         extra_texts, extra_places = session_documents()
         if settings.objectives:
             more_texts, more_places = objective_documents()
+            extra_texts, extra_places = extra_texts + more_texts, extra_places + more_places
+        if settings.briefs:
+            more_texts, more_places = brief_documents()
             extra_texts, extra_places = extra_texts + more_texts, extra_places + more_places
         texts = [*texts, *extra_texts]
         placements = [*placements, *extra_places]
@@ -240,7 +266,9 @@ class ThemeModel:
 
 # Selected by nested cross-validation inside training folds (bench/select_suggest.py,
 # bench/results/select_suggest.json), never on the evaluation's test folds.
-SETTINGS = ThemeSettings(chars=True, objectives=True, relative=None, balanced=True, c=1.0)
+SETTINGS = ThemeSettings(
+    chars=True, objectives=True, relative=None, balanced=True, c=1.0, briefs=True
+)
 
 
 def keyword_themes(text: str, vocabulary: dict[int, set[str]]) -> tuple[int, ...]:
