@@ -349,19 +349,37 @@ def test_check_your_answers_then_submit(site):
         f"/rounds/{rnd.id}/answers/draft",
         data={**hidden, f"v:{a}": "valid", f"v:{b}": "valid with changes"},
     )
-    # The check page lists the answers by theme, each with a link back to its row on its page;
-    # the draft that cannot be submitted is in the summary, linked to its field there.
+    # "Check your answers" first shows each page of the form with its counts, and the summary of
+    # problems linked to each field on its page; the submission is there.
     r = c.get(f"/rounds/{rnd.id}/answers/check")
     assert len(r.content) < BUDGET
     check = BeautifulSoup(r.text, "html.parser")
-    rows = {r["id"].removeprefix("check-"): r for r in check.select(".summary-list .summary-row")}
-    assert set(rows) == {a, b}
-    assert "valid" in rows[a].select_one("dd").text
+    pages = {r["id"].removeprefix("check-"): r for r in check.select(".summary-list .summary-row")}
+    assert list(pages) == ["ts5-1", "ts5-2", "ts5-2-2", "ts5-2-3"]
+    counts = " ".join(pages["ts5-2-3"].select_one("dd").get_text(" ").split())
+    assert counts == (
+        "2 of 9 answered : valid 1, valid with changes 1 "
+        "2 answers saved as drafts, not yet submitted. 1 problem to put right"
+    )
+    assert pages["ts5-1"].select_one(".summary-actions a").text == "Change (" + (
+        pages["ts5-1"].select_one("dt").text + ")"
+    )
     where = f"/rounds/{rnd.id}/answers/ts5-2?part=3"
-    assert rows[a].select_one(".summary-actions a")["href"] == f"{where}#row-{a}"
     assert check.select_one(".error-summary a")["href"] == f"{where}#w-{b}"
     unanswered = check.find("a", string=re.compile("statements not answered"))
     assert unanswered["href"] == f"/rounds/{rnd.id}/answers?show=unanswered"
+    # Each page's answers in full, each with a link back to its row on its page.
+    detail_url = pages["ts5-2-3"].select_one(".summary-actions a")["href"]
+    assert detail_url == f"/rounds/{rnd.id}/answers/check?section=ts5-2&part=3"
+    detail = soup_of(c, detail_url)
+    rows = {r["id"].removeprefix("check-"): r for r in detail.select(".summary-list .summary-row")}
+    assert set(rows) == {a, b}
+    assert "valid" in rows[a].select_one("dd").text
+    assert rows[a].select_one(".summary-actions a")["href"] == f"{where}#row-{a}"
+    assert detail.select_one("form.submit-answers") is None
+    assert detail.select_one(".back-link a")["href"] == f"/rounds/{rnd.id}/answers/check"
+    assert c.get(f"/rounds/{rnd.id}/answers/check?section=ts5-2&part=4").status_code == 404
+    assert c.get(f"/rounds/{rnd.id}/answers/check?section=x").status_code == 404
     token = check.select_one("form.submit-answers input[name=csrf]")["value"]
     r = c.post(f"/rounds/{rnd.id}/answers/submit", data={"csrf": token, "country": "CRI"})
     assert r.status_code == 400 and consult.opinions(store, rnd.id) == []
@@ -374,7 +392,7 @@ def test_check_your_answers_then_submit(site):
     assert r.status_code == 303 and r.headers["location"] == f"/rounds/{rnd.id}/answers/check"
     check = soup_of(c, r.headers["location"])
     assert check.select_one(".error-summary") is None
-    assert "Better words." in check.select_one(f"#check-{b}").text
+    assert "Better words." in soup_of(c, detail_url).select_one(f"#check-{b}").text
     r = c.post(f"/rounds/{rnd.id}/answers/submit", data={"csrf": token, "country": "CRI"})
     assert r.status_code == 303 and r.headers["location"] == f"/rounds/{rnd.id}/answers?submitted=2"
     assert "2 answers submitted." in c.get(r.headers["location"]).text
@@ -422,6 +440,7 @@ def test_a_small_round_is_one_page(site):
     assert "Saved as a draft" in c.get(r.headers["location"]).text
     assert drafts.drafts(store, rnd.id, "CRI")[sid].value == "abstain"
     check = soup_of(c, f"/rounds/{rnd.id}/answers/check")
+    assert check.select_one("form.submit-answers") is not None
     assert check.select_one(f"#check-{sid} .summary-actions a")["href"] == (
         f"/rounds/{rnd.id}/answers#row-{sid}"
     )

@@ -446,19 +446,40 @@ class CountryForm:
 def country_form(store: Store, round_id: int, country: str) -> CountryForm:
     """``country``'s form in a round: a few small queries, whatever the round's size."""
     country = country.upper()
-    given = {o.statement_id: o for o in consult.opinions(store, round_id) if o.country == country}
-    p = t.placements
+    p, rs, sv, st, op = (
+        t.placements,
+        t.round_statements,
+        t.statement_versions,
+        t.statements,
+        t.opinions,
+    )
+    # The round's statements as a subquery, not a list of ids: the same few statements whatever
+    # the round's size.
+    scope = select(rs.c.statement_id).where(rs.c.round_id == round_id).scalar_subquery()
     with store.connection() as conn:
-        ids = sorted(consult._scope(conn, round_id))
-        wordings = consult._wordings(conn, ids)
+        consult._round(conn, round_id)
+        ids = sorted(conn.scalars(select(rs.c.statement_id).where(rs.c.round_id == round_id)))
+        current = dict(conn.execute(select(st.c.id, st.c.version).where(st.c.id.in_(scope))).all())
+        made: dict[str, dict[int, datetime]] = {}
+        for sid, version, at in conn.execute(
+            select(sv.c.statement_id, sv.c.version, sv.c.at).where(sv.c.statement_id.in_(scope))
+        ):
+            made.setdefault(sid, {})[version] = clock.aware(at) or at
         filed: dict[str, list[Placement]] = {sid: [] for sid in ids}
         for sid, theme, sub, position in conn.execute(
             select(p.c.statement_id, p.c.theme, p.c.subtheme, p.c.position).where(
-                p.c.statement_id.in_(ids)
+                p.c.statement_id.in_(scope)
             )
         ):
             filed[sid].append(Placement(sid, theme, sub, position))
+        given = {
+            r.statement_id: consult.opinion_from_row(r)
+            for r in conn.execute(
+                select(op).where(op.c.round_id == round_id, op.c.country == country)
+            )
+        }
         kept = _read(conn, round_id, country)
+    wordings = {sid: consult.Wordings(int(v), made.get(sid, {})) for sid, v in current.items()}
     rows = {}
     for sid in ids:
         wording = wordings.get(sid, consult.Wordings(1, {}))

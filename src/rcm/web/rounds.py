@@ -5,6 +5,7 @@ CSRF token; who may see and do what is decided in the core (``rcm.consult``, ``r
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Collection
 from typing import Any
 from urllib.parse import quote
@@ -880,7 +881,11 @@ def check_page(request: Request, round_id: PathInt) -> Response:
     db = store(request)
     rnd = consult.get_round(db, round_id)
     country = consult.answering_country(user, request.query_params.get("country") or user.country)
-    return check_answers(request, user, csrf, rnd, country)
+    key = request.query_params.get("section")
+    if key is not None and not SECTION_KEY.fullmatch(key):
+        raise NotFound(f"no section {key!r} in a round's answers")
+    page = (key, part_param(request.query_params.get("part"))) if key else None
+    return check_answers(request, user, csrf, rnd, country, page=page)
 
 
 @router.get("/rounds/{round_id}/answers/{key}")
@@ -912,7 +917,12 @@ def check_answers(
     country: str,
     status: int = 200,
     errors: list[str] | None = None,
+    page: tuple[str, int] | None = None,
 ) -> Response:
+    """Check your answers. A form of one page lists every answer; a longer one first shows each of
+    its pages with its counts (``overview``), each listed in full on its own check page
+    (``page``: ``?section=ts5-2&part=2``), so that no page carries the whole round. The summary
+    of problems, and the submission, are the whole form's."""
     db = store(request)
     form = drafts.country_form(db, rnd.id, country)
     problems = [
@@ -923,6 +933,41 @@ def check_answers(
     ]
     # Only the rows with an answer or a draft are listed: only their texts are read.
     listed = {sid for sid, fr in form.rows.items() if fr.value or fr.draft}
+    pages = form_pages(form)
+    overview: list[dict[str, Any]] = []
+    if page is not None:
+        found = [ids for k, n, ids in pages if (k, n) == page]
+        if not found or one_page(form):
+            raise NotFound(f"round {rnd.id} has no page {page[0]} part {page[1]}")
+        listed &= set(found[0])
+    elif not one_page(form):
+        titles = section_titles(db)
+        wrong = Counter(p.statement_id for p in problems)
+        for key, n, ids in pages:
+            theme, sub = (int(x) for x in key[2:].split("-"))
+            values = Counter(v for sid in ids if (v := form.rows[sid].value))
+            overview.append(
+                {
+                    "key": key,
+                    "part": n,
+                    "parts": sum(1 for k, _, _ in pages if k == key),
+                    "theme": theme,
+                    "titles": titles(theme, sub),
+                    "answered": sum(values.values()),
+                    "total": len(ids),
+                    "counts": [
+                        (v.value, values[v.value]) for v in consult.OpinionValue if values[v.value]
+                    ],
+                    "drafts": sum(1 for sid in ids if form.rows[sid].draft is not None),
+                    "problems": sum(wrong[sid] for sid in ids),
+                    "href": page_url(rnd.id, user, country, key, n),
+                    "check": check_url(rnd.id, user, country)
+                    + ("&" if user.country is None else "?")
+                    + f"section={key}"
+                    + (f"&part={n}" if n > 1 else ""),
+                }
+            )
+        listed = set()
     context = answers_context(db, rnd, country, problems=problems, ids=listed, form=form)
     # Its links go to the fields on the form's pages, where each problem is put right.
     where = row_pages(form, rnd.id, user, country)
@@ -939,6 +984,9 @@ def check_answers(
         csrf=csrf,
         errors=errors or [],
         form_url=form_url,
+        overview=overview,
+        page=page,
+        all_answers_url=check_url(rnd.id, user, country),
         unanswered_url=answers_url(rnd.id, user, country, show="unanswered"),
         **context,
     )
