@@ -628,9 +628,10 @@ def answers_front(
     submitted: int | None = None,
     reworded: list[dict[str, Any]] | None = None,
     only_unanswered: bool = False,
+    every_row: bool = False,
 ) -> Response:
     """The form's first page: the task list of its sections, or, for a round of at most
-    ONE_PAGE statements, the whole form."""
+    ONE_PAGE statements (or asked for: ``every_row``, ``?show=all``), the whole form."""
     db = store(request)
     form = drafts.country_form(db, rnd.id, country)
     common: dict[str, Any] = {
@@ -643,7 +644,7 @@ def answers_front(
         "submitted": submitted,
         "country_query": country_query(user, country),
     }
-    if one_page(form):
+    if one_page(form) or every_row:
         context = answers_context(
             db, rnd, country, None, reworded, only_unanswered=only_unanswered, form=form
         )
@@ -685,6 +686,7 @@ def answers_page(request: Request, round_id: PathInt) -> Response:
         drafted=count_param(notice.get("drafted")),
         submitted=count_param(notice.get("submitted")),
         only_unanswered=notice.get("show") == "unanswered",
+        every_row=notice.get("show") == "all",
     )
 
 
@@ -718,7 +720,9 @@ def section_page(
     at = next((i for i, (k, n, _) in enumerate(pages) if k == key and n == part), None)
     if at is None:
         raise NotFound(
-            f"round {rnd.id} has no section {key}" + (f" part {part}" if part > 1 else "")
+            "The answers of round %(round)s have no page %(page)s.",
+            round=rnd.id,
+            page=key + (f" ({part})" if part > 1 else ""),
         )
     _, _, ids = pages[at]
     context = answers_context(db, rnd, country, typed, [], problems, ids=set(ids), form=form)
@@ -883,7 +887,9 @@ def check_page(request: Request, round_id: PathInt) -> Response:
     country = consult.answering_country(user, request.query_params.get("country") or user.country)
     key = request.query_params.get("section")
     if key is not None and not SECTION_KEY.fullmatch(key):
-        raise NotFound(f"no section {key!r} in a round's answers")
+        raise NotFound(
+            "The answers of round %(round)s have no page %(page)s.", round=round_id, page=key[:20]
+        )
     page = (key, part_param(request.query_params.get("part"))) if key else None
     return check_answers(request, user, csrf, rnd, country, page=page)
 
@@ -893,7 +899,9 @@ def answers_section(request: Request, round_id: PathInt, key: str) -> Response:
     """One section of the form (``ts5-1``; ``?part=2``: its second part)."""
     user, csrf = auth(request).signed_in(request)
     if not SECTION_KEY.fullmatch(key):
-        raise NotFound(f"no page {key!r} in a round's answers")
+        raise NotFound(
+            "The answers of round %(round)s have no page %(page)s.", round=round_id, page=key[:20]
+        )
     rnd = consult.get_round(store(request), round_id)
     requested = request.query_params.get("country") or user.country
     country = consult.answering_country(user, requested)
@@ -938,7 +946,11 @@ def check_answers(
     if page is not None:
         found = [ids for k, n, ids in pages if (k, n) == page]
         if not found or one_page(form):
-            raise NotFound(f"round {rnd.id} has no page {page[0]} part {page[1]}")
+            raise NotFound(
+                "The answers of round %(round)s have no page %(page)s.",
+                round=rnd.id,
+                page=f"{page[0]} ({page[1]})",
+            )
         listed &= set(found[0])
     elif not one_page(form):
         titles = section_titles(db)
@@ -1014,9 +1026,9 @@ async def submit_answers(request: Request, round_id: PathInt) -> Response:
 @router.post("/rounds/{round_id}/answers")
 async def save_answers(request: Request, round_id: PathInt) -> Response:
     """The whole form sent as the country's answers at once (the form before drafts, and scripts):
-    all or none, with each problem beside its field; the rows saved leave no draft behind. Refused,
-    the rows sent are shown again as typed (all of them on one page: whoever sent them all at
-    once sees them all)."""
+    all or none, with each problem beside its field; the rows saved leave no draft behind. The
+    page answering shows the rows sent (all of them on one page: whoever sent them all at once
+    sees them all), as saved, or as typed when refused."""
     user, csrf = auth(request).signed_in(request)
     form = await auth(request).form_with_csrf(request, csrf)
     db = store(request)
@@ -1024,6 +1036,7 @@ async def save_answers(request: Request, round_id: PathInt) -> Response:
     country = consult.answering_country(user, str(form.get("country") or user.country or ""))
     fields = {key: str(value) for key, value in form.multi_items()}
     problems: list[drafts.FieldProblem] = []
+    status, errors, typed = 200, [], None
     try:
         problems = drafts.form_problems(fields)
         if problems:
@@ -1031,41 +1044,41 @@ async def save_answers(request: Request, round_id: PathInt) -> Response:
             raise drafts.FormProblems(problems)
         written = consult.save_form(db, user, rnd, country, fields)
         drafts.discard(db, rnd.id, country, [o.statement_id for o in written])
-        reworded = consult.reworded_since(db, written)
+        saved, reworded = len(written), consult.reworded_since(db, written)
     except RcmError as exc:
         if exc.status not in (400, 409):
             raise
         # Nothing was written: what was typed is shown again, and any wording that changed since
         # the form was shown, before it is sent again.
-        errors: list[str] = []
+        status, typed, saved = exc.status, fields, None
         if not isinstance(exc, drafts.FormProblems):
             errors = [i18n.translated(exc.template, exc.values)]
-        sent_ids = {k[2:].strip().upper() for k in fields if k.startswith("v:")}
-        state = drafts.country_form(db, rnd.id, country)
-        return render(
-            request,
-            "answers.html",
-            mode="all",
-            status=exc.status,
-            user=user,
-            csrf=csrf,
-            errors=errors,
-            saved=None,
-            drafted=None,
-            submitted=None,
-            country_query=country_query(user, country),
-            **answers_context(
-                db,
-                rnd,
-                country,
-                fields,
-                consult.reworded_in_form(db, fields),
-                problems,
-                ids=None if one_page(state) else sent_ids,
-                form=state,
-            ),
-        )
-    return answers_front(request, user, csrf, rnd, country, saved=len(written), reworded=reworded)
+        reworded = consult.reworded_in_form(db, fields)
+    sent_ids = {k[2:].strip().upper() for k in fields if k.startswith("v:")}
+    state = drafts.country_form(db, rnd.id, country)
+    return render(
+        request,
+        "answers.html",
+        mode="all",
+        status=status,
+        user=user,
+        csrf=csrf,
+        errors=errors,
+        saved=saved,
+        drafted=None,
+        submitted=None,
+        country_query=country_query(user, country),
+        **answers_context(
+            db,
+            rnd,
+            country,
+            typed,
+            reworded,
+            problems,
+            ids=None if one_page(state) else sent_ids,
+            form=state,
+        ),
+    )
 
 
 @router.get("/rounds/{round_id}/questionnaire.xlsx")
