@@ -15,9 +15,10 @@ profile (viewport 390x844, touch, CPU slowed 4x through CDP ``Emulation.setCPUTh
 for the form's first page and its heaviest page with rows: DOMContentLoaded and load, the Total
 Blocking Time (long tasks seen by a PerformanceObserver from the first byte to one second after
 load; the part of each over 50 ms), and the time from the start of navigation until the page
-responds to input: an answer chosen in the first row (Playwright chooses it as soon as the select
-can take it) shows "Saving…" (the form's script handled it), then "Saved as a draft" (the server
-answered). Medians of ``--browser-runs``.
+responds to input: an answer chosen in the first row as soon as the document is parsed (the
+form's script listens from DOMContentLoaded; Playwright then waits until the select can take it)
+shows "Saving…" (the script handled it), then "Saved as a draft" (the server answered).
+Medians of ``--browser-runs``.
 
     PYTHONPATH=src .venv/bin/python bench/bench_answer_form.py --label after
     git archive main src | tar -x -C /tmp/before
@@ -201,6 +202,9 @@ def in_chromium(url: str, pages: list[str], runs: int, home: str) -> list[dict[s
                 has_rows = page.locator("form.answers tr[data-row]").count() > 0
                 handled = saved = None
                 if has_rows:
+                    # The form's script listens from DOMContentLoaded: an answer chosen before
+                    # then is not saved (nor marked) until the row changes again.
+                    page.wait_for_load_state("domcontentloaded")
                     first.select_option("abstain")
                     saving = page.locator("form.answers").get_attribute("data-saved")
                     page.wait_for_function(
