@@ -64,6 +64,8 @@ PAGES: dict[str, tuple[str, str]] = {
     "round": ("sec", "/rounds/1"),
     "position": ("sec", "/rounds/1/position"),
     "answers": ("cri", "/rounds/1/answers"),
+    "answers-section": ("cri", "/rounds/1/answers/ts5-2"),
+    "answers-check": ("cri", "/rounds/1/answers/check"),
     "review": ("sec", "/review"),
     "review-item": ("sec", "/review/{proposal}"),
     "translations": ("sec", "/review/translations"),
@@ -251,7 +253,9 @@ SMALL_TARGETS = """() => {
 }"""
 
 
-@pytest.mark.parametrize("name", ["home", "search", "statement-sec", "answers", "review-item"])
+@pytest.mark.parametrize(
+    "name", ["home", "search", "statement-sec", "answers", "answers-section", "review-item"]
+)
 def test_tap_targets_are_big_enough_on_a_phone(site, pages, name):
     page = pages[PAGES[name][0]]
     page.set_viewport_size(PHONE)
@@ -292,7 +296,9 @@ FOCUS_COLOURS = r"""() => {
 }"""
 
 
-@pytest.mark.parametrize("name", ["home", "search", "statement-sec", "answers", "review-item"])
+@pytest.mark.parametrize(
+    "name", ["home", "search", "statement-sec", "answers", "answers-section", "review-item"]
+)
 def test_the_focus_indicator_stands_out(site, pages, name):
     """WCAG 2.4.11/1.4.11: a ring of at least 3:1 against the element and against what is behind
     it (one colour of a two-colour ring may do each), for the first stops of the tab order."""

@@ -171,12 +171,22 @@ def test_a_round_end_to_end(server, page, tmp_path):
     sign_in(page, server, "cri", "costa rica focal point")
     page.goto(server + "/rounds/1/answers")
     expect(page.locator("h1")).to_contain_text("CRI")
+    # The task list: a section, its first statement answered; then on, section by section.
+    expect(page.locator("#status-ts5-1")).to_have_text("Not started: 6 statements")
+    page.click("ul.task-list a[href$='/answers/ts5-1']")
     page.select_option("#v-XII-8133", "valid")
+    expect(page.locator("#row-XII-8133 [data-state]")).to_have_text("Saved as a draft")
+    for _ in range(3):  # the next section, in three parts: to its third
+        page.click("form.answers button[value=next]")
+    expect(page.locator("h1")).to_contain_text("part 3 of 3")
     page.select_option("#v-XII-8033", "valid with changes")
     page.fill("#w-XII-8033", "Victims shall not be prosecuted.")
     # Kept as drafts as they are given; checked, then submitted.
-    page.click("form.answers button[name=next]")
+    page.click("form.answers button[value=next]")  # the last page: "Save and check"
+    expect(page.locator("#check-ts5-1")).to_contain_text("1 of 6 answered")
+    page.click("#check-ts5-2-3 >> text=Check these answers")
     expect(page.locator("#check-XII-8033")).to_contain_text("Victims shall not be prosecuted.")
+    page.click("text=All your answers >> nth=0")
     page.click("form.submit-answers button[type=submit]")
     expect(page.locator(".saved")).to_contain_text("2 answers submitted")
     # …and through the questionnaire: download, fill in, send back.

@@ -1,7 +1,7 @@
 """The answer form on a phone, in a real browser (Debian's Chromium driven by Playwright, as in
-tests/test_browser.py): 390 px wide, in Spanish, a focal point signs in, lands on the form, answers
-a row (kept by JavaScript as it is given), reloads, finds the answer there, and nothing scrolls
-sideways."""
+tests/test_browser.py): 390 px wide, in Spanish, a focal point signs in, lands on the form's task
+list, opens a section, answers a row (kept by JavaScript as it is given), reloads, finds the answer
+there and the section in progress on the task list, and nothing scrolls sideways."""
 
 from __future__ import annotations
 
@@ -75,9 +75,13 @@ def test_answering_on_a_phone_keeps_the_answer_and_never_scrolls_sideways(server
         page.fill("#username", "cri")
         page.fill("#password", "costa rica focal point")
         page.click("form.login button[type=submit]")
-        # Signed in, the focal point lands on the round's form.
+        # Signed in, the focal point lands on the round's form: its task list.
         expect(page).to_have_url(f"{url}/rounds/{rnd.id}/answers")
         expect(page.locator("#progress")).to_have_text(f"0 de {rnd.statements} respondidas")
+        expect(page.locator("#status-ts5-2")).to_have_text("Sin empezar: 25 disposiciones")
+        page.click("ul.task-list a[href$='/answers/ts5-2']")
+        section = f"{url}/rounds/{rnd.id}/answers/ts5-2"
+        expect(page).to_have_url(section)
         row = page.locator("form.answers tr[data-row]").nth(2)
         sid = row.get_attribute("data-row")
         assert sid
@@ -89,24 +93,38 @@ def test_answering_on_a_phone_keeps_the_answer_and_never_scrolls_sideways(server
         expect(row.locator("[data-state]")).to_have_text("Guardada como borrador")
         expect(page.locator(f"#c-{sid}-error")).to_have_count(0)
         expect(page.locator("#progress")).to_have_text(f"1 de {rnd.statements} respondidas")
+        expect(page.locator("[data-group-progress=ts5-2]")).to_have_text("1 de 25 respondidas")
         assert drafts.drafts(store, rnd.id, "CRI")[sid].note == (
             "Sustituida por la declaración de 2016."
         )
         assert consult.opinions(store, rnd.id) == []  # a draft is not an answer
-        # Reloaded: still there.
+        # Reloaded: still there; and on the task list, the section is in progress.
         page.reload()
         expect(page.locator(f"#v-{sid}")).to_have_value("no longer valid")
         expect(page.locator(f"#c-{sid}")).to_have_value("Sustituida por la declaración de 2016.")
         expect(page.locator("#progress")).to_have_text(f"1 de {rnd.statements} respondidas")
-        # No sideways scrolling on the form, nor on "check your answers"; the rows are cards
-        # whose fields fit the screen.
-        for address in (f"/rounds/{rnd.id}/answers", f"/rounds/{rnd.id}/answers/check"):
+        page.click(".back-link a")
+        expect(page.locator("#status-ts5-2")).to_have_text("En curso: 1 de 25 respondidas")
+        # No sideways scrolling on the task list, a section, nor "check your answers"; the rows
+        # are cards whose fields fit the screen.
+        for address in (
+            f"/rounds/{rnd.id}/answers",
+            f"/rounds/{rnd.id}/answers/ts5-2",
+            f"/rounds/{rnd.id}/answers/check",
+            f"/rounds/{rnd.id}/answers/check?section=ts5-2",
+        ):
             page.goto(url + address)
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"{address} is {width} px wide at 390 px"
-        page.goto(url + f"/rounds/{rnd.id}/answers")
+        page.goto(section)
         box = page.locator(f"#c-{sid}").bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
         assert box["height"] >= 100  # room for real text, not two lines
+        # Tap targets: the task list's links and the section's buttons at least 24 px high.
+        for target in (f"{url}/rounds/{rnd.id}/answers", section):
+            page.goto(target)
+            for el in page.locator("ul.task-list a, form.answers button").all():
+                tap = el.bounding_box()
+                assert tap is not None and tap["height"] >= 24, (target, tap)
         context.close()
         browser.close()

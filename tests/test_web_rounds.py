@@ -84,7 +84,7 @@ def test_who_sees_what(site, who, url, status):
 
 
 def answers_form(c: TestClient, rnd, country=None) -> dict[str, str]:
-    url = f"/rounds/{rnd.id}/answers" + (f"?country={country}" if country else "")
+    url = f"/rounds/{rnd.id}/answers?show=all" + (f"&country={country}" if country else "")
     soup = BeautifulSoup(c.get(url).text, "html.parser")
     form = soup.select_one("form.answers")
     data = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}

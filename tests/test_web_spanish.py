@@ -232,6 +232,22 @@ def pages_to_visit(store, rnd, sid):
         ("sec", f"/rounds/{rnd.id}/answers?country=MEX", 200, "/rounds/{round_id}/answers"),
         ("cri", f"/rounds/{rnd.id}/answers/check", 200, "/rounds/{round_id}/answers/check"),
         (
+            "cri",
+            f"/rounds/{rnd.id}/answers/check?section=ts5-1",
+            200,
+            "/rounds/{round_id}/answers/check",
+        ),
+        ("cri", f"/rounds/{rnd.id}/answers?show=unanswered", 200, "/rounds/{round_id}/answers"),
+        ("cri", f"/rounds/{rnd.id}/answers/ts5-1", 200, "/rounds/{round_id}/answers/{key}"),
+        ("cri", f"/rounds/{rnd.id}/answers/ts5-2?part=3", 200, "/rounds/{round_id}/answers/{key}"),
+        (
+            "sec",
+            f"/rounds/{rnd.id}/answers/ts5-2?country=MEX&part=2",
+            200,
+            "/rounds/{round_id}/answers/{key}",
+        ),
+        ("cri", f"/rounds/{rnd.id}/answers/ts9-9", 404, None),
+        (
             "sec",
             f"/rounds/{rnd.id}/answers/check?country=MEX",
             200,

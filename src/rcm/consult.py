@@ -795,22 +795,24 @@ def opinions(store: Store, round_id: int) -> list[Opinion]:
     with store.connection() as conn:
         _round(conn, round_id)
         rows = conn.execute(select(t.opinions).where(t.opinions.c.round_id == round_id))
-        return [
-            Opinion(
-                r.round_id,
-                r.country,
-                r.statement_id,
-                OpinionValue(r.value),
-                r.proposed_wording,
-                r.reason,
-                r.comment,
-                r.author,
-                r.at,
-                r.version,
-                r.statement_version,
-            )
-            for r in rows
-        ]
+        return [opinion_from_row(r) for r in rows]
+
+
+def opinion_from_row(r: Any) -> Opinion:
+    """An opinion from a row of ``opinions``."""
+    return Opinion(
+        r.round_id,
+        r.country,
+        r.statement_id,
+        OpinionValue(r.value),
+        r.proposed_wording,
+        r.reason,
+        r.comment,
+        r.author,
+        r.at,
+        r.version,
+        r.statement_version,
+    )
 
 
 @dataclass(frozen=True)

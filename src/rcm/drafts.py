@@ -34,9 +34,12 @@ if TYPE_CHECKING:
     from rcm.users import User
 
 __all__ = [
+    "CountryForm",
     "Draft",
     "FieldProblem",
     "FormProblems",
+    "FormRow",
+    "country_form",
     "days_left",
     "discard",
     "drafts",
@@ -398,6 +401,98 @@ def sections(
         (key, [sid for _, sid in sorted(rows)])
         for key, rows in sorted(filed.items(), key=lambda kv: (kv[0] == (0, 0), kv[0]))
     ]
+
+
+@dataclass(frozen=True)
+class FormRow:
+    """One row of a country's form, without its text: the wording's version (and the day it
+    last changed), the country's submitted answer (and the version it was to), its draft."""
+
+    statement_id: str
+    version: int
+    changed_on: str | None
+    opinion: consult.Opinion | None
+    answered_version: int | None
+    draft: Draft | None
+
+    @property
+    def value(self) -> str | None:
+        """The answer the row holds: the draft's, else the one submitted."""
+        if self.draft is not None:
+            return self.draft.value
+        return self.opinion.value.value if self.opinion else None
+
+
+@dataclass(frozen=True)
+class CountryForm:
+    """What a country's form is made of, read in one go and without the statements' texts (a
+    page shows the texts of its own rows only): its rows by id and its sections (``sections``)."""
+
+    rows: dict[str, FormRow]
+    sections: list[tuple[tuple[int, int], list[str]]]
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for r in self.rows.values() if r.value)
+
+    @property
+    def unsent(self) -> int:
+        return sum(1 for r in self.rows.values() if r.draft is not None)
+
+    def section_of(self, statement_id: str) -> tuple[int, int] | None:
+        return next((key for key, ids in self.sections if statement_id in ids), None)
+
+
+def country_form(store: Store, round_id: int, country: str) -> CountryForm:
+    """``country``'s form in a round: a few small queries, whatever the round's size."""
+    country = country.upper()
+    p, rs, sv, st, op = (
+        t.placements,
+        t.round_statements,
+        t.statement_versions,
+        t.statements,
+        t.opinions,
+    )
+    # The round's statements as a subquery, not a list of ids: the same few statements whatever
+    # the round's size.
+    scope = select(rs.c.statement_id).where(rs.c.round_id == round_id).scalar_subquery()
+    with store.connection() as conn:
+        consult._round(conn, round_id)
+        ids = sorted(conn.scalars(select(rs.c.statement_id).where(rs.c.round_id == round_id)))
+        current = dict(conn.execute(select(st.c.id, st.c.version).where(st.c.id.in_(scope))).all())
+        made: dict[str, dict[int, datetime]] = {}
+        for sid, version, at in conn.execute(
+            select(sv.c.statement_id, sv.c.version, sv.c.at).where(sv.c.statement_id.in_(scope))
+        ):
+            made.setdefault(sid, {})[version] = clock.aware(at) or at
+        filed: dict[str, list[Placement]] = {sid: [] for sid in ids}
+        for sid, theme, sub, position in conn.execute(
+            select(p.c.statement_id, p.c.theme, p.c.subtheme, p.c.position).where(
+                p.c.statement_id.in_(scope)
+            )
+        ):
+            filed[sid].append(Placement(sid, theme, sub, position))
+        given = {
+            r.statement_id: consult.opinion_from_row(r)
+            for r in conn.execute(
+                select(op).where(op.c.round_id == round_id, op.c.country == country)
+            )
+        }
+        kept = _read(conn, round_id, country)
+    wordings = {sid: consult.Wordings(int(v), made.get(sid, {})) for sid, v in current.items()}
+    rows = {}
+    for sid in ids:
+        wording = wordings.get(sid, consult.Wordings(1, {}))
+        o = given.get(sid)
+        rows[sid] = FormRow(
+            sid,
+            wording.current,
+            wording.changed_on(),
+            o,
+            wording.answered(o.statement_version, o.at) if o else None,
+            kept.get(sid),
+        )
+    return CountryForm(rows, sections(filed))
 
 
 def days_left(deadline: str | None, today: date | None = None) -> int | None:

@@ -4,6 +4,9 @@ CSRF token; who may see and do what is decided in the core (``rcm.consult``, ``r
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import quote
 
@@ -12,7 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from rcm import consult, drafts, mail, users
-from rcm.errors import RcmError
+from rcm.errors import NotFound, RcmError
 from rcm.export import registry
 from rcm.export.pdf import pdf_available
 from rcm.i18n import words
@@ -316,6 +319,16 @@ def progress_text(answered: int, total: int) -> str:
     }
 
 
+def unsent_text(unsent: int) -> str:
+    if not unsent:
+        return ""
+    return i18n.ngettext(
+        "%(num)d answer saved as a draft, not yet submitted.",
+        "%(num)d answers saved as drafts, not yet submitted.",
+        unsent,
+    ) % {"num": unsent}
+
+
 def deadline_text(rnd: consult.Round) -> str | None:
     """How long is left to answer, in the reader's language (None: the round has no deadline)."""
     days = drafts.days_left(rnd.deadline)
@@ -360,31 +373,106 @@ def shown_answer(
     return {"value": "", "wording": "", "note": ""}
 
 
-def answer_groups(
-    db: Store,
-    rows: dict[str, dict[str, Any]],
-    placements: dict[str, Any],
-    only_unanswered: bool,
-) -> list[dict[str, Any]]:
-    """The answers form's rows grouped by theme and sub-theme (``drafts.sections``), each group
-    with its titles in the reader's language and its progress."""
+# The form's pages (the GOV.UK "task list" pattern): a round of at most ONE_PAGE statements is one
+# page; a larger one opens on a task list of its sections (theme and sub-theme), each its own
+# page, a section of more than ONE_PAGE statements in parts of at most ONE_PAGE. Twelve rows of
+# the compilation (its longest statements included) come to about 25 KB of HTML: a page stays
+# well under the issue's 50 KB, a phone's screen shows it in a few scrolls, and a round of twelve
+# gains nothing from a task list in front of it.
+ONE_PAGE = 12
+# A section's key in the form's addresses and fields: ``ts5-1`` (``ts0-0``: filed nowhere).
+SECTION_KEY = re.compile(r"ts\d{1,2}-\d{1,3}")
+
+
+def section_key(key: tuple[int, int]) -> str:
+    return f"ts{key[0]}-{key[1]}"
+
+
+def parts(ids: list[str]) -> list[list[str]]:
+    """A section's rows in parts of at most ONE_PAGE, as even as they can be."""
+    n = max(1, -(-len(ids) // ONE_PAGE))
+    return [ids[i * len(ids) // n : (i + 1) * len(ids) // n] for i in range(n)]
+
+
+def one_page(form: drafts.CountryForm) -> bool:
+    return len(form.rows) <= ONE_PAGE
+
+
+def form_pages(form: drafts.CountryForm) -> list[tuple[str, int, list[str]]]:
+    """The form's pages in order: (section key, part from 1, its statement ids)."""
+    return [
+        (section_key(key), n, part)
+        for key, ids in form.sections
+        for n, part in enumerate(parts(ids), start=1)
+    ]
+
+
+def page_url(
+    round_id: int, user: users.User, country: str, key: str, part: int = 1, **params: str
+) -> str:
+    """A section's page (``/rounds/ID/answers/ts5-1``, ``?part=2`` for its second part)."""
+    pairs = [p for p in (country_query(user, country),) if p]
+    pairs += [f"part={part}"] if part > 1 else []
+    pairs += [f"{k}={quote(v)}" for k, v in params.items()]
+    return f"/rounds/{round_id}/answers/{key}" + (f"?{'&'.join(pairs)}" if pairs else "")
+
+
+def row_pages(
+    form: drafts.CountryForm, round_id: int, user: users.User, country: str
+) -> dict[str, str]:
+    """Each statement's page: where its row is, for the links of "check your answers"."""
+    if one_page(form):
+        return dict.fromkeys(form.rows, answers_url(round_id, user, country))
+    return {
+        sid: page_url(round_id, user, country, key, n)
+        for key, n, ids in form_pages(form)
+        for sid in ids
+    }
+
+
+def section_titles(db: Store) -> Any:
+    """A function giving a section's theme and sub-theme titles in the reader's language."""
     themes = {th.number: th for th in db.themes()}
-    groups = []
-    for (theme, sub), members in drafts.sections(placements):
+
+    def titles(theme: int, sub: int) -> tuple[str, str]:
         th = themes.get(theme)
         subtheme = next((x for x in th.subthemes if x.order == sub), None) if th else None
-        group_rows = [rows[sid] for sid in members]
+        return (
+            i18n.label("theme", theme, th.title) if th else "",
+            i18n.label("subtheme", f"{theme}.{sub}", subtheme.title) if subtheme else "",
+        )
+
+    return titles
+
+
+def answer_groups(
+    db: Store,
+    form: drafts.CountryForm,
+    rows: dict[str, dict[str, Any]],
+    only_unanswered: bool,
+) -> list[dict[str, Any]]:
+    """The rows shown (``rows``, built for the page) grouped by theme and sub-theme
+    (``drafts.sections``), each group with its titles in the reader's language and the progress
+    of the whole section (typed rows counted as shown)."""
+    titles = section_titles(db)
+    groups = []
+    for (theme, sub), members in form.sections:
+        shown = [rows[sid] for sid in members if sid in rows]
+        if not shown:
+            continue
+        theme_title, subtheme_title = titles(theme, sub)
+        answered = sum(
+            1 for sid in members if (rows[sid]["answered"] if sid in rows else form.rows[sid].value)
+        )
         groups.append(
             {
-                "key": f"ts{theme}-{sub}",
+                "key": section_key((theme, sub)),
                 "theme": theme,
-                "theme_title": i18n.label("theme", theme, th.title) if th else "",
-                "subtheme_title": (
-                    i18n.label("subtheme", f"{theme}.{sub}", subtheme.title) if subtheme else ""
-                ),
-                "rows": [r for r in group_rows if not (only_unanswered and r["answered"])],
-                "answered": sum(1 for r in group_rows if r["answered"]),
-                "total": len(group_rows),
+                "theme_title": theme_title,
+                "subtheme_title": subtheme_title,
+                "rows": [r for r in shown if not (only_unanswered and r["answered"])],
+                "answered": answered,
+                "total": len(members),
             }
         )
     return groups
@@ -398,37 +486,39 @@ def answers_context(
     reworded: list[dict[str, Any]] | None = None,
     problems: list[drafts.FieldProblem] | None = None,
     only_unanswered: bool = False,
+    *,
+    ids: Collection[str] | None = None,
+    form: drafts.CountryForm | None = None,
 ) -> dict[str, Any]:
-    """The answers page: the round's statements grouped by theme and sub-theme, each row with the
-    wording it shows (``sv:ID`` carries its version) and what it holds: ``typed`` (a form that
-    could not be saved), else the country's draft, else its submitted answer; ``problems`` beside
-    their fields and in the summary; and ``reworded``: the statements whose wording changed since
-    an answer or since the form was shown."""
-    status = consult.round_status(db, rnd.id)
-    mine = {o.statement_id: o for o in consult.opinions(db, rnd.id) if o.country == country}
-    kept = drafts.drafts(db, rnd.id, country)
-    ids = [s["id"] for s in status["statements"]]
-    found = {s.id: (s, ps) for s, ps in db.statements_by_ids(ids)}
+    """The rows of the answers form (all, or ``ids``), grouped by theme and sub-theme, each row
+    with the full text of its statement (``sv:ID`` carries its version) and what it holds:
+    ``typed`` (a form that could not be saved), else the country's draft, else its submitted
+    answer; ``problems`` beside their fields and in the summary; and ``reworded``: the
+    statements whose wording changed since an answer or since the form was shown. Only the
+    texts of the rows shown are read; the progress is the whole form's."""
+    form = form or drafts.country_form(db, rnd.id, country)
+    wanted = [sid for sid in form.rows if ids is None or sid in ids]
+    found = {s.id: s for s, _ in db.statements_by_ids(wanted)}
     w = words(i18n.current.get())
     beside: dict[str, dict[str, str]] = {}
     for p in problems or []:
         beside.setdefault(p.statement_id, {})[p.field] = i18n.translated(p.template, p.values)
     rows: dict[str, dict[str, Any]] = {}
-    for s in status["statements"]:
-        sid = s["id"]
-        o, d, t = mine.get(sid), kept.get(sid), typed_row(typed, sid)
+    for sid in wanted:
+        fr = form.rows[sid]
+        o, d, t = fr.opinion, fr.draft, typed_row(typed, sid)
         shown = shown_answer(t, d, o)
         statement = found.get(sid)
-        text, lang = w.statement_text(statement[0]) if statement else ("", "en")
+        text, lang = w.statement_text(statement) if statement else ("", "en")
         rows[sid] = {
             "id": sid,
             "text": text,
             "lang": lang,
             "opinion": o,
             "draft": d,
-            "version": s["version"],
-            "changed_on": s["wording_changed_on"],
-            "answered_version": s["answered_versions"].get(country),
+            "version": fr.version,
+            "changed_on": fr.changed_on,
+            "answered_version": fr.answered_version,
             "typed": t,
             "shown": shown,
             "answered": bool(shown["value"]),
@@ -438,13 +528,13 @@ def answers_context(
             # what was submitted, ``overtaken``).
             "opinion_version": o.version if o else 0,
             "overtaken": bool(d and d.opinion_version != (o.version if o else 0)),
-            "statement_version": (d.statement_version if d else None) or s["version"],
+            "statement_version": (d.statement_version if d else None) or fr.version,
             "problems": beside.get(sid, {}),
         }
-    groups = answer_groups(
-        db, rows, {sid: found[sid][1] if sid in found else [] for sid in ids}, only_unanswered
+    groups = answer_groups(db, form, rows, only_unanswered)
+    answered = sum(
+        1 for sid, fr in form.rows.items() if (rows[sid]["answered"] if sid in rows else fr.value)
     )
-    answered = sum(1 for r in rows.values() if r["answered"])
     summary = [
         {"href": f"#{field_id(p)}", "text": beside[p.statement_id][p.field]} for p in problems or []
     ]
@@ -454,9 +544,9 @@ def answers_context(
         "groups": groups,
         "rows": list(rows.values()),
         "answered": answered,
-        "total": len(rows),
-        "progress": progress_text(answered, len(rows)),
-        "unsent": len(kept),
+        "total": len(form.rows),
+        "progress": progress_text(answered, len(form.rows)),
+        "unsent": form.unsent,
         "deadline_text": deadline_text(rnd),
         "only_unanswered": only_unanswered,
         "summary": summary,
@@ -465,6 +555,46 @@ def answers_context(
         "max_wording": consult.MAX_WORDING,
         "max_comment": consult.MAX_COMMENT,
     }
+
+
+def task_list(
+    db: Store,
+    rnd: consult.Round,
+    user: users.User,
+    country: str,
+    form: drafts.CountryForm,
+    only_unanswered: bool = False,
+) -> list[dict[str, Any]]:
+    """The task list: the round's themes, each with its sections (sub-themes), each with its
+    status (not started, in progress with its count, completed) and the address of its page."""
+    titles = section_titles(db)
+    themes: list[dict[str, Any]] = []
+    for (theme, sub), ids in form.sections:
+        answered = sum(1 for sid in ids if form.rows[sid].value)
+        if only_unanswered and answered == len(ids):
+            continue
+        theme_title, subtheme_title = titles(theme, sub)
+        if not themes or themes[-1]["theme"] != theme:
+            themes.append({"theme": theme, "title": theme_title, "sections": []})
+        key = section_key((theme, sub))
+        themes[-1]["sections"].append(
+            {
+                "key": key,
+                "title": subtheme_title,
+                "href": page_url(rnd.id, user, country, key),
+                "answered": answered,
+                "total": len(ids),
+                "drafts": sum(1 for sid in ids if form.rows[sid].draft is not None),
+                "status": (
+                    "completed"
+                    if answered == len(ids)
+                    else "in progress"
+                    if answered
+                    else "not started"
+                ),
+            }
+        )
+    return themes
 
 
 def country_query(user: users.User, country: str) -> str:
@@ -479,6 +609,67 @@ def answers_url(round_id: int, user: users.User, country: str, **params: str) ->
     return f"/rounds/{round_id}/answers" + (f"?{'&'.join(pairs)}" if pairs else "")
 
 
+def check_url(round_id: int, user: users.User, country: str) -> str:
+    query = country_query(user, country)
+    return f"/rounds/{round_id}/answers/check" + (f"?{query}" if query else "")
+
+
+def answers_front(
+    request: Request,
+    user: users.User,
+    csrf: str,
+    rnd: consult.Round,
+    country: str,
+    *,
+    status: int = 200,
+    errors: list[str] | None = None,
+    saved: int | None = None,
+    drafted: int | None = None,
+    submitted: int | None = None,
+    reworded: list[dict[str, Any]] | None = None,
+    only_unanswered: bool = False,
+    every_row: bool = False,
+) -> Response:
+    """The form's first page: the task list of its sections, or, for a round of at most
+    ONE_PAGE statements (or asked for: ``every_row``, ``?show=all``), the whole form."""
+    db = store(request)
+    form = drafts.country_form(db, rnd.id, country)
+    common: dict[str, Any] = {
+        "status": status,
+        "user": user,
+        "csrf": csrf,
+        "errors": errors or [],
+        "saved": saved,
+        "drafted": drafted,
+        "submitted": submitted,
+        "country_query": country_query(user, country),
+    }
+    if one_page(form) or every_row:
+        context = answers_context(
+            db, rnd, country, None, reworded, only_unanswered=only_unanswered, form=form
+        )
+        return render(request, "answers.html", mode="all", **common, **context)
+    # The task list shows no row: the statements of ``reworded`` come with their new wording.
+    return render(
+        request,
+        "answers.html",
+        mode="tasks",
+        round=rnd,
+        country=country,
+        tasks=task_list(db, rnd, user, country, form, only_unanswered),
+        answered=form.answered,
+        total=len(form.rows),
+        progress=progress_text(form.answered, len(form.rows)),
+        unsent=form.unsent,
+        deadline_text=deadline_text(rnd),
+        only_unanswered=only_unanswered,
+        summary=[],
+        reworded=reworded or [],
+        check_url=check_url(rnd.id, user, country),
+        **common,
+    )
+
+
 @router.get("/rounds/{round_id}/answers")
 def answers_page(request: Request, round_id: PathInt) -> Response:
     user, csrf = auth(request).signed_in(request)
@@ -486,19 +677,16 @@ def answers_page(request: Request, round_id: PathInt) -> Response:
     requested = request.query_params.get("country") or user.country
     country = consult.answering_country(user, requested)
     notice = request.query_params
-    return render(
+    return answers_front(
         request,
-        "answers.html",
-        user=user,
-        csrf=csrf,
-        errors=[],
-        saved=None,
+        user,
+        csrf,
+        rnd,
+        country,
         drafted=count_param(notice.get("drafted")),
         submitted=count_param(notice.get("submitted")),
-        country_query=country_query(user, country),
-        **answers_context(
-            store(request), rnd, country, only_unanswered=notice.get("show") == "unanswered"
-        ),
+        only_unanswered=notice.get("show") == "unanswered",
+        every_row=notice.get("show") == "all",
     )
 
 
@@ -507,6 +695,65 @@ def count_param(raw: str | None) -> int | None:
     if raw is None or not (raw.isascii() and raw.isdigit() and len(raw) < 7):
         return None
     return int(raw)
+
+
+def section_page(
+    request: Request,
+    user: users.User,
+    csrf: str,
+    rnd: consult.Round,
+    country: str,
+    key: str,
+    part: int,
+    *,
+    form: drafts.CountryForm | None = None,
+    status: int = 200,
+    typed: dict[str, str] | None = None,
+    problems: list[drafts.FieldProblem] | None = None,
+    drafted: int | None = None,
+) -> Response:
+    """One section of the form (one part of it, for a long one): a question page with its rows,
+    its own Save, "save and go to the next section", and the way back to the task list."""
+    db = store(request)
+    form = form or drafts.country_form(db, rnd.id, country)
+    pages = form_pages(form)
+    at = next((i for i, (k, n, _) in enumerate(pages) if k == key and n == part), None)
+    if at is None:
+        raise NotFound(
+            "The answers of round %(round)s have no page %(page)s.",
+            round=rnd.id,
+            page=key + (f" ({part})" if part > 1 else ""),
+        )
+    _, _, ids = pages[at]
+    context = answers_context(db, rnd, country, typed, [], problems, ids=set(ids), form=form)
+    (group,) = context["groups"]
+    last = at + 1 == len(pages)
+    return render(
+        request,
+        "answers.html",
+        mode="section",
+        status=status,
+        user=user,
+        csrf=csrf,
+        errors=[],
+        saved=None,
+        drafted=drafted,
+        submitted=None,
+        country_query=country_query(user, country),
+        group=group,
+        part=part,
+        parts=sum(1 for k, _, _ in pages if k == key),
+        last=last,
+        front_url=answers_url(rnd.id, user, country),
+        check_url=check_url(rnd.id, user, country),
+        **context,
+    )
+
+
+def part_param(raw: str | None) -> int:
+    if raw is None or not (raw.isascii() and raw.isdigit() and len(raw) < 4):
+        return 1
+    return max(1, int(raw))
 
 
 async def answering(
@@ -522,28 +769,59 @@ async def answering(
 
 @router.post("/rounds/{round_id}/answers/draft")
 async def save_draft(request: Request, round_id: PathInt) -> Response:
-    """The form without JavaScript: every row sent kept as a draft (a save button per theme
-    group; the one pressed says where to come back to)."""
-    user, csrf, form, rnd, country = await answering(request, round_id)
+    """The form without JavaScript: the rows of the page sent kept as drafts. ``group`` and
+    ``part`` say which page sent them (a section's, or a section of the one-page form), ``next``
+    where to go: ``next`` the following page (after the last, "check your answers"), ``check``
+    "check your answers", else back to the same page."""
+    user, csrf, fields_sent, rnd, country = await answering(request, round_id)
     db = store(request)
-    fields = {key: str(value) for key, value in form.multi_items()}
+    fields = {key: str(value) for key, value in fields_sent.multi_items()}
     problems = drafts.save(db, user, rnd, country, fields)
-    group = str(form.get("group") or "")[:20]
-    anchor = f"#group-{group}" if group.replace("-", "").isalnum() else ""
-    if form.get("next") == "check" and not problems:
-        query = country_query(user, country)
-        return RedirectResponse(
-            f"/rounds/{round_id}/answers/check" + (f"?{query}" if query else ""), status_code=303
-        )
+    group = str(fields_sent.get("group") or "")[:20]
+    group = group if SECTION_KEY.fullmatch(group) else ""
+    part = part_param(str(fields_sent.get("part") or "") or None)
+    form = drafts.country_form(db, rnd.id, country)
+    paged = not one_page(form)
+    wanted = fields_sent.get("next")
     if not problems:
         sent = len([k for k in fields if k.startswith("v:")])
-        return RedirectResponse(
-            answers_url(round_id, user, country, drafted=str(sent)) + anchor, status_code=303
-        )
+        if wanted == "check":
+            return RedirectResponse(check_url(round_id, user, country), status_code=303)
+        if wanted == "next" and paged and group:
+            pages = form_pages(form)
+            at = next((i for i, (k, n, _) in enumerate(pages) if (k, n) == (group, part)), None)
+            if at is not None and at + 1 < len(pages):
+                k, n, _ = pages[at + 1]
+                return RedirectResponse(page_url(round_id, user, country, k, n), status_code=303)
+            return RedirectResponse(check_url(round_id, user, country), status_code=303)
+        if paged and group:
+            target = page_url(round_id, user, country, group, part, drafted=str(sent))
+        else:
+            target = answers_url(round_id, user, country, drafted=str(sent))
+            target += f"#group-{group}" if group else ""
+        return RedirectResponse(target, status_code=303)
     # Kept, problems and all: the page shows them at the top and beside their fields.
+    if paged and group:
+        try:
+            return section_page(
+                request,
+                user,
+                csrf,
+                rnd,
+                country,
+                group,
+                part,
+                form=form,
+                typed=fields,
+                problems=problems,
+            )
+        except NotFound:
+            pass
+    sent_ids = {k[2:].strip().upper() for k in fields if k.startswith("v:")}
     return render(
         request,
         "answers.html",
+        mode="all",
         user=user,
         csrf=csrf,
         errors=[],
@@ -551,23 +829,35 @@ async def save_draft(request: Request, round_id: PathInt) -> Response:
         drafted=None,
         submitted=None,
         country_query=country_query(user, country),
-        **answers_context(db, rnd, country, problems=problems),
+        **answers_context(
+            db,
+            rnd,
+            country,
+            fields,
+            None,
+            problems,
+            ids=None if not paged else sent_ids,
+            form=form,
+        ),
     )
 
 
 @router.post("/rounds/{round_id}/answers/row.json")
 async def save_row(request: Request, round_id: PathInt) -> Response:
     """The form with JavaScript: one row kept as a draft as soon as it is given. Answers what the
-    row's fields should say and the progress."""
+    row's fields should say and the progress: of the form, of the row's section, the drafts not
+    yet submitted (read without the statements' texts: no page is built)."""
     user, _, form, rnd, country = await answering(request, round_id)
     db = store(request)
     fields = {key: str(value) for key, value in form.multi_items()}
     if len([k for k in fields if k.startswith("v:")]) != 1:
         raise RcmError(i18n.gettext("Send one row at a time."))
     problems = drafts.save(db, user, rnd, country, fields)
-    context = answers_context(db, rnd, country)
     (sid,) = [k[2:].strip().upper() for k in fields if k.startswith("v:")]
-    group = next(g for g in context["groups"] if any(r["id"] == sid for r in g["rows"]))
+    state = drafts.country_form(db, rnd.id, country)
+    key = state.section_of(sid) or (0, 0)
+    members = dict(state.sections).get(key, [])
+    in_section = sum(1 for m in members if state.rows[m].value)
     return JSONResponse(
         {
             "saved": True,
@@ -576,20 +866,13 @@ async def save_row(request: Request, round_id: PathInt) -> Response:
                 {"field": field_id(p), "message": i18n.translated(p.template, p.values)}
                 for p in problems
             ],
-            "progress": context["progress"],
+            "progress": progress_text(state.answered, len(state.rows)),
             "group": {
-                "key": group["key"],
-                "progress": progress_text(group["answered"], group["total"]),
+                "key": section_key(key),
+                "progress": progress_text(in_section, len(members)),
             },
-            "unsent": context["unsent"],
-            "unsent_text": i18n.ngettext(
-                "%(num)d answer saved as a draft, not yet submitted.",
-                "%(num)d answers saved as drafts, not yet submitted.",
-                context["unsent"],
-            )
-            % {"num": context["unsent"]}
-            if context["unsent"]
-            else "",
+            "unsent": state.unsent,
+            "unsent_text": unsent_text(state.unsent),
         },
         headers={"Cache-Control": "no-store"},
     )
@@ -602,7 +885,36 @@ def check_page(request: Request, round_id: PathInt) -> Response:
     db = store(request)
     rnd = consult.get_round(db, round_id)
     country = consult.answering_country(user, request.query_params.get("country") or user.country)
-    return check_answers(request, user, csrf, rnd, country)
+    key = request.query_params.get("section")
+    if key is not None and not SECTION_KEY.fullmatch(key):
+        raise NotFound(
+            "The answers of round %(round)s have no page %(page)s.", round=round_id, page=key[:20]
+        )
+    page = (key, part_param(request.query_params.get("part"))) if key else None
+    return check_answers(request, user, csrf, rnd, country, page=page)
+
+
+@router.get("/rounds/{round_id}/answers/{key}")
+def answers_section(request: Request, round_id: PathInt, key: str) -> Response:
+    """One section of the form (``ts5-1``; ``?part=2``: its second part)."""
+    user, csrf = auth(request).signed_in(request)
+    if not SECTION_KEY.fullmatch(key):
+        raise NotFound(
+            "The answers of round %(round)s have no page %(page)s.", round=round_id, page=key[:20]
+        )
+    rnd = consult.get_round(store(request), round_id)
+    requested = request.query_params.get("country") or user.country
+    country = consult.answering_country(user, requested)
+    return section_page(
+        request,
+        user,
+        csrf,
+        rnd,
+        country,
+        key,
+        part_param(request.query_params.get("part")),
+        drafted=count_param(request.query_params.get("drafted")),
+    )
 
 
 def check_answers(
@@ -613,19 +925,69 @@ def check_answers(
     country: str,
     status: int = 200,
     errors: list[str] | None = None,
+    page: tuple[str, int] | None = None,
 ) -> Response:
+    """Check your answers. A form of one page lists every answer; a longer one first shows each of
+    its pages with its counts (``overview``), each listed in full on its own check page
+    (``page``: ``?section=ts5-2&part=2``), so that no page carries the whole round. The summary
+    of problems, and the submission, are the whole form's."""
     db = store(request)
-    kept = drafts.drafts(db, rnd.id, country)
+    form = drafts.country_form(db, rnd.id, country)
     problems = [
         p
-        for d in kept.values()
+        for fr in form.rows.values()
+        if (d := fr.draft) is not None
         for p in drafts.row_problems(d.statement_id, d.value, d.proposed_wording, d.note)
     ]
-    context = answers_context(db, rnd, country, problems=problems)
-    # Its links go to the fields on the form, where each problem is put right.
+    # Only the rows with an answer or a draft are listed: only their texts are read.
+    listed = {sid for sid, fr in form.rows.items() if fr.value or fr.draft}
+    pages = form_pages(form)
+    overview: list[dict[str, Any]] = []
+    if page is not None:
+        found = [ids for k, n, ids in pages if (k, n) == page]
+        if not found or one_page(form):
+            raise NotFound(
+                "The answers of round %(round)s have no page %(page)s.",
+                round=rnd.id,
+                page=f"{page[0]} ({page[1]})",
+            )
+        listed &= set(found[0])
+    elif not one_page(form):
+        titles = section_titles(db)
+        wrong = Counter(p.statement_id for p in problems)
+        for key, n, ids in pages:
+            theme, sub = (int(x) for x in key[2:].split("-"))
+            values = Counter(v for sid in ids if (v := form.rows[sid].value))
+            overview.append(
+                {
+                    "key": key,
+                    "part": n,
+                    "parts": sum(1 for k, _, _ in pages if k == key),
+                    "theme": theme,
+                    "titles": titles(theme, sub),
+                    "answered": sum(values.values()),
+                    "total": len(ids),
+                    "counts": [
+                        (v.value, values[v.value]) for v in consult.OpinionValue if values[v.value]
+                    ],
+                    "drafts": sum(1 for sid in ids if form.rows[sid].draft is not None),
+                    "problems": sum(wrong[sid] for sid in ids),
+                    "href": page_url(rnd.id, user, country, key, n),
+                    "check": check_url(rnd.id, user, country)
+                    + ("&" if user.country is None else "?")
+                    + f"section={key}"
+                    + (f"&part={n}" if n > 1 else ""),
+                }
+            )
+        listed = set()
+    context = answers_context(db, rnd, country, problems=problems, ids=listed, form=form)
+    # Its links go to the fields on the form's pages, where each problem is put right.
+    where = row_pages(form, rnd.id, user, country)
+    for row in context["rows"]:
+        row["href"] = where[row["id"]]
+    for item, p in zip(context["summary"], problems, strict=True):
+        item["href"] = where[p.statement_id] + item["href"]
     form_url = answers_url(rnd.id, user, country)
-    for item in context["summary"]:
-        item["href"] = form_url + item["href"]
     return render(
         request,
         "check_answers.html",
@@ -634,6 +996,10 @@ def check_answers(
         csrf=csrf,
         errors=errors or [],
         form_url=form_url,
+        overview=overview,
+        page=page,
+        all_answers_url=check_url(rnd.id, user, country),
+        unanswered_url=answers_url(rnd.id, user, country, show="unanswered"),
         **context,
     )
 
@@ -660,15 +1026,17 @@ async def submit_answers(request: Request, round_id: PathInt) -> Response:
 @router.post("/rounds/{round_id}/answers")
 async def save_answers(request: Request, round_id: PathInt) -> Response:
     """The whole form sent as the country's answers at once (the form before drafts, and scripts):
-    all or none, with each problem beside its field; the rows saved leave no draft behind."""
+    all or none, with each problem beside its field; the rows saved leave no draft behind. The
+    page answering shows the rows sent (all of them on one page: whoever sent them all at once
+    sees them all), as saved, or as typed when refused."""
     user, csrf = auth(request).signed_in(request)
     form = await auth(request).form_with_csrf(request, csrf)
     db = store(request)
     rnd = consult.get_round(db, round_id)
     country = consult.answering_country(user, str(form.get("country") or user.country or ""))
     fields = {key: str(value) for key, value in form.multi_items()}
-    status, errors, saved, typed = 200, [], None, None
     problems: list[drafts.FieldProblem] = []
+    status, errors, typed = 200, [], None
     try:
         problems = drafts.form_problems(fields)
         if problems:
@@ -682,13 +1050,16 @@ async def save_answers(request: Request, round_id: PathInt) -> Response:
             raise
         # Nothing was written: what was typed is shown again, and any wording that changed since
         # the form was shown, before it is sent again.
-        status, typed = exc.status, fields
+        status, typed, saved = exc.status, fields, None
         if not isinstance(exc, drafts.FormProblems):
             errors = [i18n.translated(exc.template, exc.values)]
         reworded = consult.reworded_in_form(db, fields)
+    sent_ids = {k[2:].strip().upper() for k in fields if k.startswith("v:")}
+    state = drafts.country_form(db, rnd.id, country)
     return render(
         request,
         "answers.html",
+        mode="all",
         status=status,
         user=user,
         csrf=csrf,
@@ -697,7 +1068,16 @@ async def save_answers(request: Request, round_id: PathInt) -> Response:
         drafted=None,
         submitted=None,
         country_query=country_query(user, country),
-        **answers_context(db, rnd, country, typed, reworded, problems),
+        **answers_context(
+            db,
+            rnd,
+            country,
+            typed,
+            reworded,
+            problems,
+            ids=None if one_page(state) else sent_ids,
+            form=state,
+        ),
     )
 
 
@@ -772,17 +1152,15 @@ async def upload(request: Request, round_id: PathInt) -> Response:
             i18n.translated(exc.template, exc.values)
         ]
         reworded = []
-    context = await run_in_threadpool(answers_context, db, rnd, country, None, reworded)
-    return render(
+    return await run_in_threadpool(
+        answers_front,
         request,
-        "answers.html",
+        user,
+        csrf,
+        rnd,
+        country,
         status=400 if errors else 200,
-        user=user,
-        csrf=csrf,
         errors=errors,
         saved=saved,
-        drafted=None,
-        submitted=None,
-        country_query=country_query(user, country),
-        **context,
+        reworded=reworded,
     )
