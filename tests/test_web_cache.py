@@ -195,7 +195,7 @@ def test_signed_in_answers_are_never_public(site):
     app = create_app(store)
     values = {"statement_id": sid, "round_id": str(rnd.id), "number": "5", "order": "1",
               "code": "XIX", "filename": "all.ttl", "username": "cri", "name": "swagger-ui.css",
-              "proposal_id": "1", "declaration_id": "1"}  # fmt: skip
+              "proposal_id": "1", "declaration_id": "1", "key": "ts1-1"}  # fmt: skip
     seen = 0
     for route in app.routes:
         if not isinstance(route, APIRoute) or "GET" not in route.methods:

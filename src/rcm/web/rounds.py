@@ -917,6 +917,47 @@ def answers_section(request: Request, round_id: PathInt, key: str) -> Response:
     )
 
 
+def check_overview(
+    db: Store,
+    form: drafts.CountryForm,
+    pages: list[tuple[str, int, list[str]]],
+    problems: list[drafts.FieldProblem],
+    round_id: int,
+    user: users.User,
+    country: str,
+) -> list[dict[str, Any]]:
+    """Check your answers on a long form: each of its pages with its counts, drafts and problems,
+    a link to change it and one to check its answers in full."""
+    overview: list[dict[str, Any]] = []
+    titles = section_titles(db)
+    wrong = Counter(p.statement_id for p in problems)
+    for key, n, ids in pages:
+        theme, sub = (int(x) for x in key[2:].split("-"))
+        values = Counter(v for sid in ids if (v := form.rows[sid].value))
+        overview.append(
+            {
+                "key": key,
+                "part": n,
+                "parts": sum(1 for k, _, _ in pages if k == key),
+                "theme": theme,
+                "titles": titles(theme, sub),
+                "answered": sum(values.values()),
+                "total": len(ids),
+                "counts": [
+                    (v.value, values[v.value]) for v in consult.OpinionValue if values[v.value]
+                ],
+                "drafts": sum(1 for sid in ids if form.rows[sid].draft is not None),
+                "problems": sum(wrong[sid] for sid in ids),
+                "href": page_url(round_id, user, country, key, n),
+                "check": check_url(round_id, user, country)
+                + ("&" if user.country is None else "?")
+                + f"section={key}"
+                + (f"&part={n}" if n > 1 else ""),
+            }
+        )
+    return overview
+
+
 def check_answers(
     request: Request,
     user: users.User,
@@ -953,32 +994,7 @@ def check_answers(
             )
         listed &= set(found[0])
     elif not one_page(form):
-        titles = section_titles(db)
-        wrong = Counter(p.statement_id for p in problems)
-        for key, n, ids in pages:
-            theme, sub = (int(x) for x in key[2:].split("-"))
-            values = Counter(v for sid in ids if (v := form.rows[sid].value))
-            overview.append(
-                {
-                    "key": key,
-                    "part": n,
-                    "parts": sum(1 for k, _, _ in pages if k == key),
-                    "theme": theme,
-                    "titles": titles(theme, sub),
-                    "answered": sum(values.values()),
-                    "total": len(ids),
-                    "counts": [
-                        (v.value, values[v.value]) for v in consult.OpinionValue if values[v.value]
-                    ],
-                    "drafts": sum(1 for sid in ids if form.rows[sid].draft is not None),
-                    "problems": sum(wrong[sid] for sid in ids),
-                    "href": page_url(rnd.id, user, country, key, n),
-                    "check": check_url(rnd.id, user, country)
-                    + ("&" if user.country is None else "?")
-                    + f"section={key}"
-                    + (f"&part={n}" if n > 1 else ""),
-                }
-            )
+        overview = check_overview(db, form, pages, problems, rnd.id, user, country)
         listed = set()
     context = answers_context(db, rnd, country, problems=problems, ids=listed, form=form)
     # Its links go to the fields on the form's pages, where each problem is put right.
