@@ -239,3 +239,32 @@ def test_etag_comparison():
     assert etag_matches('W/"1-a"', 'W/"1-a"') and etag_matches('"1-a"', 'W/"1-a"')
     assert etag_matches('"b", W/"1-a"', 'W/"1-a"') and not etag_matches("*", 'W/"1-a"')
     assert not etag_matches('W/"1-ab"', 'W/"1-a"') and not etag_matches("", 'W/"1-a"')
+
+
+def test_about_is_computed_once_per_data_version_and_follows_every_edit(site):
+    """/about's findings and figures come from the whole compendium, kept until the data version
+    changes: a second request reuses them, an edit (here a recategorisation, then a rewording
+    that makes a near copy) shows on the very next request, on the page and its JSON twin."""
+    from rcm.web import pages
+
+    store, _ = site
+    anonymous = client_for(store)
+    before = anonymous.get("/api/about").json()
+    page_before = anonymous.get("/about").text
+    assert pages.about_page(store) is pages.about_page(store)  # kept, not recomputed
+    sid = plain_statement(store)
+    [other] = [s for s in store.load().statements if s.meeting == "XIX" and s.id != sid][:1]
+    current = store.statement(sid)[0].category
+    new = next(c for c in ("principle", "commitment") if c != (current and current.value))
+    edit.recategorise(store, sid, new, expected_version=None, actor="sec", origin="test")
+    after = anonymous.get("/api/about").json()
+    assert after["category_totals"][new] == before["category_totals"].get(new, 0) + 1
+    assert anonymous.get("/about").text != page_before
+    copies = [f for f in after["findings"] if f["kind"] == "possible-copy"]
+    edit.reword(store, sid, other.text.replace("the", "a", 1), expected_version=None,
+                actor="sec", origin="test")  # fmt: skip
+    again = anonymous.get("/api/about").json()
+    found = [f for f in again["findings"] if f["kind"] == "possible-copy"]
+    assert len(found) == len(copies) + 1 and set(found[-1]["statement_ids"]) == {sid, other.id}
+    assert len(again["findings"]) == len(after["findings"]) + 1
+    assert f"{len(again['findings'])} findings" in anonymous.get("/about").text
