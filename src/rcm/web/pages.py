@@ -660,11 +660,22 @@ def _retired_places(store: Store, statement: Statement) -> list[str]:
     return sorted(f"{p['theme']}.{p['subtheme']}" for p in places)
 
 
-def translation_queue(store: Store, state: str) -> list[dict[str, Any]]:
-    """The translations in ``state`` (pending first for the review page), each beside the wording
-    it translates: the statement's, or the declaration proposal's while that waits."""
+# Translations on one page of the review queue (a Spanish edition queues one per statement).
+TRANSLATIONS_PER_PAGE = 20
+
+
+def translation_queue(
+    store: Store, state: str, page: int = 1, per_page: int = TRANSLATIONS_PER_PAGE
+) -> dict[str, Any]:
+    """One page of the translations in ``state`` (oldest first), each beside the wording it
+    translates: the statement's, or the declaration proposal's while that waits; with the
+    number of translations in that state and of pages."""
+    everything = translate.translations(store, state=state)
+    pages = max(1, -(-len(everything) // per_page))
+    if not 1 <= page <= pages:
+        raise NotFound("page %(page)s: there are %(pages)s", page=page, pages=pages)
     out = []
-    for x in translate.translations(store, state=state):
+    for x in everything[(page - 1) * per_page : page * per_page]:
         if x.statement_id is not None:
             statement = store.statement(x.statement_id)[0]
             original, original_lang = statement.text, statement.lang
@@ -672,4 +683,4 @@ def translation_queue(store: Store, state: str) -> list[dict[str, Any]]:
             p = proposal(store, x.proposal_id or 0)
             original, original_lang = p.text, p.lang
         out.append({**x.as_dict(), "original": original, "original_lang": original_lang})
-    return out
+    return {"items": out, "total": len(everything), "page": page, "pages": pages}
