@@ -8,8 +8,9 @@ The site: a fresh database (a SQLite file in a temporary folder, or a new Postgr
 the server ``--db`` names, dropped afterwards) with the shipped compilation ingested as
 ``rcm ingest`` does (categories, themes and objectives suggested); a consultation round over TS5
 and one over all the statements, each answered by several countries (a deterministic mix of
-valid, valid with changes, no longer valid and abstain, with comments, so that some statements
-are contested and some pending); a focal point (Costa Rica) and the Secretariat signed in; a
+mostly valid, some valid with changes, few no longer valid or abstain, with comments; two
+countries half-way through, so that the position has statements reaffirmed, to be updated,
+contested and pending); a focal point (Costa Rica) and the Secretariat signed in; a
 declaration (XXII RCM) in review; the Spanish edition queued for review, one wording accepted.
 
 Each page is requested in English and in Spanish (the language cookie), by the person who would
@@ -18,10 +19,13 @@ two warm-up requests, then ``-n`` timed ones. Reported per page and language: th
 size of the body (``raw``), what was sent (``sent``: the body as it went over the wire, compressed
 when the app compresses, with ``Accept-Encoding: gzip``) and what gzip -6 would make of it
 (``gzip``), and the server time, median and p95: the time the app itself logs for the request
-(``rcm.request``'s ``ms``, from the first middleware to the last byte), with the time seen by the
-in-process client beside it. A page whose sent size is over 50,000 bytes, or whose median server
-time is over 100 ms, is flagged. The answer form pages (/rounds/N/answers...) are left out: they
-have their own benchmark.
+(``rcm.request``'s ``ms``, from the first middleware to the last byte: wall-clock time, which on a
+machine shared with other work counts the waits for a core too) and the CPU time of the process
+for the request (the server's own work, with the in-process client's small share: what the
+request costs whatever else runs), with the time seen by the in-process client in the JSON. A
+page whose sent size is over 50,000 bytes, or whose median CPU time is over 100 ms, is flagged
+(``over_time_wall``: the median wall time is over 100 ms; the load average is recorded). The
+answer form pages (/rounds/N/answers...) are left out: they have their own benchmark.
 """
 
 from __future__ import annotations
@@ -50,9 +54,12 @@ BUDGET_BYTES = 50_000
 BUDGET_MS = 100.0
 STATEMENT = "XII-8133"  # in the TS5 round, with a Spanish wording accepted
 PASSWORDS = {"sec": "secretariat password", "cri": "costa rica focal point"}
-# Countries that answer each round (the rest stay silent: pending on the dashboard).
-ANSWERING = ("CRI", "MEX", "GTM", "HND", "SLV", "PAN", "USA")
-VALUES = ("valid", "valid", "valid", "valid with changes", "no longer valid", "abstain")
+# How the Member Countries answer: most countries nearly every statement, two about half (still
+# in progress); mostly "valid", some changes proposed, few objections: so that the position has
+# statements reaffirmed, to be updated, contested and pending.
+BUSY = ("BLZ", "NIC")  # the two in progress
+ANSWERED = {"busy": 0.5, "other": 0.97}
+VALUES = {"valid": 0.86, "valid with changes": 0.06, "no longer valid": 0.015, "abstain": 0.065}
 
 # name -> (who reads it, address); {proposal} is the first statement of the declaration in review.
 PAGES: dict[str, tuple[str, str]] = {
@@ -127,12 +134,13 @@ def build(url: str) -> tuple[Any, dict[str, str]]:
     for rnd in rounds:
         with store.transaction() as conn:
             scope = sorted(consult._scope(conn, rnd.id))
-        for country in ANSWERING:
+        for country in consult.member_countries():
             answers = []
+            share = ANSWERED["busy" if country in BUSY else "other"]
             for sid in scope:
-                if draw.random() < 0.15:
+                if draw.random() >= share:
                     continue  # left unanswered
-                value = draw.choice(VALUES)
+                [value] = draw.choices(list(VALUES), weights=list(VALUES.values()))
                 answers.append(
                     consult.Answer(
                         sid,
@@ -194,22 +202,21 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def measure(
-    c: TestClient, path: str, lang: str, n: int, timings: Timings
-) -> dict[str, Any]:
+def measure(c: TestClient, path: str, lang: str, n: int, timings: Timings) -> dict[str, Any]:
     from rcm.web.i18n import COOKIE
 
     c.cookies.set(COOKIE, lang)
     headers = {"Accept-Encoding": "gzip"}
     for _ in range(2):
         c.get(path, headers=headers)
-    server, client = [], []
+    server, client, cpu = [], [], []
     r = None
     for _ in range(n):
         timings.last = None
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         r = c.get(path, headers=headers)
         client.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
         if timings.last is not None:
             server.append(timings.last)
     assert r is not None
@@ -222,6 +229,8 @@ def measure(
         "gzip": len(gzip.compress(r.content, 6)),
         "server_ms_median": round(statistics.median(server), 1),
         "server_ms_p95": round(p95(server), 1),
+        "cpu_ms_median": round(statistics.median(cpu), 1),
+        "cpu_ms_p95": round(p95(cpu), 1),
         "client_ms_median": round(statistics.median(client), 1),
         "client_ms_p95": round(p95(client), 1),
     }
@@ -249,6 +258,7 @@ def main() -> None:
     log.setLevel(logging.INFO)
     log.propagate = False
     rows: list[dict[str, Any]] = []
+    load_before = os.getloadavg()[0]
     with database(args.db) as url:
         started = time.perf_counter()
         store, values = build(url)
@@ -262,16 +272,19 @@ def main() -> None:
                     row = {"page": name, "who": who, "path": path, "lang": lang}
                     row |= measure(made[who], path, lang, args.n, timings)
                     row["over_size"] = row["sent"] > BUDGET_BYTES
-                    row["over_time"] = row["server_ms_median"] > BUDGET_MS
+                    row["over_time"] = row["cpu_ms_median"] > BUDGET_MS
+                    row["over_time_wall"] = row["server_ms_median"] > BUDGET_MS
                     rows.append(row)
                     print(line(row), flush=True)
         store.close()
     over = [r for r in rows if r["over_size"] or r["over_time"]]
     report = {
+        "load_average": {"before": load_before, "after": os.getloadavg()[0]},
         "budget": {"bytes": BUDGET_BYTES, "server_ms": BUDGET_MS},
         "db": "postgresql" if args.db.startswith("postgres") else "sqlite",
         "n": args.n,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
         "pages": rows,
         "over_budget": [f"{r['page']} ({r['lang']})" for r in over],
     }
@@ -283,10 +296,11 @@ def main() -> None:
 
 def line(r: dict[str, Any]) -> str:
     flags = ("SIZE " if r["over_size"] else "") + ("TIME" if r["over_time"] else "")
+    flags += " (wall)" if r["over_time_wall"] and not r["over_time"] else ""
     return (
         f"{r['page']:<15} {r['lang']} {r['status']} raw {r['raw']:>7} sent {r['sent']:>7} "
         f"gzip {r['gzip']:>6}  server {r['server_ms_median']:>6.1f} / {r['server_ms_p95']:>6.1f} ms"
-        f"  client {r['client_ms_median']:>6.1f}  {flags}"
+        f"  cpu {r['cpu_ms_median']:>6.1f} / {r['cpu_ms_p95']:>6.1f} ms  {flags}"
     )
 
 

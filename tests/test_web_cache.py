@@ -268,3 +268,38 @@ def test_about_is_computed_once_per_data_version_and_follows_every_edit(site):
     assert len(found) == len(copies) + 1 and set(found[-1]["statement_ids"]) == {sid, other.id}
     assert len(again["findings"]) == len(after["findings"]) + 1
     assert f"{len(again['findings'])} findings" in anonymous.get("/about").text
+
+
+def test_public_answers_are_compressed_and_private_ones_never(site):
+    """gzip for a public answer in a text format when asked: the same bytes once decoded, the same
+    (weak) ETag, which revalidates either encoding; never for a signed-in page or a form (a
+    secret beside the reader's own text: BREACH), nor for a Word or Excel file, nor when gzip is
+    refused."""
+    store, passwords = site
+    anonymous = client_for(store)
+    secretariat = client_for(store, passwords, "sec")
+    for url in ("/api/themes/1", "/themes/1", "/search?q=migrants", "/search.csv?q=return"):
+        packed = anonymous.get(url, headers={"Accept-Encoding": "gzip"})
+        plain = anonymous.get(url, headers={"Accept-Encoding": "identity"})
+        assert packed.headers["content-encoding"] == "gzip", url
+        assert "content-encoding" not in plain.headers
+        assert packed.content == plain.content  # decoded by the client
+        assert int(packed.headers["content-length"]) == packed.num_bytes_downloaded
+        assert packed.num_bytes_downloaded < len(plain.content) / 2
+        assert packed.headers["etag"] == plain.headers["etag"]
+        for r in (packed, plain):
+            assert "Accept-Encoding" in r.headers["vary"]
+        again = anonymous.get(
+            url, headers={"If-None-Match": plain.headers["etag"], "Accept-Encoding": "gzip"}
+        )
+        assert again.status_code == 304 and again.content == b""
+    refused = anonymous.get("/api/themes/1", headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "content-encoding" not in refused.headers
+    for client, url in (
+        (secretariat, "/themes/1"),
+        (secretariat, "/review"),
+        (anonymous, "/login"),
+        (anonymous, "/search.xlsx?q=migrants"),
+    ):
+        r = client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert r.status_code == 200 and "content-encoding" not in r.headers, url
