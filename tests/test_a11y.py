@@ -63,6 +63,8 @@ PAGES: dict[str, tuple[str, str]] = {
     "rounds": ("sec", "/rounds"),
     "round": ("sec", "/rounds/1"),
     "position": ("sec", "/rounds/1/position"),
+    "round-all": ("sec", "/rounds/2?theme=3"),  # one theme at a time (bench18)
+    "position-all": ("sec", "/rounds/2/position"),
     "answers": ("cri", "/rounds/1/answers"),
     "answers-section": ("cri", "/rounds/1/answers/ts5-2"),
     "answers-check": ("cri", "/rounds/1/answers/check"),
@@ -99,6 +101,9 @@ def site(tmp_path_factory, compendium) -> Iterator[dict[str, Any]]:
         store, 1, "CRI", "XII-8033", "valid with changes",
         proposed_wording="Victims shall not be prosecuted.", author="cri",
     )  # fmt: skip
+    everything = consult.open_round(store, "Still valid? Everything")
+    consult.set_opinion(store, everything.id, "CRI", STATEMENT, "no longer valid",
+                        reason="Superseded.", author="cri")  # fmt: skip
     sample = Path(__file__).parent / "data" / "declarations" / "xxii_rcm_en.txt"
     _, queued = review.add_declaration(
         store, read_declaration(sample), meeting="XXII", year=2017, actor="sec"

@@ -503,3 +503,32 @@ def test_a_rewording_after_the_translation_is_flagged_on_the_page(filled, compen
         )
         page = c.get("/statements/XV-6581?lang=es").text
         assert "Esta redacción se aceptó para la versión 1" in page
+
+
+def test_the_translations_queue_is_paged(filled, compendium):
+    """A Spanish edition queues a translation per statement: the review page shows them 20 at a
+    time, every one reachable by the next/previous links, a page beyond the last a 404."""
+    from rcm.web.pages import TRANSLATIONS_PER_PAGE
+    from webclient import add_people, client_for
+
+    passwords = add_people(filled, "sec")
+    translate.queue_edition(filled, edition(compendium), actor="sec")
+    pending = [x.id for x in translate.translations(filled, state="pending")]
+    assert len(pending) > TRANSLATIONS_PER_PAGE
+    c = client_for(filled, passwords, "sec")
+    seen: list[int] = []
+    url: str | None = "/review/translations"
+    while url:
+        soup = BeautifulSoup(c.get(url).text, "html.parser")
+        shown = [int(s["id"].removeprefix("translation-")) for s in soup.select("section")]
+        assert 0 < len(shown) <= TRANSLATIONS_PER_PAGE
+        seen += shown
+        following = soup.select_one("nav.pages a[rel=next]")
+        url = following["href"] if following else None
+    assert seen == pending
+    assert f"{len(pending)} translations" in soup.text
+    last = -(-len(pending) // TRANSLATIONS_PER_PAGE)
+    back = soup.select_one("nav.pages a[rel=prev]")["href"]
+    assert back == f"/review/translations?state=pending&page={last - 1}"
+    for bad in ("0", "99", "x"):
+        assert c.get(f"/review/translations?page={bad}").status_code == 404

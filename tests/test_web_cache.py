@@ -239,3 +239,67 @@ def test_etag_comparison():
     assert etag_matches('W/"1-a"', 'W/"1-a"') and etag_matches('"1-a"', 'W/"1-a"')
     assert etag_matches('"b", W/"1-a"', 'W/"1-a"') and not etag_matches("*", 'W/"1-a"')
     assert not etag_matches('W/"1-ab"', 'W/"1-a"') and not etag_matches("", 'W/"1-a"')
+
+
+def test_about_is_computed_once_per_data_version_and_follows_every_edit(site):
+    """/about's findings and figures come from the whole compendium, kept until the data version
+    changes: a second request reuses them, an edit (here a recategorisation, then a rewording
+    that makes a near copy) shows on the very next request, on the page and its JSON twin."""
+    from rcm.web import pages
+
+    store, _ = site
+    anonymous = client_for(store)
+    before = anonymous.get("/api/about").json()
+    page_before = anonymous.get("/about").text
+    assert pages.about_page(store) is pages.about_page(store)  # kept, not recomputed
+    sid = plain_statement(store)
+    [other] = [s for s in store.load().statements if s.meeting == "XIX" and s.id != sid][:1]
+    current = store.statement(sid)[0].category
+    new = next(c for c in ("principle", "commitment") if c != (current and current.value))
+    edit.recategorise(store, sid, new, expected_version=None, actor="sec", origin="test")
+    after = anonymous.get("/api/about").json()
+    assert after["category_totals"][new] == before["category_totals"].get(new, 0) + 1
+    assert anonymous.get("/about").text != page_before
+    copies = [f for f in after["findings"] if f["kind"] == "possible-copy"]
+    edit.reword(store, sid, other.text.replace("the", "a", 1), expected_version=None,
+                actor="sec", origin="test")  # fmt: skip
+    again = anonymous.get("/api/about").json()
+    found = [f for f in again["findings"] if f["kind"] == "possible-copy"]
+    assert len(found) == len(copies) + 1 and set(found[-1]["statement_ids"]) == {sid, other.id}
+    assert len(again["findings"]) == len(after["findings"]) + 1
+    assert f"{len(again['findings'])} findings" in anonymous.get("/about").text
+
+
+def test_public_answers_are_compressed_and_private_ones_never(site):
+    """gzip for a public answer in a text format when asked: the same bytes once decoded, the same
+    (weak) ETag, which revalidates either encoding; never for a signed-in page or a form (a
+    secret beside the reader's own text: BREACH), nor for a Word or Excel file, nor when gzip is
+    refused."""
+    store, passwords = site
+    anonymous = client_for(store)
+    secretariat = client_for(store, passwords, "sec")
+    for url in ("/api/themes/1", "/themes/1", "/search?q=migrants", "/search.csv?q=return"):
+        packed = anonymous.get(url, headers={"Accept-Encoding": "gzip"})
+        plain = anonymous.get(url, headers={"Accept-Encoding": "identity"})
+        assert packed.headers["content-encoding"] == "gzip", url
+        assert "content-encoding" not in plain.headers
+        assert packed.content == plain.content  # decoded by the client
+        assert int(packed.headers["content-length"]) == packed.num_bytes_downloaded
+        assert packed.num_bytes_downloaded < len(plain.content) / 2
+        assert packed.headers["etag"] == plain.headers["etag"]
+        for r in (packed, plain):
+            assert "Accept-Encoding" in r.headers["vary"]
+        again = anonymous.get(
+            url, headers={"If-None-Match": plain.headers["etag"], "Accept-Encoding": "gzip"}
+        )
+        assert again.status_code == 304 and again.content == b""
+    refused = anonymous.get("/api/themes/1", headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "content-encoding" not in refused.headers
+    for client, url in (
+        (secretariat, "/themes/1"),
+        (secretariat, "/review"),
+        (anonymous, "/login"),
+        (anonymous, "/search.xlsx?q=migrants"),
+    ):
+        r = client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert r.status_code == 200 and "content-encoding" not in r.headers, url

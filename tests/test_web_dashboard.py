@@ -380,3 +380,110 @@ def test_who_may_download_the_position(site, who, status):
         assert r.content.startswith(b"PK")
     if who is None:  # nor the PDF, before anything is converted
         assert c.get(f"/rounds/{rnd.id}/position.pdf").status_code == 401
+
+
+# --- a round over every statement: one theme at a time -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def everything(site):
+    """A round over all the statements, answered in part: Mexico reaffirms all, Costa Rica objects
+    to one in five and proposes a change to another; the rest have not answered."""
+    store = site[0]
+    rnd = consult.open_round(store, "Still valid? Everything", actor="sec")
+    ids = [s["id"] for s in consult.round_status(store, rnd.id)["statements"]]
+    consult.set_opinions(store, rnd.id, "MEX", [consult.Answer(sid, "valid") for sid in ids],
+                         author="mex", source="test")  # fmt: skip
+    answers = [
+        consult.Answer(sid, "no longer valid", reason="Superseded.")
+        if i % 5 == 0
+        else consult.Answer(sid, "valid with changes", proposed_wording="Una redacción nueva.")
+        if i % 5 == 1
+        else consult.Answer(sid, "valid")
+        for i, sid in enumerate(ids)
+    ]
+    consult.set_opinions(store, rnd.id, "CRI", answers, author="cri", source="test")
+    return rnd, ids
+
+
+def theme_choices(soup: BeautifulSoup) -> list[tuple[int, bool, str]]:
+    """The themes a one-theme page offers: (number, shown now, the counts' text)."""
+    return [
+        (
+            int(re.search(r"theme=(\d+)", li.a["href"]).group(1)),
+            li.a.has_attr("aria-current"),
+            li.select_one(".theme-view-counts").text,
+        )
+        for li in soup.select(".theme-views li")
+    ]
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_large_round_shows_its_statements_one_theme_at_a_time(site, sec, everything, lang):
+    """Every statement is under the theme(s) it is filed under, each page under 50 KB, nothing
+    lost: the themes' tables together hold every statement of the round, each with the counts
+    the nav says; the comment form offers the statements shown."""
+    from rcm.web.rounds import ONE_THEME_AT_A_TIME
+
+    store = site[0]
+    rnd, ids = everything
+    assert len(ids) > ONE_THEME_AT_A_TIME
+    filed = statement_themes(store, ids)
+    first = BeautifulSoup(sec.get(f"/rounds/{rnd.id}", params={"lang": lang}).text, "html.parser")
+    choices = theme_choices(first)
+    assert [t for t, _, _ in choices] == sorted({t for ts in filed.values() for t in ts})
+    assert [current for _, current, _ in choices] == [True] + [False] * (len(choices) - 1)
+    seen: set[str] = set()
+    for theme, _, counts in choices:
+        r = sec.get(f"/rounds/{rnd.id}", params={"theme": theme, "lang": lang})
+        assert r.status_code == 200 and len(r.content) < 50_000, (theme, len(r.content))
+        soup = BeautifulSoup(r.text, "html.parser")
+        rows = [a.text for a in soup.select("table.status tbody td.dash-statement > a")]
+        assert rows and all(theme in filed[sid] for sid in rows)
+        assert rows == sorted(sid for sid in ids if theme in filed[sid])
+        assert f" {len(rows)} " in f" {counts} "
+        assert [o["value"] for o in soup.select("form.comment option")] == rows
+        current = [t for t, now, _ in theme_choices(soup) if now]
+        assert current == [theme]
+        assert soup.select_one("#statements-theme").text.startswith(f"TS{theme} ")
+        seen.update(rows)
+    assert seen == set(ids)
+    for bad in ("9", "x", "-1"):
+        assert sec.get(f"/rounds/{rnd.id}", params={"theme": bad}).status_code == 404
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_large_rounds_position_one_theme_at_a_time_and_whole_in_word(site, sec, everything, lang):
+    store = site[0]
+    rnd, ids = everything
+    position = consult.regional_position(store, rnd.id)
+    first = BeautifulSoup(
+        sec.get(f"/rounds/{rnd.id}/position", params={"lang": lang}).text, "html.parser"
+    )
+    choices = theme_choices(first)
+    assert len(choices) > 1 and choices[0][1]
+    seen: set[str] = set()
+    for theme, _, _ in choices:
+        r = sec.get(f"/rounds/{rnd.id}/position", params={"theme": theme, "lang": lang})
+        assert r.status_code == 200 and len(r.content) < 50_000, (theme, len(r.content))
+        soup = BeautifulSoup(r.text, "html.parser")
+        assert soup.select_one("h2#position-theme").text.startswith(f"TS{theme} ")
+        seen.update(a.text for a in soup.select(".position-entries p.id a"))
+        # The objections stay with their reasons.
+        assert "Superseded." in soup.text or not [
+            e for e in position["contested"] if theme in e["themes"]
+        ]
+    assert seen == set(ids)
+    assert sec.get(f"/rounds/{rnd.id}/position", params={"theme": "7"}).status_code == 404
+    # The Word document holds every statement, not one theme.
+    r = sec.get(f"/rounds/{rnd.id}/position.docx", params={"lang": lang})
+    document = docx.Document(io.BytesIO(r.content))
+    cells = " ".join(c.text for t in document.tables for row in t.rows for c in row.cells)
+    assert all(sid in cells for sid in ids)
+
+
+def test_a_small_round_shows_every_statement_on_one_page(site, sec):
+    _, _, rnd, _ = site
+    soup = BeautifulSoup(sec.get(f"/rounds/{rnd.id}").text, "html.parser")
+    assert not soup.select(".theme-views")
+    assert len(soup.select("table.status tbody tr")) == 31

@@ -1060,6 +1060,7 @@ def regional_position(store: Store, round_id: int, today: date | None = None) ->
             "version": s["version"],
             "wording_changed_on": s["wording_changed_on"],
             "earlier_wording": s["earlier_wording"],
+            "themes": s["themes"],
         }
         if s["status"] == Status.CONTESTED.value:
             apart["contested"].append({**entry, "reasons": s["reasons"]})
@@ -1089,6 +1090,7 @@ def regional_position(store: Store, round_id: int, today: date | None = None) ->
         "totals": status["totals"],
         "earlier_wording": status["earlier_wording"],
         "themes": [by_theme[k] for k in sorted(by_theme)],
+        "round_themes": status["round_themes"],
         "contested": apart["contested"],
         "pending": apart["pending"],
     }

@@ -5,12 +5,13 @@ runs it with uvicorn."""
 
 from __future__ import annotations
 
+import gzip
 import logging
 import time
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request as StarletteRequest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -66,8 +67,10 @@ def create_app(store: Store, config: settings.Config | None = None) -> FastAPI:
     app.state.store = store
     app.state.auth = Auth(store)
     app.state.templates = templates()
-    # The last added runs first: the language is chosen before the cache computes the ETag.
+    # The last added runs first: the language is chosen before the cache computes the ETag; the
+    # compression sees the cache's verdict on each answer.
     app.add_middleware(HttpCache, store=store, config=config)
+    app.add_middleware(PublicCompression)
     app.add_middleware(LanguageAndHeaders, secure=config.secure_cookies)
     if "*" not in config.allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts))
@@ -114,7 +117,7 @@ class LanguageAndHeaders:
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers["Content-Language"] = lang
-                headers["Vary"] = "Accept-Language, Cookie"
+                headers["Vary"] = "Accept-Language, Cookie, Accept-Encoding"
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
                 if self.secure:
@@ -150,3 +153,68 @@ class LanguageAndHeaders:
                         }
                     },
                 )
+
+
+class PublicCompression:
+    """gzip for the public answers (``Cache-Control: public``, set by ``rcm.web.caching``: pages,
+    /api/*, text downloads to someone not signed in) when the client accepts it: the 50 KB of the
+    theme's statements in JSON go as 8 KB, and a shared cache keeps the compressed copy (``Vary:
+    Accept-Encoding``; the ETag is weak, the same for both encodings, RFC 9110 8.8.1).
+
+    Nothing private is compressed: a signed-in page, or a form, holds a secret (the session's
+    CSRF token) beside text the reader sent (a search, a form's values), which compression would
+    let an eavesdropper guess byte by byte (BREACH). Nor what is already compressed (Word, Excel,
+    PDF, zip: not text), streamed, or under ``MINIMUM`` bytes."""
+
+    MINIMUM = 1024
+    LEVEL = 6
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not accepts_gzip(Headers(scope=scope)):
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+
+        async def send_compressed(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message  # held until the body says whether to compress
+                return
+            if start is not None:
+                first, start = start, None
+                body = message.get("body", b"")
+                headers = MutableHeaders(scope=first)
+                if (
+                    message["type"] == "http.response.body"
+                    and not message.get("more_body", False)
+                    and len(body) >= self.MINIMUM
+                    and compressible(headers)
+                ):
+                    body = gzip.compress(body, self.LEVEL, mtime=0)
+                    headers["Content-Encoding"] = "gzip"
+                    headers["Content-Length"] = str(len(body))
+                    message = {**message, "body": body}
+                await send(first)
+            await send(message)
+
+        await self.app(scope, receive, send_compressed)
+
+
+def accepts_gzip(headers: Headers) -> bool:
+    """Whether Accept-Encoding names gzip without refusing it (``gzip;q=0``)."""
+    for part in headers.get("accept-encoding", "").split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip().lower() in ("gzip", "x-gzip"):
+            return params.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+def compressible(headers: MutableHeaders) -> bool:
+    """A public answer in a text format, not encoded yet."""
+    if not headers.get("cache-control", "").startswith("public") or "content-encoding" in headers:
+        return False
+    media = headers.get("content-type", "").partition(";")[0].strip().lower()
+    return media.startswith("text/") or media.endswith(("json", "xml"))

@@ -3,6 +3,8 @@ under /api/ and the downloads are all rendered from it."""
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
@@ -389,7 +391,42 @@ def themes_page(store: Store) -> dict[str, Any]:
     return {"themes": home(store)["themes"]}
 
 
+# Data computed from the whole compendium, kept per store until the data version changes
+# (``rcm.store.versioning``: every committed write of shown data bumps it): name -> (version,
+# data). The version is read BEFORE the data, so what is kept under version v is at least as new
+# as v; the next request after any write (in this process or another) computes it again.
+_BY_VERSION: weakref.WeakKeyDictionary[Store, dict[str, tuple[int, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+_BY_VERSION_LOCK = threading.Lock()
+
+
+def per_data_version(store: Store, name: str, compute: Callable[[Store], Any]) -> Any:
+    """``compute(store)``, computed once per data version of ``store`` (the value is shared by
+    every request that reads it: never changed by a caller). A store whose version cannot be
+    read computes every time."""
+    try:
+        version = store.data_version()
+    except RcmError:
+        return compute(store)
+    with _BY_VERSION_LOCK:
+        kept = _BY_VERSION.setdefault(store, {}).get(name)
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    value = compute(store)
+    with _BY_VERSION_LOCK:
+        _BY_VERSION.setdefault(store, {})[name] = (version, value)
+    return value
+
+
 def about_page(store: Store) -> dict[str, Any]:
+    """The source, the consistency report (``check_compendium``) and the figures of the charts:
+    computed from the whole compendium, so once per data version."""
+    result: dict[str, Any] = per_data_version(store, "about", _about_page)
+    return result
+
+
+def _about_page(store: Store) -> dict[str, Any]:
     compendium = store.load()
     findings = check_compendium(compendium)
     meetings = {m.code: m for m in compendium.meetings}
@@ -623,11 +660,22 @@ def _retired_places(store: Store, statement: Statement) -> list[str]:
     return sorted(f"{p['theme']}.{p['subtheme']}" for p in places)
 
 
-def translation_queue(store: Store, state: str) -> list[dict[str, Any]]:
-    """The translations in ``state`` (pending first for the review page), each beside the wording
-    it translates: the statement's, or the declaration proposal's while that waits."""
+# Translations on one page of the review queue (a Spanish edition queues one per statement).
+TRANSLATIONS_PER_PAGE = 20
+
+
+def translation_queue(
+    store: Store, state: str, page: int = 1, per_page: int = TRANSLATIONS_PER_PAGE
+) -> dict[str, Any]:
+    """One page of the translations in ``state`` (oldest first), each beside the wording it
+    translates: the statement's, or the declaration proposal's while that waits; with the
+    number of translations in that state and of pages."""
+    everything = translate.translations(store, state=state)
+    pages = max(1, -(-len(everything) // per_page))
+    if not 1 <= page <= pages:
+        raise NotFound("page %(page)s: there are %(pages)s", page=page, pages=pages)
     out = []
-    for x in translate.translations(store, state=state):
+    for x in everything[(page - 1) * per_page : page * per_page]:
         if x.statement_id is not None:
             statement = store.statement(x.statement_id)[0]
             original, original_lang = statement.text, statement.lang
@@ -635,4 +683,4 @@ def translation_queue(store: Store, state: str) -> list[dict[str, Any]]:
             p = proposal(store, x.proposal_id or 0)
             original, original_lang = p.text, p.lang
         out.append({**x.as_dict(), "original": original, "original_lang": original_lang})
-    return out
+    return {"items": out, "total": len(everything), "page": page, "pages": pages}

@@ -169,12 +169,20 @@ def declaration_added(request: Request, user: Any, csrf: str, form: Any) -> Resp
 def translations_page(request: Request) -> Response:
     user, csrf = auth(request).secretariat(request)
     state = request.query_params.get("state") or "pending"
-    return render_translations(request, user, csrf, state)
+    page = request.query_params.get("page") or "1"
+    number = int(page) if page.isdigit() and len(page) <= 6 else 0  # 0: no such page
+    return render_translations(request, user, csrf, state, page=number)
 
 
 def render_translations(
-    request: Request, user: Any, csrf: str, state: str, error: RcmError | None = None
+    request: Request,
+    user: Any,
+    csrf: str,
+    state: str,
+    error: RcmError | None = None,
+    page: int = 1,
 ) -> Response:
+    queue = pages.translation_queue(store(request), state, page)
     return render(
         request,
         "translations.html",
@@ -182,7 +190,8 @@ def render_translations(
         user=user,
         csrf=csrf,
         state=state,
-        items=pages.translation_queue(store(request), state),
+        queue=queue,
+        items=queue["items"],
         error=i18n.gettext(error.message) if error else None,
     )
 

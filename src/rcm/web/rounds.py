@@ -142,6 +142,51 @@ def shown_statements(db: Store, ids: list[str], lang: str) -> dict[str, dict[str
     return shown
 
 
+# A round asking about more statements than this shows them one theme at a time on its dashboard
+# and its position page, so that each page stays small (issue 18: under 50 KB) and a Secretariat
+# officer reads a theme the way the compilation is organised; the Word and PDF downloads of the
+# position hold every statement.
+ONE_THEME_AT_A_TIME = 60
+NO_THEME = 0  # a statement filed under no theme (added from a declaration, not placed yet)
+
+
+def listed_under(themes: list[int], round_themes: list[int]) -> list[int]:
+    """The themes a statement is listed under in a one-theme view: the round's themes it is filed
+    under, else every theme it is filed under, else none (``NO_THEME``)."""
+    return [t for t in themes if t in round_themes] or list(themes) or [NO_THEME]
+
+
+def theme_view(
+    request: Request, db: Store, counts: dict[int, dict[str, int]], statements: int
+) -> dict[str, Any] | None:
+    """The one-theme view of a round's page (None: the page shows every statement): the themes
+    to choose from, each with how many of its statements are in each status, and the theme
+    chosen by ``?theme=N`` (the first by default; a theme the round has nothing under is a
+    404)."""
+    if statements <= ONE_THEME_AT_A_TIME or len(counts) < 2:
+        return None
+    titles = {th.number: th.title for th in db.themes()}
+    asked = request.query_params.get("theme")
+    chosen = min(counts)
+    if asked is not None:
+        chosen = int(asked) if asked.isdigit() else -1
+        if chosen not in counts:
+            raise NotFound("this round has no statement under theme %(theme)s", theme=asked[:20])
+    order = [s.value for s in consult.Status]
+    return {
+        "chosen": chosen,
+        "themes": [
+            {
+                "theme": t,
+                "title": titles.get(t, ""),
+                "statements": sum(c.values()),
+                "counts": {k: c[k] for k in order if c.get(k)},
+            }
+            for t, c in sorted(counts.items())
+        ],
+    }
+
+
 # A country's progress through a round, from its answers.
 NOT_STARTED, IN_PROGRESS, FINISHED = "not started", "in progress", "finished"
 
@@ -204,13 +249,25 @@ def round_page(request: Request, round_id: PathInt) -> Response:
         return RedirectResponse(f"/rounds/{round_id}/answers", status_code=303)
     consult.check_can_see_results(user, rnd)
     status = consult.round_status(db, round_id)
-    ids = [s["id"] for s in status["statements"]]
+    counts: dict[int, dict[str, int]] = {}
+    for s in status["statements"]:
+        for t in listed_under(s["themes"], status["round_themes"]):
+            counts.setdefault(t, {}).setdefault(s["status"], 0)
+            counts[t][s["status"]] += 1
+    view = theme_view(request, db, counts, len(status["statements"]))
+    shown = [
+        s
+        for s in status["statements"]
+        if view is None or view["chosen"] in listed_under(s["themes"], status["round_themes"])
+    ]
     return render(
         request,
         "round.html",
         data=status,
         grid=dashboard(db, status),
-        texts=shown_statements(db, ids, i18n.current.get()),
+        view=view,
+        listed=shown,
+        texts=shown_statements(db, [s["id"] for s in shown], i18n.current.get()),
         user=user,
         csrf=found[1] if found else "",
         comments=consult.comments(db, round_id),
@@ -239,6 +296,33 @@ def position_page(request: Request, round_id: PathInt) -> Response:
     db = store(request)
     consult.check_can_see_results(user, consult.get_round(db, round_id))
     data = consult.regional_position(db, round_id)
+    counts: dict[int, dict[str, int]] = {}
+    for section in data["themes"]:
+        c = counts.setdefault(section["theme"], {})
+        c["reaffirmed"] = sum(len(group) for group in section["reaffirmed"].values())
+        c["to be updated"] = len(section["to_be_updated"])
+    for key in ("contested", "pending"):
+        for e in data[key]:
+            for t in listed_under(e["themes"], data["round_themes"]):
+                c = counts.setdefault(t, {})
+                c[key] = c.get(key, 0) + 1
+    view = theme_view(request, db, counts, sum(data["totals"].values()))
+    if view is not None:
+        chosen = view["chosen"]
+        data = {
+            **data,
+            "themes": [s for s in data["themes"] if s["theme"] == chosen],
+            "contested": [
+                e
+                for e in data["contested"]
+                if chosen in listed_under(e["themes"], data["round_themes"])
+            ],
+            "pending": [
+                e
+                for e in data["pending"]
+                if chosen in listed_under(e["themes"], data["round_themes"])
+            ],
+        }
     entries = [
         e for section in data["themes"] for group in section["reaffirmed"].values() for e in group
     ]
@@ -248,6 +332,7 @@ def position_page(request: Request, round_id: PathInt) -> Response:
         request,
         "position.html",
         data=data,
+        view=view,
         texts=shown_statements(db, sorted({e["id"] for e in entries}), i18n.current.get()),
         pdf=pdf_available(),
         countries=len(consult.member_countries()),
