@@ -20,7 +20,7 @@ from sqlalchemy import func, insert, select
 
 import spanish_edition
 from conftest import _fresh_postgres_database
-from rcm import consult, mail, review, settings, translate, users
+from rcm import consult, drafts, mail, review, settings, translate, users
 from rcm.backup import (
     BACKED_UP,
     DERIVED,
@@ -149,6 +149,15 @@ def fill(store: Store) -> Rich:
         store, rnd.id, "USA", b, "no longer valid", reason="See 2016.", author="sec"
     )
     consult.add_comment(store, observer, rnd.id, b, "Cite the 1951 Convention instead.")
+    # A draft answer kept on the web form, not yet submitted (answer_drafts).
+    problems = drafts.save(
+        store,
+        sec,
+        rnd,
+        "GTM",
+        {f"v:{b}": "no longer valid", f"c:{b}": "Superseded by the 2016 law."},
+    )
+    assert problems == [] and drafts.count(store, rnd.id, "GTM") == 1
     closed = consult.open_round(store, "TS1 check", filters=[theme_filter([1])], actor="sec")
     with store.connection() as conn:
         first = conn.scalar(
