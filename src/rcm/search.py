@@ -937,8 +937,9 @@ class SearchSQL:
     page: str  # docid, score of the requested page, in order
     facets: str  # combo, n: how many matches each facet combination has
     params: dict[str, Any]
-    # RUM: ``page`` gives (docid, distance) of the ``:top`` nearest matches in the index's order
-    # instead, and ``page_rows`` makes the page of them (ties completed and put in docid order).
+    # RUM: ``page`` gives (docid, distance) of the matches in the index's order (nearest first;
+    # ``:top`` of them, none for all) instead, and ``page_rows`` reads as many as the page needs
+    # (ties completed and put in docid order).
     nearest: bool = False
 
 
@@ -1012,9 +1013,9 @@ def build_search_sql(
         f"ORDER BY {_ORDER[sort]} LIMIT :limit OFFSET :offset"
     )
     if rum and sort == "relevance":
-        # The index returns the matches nearest first and stops after :top of them. ORDER BY the
-        # distance alone: a second key (the docid, for ties) would make PostgreSQL rank every
-        # match to sort them; ``page_rows`` completes the ties instead.
+        # The index returns the matches nearest first; ``page_rows`` reads only as many as the
+        # page needs. ORDER BY the distance alone: a second key (the docid, for ties) would make
+        # PostgreSQL rank every match to sort them; ``page_rows`` completes the ties instead.
         page = (
             f"SELECT s.docid AS docid, s.tsv <=> query.q AS distance FROM {source} "
             f"WHERE {condition} ORDER BY s.tsv <=> query.q LIMIT :top"
@@ -1028,21 +1029,24 @@ def build_search_sql(
 
 def page_rows(store: Store, conn: Connection, sql: SearchSQL) -> list[tuple[int, float]]:
     """(docid, score) of the page ``sql`` asks for, best first, ties in docid order. On the RUM
-    path the index gives the nearest matches, but in no set order among equal distances (and not
-    the same one for every LIMIT): read the :top nearest and one more, and all of them if that one
-    ties with the page's last, so that every match as near as the page's last is in hand; then the
-    page is cut from them in (distance, docid) order, as the GIN path's ORDER BY would. The score
-    is RUM's rank (``rum_ts_score``, the inverse of the distance)."""
+    path the index gives the matches nearest first, but in no set order among equal distances:
+    the index scan is read through a cursor, the page's worth and one more, then on while the last
+    read ties with the page's last, so that every match as near as the page's last is in hand and
+    no further match is read; the page is cut from them in (distance, docid) order, as the GIN
+    path's ORDER BY would. The score is RUM's rank (``rum_ts_score``, the inverse of the
+    distance)."""
     if not sql.nearest:
         rows = store.read_rows(conn, sql.page, sql.params)
         return [(int(r[0]), float(r[1] or 0.0)) for r in rows]
     limit, offset = int(sql.params["limit"]), int(sql.params["offset"])
     wanted = limit + offset
-    rows = store.read_rows(conn, sql.page, {**sql.params, "top": wanted + 1})
-    if len(rows) > wanted and rows[wanted][1] == rows[wanted - 1][1]:
-        # The page's last ties with the next: read every match in order (LIMIT NULL), once,
-        # rather than growing the window a scan at a time.
-        rows = store.read_rows(conn, sql.page, {**sql.params, "top": None})
+    rows = store.read_while(
+        conn,
+        sql.page,
+        {**sql.params, "top": None},
+        wanted + 1,
+        lambda rows: rows[-1][1] == rows[wanted - 1][1],
+    )
     ordered = sorted((float(r[1]), int(r[0])) for r in rows)[offset:wanted]
     return [(docid, 1.0 / distance if distance else 0.0) for distance, docid in ordered]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -415,6 +415,37 @@ class Store:
         try:
             cursor.execute(sql, params)
             return list(cursor.fetchall())
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DatabaseFailure(self.display_url, reason) from None
+        finally:
+            cursor.close()
+
+    def read_while(
+        self,
+        conn: Connection,
+        sql: str,
+        params: Mapping[str, Any],
+        first: int,
+        more: Callable[[list[Any]], bool],
+    ) -> list[Any]:
+        """The first ``first`` rows of an ordered read, then further rows in growing batches for
+        as long as ``more(rows so far)`` says so. On PostgreSQL through a server-side cursor, so
+        the rest of the scan is never read (an index scan in order stops where the reading
+        stops); elsewhere every row is read."""
+        if self.dialect != "postgresql":
+            return self.read_rows(conn, sql, params)
+        driver = conn.connection.driver_connection
+        cursor = driver.cursor(name="rcm_read_while")  # type: ignore[union-attr]
+        try:
+            cursor.execute(_pyformat(sql), params)
+            rows = list(cursor.fetchmany(first))
+            size, batch = first, 256
+            while len(rows) == size and more(rows):
+                rows += cursor.fetchmany(batch)
+                size += batch
+                batch *= 2
+            return rows
         except self.engine.dialect.loaded_dbapi.Error as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise DatabaseFailure(self.display_url, reason) from None
