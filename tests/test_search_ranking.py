@@ -18,7 +18,7 @@ from rcm.search import (
     search,
     theme_filter,
 )
-from rcm.store import Store, search_index
+from rcm.store import Store, _pyformat, search_index
 from rcm.suggest import label_compendium
 
 QUERIES = [
@@ -154,3 +154,30 @@ def test_an_ordered_read_on_sqlite_reads_every_row(tmp_path):
     with store.engine.connect() as conn:
         assert len(store.read_while(conn, sql + "SELECT n FROM g", {}, 5, lambda r: False)) == 50
     store.close()
+
+
+@pytest.mark.postgres
+def test_only_the_relevance_page_reads_the_rum_index(pg_store):
+    """The RUM index is read in its own order for the top hits and nowhere else: the facet counts,
+    the other sorts and the GIN ranking match with ``@@@``, which RUM's operator class does not
+    serve (its bitmap scan crashed the server at 1M statements). Shown with the GIN index gone
+    and sequential scans priced out, where the planner would otherwise take RUM."""
+    with pg_store.engine.connect() as conn:
+        if not search_index.rum_available(conn):
+            pytest.skip("the rum extension is not installed")
+    parsed = parsed_query("smuggl* OR migrants")
+    rum = build_search_sql("postgresql", parsed, [], "relevance", 20, 0, ranking="rum")
+    oldest = build_search_sql("postgresql", parsed, [], "oldest", 20, 0, ranking="rum")
+    gin = build_search_sql("postgresql", parsed, [], "relevance", 20, 0, ranking="gin")
+    with pg_store.engine.connect() as conn, conn.begin() as tx:
+        conn.exec_driver_sql("DROP INDEX ix_statement_search_tsv")
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+
+        def plan(sql: str, params: dict) -> str:
+            rows = conn.exec_driver_sql("EXPLAIN " + _pyformat(sql), params).all()
+            return "\n".join(r[0] for r in rows)
+
+        assert "ix_statement_search_rum" in plan(rum.page, {**rum.params, "top": 21})
+        for sql in (rum.facets, oldest.page, gin.page):
+            assert "ix_statement_search_rum" not in plan(sql, rum.params)
+        tx.rollback()

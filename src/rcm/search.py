@@ -1000,7 +1000,13 @@ def build_search_sql(
         score = "0.0"
         if pos:
             source = count_source = f"statement_search AS s CROSS JOIN (SELECT {pos} AS q) AS query"
-            where.insert(0, "s.tsv @@ query.q")
+            # ``@@@`` is PostgreSQL's other name for ``@@`` (the same function, the same
+            # estimates), but only GIN's operator class indexes it, not RUM's: every read but the
+            # RUM page's goes through the GIN index (or no index). RUM is read only in its own
+            # order, for the top hits: at a million statements the planner chose RUM's bitmap
+            # scan to count a prefix query's matches, and that scan crashed the server (rum
+            # 1.3.13, see bench/README.md).
+            where.insert(0, "s.tsv @@@ query.q")
             rum = ranking == "rum"
             score = "rum_ts_score(s.tsv, query.q)" if rum else "ts_rank_cd(s.tsv, query.q, 1)"
         if neg:
@@ -1016,9 +1022,10 @@ def build_search_sql(
         # The index returns the matches nearest first; ``page_rows`` reads only as many as the
         # page needs. ORDER BY the distance alone: a second key (the docid, for ties) would make
         # PostgreSQL rank every match to sort them; ``page_rows`` completes the ties instead.
+        nearest = " AND ".join(["s.tsv @@ query.q", *where[1:]])  # RUM's own operator
         page = (
             f"SELECT s.docid AS docid, s.tsv <=> query.q AS distance FROM {source} "
-            f"WHERE {condition} ORDER BY s.tsv <=> query.q LIMIT :top"
+            f"WHERE {nearest} ORDER BY s.tsv <=> query.q LIMIT :top"
         )
     facets = (
         f"SELECT {_COMBO} AS combo, COUNT(*) AS n FROM {count_source} WHERE {condition} "

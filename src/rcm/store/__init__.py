@@ -494,7 +494,7 @@ class Store:
         else:
             sql = " UNION ALL ".join(
                 f"SELECT CAST(:{k} AS text) AS term, COUNT(*) AS doc FROM statement_search "
-                f"WHERE tsv @@ plainto_tsquery('simple', :{k})"
+                f"WHERE tsv @@@ plainto_tsquery('simple', :{k})"  # GIN, never RUM (rcm.search)
                 for k in params
             )
         return total, {r.term: int(r.doc) for r in conn.execute(text(sql), params)}
