@@ -100,7 +100,7 @@ def measure(url: str, repeat: int, queries: list[str]) -> dict[str, Any]:
         for i in range(repeat + 1):
             for kind in kinds:
                 # The GIN rows with ``@@@`` (``@@`` that only GIN indexes), as rcm.search does:
-                # RUM's bitmap scan crashed the server at 1M statements.
+                # the server crashed once in RUM's bitmap scan at 1M statements.
                 match = "tsv @@ q" if kind == "raw_rum" else "tsv @@@ q"
                 sql = (
                     f"SELECT docid FROM statement_search, (SELECT {pos} AS q) AS query "

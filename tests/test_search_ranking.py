@@ -160,8 +160,8 @@ def test_an_ordered_read_on_sqlite_reads_every_row(tmp_path):
 def test_only_the_relevance_page_reads_the_rum_index(pg_store):
     """The RUM index is read in its own order for the top hits and nowhere else: the facet counts,
     the other sorts and the GIN ranking match with ``@@@``, which RUM's operator class does not
-    serve (its bitmap scan crashed the server at 1M statements). Shown with the GIN index gone
-    and sequential scans priced out, where the planner would otherwise take RUM."""
+    serve (the server crashed once in its bitmap scan at 1M statements). Shown with the GIN index
+    gone and sequential scans priced out, where the planner would otherwise take RUM."""
     with pg_store.engine.connect() as conn:
         if not search_index.rum_available(conn):
             pytest.skip("the rum extension is not installed")

@@ -1004,8 +1004,8 @@ def build_search_sql(
             # estimates), but only GIN's operator class indexes it, not RUM's: every read but the
             # RUM page's goes through the GIN index (or no index). RUM is read only in its own
             # order, for the top hits: at a million statements the planner chose RUM's bitmap
-            # scan to count a prefix query's matches, and that scan crashed the server (rum
-            # 1.3.13, see bench/README.md).
+            # scan to count a prefix query's matches, and the server crashed in it once (rum
+            # 1.3.13; see bench/README.md). Counting needs no positions: GIN is the safer index.
             where.insert(0, "s.tsv @@@ query.q")
             rum = ranking == "rum"
             score = "rum_ts_score(s.tsv, query.q)" if rum else "ts_rank_cd(s.tsv, query.q, 1)"
