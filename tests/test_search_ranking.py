@@ -130,30 +130,24 @@ def test_a_write_refreshes_the_cached_lookups(store):
     assert search(store, SearchRequest("migration", limit=1)).total == before
 
 
-@pytest.mark.postgres
-def test_an_ordered_read_stops_where_the_reader_stops(pg_store):
-    """``Store.read_while`` (the RUM page's read): the first rows, then growing batches only while
-    asked, through a cursor, so a long run of ties is completed and the rest is never read."""
-    sql = "SELECT g, g / 1000 AS d FROM generate_series(1, :n) AS g ORDER BY g"
-    with pg_store.connection() as conn:
-        rows = pg_store.read_while(conn, sql, {"n": 100_000}, 21, lambda r: r[-1][1] == 0)
-        assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
-        # 21, then 256, 512 and 1024 more: the first batch that reaches past the ties' end.
-        assert len(rows) == 21 + 256 + 512 + 1024
-        assert pg_store.read_while(conn, sql, {"n": 10}, 21, lambda r: True) == [
-            (g, 0) for g in range(1, 11)
-        ]
-        assert len(pg_store.read_while(conn, sql, {"n": 5000}, 21, lambda r: False)) == 21
-        # The connection is still good for the search's next reads.
-        assert pg_store.read_rows(conn, "SELECT 1", {}) == [(1,)]
-
-
-def test_an_ordered_read_on_sqlite_reads_every_row(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'rcm.db'}", create=True)
-    sql = "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 50) "
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_an_ordered_read_stops_where_the_reader_stops(backend, request, tmp_path):
+    """``Store.read_while`` (the RUM page's read): the first rows, then eight times as many only
+    while asked, so a long run of ties is completed without reading everything."""
+    if backend == "postgresql":
+        store = request.getfixturevalue("pg_store")
+    else:
+        store = Store(f"sqlite:///{tmp_path / 'r.db'}", create=True)
+    numbers = "SELECT 1 AS g UNION ALL SELECT g + 1 FROM numbers WHERE g < 100000"
+    sql = f"WITH RECURSIVE numbers(g) AS ({numbers}) SELECT g, g / 1000 FROM numbers LIMIT :top"
     with store.engine.connect() as conn:
-        assert len(store.read_while(conn, sql + "SELECT n FROM g", {}, 5, lambda r: False)) == 50
-    store.close()
+        rows = store.read_while(conn, sql, {}, 21, lambda r: r[-1][1] == 0)
+        assert [r[0] for r in rows] == list(range(1, 21 * 64 + 1))  # 21, 168, then 1,344 rows
+        assert len(store.read_while(conn, sql, {}, 21, lambda r: False)) == 21
+        short = sql.replace("100000", "10")
+        assert len(store.read_while(conn, short, {}, 21, lambda r: True)) == 10
 
 
 @pytest.mark.postgres

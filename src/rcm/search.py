@@ -937,9 +937,9 @@ class SearchSQL:
     page: str  # docid, score of the requested page, in order
     facets: str  # combo, n: how many matches each facet combination has
     params: dict[str, Any]
-    # RUM: ``page`` gives (docid, distance) of the matches in the index's order (nearest first;
-    # ``:top`` of them, none for all) instead, and ``page_rows`` reads as many as the page needs
-    # (ties completed and put in docid order).
+    # RUM: ``page`` gives (docid, distance) of the ``:top`` nearest matches in the index's order
+    # instead, and ``page_rows`` reads as many as the page needs (ties completed and put in docid
+    # order).
     nearest: bool = False
 
 
@@ -1037,10 +1037,10 @@ def build_search_sql(
 def page_rows(store: Store, conn: Connection, sql: SearchSQL) -> list[tuple[int, float]]:
     """(docid, score) of the page ``sql`` asks for, best first, ties in docid order. On the RUM
     path the index gives the matches nearest first, but in no set order among equal distances:
-    the index scan is read through a cursor, the page's worth and one more, then on while the last
-    read ties with the page's last, so that every match as near as the page's last is in hand and
-    no further match is read; the page is cut from them in (distance, docid) order, as the GIN
-    path's ORDER BY would. The score is RUM's rank (``rum_ts_score``, the inverse of the
+    the page's worth and one more are read, then more (``Store.read_while``) while the last read
+    ties with the page's last, so that every match as near as the page's last is in hand without
+    reading every match; the page is cut from them in (distance, docid) order, as the GIN path's
+    ORDER BY would. The score is RUM's rank (``rum_ts_score``, the inverse of the
     distance)."""
     if not sql.nearest:
         rows = store.read_rows(conn, sql.page, sql.params)
@@ -1048,11 +1048,7 @@ def page_rows(store: Store, conn: Connection, sql: SearchSQL) -> list[tuple[int,
     limit, offset = int(sql.params["limit"]), int(sql.params["offset"])
     wanted = limit + offset
     rows = store.read_while(
-        conn,
-        sql.page,
-        {**sql.params, "top": None},
-        wanted + 1,
-        lambda rows: rows[-1][1] == rows[wanted - 1][1],
+        conn, sql.page, sql.params, wanted + 1, lambda rows: rows[-1][1] == rows[wanted - 1][1]
     )
     ordered = sorted((float(r[1]), int(r[0])) for r in rows)[offset:wanted]
     return [(docid, 1.0 / distance if distance else 0.0) for distance, docid in ordered]
