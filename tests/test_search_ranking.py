@@ -109,6 +109,8 @@ def test_the_sql_of_each_ranking():
     assert gin.facets == rum.facets and "ts_rank" not in rum.facets  # facets: docids only
     oldest = build_search_sql("postgresql", parsed, [], "oldest", 20, 0, ranking="rum")
     assert not oldest.nearest and "rum_ts_score" in oldest.page
+    prefix = build_search_sql("postgresql", parse_query("smuggl*"), [], "relevance", 20, 0, "rum")
+    assert not prefix.nearest and "<=>" not in prefix.page and "ts_rank_cd" in prefix.page
 
 
 def test_the_parsed_query_is_cached_by_its_text():
@@ -159,7 +161,7 @@ def test_only_the_relevance_page_reads_the_rum_index(pg_store):
     with pg_store.engine.connect() as conn:
         if not search_index.rum_available(conn):
             pytest.skip("the rum extension is not installed")
-    parsed = parsed_query("smuggl* OR migrants")
+    parsed = parsed_query("children OR migrants")
     rum = build_search_sql("postgresql", parsed, [], "relevance", 20, 0, ranking="rum")
     oldest = build_search_sql("postgresql", parsed, [], "oldest", 20, 0, ranking="rum")
     gin = build_search_sql("postgresql", parsed, [], "relevance", 20, 0, ranking="gin")

@@ -1007,7 +1007,11 @@ def build_search_sql(
             # scan to count a prefix query's matches, and the server crashed in it once (rum
             # 1.3.13; see bench/README.md). Counting needs no positions: GIN is the safer index.
             where.insert(0, "s.tsv @@@ query.q")
-            rum = ranking == "rum"
+            # A prefix query (``smuggl*``) is ranked by GIN even where RUM is chosen: at a
+            # million statements under concurrent load the server crashed twice in RUM's scans
+            # of prefix queries (rum 1.3.13; bench/README.md).
+            prefix = any(t.kind == "prefix" for c in parsed.positive for t in c.terms)
+            rum = ranking == "rum" and not prefix
             score = "rum_ts_score(s.tsv, query.q)" if rum else "ts_rank_cd(s.tsv, query.q, 1)"
         if neg:
             where.append(f"NOT (s.tsv @@ ({neg}))")
