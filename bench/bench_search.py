@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -92,11 +93,14 @@ def measure(db: Path, repeat: int) -> dict[str, object]:
             "raw_p95": round(percentile(all_raw, 0.95), 2),
             "rcm_p50": round(percentile(all_rcm, 0.5), 2),
             "rcm_p95": round(percentile(all_rcm, 0.95), 2),
+            "raw_worst": round(max(all_raw), 2),
+            "rcm_worst": round(max(all_rcm), 2),
             "ratio_p50": round(percentile(all_rcm, 0.5) / percentile(all_raw, 0.5), 2),
             "ratio_p95": round(percentile(all_rcm, 0.95) / percentile(all_raw, 0.95), 2),
             "ratio_of_sums": round(sum(all_rcm) / sum(all_raw), 2),
         },
         "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "loadavg": [round(x, 2) for x in os.getloadavg()],  # the machine is shared
     }
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sqlite3
 import tempfile
@@ -134,6 +135,7 @@ def measure(db: Path, repeat: int) -> dict[str, Any]:
             k: round(v / sums["tantivy_facets"], 2) for k, v in sums.items()
         },
         "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "loadavg": [round(x, 2) for x in os.getloadavg()],  # the machine is shared
     }
 
 

@@ -18,7 +18,7 @@ from rcm.search import (
     search,
     theme_filter,
 )
-from rcm.store import Store, search_index
+from rcm.store import Store, _pyformat, search_index
 from rcm.suggest import label_compendium
 
 QUERIES = [
@@ -109,6 +109,8 @@ def test_the_sql_of_each_ranking():
     assert gin.facets == rum.facets and "ts_rank" not in rum.facets  # facets: docids only
     oldest = build_search_sql("postgresql", parsed, [], "oldest", 20, 0, ranking="rum")
     assert not oldest.nearest and "rum_ts_score" in oldest.page
+    prefix = build_search_sql("postgresql", parse_query("smuggl*"), [], "relevance", 20, 0, "rum")
+    assert not prefix.nearest and "<=>" not in prefix.page and "ts_rank_cd" in prefix.page
 
 
 def test_the_parsed_query_is_cached_by_its_text():
@@ -128,3 +130,50 @@ def test_a_write_refreshes_the_cached_lookups(store):
         assert store.lookups(conn).generation == cached.generation + 1
         assert store.lookups(conn) is not cached
     assert search(store, SearchRequest("migration", limit=1)).total == before
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_an_ordered_read_stops_where_the_reader_stops(backend, request, tmp_path):
+    """``Store.read_while`` (the RUM page's read): the first rows, then eight times as many only
+    while asked, so a long run of ties is completed without reading everything."""
+    if backend == "postgresql":
+        store = request.getfixturevalue("pg_store")
+    else:
+        store = Store(f"sqlite:///{tmp_path / 'r.db'}", create=True)
+    numbers = "SELECT 1 AS g UNION ALL SELECT g + 1 FROM numbers WHERE g < 100000"
+    sql = f"WITH RECURSIVE numbers(g) AS ({numbers}) SELECT g, g / 1000 FROM numbers LIMIT :top"
+    with store.engine.connect() as conn:
+        rows = store.read_while(conn, sql, {}, 21, lambda r: r[-1][1] == 0)
+        assert [r[0] for r in rows] == list(range(1, 21 * 64 + 1))  # 21, 168, then 1,344 rows
+        assert len(store.read_while(conn, sql, {}, 21, lambda r: False)) == 21
+        short = sql.replace("100000", "10")
+        assert len(store.read_while(conn, short, {}, 21, lambda r: True)) == 10
+
+
+@pytest.mark.postgres
+def test_only_the_relevance_page_reads_the_rum_index(pg_store):
+    """The RUM index is read in its own order for the top hits and nowhere else: the facet counts,
+    the other sorts and the GIN ranking match with ``@@@``, which RUM's operator class does not
+    serve (the server crashed once in its bitmap scan at 1M statements). Shown with the GIN index
+    gone and sequential scans priced out, where the planner would otherwise take RUM."""
+    with pg_store.engine.connect() as conn:
+        if not search_index.rum_available(conn):
+            pytest.skip("the rum extension is not installed")
+    parsed = parsed_query("children OR migrants")
+    rum = build_search_sql("postgresql", parsed, [], "relevance", 20, 0, ranking="rum")
+    oldest = build_search_sql("postgresql", parsed, [], "oldest", 20, 0, ranking="rum")
+    gin = build_search_sql("postgresql", parsed, [], "relevance", 20, 0, ranking="gin")
+    with pg_store.engine.connect() as conn, conn.begin() as tx:
+        conn.exec_driver_sql("DROP INDEX ix_statement_search_tsv")
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+
+        def plan(sql: str, params: dict) -> str:
+            rows = conn.exec_driver_sql("EXPLAIN " + _pyformat(sql), params).all()
+            return "\n".join(r[0] for r in rows)
+
+        assert "ix_statement_search_rum" in plan(rum.page, {**rum.params, "top": 21})
+        for sql in (rum.facets, oldest.page, gin.page):
+            assert "ix_statement_search_rum" not in plan(sql, rum.params)
+        tx.rollback()

@@ -940,7 +940,8 @@ class SearchSQL:
     facets: str
     params: dict[str, Any]
     # RUM: ``page`` gives (docid, distance) of the ``:top`` nearest matches in the index's order
-    # instead, and ``page_rows`` makes the page of them (ties completed and put in docid order).
+    # instead, and ``page_rows`` reads as many as the page needs (ties completed and put in docid
+    # order).
     nearest: bool = False
     # combo id, then 1 or 0 for each filter in order: which combinations each filter lets through
     # (None without filters)
@@ -1016,8 +1017,18 @@ def build_search_sql(
         score = "0.0"
         if pos:
             source = count_source = f"statement_search AS s CROSS JOIN (SELECT {pos} AS q) AS query"
-            where.insert(0, "s.tsv @@ query.q")
-            rum = ranking == "rum"
+            # ``@@@`` is PostgreSQL's other name for ``@@`` (the same function, the same
+            # estimates), but only GIN's operator class indexes it, not RUM's: every read but the
+            # RUM page's goes through the GIN index (or no index). RUM is read only in its own
+            # order, for the top hits: at a million statements the planner chose RUM's bitmap
+            # scan to count a prefix query's matches, and the server crashed in it once (rum
+            # 1.3.13; see bench/README.md). Counting needs no positions: GIN is the safer index.
+            where.insert(0, "s.tsv @@@ query.q")
+            # A prefix query (``smuggl*``) is ranked by GIN even where RUM is chosen: at a
+            # million statements under concurrent load the server crashed twice in RUM's scans
+            # of prefix queries (rum 1.3.13; bench/README.md).
+            prefix = any(t.kind == "prefix" for c in parsed.positive for t in c.terms)
+            rum = ranking == "rum" and not prefix
             score = "rum_ts_score(s.tsv, query.q)" if rum else "ts_rank_cd(s.tsv, query.q, 1)"
         if neg:
             where.append(f"NOT (s.tsv @@ ({neg}))")
@@ -1030,12 +1041,13 @@ def build_search_sql(
         f"ORDER BY {_ORDER[sort]} LIMIT :limit OFFSET :offset"
     )
     if rum and sort == "relevance":
-        # The index returns the matches nearest first and stops after :top of them. ORDER BY the
-        # distance alone: a second key (the docid, for ties) would make PostgreSQL rank every
-        # match to sort them; ``page_rows`` completes the ties instead.
+        # The index returns the matches nearest first; ``page_rows`` reads only as many as the
+        # page needs. ORDER BY the distance alone: a second key (the docid, for ties) would make
+        # PostgreSQL rank every match to sort them; ``page_rows`` completes the ties instead.
+        nearest = " AND ".join(["s.tsv @@ query.q", *where[1:]])  # RUM's own operator
         page = (
             f"SELECT s.docid AS docid, s.tsv <=> query.q AS distance FROM {source} "
-            f"WHERE {condition} ORDER BY s.tsv <=> query.q LIMIT :top"
+            f"WHERE {nearest} ORDER BY s.tsv <=> query.q LIMIT :top"
         )
     facets = (
         f"SELECT {_COMBO} AS combo, COUNT(*) AS n FROM {count_source} WHERE {unfiltered} "
@@ -1052,21 +1064,20 @@ def build_search_sql(
 
 def page_rows(store: Store, conn: Connection, sql: SearchSQL) -> list[tuple[int, float]]:
     """(docid, score) of the page ``sql`` asks for, best first, ties in docid order. On the RUM
-    path the index gives the nearest matches, but in no set order among equal distances (and not
-    the same one for every LIMIT): read the :top nearest and one more, and all of them if that one
-    ties with the page's last, so that every match as near as the page's last is in hand; then the
-    page is cut from them in (distance, docid) order, as the GIN path's ORDER BY would. The score
-    is RUM's rank (``rum_ts_score``, the inverse of the distance)."""
+    path the index gives the matches nearest first, but in no set order among equal distances:
+    the page's worth and one more are read, then more (``Store.read_while``) while the last read
+    ties with the page's last, so that every match as near as the page's last is in hand without
+    reading every match; the page is cut from them in (distance, docid) order, as the GIN path's
+    ORDER BY would. The score is RUM's rank (``rum_ts_score``, the inverse of the
+    distance)."""
     if not sql.nearest:
         rows = store.read_rows(conn, sql.page, sql.params)
         return [(int(r[0]), float(r[1] or 0.0)) for r in rows]
     limit, offset = int(sql.params["limit"]), int(sql.params["offset"])
     wanted = limit + offset
-    rows = store.read_rows(conn, sql.page, {**sql.params, "top": wanted + 1})
-    if len(rows) > wanted and rows[wanted][1] == rows[wanted - 1][1]:
-        # The page's last ties with the next: read every match in order (LIMIT NULL), once,
-        # rather than growing the window a scan at a time.
-        rows = store.read_rows(conn, sql.page, {**sql.params, "top": None})
+    rows = store.read_while(
+        conn, sql.page, sql.params, wanted + 1, lambda rows: rows[-1][1] == rows[wanted - 1][1]
+    )
     ordered = sorted((float(r[1]), int(r[0])) for r in rows)[offset:wanted]
     return [(docid, 1.0 / distance if distance else 0.0) for distance, docid in ordered]
 

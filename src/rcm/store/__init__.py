@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -421,6 +421,27 @@ class Store:
         finally:
             cursor.close()
 
+    def read_while(
+        self,
+        conn: Connection,
+        sql: str,
+        params: Mapping[str, Any],
+        first: int,
+        more: Callable[[list[Any]], bool],
+    ) -> list[Any]:
+        """The first ``first`` rows of an ordered read whose ``LIMIT :top`` is left to this
+        method, then, for as long as ``more(rows so far)`` says so, the read again with eight
+        times the limit: a long run of ties costs a few bounded reads, never the whole result
+        (an index scan in order stops at its limit). Plain statements rather than a server-side
+        cursor: RUM's index scan crashed the server once when read through a cursor under load
+        (bench/README.md)."""
+        top = first
+        rows = self.read_rows(conn, sql, {**params, "top": top})
+        while len(rows) == top and more(rows):
+            top *= 8
+            rows = self.read_rows(conn, sql, {**params, "top": top})
+        return rows
+
     def hit_details(self, conn: Connection, docids: list[int]) -> dict[int, dict[str, Any]]:
         """Statement id, text and heading of search hits, by docid."""
         if not docids:
@@ -463,7 +484,7 @@ class Store:
         else:
             sql = " UNION ALL ".join(
                 f"SELECT CAST(:{k} AS text) AS term, COUNT(*) AS doc FROM statement_search "
-                f"WHERE tsv @@ plainto_tsquery('simple', :{k})"
+                f"WHERE tsv @@@ plainto_tsquery('simple', :{k})"  # GIN, never RUM (rcm.search)
                 for k in params
             )
         return total, {r.term: int(r.doc) for r in conn.execute(text(sql), params)}
