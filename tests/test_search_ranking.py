@@ -52,16 +52,58 @@ def _run(store: Store, query: str, filters, **kw):
     return search(store, SearchRequest(query, tuple(filters), limit=500, **kw))
 
 
+def _migrated(url: str) -> None:
+    store = Store(url, create=True)
+    try:
+        store.migrate()
+    finally:
+        store.close()
+
+
+def _ranking_and_rum_index(url: str) -> tuple[str, bool]:
+    store = Store(url, create=True)
+    try:
+        with store.engine.connect() as conn:
+            index = conn.exec_driver_sql(
+                "SELECT 1 FROM pg_indexes WHERE indexname = 'ix_statement_search_rum'"
+            ).scalar()
+        return str(store.ranking()), bool(index)
+    finally:
+        store.close()
+
+
 @pytest.mark.postgres
-def test_the_migration_records_the_best_ranking_it_could_build(pg_store):
+def test_the_migration_ranks_with_gin_unless_rum_is_asked_for(pg_store, monkeypatch):
+    """RUM is opt-in (rum 1.3.13 crashed the server at 1M statements under concurrent load):
+    a new database ranks with GIN and has no RUM index; RCM_PG_RANKING=rum, or `rcm migrate
+    --ranking rum`, builds it where the extension is installed; a wrong value is refused."""
+    from click.testing import CliRunner
+
+    from conftest import _fresh_postgres_database
+    from rcm.cli import cli
+    from rcm.errors import StoreError
+
+    assert _ranking_and_rum_index(pg_store.url) == ("gin", False)
     with pg_store.engine.connect() as conn:
         rum = search_index.rum_available(conn)
-        ranking = conn.exec_driver_sql("SELECT ranking FROM index_state").scalar()
-        index = conn.exec_driver_sql(
-            "SELECT 1 FROM pg_indexes WHERE indexname = 'ix_statement_search_rum'"
-        ).scalar()
-    assert ranking == ("rum" if rum else "gin")
-    assert bool(index) == rum
+    monkeypatch.setenv("RCM_PG_RANKING", "rum")
+    with _fresh_postgres_database() as url:
+        _migrated(url)
+        assert _ranking_and_rum_index(url) == (("rum", True) if rum else ("gin", False))
+        out = CliRunner().invoke(cli, ["--db", url, "migrate", "--ranking", "gin"])
+        assert out.exit_code == 0 and "PostgreSQL ranking: gin" in out.output
+        assert _ranking_and_rum_index(url) == ("gin", False)
+        out = CliRunner().invoke(cli, ["--db", url, "migrate", "--ranking", "rum"])
+        if rum:
+            assert out.exit_code == 0 and "PostgreSQL ranking: rum" in out.output
+            assert _ranking_and_rum_index(url) == ("rum", True)
+        else:
+            assert out.exit_code != 0 and "rum" in out.output
+    monkeypatch.setenv("RCM_PG_RANKING", "fastest")
+    with _fresh_postgres_database() as url:
+        with pytest.raises(StoreError, match="RCM_PG_RANKING must be gin or rum"):
+            _migrated(url)
+        assert Store(url, create=True).revision() is None  # nothing half-migrated
 
 
 @pytest.mark.postgres

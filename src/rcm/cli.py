@@ -440,16 +440,27 @@ def _print_alignment(report: Any, what: str, w: Words) -> None:
 
 
 @cli.command()
+@click.option(
+    "--ranking",
+    type=click.Choice(["gin", "rum"]),
+    help="PostgreSQL only: rank searches with GIN (the default) or a RUM index (the rum "
+    "extension; see the README's caution). Without it, a new database follows RCM_PG_RANKING.",
+)
 @click.pass_context
-def migrate(ctx: click.Context) -> None:
+def migrate(ctx: click.Context, ranking: str | None) -> None:
     """Create the database or bring its schema up to date."""
     with _store(ctx, create=True) as store:
         before, after = store.migrate()
+        if ranking is not None:
+            store.use_ranking(ranking)
+        chosen = store.ranking()
     click.echo(
         f"schema {before or '(empty)'} -> {after}"
         if before != after
         else f"schema {after}: up to date"
     )
+    if chosen is not None:
+        click.echo(f"PostgreSQL ranking: {chosen}")
 
 
 @cli.command()

@@ -1044,7 +1044,7 @@ def build_search_sql(
         # The index returns the matches nearest first; ``page_rows`` reads only as many as the
         # page needs. ORDER BY the distance alone: a second key (the docid, for ties) would make
         # PostgreSQL rank every match to sort them; ``page_rows`` completes the ties instead.
-        nearest = " AND ".join(["s.tsv @@ query.q", *where[1:]])  # RUM's own operator
+        nearest = " AND ".join(["s.tsv @@ query.q", *where[1:], *filtered])  # RUM's operator
         page = (
             f"SELECT s.docid AS docid, s.tsv <=> query.q AS distance FROM {source} "
             f"WHERE {nearest} ORDER BY s.tsv <=> query.q LIMIT :top"

@@ -297,6 +297,26 @@ class Store:
                 versioning.bump(conn)
         return before, after
 
+    def use_ranking(self, ranking: str) -> str:
+        """PostgreSQL's ranking for searches: "gin" (``ts_rank_cd`` over every match) or "rum"
+        (the RUM index orders the top hits; needs the ``rum`` extension). Recorded in the
+        database; returns it. Raises StoreError on SQLite or where RUM cannot be built."""
+        try:
+            with self.transaction() as conn:
+                return search_index.use_ranking(conn, ranking)
+        except ValueError as exc:
+            raise StoreError(
+                "cannot rank with %(ranking)s: %(reason)s", ranking=ranking, reason=exc
+            ) from None
+
+    def ranking(self) -> str | None:
+        """PostgreSQL's recorded ranking ("gin" or "rum"); None on SQLite (or before migrating).
+        Read without the compendium's checks: an empty, migrated database has a ranking too."""
+        if self.dialect != "postgresql" or self.revision() is None:
+            return None
+        with self.engine.connect() as conn:
+            return search_index.state(conn)[1]
+
     def require_current(self) -> None:
         current, head = self.revision(), migrate.head_revision()
         if current is None:

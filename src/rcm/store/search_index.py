@@ -4,6 +4,7 @@ placements. See ``schema.py`` for the docid layout."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from functools import cache
 from typing import Any, NamedTuple
@@ -12,6 +13,7 @@ from sqlalchemy import Connection, delete, func, insert, null, select, update
 from sqlalchemy.exc import DBAPIError
 
 from rcm.analyze import index_body
+from rcm.errors import StoreError
 from rcm.store import schema as t
 
 MAX_SUBTHEMES = 10  # per theme, for the sub-theme bit mask
@@ -186,11 +188,29 @@ def rum_available(conn: Connection) -> bool:
     return True
 
 
-def choose_ranking(conn: Connection) -> str:
-    """Detect the best ranking this PostgreSQL database allows (RUM where the extension can be
-    created, else GIN), build its index and record it; returns the choice. Called by migration
-    0010; again by ``use_ranking`` when asked."""
-    return use_ranking(conn, "rum" if rum_available(conn) else "gin")
+# The ranking a migration records: GIN unless the deployment asks for RUM. RUM is opt-in because
+# rum 1.3.13 (Debian 12's postgresql-15-rum) crashed the whole server (signal 11, every session
+# lost) in its index scans at 1M statements under concurrent searches (bench/README.md, "RUM").
+RANKING_ENV = "RCM_PG_RANKING"
+DEFAULT_RANKING = "gin"
+
+
+def wanted_ranking() -> str:
+    """The ranking the deployment asks for (``RCM_PG_RANKING``: "gin", the default, or "rum")."""
+    wanted = (os.environ.get(RANKING_ENV) or DEFAULT_RANKING).strip().lower()
+    if wanted not in RANKINGS:
+        raise StoreError(
+            "%(env)s must be gin or rum, not %(value)s", env=RANKING_ENV, value=repr(wanted)
+        )
+    return wanted
+
+
+def choose_ranking(conn: Connection, wanted: str | None = None) -> str:
+    """Record the ranking asked for (``wanted``, else ``RCM_PG_RANKING``, else GIN) and build its
+    index; RUM falls back to GIN where the extension cannot be created. Returns the choice. Called
+    by migrations 0010 and 0017."""
+    wanted = wanted or wanted_ranking()
+    return use_ranking(conn, "rum" if wanted == "rum" and rum_available(conn) else "gin")
 
 
 def use_ranking(conn: Connection, ranking: str) -> str:
@@ -205,6 +225,8 @@ def use_ranking(conn: Connection, ranking: str) -> str:
         if not rum_available(conn):
             raise ValueError("the rum extension is not available in this PostgreSQL")
         conn.exec_driver_sql(RUM_DDL)
+    else:  # an unused RUM index would still be written to by every change
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {RUM_INDEX}")
     conn.execute(update(t.index_state).values(ranking=ranking))
     bump_generation(conn)
     return ranking
