@@ -58,8 +58,11 @@ pgrum:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-rum >/dev/null); } || \
 		echo "postgresql-15-rum not installed: the RUM ranking tests will be skipped"
 
+# The test files are spread over the machine's cores (pytest-xdist; each file stays in one
+# process, so its module fixtures are built once): PYTEST_WORKERS=0 runs them in one process.
+PYTEST_WORKERS ?= auto
 test: $(STAMP) lint browser office pgrum
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_ingest.py
