@@ -16,7 +16,8 @@ import html
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal
@@ -969,6 +970,7 @@ def build_search_sql(
     exclude_docid: int | None = None,
     retired: str = "include",
     ranking: str | None = None,
+    every: bool = False,
 ) -> SearchSQL:
     """Two statements over the same matches: the ranked page, and the number of matches per facet
     combination (no ranking: the cheap half). Filters select combinations, so neither backend
@@ -1040,7 +1042,14 @@ def build_search_sql(
         f"SELECT s.docid AS docid, {score} AS score FROM {source} WHERE {condition} "
         f"ORDER BY {_ORDER[sort]} LIMIT :limit OFFSET :offset"
     )
-    if rum and sort == "relevance":
+    if rum and sort == "relevance" and every:
+        # Every match in the RUM page's order (a download, ``stream_hits``): the distance as the
+        # score, ties in docid order, as ``page_rows`` puts them; the matches found through GIN.
+        page = (
+            f"SELECT s.docid AS docid, s.tsv <=> query.q AS score FROM {source} "
+            f"WHERE {condition} ORDER BY score ASC, s.docid ASC LIMIT :limit OFFSET :offset"
+        )
+    elif rum and sort == "relevance":
         # The index returns the matches nearest first; ``page_rows`` reads only as many as the
         # page needs. ORDER BY the distance alone: a second key (the docid, for ties) would make
         # PostgreSQL rank every match to sort them; ``page_rows`` completes the ties instead.
@@ -1286,9 +1295,10 @@ def selected_filters(
     return out
 
 
-def search(store: Store, request: SearchRequest) -> SearchResult:
+def search(store: Store, request: SearchRequest, conn: Connection | None = None) -> SearchResult:
     """Run a search. With ``request.expand`` (the default) the query is expanded through the
-    bilingual thesaurus (:func:`expand`) and the result says what else was searched."""
+    bilingual thesaurus (:func:`expand`) and the result says what else was searched. ``conn``: an
+    open connection to read on (a download's snapshot, ``Store.snapshot``), else a new one."""
     parsed = parsed_query(request.query, request.expand)
     sort = request.effective_sort(parsed)
     if not 1 <= request.limit <= MAX_LIMIT:
@@ -1299,7 +1309,7 @@ def search(store: Store, request: SearchRequest) -> SearchResult:
         )
     # One connection, four reads: the index generation (the cached lookups are still good), the
     # page, the facet counts, the page's statements.
-    with store.connection() as conn:
+    with store.connection() if conn is None else nullcontext(conn) as conn:
         known = store.lookups(conn)
         sql = build_search_sql(
             store.dialect,
@@ -1341,6 +1351,47 @@ def search(store: Store, request: SearchRequest) -> SearchResult:
         text_query=parsed.text.strip() if parsed.clauses else None,
         filters=tuple(request.filters),
     )
+
+
+#: How many matches a download (``stream_hits``) reads at a time: its memory is one batch's,
+#: whatever the number of matches.
+DOWNLOAD_BATCH = 500
+
+
+def stream_hits(
+    store: Store, request: SearchRequest, conn: Connection, batch: int | None = None
+) -> Iterator[list[Hit]]:
+    """Every match of a search, in the search's order, ``batch`` (``DOWNLOAD_BATCH``) at a time:
+    the page's statement without its limit, read through ``Store.read_batches``, on ``conn``
+    (``Store.snapshot``: every batch from the same state of the data). No page limit and no
+    ``MAX_OFFSET``: the downloads hold every match. On PostgreSQL the matches are ranked with
+    ``ts_rank_cd`` (GIN's ranking) even where the pages use the RUM index's order: RUM is read
+    only in bounded reads (``Store.read_while``)."""
+    size = batch or DOWNLOAD_BATCH
+    parsed = parsed_query(request.query, request.expand)
+    sort = request.effective_sort(parsed)
+    known = store.lookups(conn)
+    sql = build_search_sql(
+        store.dialect,
+        parsed,
+        request.filters,
+        sort,
+        1,
+        0,
+        retired=_retired_for(known, request.retired),
+        ranking=known.ranking,
+        every=True,
+    )
+    # No limit: SQLite's LIMIT -1, PostgreSQL's LIMIT NULL.
+    params = dict(sql.params, limit=-1 if store.dialect == "sqlite" else None, offset=0)
+    highlight = parsed.highlight_stems()
+    for rows in store.read_batches(conn, sql.page, params, size):
+        if sql.nearest:  # RUM's distance: the score is its inverse, as on the pages
+            page = [(int(r[0]), 1.0 / float(r[1]) if r[1] else 0.0) for r in rows]
+        else:
+            page = [(int(r[0]), float(r[1] or 0.0)) for r in rows]
+        details = store.hit_details(conn, [docid for docid, _ in page])
+        yield _hits(page, details, known.combos, known.meetings, highlight)
 
 
 def _hits(

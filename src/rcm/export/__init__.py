@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rcm.export.cells import csv_text
-from rcm.model import Compendium, ObjectiveLink, Placement, span_text
+from rcm.model import Compendium, Meeting, ObjectiveLink, Placement, Statement, span_text
 from rcm.serialize import placement_dict, statement_dict
 
 __all__ = [
     "SCHEMA",
     "compendium_document",
+    "csv_row",
     "placement_dict",
     "statement_dict",
     "to_csv",
@@ -116,31 +118,40 @@ def to_csv(c: Compendium) -> str:
     Text that a spreadsheet would run as a formula is written with a quote in front
     (``rcm.export.cells.csv_cell``)."""
     meetings = {m.code: m for m in c.meetings}
-    objectives: dict[str, list[str]] = {}
+    objectives: dict[str, list[ObjectiveLink]] = {}
     for x in sorted(c.objective_links, key=lambda x: (x.statement_id, x.rank)):
-        mark = "" if x.source.value == "curated" else "?"
-        objectives.setdefault(x.statement_id, []).append(f"{x.objective}{mark}")
-    rows = []
-    for s in c.statements:
-        ps = c.placements_of(s.id)
-        also = sorted({t for p in ps for t in p.also_relevant})
-        rows.append(
-            [
-                s.id,
-                meetings[s.meeting].number,
-                meetings[s.meeting].label,
-                meetings[s.meeting].year,
-                s.category.value if s.category else "",
-                s.category_source.value if s.category_source else "",
-                " ".join(objectives.get(s.id, [])),
-                " | ".join(f"TS{p.theme}" for p in ps),
-                " | ".join(c.subtheme(p.theme, p.subtheme).title for p in ps),
-                " ".join(f"TS{t}" for t in also),
-                " | ".join(p.note or "" for p in ps),
-                s.heading or "",
-                s.text
-                if not s.items
-                else "\n".join([f"{s.heading}:", *(f"- {i}" for i in s.items)]),
-            ]
-        )
+        objectives.setdefault(x.statement_id, []).append(x)
+    titles = {(s.theme, s.order): s.title for th in c.themes for s in th.subthemes}
+    rows = [
+        csv_row(s, c.placements_of(s.id), meetings[s.meeting], titles, objectives.get(s.id, []))
+        for s in c.statements
+    ]
     return csv_text(CSV_COLUMNS, rows)
+
+
+def csv_row(
+    s: Statement,
+    placements: Sequence[Placement],
+    meeting: Meeting,
+    titles: Mapping[tuple[int, int], str],
+    objectives: Sequence[ObjectiveLink],
+) -> list[object]:
+    """A statement's CSV row (``CSV_COLUMNS``): the one definition for ``rcm export --format
+    csv`` and /search.csv. ``titles``: the subthemes' titles by (theme, order); ``objectives``:
+    the statement's GCM objective links, by rank."""
+    also = sorted({t for p in placements for t in p.also_relevant})
+    return [
+        s.id,
+        meeting.number,
+        meeting.label,
+        meeting.year,
+        s.category.value if s.category else "",
+        s.category_source.value if s.category_source else "",
+        " ".join(f"{x.objective}{'' if x.source.value == 'curated' else '?'}" for x in objectives),
+        " | ".join(f"TS{p.theme}" for p in placements),
+        " | ".join(titles[(p.theme, p.subtheme)] for p in placements),
+        " ".join(f"TS{t}" for t in also),
+        " | ".join(p.note or "" for p in placements),
+        s.heading or "",
+        s.text if not s.items else "\n".join([f"{s.heading}:", *(f"- {i}" for i in s.items)]),
+    ]

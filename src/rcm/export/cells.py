@@ -17,7 +17,15 @@ from typing import Any
 
 from rcm.parse.xlsx import xlsx_text
 
-__all__ = ["CSV_FORMULA_PREFIXES", "append_row", "csv_cell", "csv_text", "set_text", "xlsx_text"]
+__all__ = [
+    "CSV_FORMULA_PREFIXES",
+    "append_row",
+    "csv_cell",
+    "csv_lines",
+    "csv_text",
+    "set_text",
+    "xlsx_text",
+]
 
 # What a spreadsheet may read as the start of a formula in a CSV cell (OWASP, "CSV Injection").
 CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -60,9 +68,14 @@ def csv_cell(value: object) -> str:
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """The CSV file (RFC 4180, CRLF line ends) of ``header`` and ``rows``, every field through
     :func:`csv_cell`. Used by every CSV the project writes."""
+    return csv_lines([header]) + csv_lines(rows)
+
+
+def csv_lines(rows: Iterable[Sequence[object]]) -> str:
+    """Rows of a CSV file as :func:`csv_text` writes them, without the header: a file written
+    in parts (a streamed download) is the same file."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([csv_cell(h) for h in header])
     for row in rows:
         writer.writerow([csv_cell(v) for v in row])
     return out.getvalue()

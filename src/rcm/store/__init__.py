@@ -436,8 +436,7 @@ class Store:
             cursor.execute(sql, params)
             return list(cursor.fetchall())
         except self.engine.dialect.loaded_dbapi.Error as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise DatabaseFailure(self.display_url, reason) from None
+            raise DatabaseFailure(self.display_url, _first_line(exc)) from None
         finally:
             cursor.close()
 
@@ -462,6 +461,99 @@ class Store:
             rows = self.read_rows(conn, sql, {**params, "top": top})
         return rows
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A read connection whose every read sees the same committed state, for a download read
+        in many statements (``rcm.search.stream_hits``): PostgreSQL's REPEATABLE READ (read
+        only), SQLite's read transaction (``BEGIN``: the reads share the database file's state
+        until it ends; on a database not in WAL mode a writer waits for it, as for any read)."""
+        with self.connection() as conn:
+            if self.dialect == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+                with conn.begin():
+                    conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                    yield conn
+                return
+            driver = conn.connection.driver_connection
+            if not driver.in_transaction:  # type: ignore[union-attr]
+                conn.exec_driver_sql("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.rollback()
+
+    def read_batches(
+        self, conn: Connection, sql: str, params: Mapping[str, Any], size: int
+    ) -> Iterator[list[Any]]:
+        """The rows of a read-only statement, ``size`` at a time: the database keeps the rest
+        (SQLite steps its statement; PostgreSQL reads through a server-side cursor, inside the
+        connection's transaction), so a result of any length costs one batch of memory."""
+        if self.dialect == "postgresql":
+            sql = _pyformat(sql)
+            cursor = conn.connection.driver_connection.cursor(name="rcm_batches")  # type: ignore[union-attr]
+        else:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            try:
+                cursor.execute(sql, params)
+                rows = list(cursor.fetchmany(size))
+            except self.engine.dialect.loaded_dbapi.Error as exc:
+                raise DatabaseFailure(self.display_url, _first_line(exc)) from None
+            while rows:
+                yield rows
+                if len(rows) < size:
+                    return
+                rows = list(cursor.fetchmany(size))
+        finally:
+            cursor.close()
+
+    def export_rows(
+        self, conn: Connection, ids: Sequence[str]
+    ) -> list[tuple[Statement, list[Placement], list[ObjectiveLink]]]:
+        """These statements (in the order given), each with its placements and GCM objective
+        links, on an open connection: what a CSV row of a download needs. Retired statements and
+        those filed nowhere are left out, as the whole compendium's export leaves them out."""
+        if not ids:
+            return []
+        wanted = list(ids)
+        rows = {
+            r["id"]: r
+            for r in conn.execute(
+                select(t.statements).where(
+                    t.statements.c.id.in_(wanted), t.statements.c.retired_at.is_(None)
+                )
+            ).mappings()
+        }
+        items: dict[str, list[str]] = {}
+        for r in conn.execute(
+            select(t.statement_items)
+            .where(t.statement_items.c.statement_id.in_(wanted))
+            .order_by(t.statement_items.c.statement_id, t.statement_items.c.position)
+        ):
+            items.setdefault(r.statement_id, []).append(r.text)
+        placements: dict[str, list[Placement]] = {}
+        for p in _placements(
+            conn, select(t.placements).where(t.placements.c.statement_id.in_(wanted))
+        ):
+            placements.setdefault(p.statement_id, []).append(p)
+        so = t.statement_objectives
+        links: dict[str, list[ObjectiveLink]] = {}
+        for r in conn.execute(
+            select(so)
+            .where(so.c.statement_id.in_(wanted))
+            .order_by(so.c.statement_id, so.c.rank, so.c.objective)
+        ):
+            links.setdefault(r.statement_id, []).append(
+                ObjectiveLink(
+                    r.statement_id, r.objective, CategorySource(r.source), r.rank, r.score
+                )
+            )
+        return [
+            (_statement(rows[i], tuple(items.get(i, ()))), placements[i], links.get(i, []))
+            for i in wanted
+            if i in rows and i in placements
+        ]
+
     def hit_details(self, conn: Connection, docids: list[int]) -> dict[int, dict[str, Any]]:
         """Statement id, text and heading of search hits, by docid."""
         if not docids:
@@ -481,6 +573,11 @@ class Store:
     @staticmethod
     def meeting_labels(conn: Connection) -> dict[str, tuple[str, int | None]]:
         return {r.code: (r.label, r.year) for r in conn.execute(select(t.meetings))}
+
+    @staticmethod
+    def meetings_in(conn: Connection) -> dict[str, Meeting]:
+        """Every meeting, by code, on an open connection."""
+        return {m.code: m for m in (meeting_from_row(r) for r in conn.execute(select(t.meetings)))}
 
     @staticmethod
     def subtheme_titles_in(conn: Connection) -> dict[tuple[int, int], str]:
@@ -1353,6 +1450,10 @@ def _placements(conn: Connection, query: Any) -> list[Placement]:
         )
         for r in rows
     ]
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _statement(row: RowMapping, items: tuple[str, ...]) -> Statement:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import gzip
 import logging
 import time
+import zlib
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -164,7 +166,8 @@ class PublicCompression:
     Nothing private is compressed: a signed-in page, or a form, holds a secret (the session's
     CSRF token) beside text the reader sent (a search, a form's values), which compression would
     let an eavesdropper guess byte by byte (BREACH). Nor what is already compressed (Word, Excel,
-    PDF, zip: not text), streamed, or under ``MINIMUM`` bytes."""
+    PDF, zip: not text), or under ``MINIMUM`` bytes. A streamed text answer (the CSV and JSON
+    downloads of a search) is compressed as it is written."""
 
     MINIMUM = 1024
     LEVEL = 6
@@ -177,9 +180,10 @@ class PublicCompression:
             await self.app(scope, receive, send)
             return
         start: Message | None = None
+        stream: Any = None  # the compressor of a streamed answer, once it is chosen
 
         async def send_compressed(message: Message) -> None:
-            nonlocal start
+            nonlocal start, stream
             if message["type"] == "http.response.start":
                 start = message  # held until the body says whether to compress
                 return
@@ -187,17 +191,25 @@ class PublicCompression:
                 first, start = start, None
                 body = message.get("body", b"")
                 headers = MutableHeaders(scope=first)
-                if (
-                    message["type"] == "http.response.body"
-                    and not message.get("more_body", False)
-                    and len(body) >= self.MINIMUM
-                    and compressible(headers)
-                ):
-                    body = gzip.compress(body, self.LEVEL, mtime=0)
-                    headers["Content-Encoding"] = "gzip"
-                    headers["Content-Length"] = str(len(body))
-                    message = {**message, "body": body}
+                more = message.get("more_body", False)
+                if message["type"] == "http.response.body" and compressible(headers):
+                    if not more and len(body) >= self.MINIMUM:
+                        body = gzip.compress(body, self.LEVEL, mtime=0)
+                        headers["Content-Encoding"] = "gzip"
+                        headers["Content-Length"] = str(len(body))
+                        message = {**message, "body": body}
+                    elif more and "content-length" not in headers:
+                        # A streamed download (/search.csv): compressed as it goes, a part at
+                        # a time (gzip's own format: wbits 31; no length known).
+                        stream = zlib.compressobj(self.LEVEL, zlib.DEFLATED, 31)
+                        headers["Content-Encoding"] = "gzip"
                 await send(first)
+            if stream is not None and message["type"] == "http.response.body":
+                more = message.get("more_body", False)
+                body = stream.compress(message.get("body", b""))
+                if not more:
+                    body += stream.flush()
+                message = {**message, "body": body}
             await send(message)
 
         await self.app(scope, receive, send_compressed)

@@ -33,7 +33,6 @@ from rcm.model import (
 from rcm.review import proposal
 from rcm.search import (
     LISTS,
-    MAX_OFFSET,
     MAX_PAGE_SIZE,
     SearchParams,
     related,
@@ -111,11 +110,13 @@ def search_page(
     params: SearchParams,
     lang: str = "en",
     gettext: Callable[[str], str] | None = None,
+    conn: Any = None,
 ) -> dict[str, Any]:
     """One page of a search's hits, with the facets and paging; the sentence saying what was
-    asked in ``lang`` when a ``gettext`` for it is given (``SearchResult.sentence_in``)."""
+    asked in ``lang`` when a ``gettext`` for it is given (``SearchResult.sentence_in``).
+    ``conn``: an open connection to read on (a download's snapshot)."""
     params.check()
-    result = search(store, params.to_request(store))
+    result = search(store, params.to_request(store), conn)
     data = result.as_dict()
     if gettext is not None and lang != "en":
         data["filter"] = result.sentence_in(lang, gettext)
@@ -144,15 +145,10 @@ def search_page(
     return data
 
 
-def all_hits(store: Store, params: SearchParams) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Every hit of a search (up to MAX_OFFSET), for the downloads, and its first page's data."""
-    params = replace(params, page=1, size=MAX_PAGE_SIZE)
-    first = search_page(store, params)
-    hits = list(first["hits"])
-    while len(hits) < first["total"] and len(hits) < MAX_OFFSET:
-        params = replace(params, page=params.page + 1)
-        hits += search_page(store, params)["hits"]
-    return hits, first
+def download_page(store: Store, params: SearchParams, conn: Any) -> dict[str, Any]:
+    """A download's first page (its facets, total and sentence), read on its snapshot; the
+    matches themselves come from ``rcm.search.stream_hits``."""
+    return search_page(store, replace(params, page=1, size=MAX_PAGE_SIZE), conn=conn)
 
 
 def statement_page(store: Store, statement_id: str, viewer: Any = None) -> dict[str, Any]:
