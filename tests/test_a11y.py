@@ -10,32 +10,18 @@ disabled."""
 from __future__ import annotations
 
 import itertools
-import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
+from browserkit import chromium, require_chromium, served
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("RCM_REQUIRE_BROWSER"):
-        raise RuntimeError(f"{CHROMIUM} is missing but RCM_REQUIRE_BROWSER is set")
-    pytest.skip(
-        f"accessibility tests skipped: {CHROMIUM} not installed (apt-get install chromium)",
-        allow_module_level=True,
-    )
+require_chromium()
 
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -80,8 +66,6 @@ PAGES: dict[str, tuple[str, str]] = {
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, compendium) -> Iterator[dict[str, Any]]:
-    import uvicorn
-
     import spanish_edition as se
     from rcm import consult, review, translate, users
     from rcm.parse import read_declaration
@@ -89,7 +73,6 @@ def site(tmp_path_factory, compendium) -> Iterator[dict[str, Any]]:
     from rcm.search import theme_filter
     from rcm.store import Store
     from rcm.suggest import label_compendium
-    from rcm.web import create_app
 
     store = Store(f"sqlite:///{tmp_path_factory.mktemp('a11y') / 'rcm.db'}", create=True)
     store.ingest(label_compendium(compendium))
@@ -113,33 +96,15 @@ def site(tmp_path_factory, compendium) -> Iterator[dict[str, Any]]:
     first = next(x for x in translate.translations(store) if x.statement_id == STATEMENT)
     translate.accept_translation(store, first.id, actor="sec")
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started:
-        if time.time() > deadline:
-            raise RuntimeError("the web app did not start")
-        time.sleep(0.05)
-    yield {"url": f"http://127.0.0.1:{port}", "proposal": queued[0].id}
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with served(store) as url:
+        yield {"url": url, "proposal": queued[0].id}
     store.close()
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory) -> Iterator[Browser]:
-    home = tmp_path_factory.mktemp("home")
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM, args=ARGS, env={**os.environ, "HOME": str(home)}
-        )
+    with chromium(tmp_path_factory.mktemp("home")) as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -5,41 +5,24 @@ uvicorn on loopback. `.ci/run` installs Chromium when it is missing; elsewhere t
 from __future__ import annotations
 
 import csv
-import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
+from browserkit import chromium, require_chromium, served
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("RCM_REQUIRE_BROWSER"):
-        raise RuntimeError(f"{CHROMIUM} is missing but RCM_REQUIRE_BROWSER is set")
-    pytest.skip(
-        f"browser tests skipped: {CHROMIUM} not installed (apt-get install chromium)",
-        allow_module_level=True,
-    )
+require_chromium()
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
-    import uvicorn
-
     from rcm.parse import read_compilation
     from rcm.store import Store
     from rcm.suggest import label_compendium
-    from rcm.web import create_app
 
     store = Store(f"sqlite:///{tmp_path_factory.mktemp('web') / 'rcm.db'}", create=True)
     store.ingest(label_compendium(read_compilation()))
@@ -49,33 +32,15 @@ def server(tmp_path_factory) -> Iterator[str]:
     users.add_user(store, "cri", "focal_point", country="CRI", password="costa rica focal point")
     users.add_user(store, "sec", "secretariat", password="secretariat password")
     consult.open_round(store, "Inputs 2017", filters=[theme_filter([5])])
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started:
-        if time.time() > deadline:
-            raise RuntimeError("the web app did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with served(store) as url:
+        yield url
     store.close()
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory) -> Iterator[Browser]:
-    home = tmp_path_factory.mktemp("home")
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM, args=ARGS, env={**os.environ, "HOME": str(home)}
-        )
+    with chromium(tmp_path_factory.mktemp("home")) as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

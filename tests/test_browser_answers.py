@@ -5,57 +5,29 @@ there and the section in progress on the task list, and nothing scrolls sideways
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    if os.environ.get("RCM_REQUIRE_BROWSER"):
-        raise RuntimeError(f"{CHROMIUM} is missing but RCM_REQUIRE_BROWSER is set")
-    pytest.skip(
-        f"browser tests skipped: {CHROMIUM} not installed (apt-get install chromium)",
-        allow_module_level=True,
-    )
+from browserkit import chromium, require_chromium, served
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+require_chromium()
 
-from test_browser import ARGS  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, compendium) -> Iterator[tuple[str, object]]:
-    import uvicorn
-
     from rcm import consult, users
     from rcm.search import theme_filter
     from rcm.store import Store
-    from rcm.web import create_app
 
     store = Store(f"sqlite:///{tmp_path_factory.mktemp('phone') / 'rcm.db'}", create=True)
     store.ingest(compendium)
     users.add_user(store, "cri", "focal_point", country="CRI", password="costa rica focal point")
     rnd = consult.open_round(store, "TS5", filters=[theme_filter([5])], deadline="2030-01-01")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started:
-        if time.time() > deadline:
-            raise RuntimeError("the web app did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", (store, rnd)
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with served(store) as url:
+        yield url, (store, rnd)
     store.close()
 
 
@@ -63,10 +35,7 @@ def test_answering_on_a_phone_keeps_the_answer_and_never_scrolls_sideways(server
     from rcm import consult, drafts
 
     url, (store, rnd) = server
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=ARGS, env={**os.environ, "HOME": str(tmp_path)}
-        )
+    with chromium(tmp_path) as browser:
         context = browser.new_context(
             viewport={"width": 390, "height": 844}, locale="es-ES", is_mobile=True, has_touch=True
         )
@@ -127,4 +96,3 @@ def test_answering_on_a_phone_keeps_the_answer_and_never_scrolls_sideways(server
                 tap = el.bounding_box()
                 assert tap is not None and tap["height"] >= 24, (target, tap)
         context.close()
-        browser.close()

@@ -4,66 +4,38 @@ rewords a statement and recategorises it, and its history page shows both, with 
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+from browserkit import chromium, require_chromium, served
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("RCM_REQUIRE_BROWSER"):
-        raise RuntimeError(f"{CHROMIUM} is missing but RCM_REQUIRE_BROWSER is set")
-    pytest.skip(f"browser tests skipped: {CHROMIUM} not installed", allow_module_level=True)
+require_chromium()
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory) -> Iterator[tuple[str, object]]:
-    import uvicorn
-
+def site(tmp_path_factory) -> Iterator[tuple[str, object]]:
     from rcm import users
     from rcm.parse import read_compilation
     from rcm.store import Store
     from rcm.suggest import label_compendium
-    from rcm.web import create_app
 
     store = Store(f"sqlite:///{tmp_path_factory.mktemp('web') / 'rcm.db'}", create=True)
     store.ingest(label_compendium(read_compilation()))
     users.add_user(store, "sec", "secretariat", password="secretariat password")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started:
-        if time.time() > deadline:
-            raise RuntimeError("the web app did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", store
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with served(store) as url:
+        yield url, store
     store.close()
 
 
-def test_reword_and_recategorise_then_read_the_history(served, tmp_path):
-    server, store = served
+def test_reword_and_recategorise_then_read_the_history(site, tmp_path):
+    server, store = site
     statement = next(s for s in store.load().statements if not s.items and s.category)
     sid = statement.id
     other = next(x for x in ("principle", "understanding", "commitment") if x != statement.category)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=ARGS, env={**os.environ, "HOME": str(tmp_path)}
-        )
+    with chromium(tmp_path) as browser:
         page = browser.new_context(locale="en-GB").new_page()
         page.goto(f"{server}/statements/{sid}/edit")
         expect(page).to_have_url(f"{server}/login?next=/statements/{sid}/edit")
@@ -82,4 +54,3 @@ def test_reword_and_recategorise_then_read_the_history(served, tmp_path):
         expect(page.locator("#version-2 .diff ins")).to_have_text("Reworded in the browser.")
         expect(page.locator(".events .event-reworded")).to_have_count(1)
         expect(page.locator(".events .event-recategorised")).to_contain_text(other)
-        browser.close()

@@ -232,7 +232,7 @@ def test_the_upload_is_cut_off_while_it_arrives(consultation):
 def test_the_answer_form_and_the_questionnaire_share_the_text_limits(consultation):
     store, rnd, password, questionnaire = consultation
     c = client_for(store, {"cri": password}, "cri")
-    page = c.get(f"/rounds/{rnd.id}/answers").text
+    page = c.get(f"/rounds/{rnd.id}/answers?show=all").text  # the fields, not the task list
     assert f'maxlength="{consult.MAX_WORDING}"' in page
     assert f'maxlength="{consult.MAX_COMMENT}"' in page
     sid = bombs.first_statement(questionnaire)

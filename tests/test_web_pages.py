@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
+from browserkit import CHROMIUM, chromium, served
 from rcm import consult, taxonomy
 from rcm.model import Category
 from rcm.parse import read_compilation
@@ -446,52 +444,27 @@ def test_about_shows_not_yet_assigned_only_when_some_are(tmp_path, compendium):
 
 # --- in Chromium: the theme table at desktop and phone widths -------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-
 
 @pytest.mark.skipif(
     not Path(CHROMIUM).exists() and not os.environ.get("RCM_REQUIRE_BROWSER"),
     reason="chromium is not installed",
 )
-def test_the_theme_table_reads_in_a_browser(world):
-    import uvicorn
-    from playwright.sync_api import sync_playwright
-
-    from rcm.web import create_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(
-        uvicorn.Config(create_app(world["store"]), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started:
-        assert time.time() < deadline, "the web app did not start"
-        time.sleep(0.05)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            for width in (1366, 390):
-                page = browser.new_page(viewport={"width": width, "height": 900})
-                page.goto(f"http://127.0.0.1:{port}/themes/1")
-                sizes = page.evaluate(
-                    """() => {
-                      const width = (s) => document.querySelector(s).getBoundingClientRect().width;
-                      return {
-                        page: document.documentElement.scrollWidth,
-                        table: width('table.compilation'),
-                        text: width('table.compilation td.text'),
-                      };
-                    }"""
-                )
-                assert sizes["page"] <= width, (width, sizes)  # no sideways scrolling
-                # the statement gets the table's width (three words a line was about 90 px)
-                assert sizes["text"] >= 0.7 * sizes["table"], (width, sizes)
-                page.close()
-            browser.close()
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+def test_the_theme_table_reads_in_a_browser(world, tmp_path):
+    with served(world["store"]) as url, chromium(tmp_path) as browser:
+        for width in (1366, 390):
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.goto(f"{url}/themes/1")
+            sizes = page.evaluate(
+                """() => {
+                  const width = (s) => document.querySelector(s).getBoundingClientRect().width;
+                  return {
+                    page: document.documentElement.scrollWidth,
+                    table: width('table.compilation'),
+                    text: width('table.compilation td.text'),
+                  };
+                }"""
+            )
+            assert sizes["page"] <= width, (width, sizes)  # no sideways scrolling
+            # the statement gets the table's width (three words a line was about 90 px)
+            assert sizes["text"] >= 0.7 * sizes["table"], (width, sizes)
+            page.close()
