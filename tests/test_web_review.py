@@ -234,3 +234,29 @@ def test_a_declaration_added_before_the_reading_was_kept(site):
     assert not page.select("ol.reading")
     assert "its reading cannot be shown" in page.select_one("section.declaration").text
     assert page.select("ol.preamble > li")  # the rest of the page as before
+
+
+@pytest.mark.parametrize("name", ["xxii_rcm_en.txt", "xxii_rcm_es.txt"])
+def test_the_evidence_is_words_of_the_text_and_reject_stands_apart(site, name):
+    """The words that weighed most are shown as the statement has them ("smuggling migrants"),
+    not as the models' stems ("smuggl migrant"): each is a run of words of the text the models
+    read (a Spanish text's English gloss). Reject does not look like Accept."""
+    from rcm.suggest.lang import prepare
+
+    store, passwords = site
+    c = client_for(store, passwords, "sec")
+    assert upload(c, csrf_of(c, "/review"), path=DATA / name).status_code == 303
+    shown = 0
+    for p in review.proposals(store, declaration_id=1):
+        read = " ".join(prepare(p.text, p.lang).split())
+        page = BeautifulSoup(c.get(f"/review/{p.id}").text, "html.parser")
+        category = page.select_one(".suggested-category").get_text(" ")
+        if "weighed most" in category:
+            words = category.split("weighed most:")[1].split(",")
+            for w in (w.strip() for w in words):
+                assert w and w in read, (w, read)  # the text's own words, not stems
+                shown += 1
+        reject = page.select_one("form.reject button")
+        accept = page.select_one("form.accept button")
+        assert "warning" in reject.get("class", []) and "warning" not in accept.get("class", [])
+    assert shown > 5

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from rcm import taxonomy
+from rcm.analyze import spans, stem
 from rcm.model import Category, CategorySource, Compendium, ObjectiveLink, Statement
 from rcm.suggest.compute import one_thread
 from rcm.suggest.curated import curated_categories, curated_objectives, objective_profiles
@@ -31,6 +32,7 @@ __all__ = [
     "Suggester",
     "Suggestions",
     "label_compendium",
+    "readable_evidence",
     "training_labels",
 ]
 
@@ -47,6 +49,30 @@ class Suggestions:
             "themes": self.themes.as_dict(),
             "objectives": [o.as_dict() for o in self.objectives],
         }
+
+
+def readable_evidence(evidence: Sequence[str], text: str, lang: str = "en") -> list[str]:
+    """A suggestion's evidence as the words a reader sees ("smuggl migrant" -> "smuggling
+    migrants"): each stem shown as the first word of the text the models read (a Spanish text's
+    English gloss) that has it; a governing phrase's stems likewise; a stem found in no word, as
+    it is. Features that are not words are left out: character n-grams, which say nothing to a
+    reader, and the cue and clause kinds, which the page shows as the governing phrase."""
+    read = prepare(text, lang)
+    surface: dict[str, str] = {}
+    for start, end, folded in spans(read):  # a feature is a stem or a folded word
+        surface.setdefault(stem(folded), read[start:end])
+        surface.setdefault(folded, read[start:end])
+    out: list[str] = []
+    for item in evidence:
+        inner = item
+        if item.startswith("[") and item.endswith("]") and ": " in item:
+            kind, inner = item[1:-1].split(": ", 1)
+            if kind in ("chars", "cue", "clauses"):
+                continue
+        shown = " ".join(surface.get(part, part) for part in inner.split())
+        if shown and shown not in out:
+            out.append(shown)
+    return out
 
 
 def statement_text(s: Statement) -> str:

@@ -17,6 +17,7 @@ from rcm.errors import BadInput, NotFound, RcmError
 from rcm.model import Category, DeclarationText
 from rcm.parse.declaration import MAX_BYTES, declaration_from_bytes
 from rcm.store import Store
+from rcm.suggest import readable_evidence
 from rcm.web import i18n, pages
 from rcm.web.deps import auth, render, store
 from rcm.web.params import PathInt, query_int
@@ -242,9 +243,18 @@ def render_proposal(
     declaration = review.declaration_record(store(request), p.declaration_id)
     titles = gcm.objective_titles(store(request))
     sub_titles = store(request).subtheme_titles()
+    said = p.suggestions
+    evidence = {
+        "category": readable_evidence(said["category"].get("evidence", []), p.text, p.lang),
+        **{
+            o["objective"]: readable_evidence(o.get("evidence", []), p.text, p.lang)
+            for o in said.get("objectives", [])
+        },
+    }
     return render(
         request,
         "proposal.html",
+        evidence=evidence,
         status=status if error else 200,
         user=user,
         csrf=csrf,
