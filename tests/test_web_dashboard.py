@@ -316,7 +316,8 @@ def test_the_position_as_word(site, sec, lang):
     ids = [s["id"] for s in consult.round_status(store, rnd.id)["statements"]]
     for s, _ in store.statements_by_ids(ids):
         assert " ".join(s.text.split())[:80] in " ".join(cells.split()), s.id
-    assert "MEX: Superseded." in cells  # the objection, with its reason
+    name = {"en": "Mexico (MEX)", "es": "México (MEX)"}[lang]
+    assert f"{name}: Superseded." in cells  # the objection, by country name, with its reason
     if lang == "es":
         assert {"Método", "Reafirmados", "Objetados", "Pendientes"} <= headings
         assert document.core_properties.language == "es"
@@ -355,7 +356,7 @@ def test_the_position_as_pdf_in_spanish(site, sec, tmp_path):
     ).stdout
     flat = " ".join(text.split())
     assert "Método" in flat and "Reafirmados" in flat and "Pendientes" in flat
-    assert "MEX: Superseded." in flat
+    assert "México (MEX): Superseded." in flat  # the country by its Spanish name
 
 
 def test_without_libreoffice_the_pdf_is_refused_plainly(site, sec, monkeypatch):
