@@ -273,9 +273,7 @@ def _method(rnd: dict[str, Any], silence_now: bool, w: Words) -> str:
     )
 
 
-def wording_changed(
-    entry: dict[str, Any], w: Words | None = None, *, named: bool = False
-) -> str:
+def wording_changed(entry: dict[str, Any], w: Words | None = None, *, named: bool = False) -> str:
     """The note of a statement reworded after some countries answered it; ``named``: the
     countries by name in ``w``'s language with their code in brackets, else by code."""
     w = w or words()
