@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -23,7 +24,7 @@ import pytest
 from docx.oxml.ns import qn
 from openpyxl import load_workbook
 
-from rcm import consult, users
+from rcm import consult, taxonomy, users
 from rcm.errors import NotFound
 from rcm.export.pdf import INSTALL_HINT, ConversionError, docx_to_pdf, pdf_available
 from rcm.export.position import position_docx
@@ -426,10 +427,10 @@ def test_position_document(ts5_round, store, labelled):
         "Date generated: 2017-05-15",
         "An abstention does not block consensus",
         "silence does not count as consent",
-        "CAN: Superseded by the New York Declaration of 2016.",
-        "MEX: Prevent, prosecute and punish trafficking in persons.",
-        "GTM: Combat trafficking through regional cooperation.",
-        "Abstained: USA",
+        "Canada (CAN): Superseded by the New York Declaration of 2016.",
+        "Mexico (MEX): Prevent, prosecute and punish trafficking in persons.",
+        "Guatemala (GTM): Combat trafficking through regional cooperation.",
+        "Abstained: United States (USA)",
         "Cite the 1951 Convention instead.",
     ):
         assert needle in text, needle
@@ -441,9 +442,15 @@ def test_position_document(ts5_round, store, labelled):
     assert ids["Objections"] == expect["contested"]
     assert ids["Not answered"] == expect["pending"]
     pending = {row_id(r): r.cells[2].text for r in kinds["Not answered"][0].rows[1:]}
+    # Ten countries: by name alone, to fit the column.
     assert pending[expect["answered_by_cri"]] == ", ".join(
-        c for c in consult.member_countries() if c != "CRI"
+        taxonomy.country_name(c, "en") for c in consult.member_countries() if c != "CRI"
     )
+    # No country is named by its bare code anywhere in the tables.
+    codes = "|".join(consult.member_countries())
+    bare = re.compile(rf"(?<![(A-Z])(?:{codes})(?![A-Z)])")
+    cells = [c.text for t in d.tables for r in t.rows for c in r.cells]
+    assert not [c for c in cells if bare.search(c)]
 
     labels = {m.code: m.label for m in labelled.meetings}
     categories = {s.id: s.category for s in labelled.statements}
@@ -487,7 +494,7 @@ def test_position_silence_after_the_deadline(store, labelled):
     assert "Purpose: not stated" in document_text(after)
     assert "which has passed" in document_text(after)
     row = next(r for t in kinds["Countries"] for r in t.rows[1:] if row_id(r) == sid)
-    assert "Valid: MEX" in row.cells[2].text
+    assert "Valid: Mexico (MEX)" in row.cells[2].text
     assert "No answer (silence counts as consent)" in row.cells[2].text
 
 

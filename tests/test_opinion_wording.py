@@ -135,8 +135,9 @@ def test_answers_to_an_earlier_wording_still_count_and_are_flagged(ready):
     # The Word (and so the PDF) position document says so in the statement's row.
     d = docx.Document(io.BytesIO(position_docx(consult.position_document(ready, rnd.id))))
     rows = {r.cells[1].paragraphs[-1].text: r.cells[2].text for t in d.tables for r in t.rows[1:]}
-    assert f"The wording changed on {TODAY} (now version 2): CRI answered version 1." in rows[SID]
-    assert "MEX answered version 1" in rows[OTHER]
+    changed = f"The wording changed on {TODAY} (now version 2): Costa Rica (CRI) answered version 1"
+    assert changed + "." in rows[SID]
+    assert "Mexico (MEX) answered version 1" in rows[OTHER]
     text = "\n".join(p.text for p in d.paragraphs)
     assert f"Answers to an earlier wording: {len(COUNTRIES) + 1} answers are" in text
 

@@ -12,13 +12,14 @@ import re
 import shutil
 import subprocess
 from collections import Counter
+from datetime import UTC
 from pathlib import Path
 
 import docx
 import pytest
 from bs4 import BeautifulSoup
 
-from rcm import consult
+from rcm import clock, consult, drafts, users
 from rcm.export.pdf import pdf_available
 from rcm.search import category_filter, subtheme_filter, theme_filter, xref_filter
 from rcm.store import Store
@@ -124,10 +125,10 @@ def test_only_the_rounds_own_themes_are_columns(counted):
     for r, want in ((rnd, ["TS5"]), (both, ["TS1", "TS5"])):
         soup = page(sec, f"/rounds/{r.id}")
         heads = [th.get_text(" ", strip=True) for th in soup.select("table.heat thead th")]
-        assert [h.split()[0] for h in heads[1:-2]] == want, heads
+        assert [h.split()[0] for h in heads[1:-3]] == want, heads
         # Each column names its theme and how many statements it holds.
         titles = {th.number: th.title for th in store.themes()}
-        for head, code in zip(heads[1:-2], want, strict=True):
+        for head, code in zip(heads[1:-3], want, strict=True):
             assert titles[int(code[2:])] in head and re.search(r"\d+ statements$", head), head
 
 
@@ -162,7 +163,9 @@ def test_totals_and_progress_are_those_of_the_answers(counted):
     (store, _, rnd, _), sec = counted
     ids = [s["id"] for s in consult.round_status(store, rnd.id)["statements"]]
     in_ts5 = [sid for sid, ts in statement_themes(store, ids).items() if 5 in ts]
-    answered = Counter(o.country for o in consult.opinions(store, rnd.id))
+    given_ = consult.opinions(store, rnd.id)
+    answered = Counter(o.country for o in given_)
+    latest = {o.country: max(p.at for p in given_ if p.country == o.country) for o in given_}
     soup = page(sec, f"/rounds/{rnd.id}")
     members = consult.member_countries()
     grid = {}
@@ -172,8 +175,12 @@ def test_totals_and_progress_are_those_of_the_answers(counted):
     assert len(ids) == len(in_ts5) == 31
     for iso in members:
         n = answered.get(iso, 0)
-        cell, total, _state = grid[iso]
+        cell, total, _state, sent = grid[iso]
         assert (cell, total) == (str(n), f"{n} of 31"), (iso, grid[iso])
+        # The answers submitted, and the day of the latest (no drafts in this round).
+        day = clock.aware(latest[iso]).astimezone(UTC).date().isoformat() if n else ""
+        want = f"{n} answer{'s' if n > 1 else ''} latest on {day}" if n else "nothing yet"
+        assert sent == want, (iso, sent)
     assert grid["CRI"][2] == "in progress" and grid["BLZ"][2] == "not started"
     assert grid["MEX"][2] == "every statement answered"
     foot = [td.get_text(" ", strip=True) for td in soup.select("table.heat tfoot td")]
@@ -183,6 +190,7 @@ def test_totals_and_progress_are_those_of_the_answers(counted):
         f"{given} of {possible}",
         f"{given} of {possible}",
         f"1 of {len(members)} finished",
+        "",  # no draft left unsubmitted
     ]
     assert f"{given} of {possible} answers given" in soup.get_text(" ", strip=True)
 
@@ -295,6 +303,50 @@ def test_statement_texts_beside_their_ids(site, sec):
     assert len(pending.select(":scope > li")) == len(ids) - 1  # all but the contested one
 
 
+# --- drafts not yet submitted ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_secretariat_sees_how_many_drafts_a_country_has_not_submitted(site, sec, lang):
+    store, passwords, rnd, _ = site
+    ids = [s["id"] for s in consult.round_status(store, rnd.id)["statements"]]
+    secret = "Una redacción que nadie debe ver todavía."
+    fields = {f"v:{sid}": "valid" for sid in ids[25:27]}
+    fields |= {f"v:{ids[27]}": "valid with changes", f"w:{ids[27]}": secret}
+    cri = users.get_user(store, "cri")
+    drafts.save(store, cri, consult.get_round(store, rnd.id), "CRI", fields)
+    try:
+        words = {
+            "en": ("3 drafts not submitted", "nothing yet"),
+            "es": ("3 borradores sin enviar", "ninguna todavía"),
+        }[lang]
+        soup = page(sec, f"/rounds/{rnd.id}", lang)
+        rows = {
+            tr.select_one("abbr.iso").get_text(): tr.select_one("td.dash-submitted")
+            for tr in soup.select("table.heat tbody tr")
+        }
+        assert rows["CRI"].select_one(".dash-drafts").get_text() == words[0]
+        assert words[1] in rows["BLZ"].get_text()
+        assert not rows["MEX"].select(".dash-drafts")  # MEX has no draft
+        foot = soup.select("table.heat tfoot td")[-1].get_text(strip=True)
+        assert foot == words[0]
+        # Still 23 submitted: a draft is no answer, and what it says is not shown.
+        assert (
+            rows["CRI"]
+            .get_text(" ", strip=True)
+            .startswith({"en": "23 answers", "es": "23 respuestas"}[lang])
+        )
+        assert secret not in soup.get_text()
+        # An observer sees the submitted answers but not the drafts.
+        obs = client_for(store, passwords, "obs")
+        seen = page(obs, f"/rounds/{rnd.id}", lang)
+        assert seen.select("td.dash-submitted")
+        assert not seen.select(".dash-drafts") and words[0] not in seen.get_text()
+    finally:
+        drafts.discard(store, rnd.id, "CRI", ids)
+    assert drafts.submissions(store, rnd.id, ["CRI"])["CRI"].unsubmitted == 0
+
+
 # --- the position as Word and PDF ----------------------------------------------------------------
 
 
@@ -316,7 +368,8 @@ def test_the_position_as_word(site, sec, lang):
     ids = [s["id"] for s in consult.round_status(store, rnd.id)["statements"]]
     for s, _ in store.statements_by_ids(ids):
         assert " ".join(s.text.split())[:80] in " ".join(cells.split()), s.id
-    assert "MEX: Superseded." in cells  # the objection, with its reason
+    name = {"en": "Mexico (MEX)", "es": "México (MEX)"}[lang]
+    assert f"{name}: Superseded." in cells  # the objection, by country name, with its reason
     if lang == "es":
         assert {"Método", "Reafirmados", "Objetados", "Pendientes"} <= headings
         assert document.core_properties.language == "es"
@@ -355,7 +408,7 @@ def test_the_position_as_pdf_in_spanish(site, sec, tmp_path):
     ).stdout
     flat = " ".join(text.split())
     assert "Método" in flat and "Reafirmados" in flat and "Pendientes" in flat
-    assert "MEX: Superseded." in flat
+    assert "México (MEX): Superseded." in flat  # the country by its Spanish name
 
 
 def test_without_libreoffice_the_pdf_is_refused_plainly(site, sec, monkeypatch):

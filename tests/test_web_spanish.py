@@ -22,7 +22,18 @@ from bs4 import BeautifulSoup
 from fastapi.routing import APIRoute
 
 from rcm import consult, edit, taxonomy
-from rcm.search import theme_filter
+from rcm.model import MeetingRef
+from rcm.search import (
+    category_filter,
+    describe_in,
+    meeting_filter,
+    multi_theme_filter,
+    scope_in,
+    subtheme_filter,
+    theme_filter,
+    xref_filter,
+    year_filter,
+)
 from rcm.suggest import label_compendium
 from rcm.web import create_app
 from webclient import add_people, client_for, csrf_of
@@ -345,3 +356,70 @@ def test_labels_in_both_languages():
     assert taxonomy.meeting_label("XXV-E1", "es") == "Reunión Extraordinaria de la XXV CRM"
     with pytest.raises(ValueError):
         taxonomy.label("nonsense", 1, "es")
+
+
+# --- a round's scope in the reader's language ----------------------------------------------------
+
+
+def test_a_rounds_scope_is_said_in_spanish(site):
+    store, passwords, rnd, _ = site
+    assert rnd.scope == "theme is TS5"  # recorded in English
+    assert english_in(f"<p>{rnd.scope}</p>")  # and the check would see it unmarked
+    clients = {who: client_for(store, passwords, who) for who in ("sec", "cri")}
+    for who, url in (
+        ("sec", "/rounds"),
+        ("sec", f"/rounds/{rnd.id}"),
+        ("cri", f"/rounds/{rnd.id}/answers"),
+        ("cri", f"/rounds/{rnd.id}/answers/check"),
+    ):
+        soup = BeautifulSoup(visit(clients[who], url), "html.parser")
+        text = " ".join(soup.get_text(" ").split())
+        assert "el tema es TS5" in text, url
+        assert "theme is" not in text, url
+        marked = " ".join(t.get_text(" ") for t in soup.select('[lang="en"]'))
+        assert "TS5" not in marked, url
+    # In English, as recorded.
+    soup = BeautifulSoup(clients["sec"].get(f"/rounds/{rnd.id}?lang=en").text, "html.parser")
+    assert "theme is TS5" in soup.get_text(" ")
+
+
+SCOPES = [
+    [theme_filter([1, 3, 5])],
+    [xref_filter([3]), year_filter(None, 2001)],
+    [category_filter(["commitment", "unassigned"]), year_filter(2005, 2010)],
+    [meeting_filter(19, None), multi_theme_filter(True)],
+    [meeting_filter(12, 21), year_filter(2010, None)],
+    [meeting_filter(MeetingRef(25, 1), MeetingRef(25, 1)), multi_theme_filter(False)],
+    [year_filter(2008, 2008), meeting_filter(None, 7)],
+]
+
+
+@pytest.mark.parametrize("filters", SCOPES, ids=lambda fs: " and ".join(f.sentence for f in fs))
+def test_a_scope_read_back_says_what_the_search_page_says(filters):
+    from rcm.web import i18n
+
+    sentence = " and ".join(f.sentence for f in filters)
+    said = scope_in(sentence, "es", i18n.translations("es").gettext)
+    assert said == describe_in(None, filters, "es", i18n.translations("es").gettext)
+    assert scope_in(sentence, "en", str) == sentence
+
+
+def test_a_subtheme_scope_and_an_unreadable_one():
+    from rcm.web import i18n
+
+    gettext = i18n.translations("es").gettext
+    titles = {(3, 2): "Protection and assistance, and return", (5, 1): "Trafficking"}
+    f = subtheme_filter([(3, 2), (5, 1)], titles)
+    assert scope_in(f.sentence, "es", gettext) == describe_in(None, [f], "es", gettext)
+    assert scope_in("all statements", "es", gettext) == "todas las disposiciones"
+    for odd in ("theme is TS9", "statements like 10.1", "year is soon", "theme is TS5 and"):
+        assert scope_in(odd, "es", gettext) is None, odd
+    # Such a sentence is shown as it is, marked English.
+    token = i18n.current.set("es")
+    try:
+        assert str(i18n.round_scope("statements like <b>")) == (
+            '<span lang="en">statements like &lt;b&gt;</span>'
+        )
+        assert str(i18n.round_scope("theme is TS2")) == "el tema es TS2"
+    finally:
+        i18n.current.reset(token)

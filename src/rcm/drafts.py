@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as default
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select
@@ -39,6 +39,7 @@ __all__ = [
     "FieldProblem",
     "FormProblems",
     "FormRow",
+    "Submissions",
     "country_form",
     "days_left",
     "discard",
@@ -47,6 +48,7 @@ __all__ = [
     "row_problems",
     "save",
     "sections",
+    "submissions",
     "submit",
 ]
 
@@ -379,6 +381,47 @@ def count(store: Store, round_id: int, country: str) -> int:
             )
             or 0
         )
+
+
+@dataclass(frozen=True)
+class Submissions:
+    """Where one country stands in a round: how many answers it has submitted, the day of its
+    latest submitted answer (UTC; None before the first) and how many drafts it has not
+    submitted. Counts only: nothing of what a draft says."""
+
+    submitted: int
+    last_submitted: date | None
+    unsubmitted: int
+
+
+def submissions(store: Store, round_id: int, countries: Iterable[str]) -> dict[str, Submissions]:
+    """:class:`Submissions` of each of ``countries`` in a round, answers to statements the round
+    no longer asks about left out (as the round's progress leaves them out)."""
+    o, d, rs = t.opinions, t.answer_drafts, t.round_statements
+    in_round = (rs.c.round_id == round_id) & (rs.c.statement_id == o.c.statement_id)
+    with store.connection() as conn:
+        given = {
+            r.country: (int(r.n), clock.aware(r.last))
+            for r in conn.execute(
+                select(o.c.country, func.count().label("n"), func.max(o.c.at).label("last"))
+                .where(o.c.round_id == round_id, select(rs.c.statement_id).where(in_round).exists())
+                .group_by(o.c.country)
+            )
+        }
+        pending = {
+            r.country: int(r.n)
+            for r in conn.execute(
+                select(d.c.country, func.count().label("n"))
+                .where(d.c.round_id == round_id)
+                .group_by(d.c.country)
+            )
+        }
+    out = {}
+    for c in countries:
+        n, last = given.get(c, (0, None))
+        day = last.astimezone(UTC).date() if last else None
+        out[c] = Submissions(n, day, pending.get(c, 0))
+    return out
 
 
 def sections(

@@ -52,6 +52,7 @@ __all__ = [
     "build_search_sql",
     "parse_query",
     "related",
+    "scope_in",
     "search",
 ]
 
@@ -1261,6 +1262,88 @@ def describe_in(
         parts.append(gettext("text matches %(query)s") % {"query": repr(text_query)})
     parts.extend(_filter_phrase(f, lang, gettext) for f in filters)
     return _joined(parts, "and", gettext) if parts else gettext("all statements")
+
+
+# The clauses of a sentence :func:`describe` (or ``rcm.consult.open_round``) wrote, for
+# :func:`scope_in`: each kind with its pattern, tried in this order at the start of a clause; a
+# clause ends at " and " or at the end (no label these patterns accept contains " and ").
+_ONE_OF = r"(?:, | or )"
+_TS = r"TS[1-6]"
+_SUB = r"TS[1-6]\.\d+ \u00ab[^\u00bb]*\u00bb"
+_CAT = "(?:" + "|".join(CATEGORY_VALUES) + ")"
+_END = r"(?= and |$)"
+_CLAUSES = [
+    ("theme", re.compile(rf"theme is ({_TS}(?:{_ONE_OF}{_TS})*){_END}")),
+    ("xref", re.compile(rf"a note cross-references ({_TS}(?:{_ONE_OF}{_TS})*){_END}")),
+    ("subtheme", re.compile(rf"sub-theme is ({_SUB}(?:{_ONE_OF}{_SUB})*){_END}")),
+    ("category", re.compile(rf"category is ({_CAT}(?:{_ONE_OF}{_CAT})*){_END}")),
+    ("several", re.compile(rf"placed under (several|one) themes?{_END}")),
+    ("between", re.compile(rf"(meeting|year) is between (.+?) and (.+?){_END}")),
+    ("later", re.compile(rf"(meeting|year) is (.+?) or later{_END}")),
+    ("earlier", re.compile(rf"(meeting|year) is (.+?) or earlier{_END}")),
+    ("one", re.compile(rf"(meeting|year) is (.+?){_END}")),
+]
+
+
+def _end_value(kind: str, text: str) -> str:
+    """A meeting's code or a year from a range's end as the sentence gives it; ValueError if it
+    is neither."""
+    if kind == "meeting":
+        return parse_meeting(text).code
+    if not re.fullmatch(r"\d{4}", text):
+        raise ValueError(text)
+    return text
+
+
+def _read_clause(sentence: str, at: int) -> tuple[Filter, int] | None:
+    for kind, pattern in _CLAUSES:
+        m = pattern.match(sentence, at)
+        if not m:
+            continue
+        said = m.group(0)
+        if kind in ("theme", "xref"):
+            args = tuple(re.findall(r"TS([1-6])", m.group(1)))
+        elif kind == "subtheme":
+            args = tuple(re.findall(r"TS([1-6]\.\d+) \u00ab", m.group(1)))
+        elif kind == "category":
+            args = tuple(re.findall(_CAT, m.group(1)))
+        elif kind == "several":
+            args = ("yes" if m.group(1) == "several" else "no",)
+        else:
+            try:
+                ends = [_end_value(m.group(1), x) for x in m.groups()[1:]]
+            except ValueError:
+                continue
+            low, high = {
+                "between": (ends[0], ends[-1]),
+                "later": (ends[0], ""),
+                "earlier": ("", ends[0]),
+                "one": (ends[0], ends[0]),
+            }[kind]
+            kind, args = m.group(1), (low, high)
+        return Filter("", {}, said, kind, args), m.end()
+    return None
+
+
+def scope_in(scope: str, lang: str, gettext: Callable[[str], str]) -> str | None:
+    """A round's scope (the English sentence of its filters, as ``rcm.consult.open_round``
+    records it: "theme is TS5 and category is commitment") in ``lang``, said as
+    :func:`describe_in` says a search's filters; None if the sentence cannot be read back (a
+    shape this version does not write), for the caller to show it as it is."""
+    if lang == "en":
+        return scope
+    if scope == "all statements":
+        return describe_in(None, [], lang, gettext)
+    filters, at = [], 0
+    while True:
+        found = _read_clause(scope, at)
+        if found is None:
+            return None
+        filters.append(found[0])
+        at = found[1]
+        if at == len(scope):
+            return describe_in(None, filters, lang, gettext)
+        at += len(" and ")
 
 
 def selected_filters(

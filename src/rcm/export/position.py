@@ -136,7 +136,7 @@ def position_docx(data: PositionDocument, lang: str = "en") -> bytes:
             view,
             _headers(w, "Proposed wording"),
             section["to_be_updated"],
-            lambda cell, e: _by_country(cell, e["proposed_wording"]),
+            lambda cell, e: _by_country(cell, e["proposed_wording"], w.lang),
         )
     if not any_update:
         doc.add_paragraph(w("None."))
@@ -154,7 +154,7 @@ def position_docx(data: PositionDocument, lang: str = "en") -> bytes:
             view,
             _headers(w, "Objections"),
             position["contested"],
-            lambda cell, e: _by_country(cell, e["reasons"]),
+            lambda cell, e: _by_country(cell, e["reasons"], w.lang),
         )
     else:
         doc.add_paragraph(w("None."))
@@ -169,7 +169,7 @@ def position_docx(data: PositionDocument, lang: str = "en") -> bytes:
             view,
             _headers(w, "Not answered"),
             position["pending"],
-            lambda cell, e: _set_text(cell, ", ".join(e["not_answered"])),
+            lambda cell, e: _set_text(cell, country_list(e["not_answered"], w.lang)),
         )
     else:
         doc.add_paragraph(w("None."))
@@ -233,7 +233,7 @@ class _View:
             ("", "No answer (silence counts as consent)"),
         ):
             if groups.get(value):
-                lines.append((w(heading), ", ".join(groups[value])))
+                lines.append((w(heading), country_list(groups[value], w.lang)))
         _labelled(cell, lines)
 
 
@@ -273,11 +273,16 @@ def _method(rnd: dict[str, Any], silence_now: bool, w: Words) -> str:
     )
 
 
-def wording_changed(entry: dict[str, Any], w: Words | None = None) -> str:
-    """The note of a statement reworded after some countries answered it."""
+def wording_changed(entry: dict[str, Any], w: Words | None = None, *, named: bool = False) -> str:
+    """The note of a statement reworded after some countries answered it; ``named``: the
+    countries by name in ``w``'s language with their code in brackets, else by code."""
     w = w or words()
     answered = "; ".join(
-        w("{country} answered version {version}", country=c, version=v)
+        w(
+            "{country} answered version {version}",
+            country=country_label(c, w.lang) if named else c,
+            version=v,
+        )
         for c, v in sorted(entry["earlier_wording"].items())
     )
     changed = entry.get("wording_changed_on") or w("a date not recorded")
@@ -287,6 +292,26 @@ def wording_changed(entry: dict[str, Any], w: Words | None = None) -> str:
         version=entry["version"],
         answered=answered,
     )
+
+
+def country_label(iso3: str, lang: str) -> str:
+    """A country named in ``lang`` with its code in brackets ("México (MEX)"); an unknown code
+    as it is."""
+    name = taxonomy.country_name(iso3, lang)
+    return name if name == iso3 else f"{name} ({iso3})"
+
+
+# A list of countries longer than this names them without their codes: it must fit the
+# position's narrow third column.
+_CODES_UP_TO = 3
+
+
+def country_list(isos: Sequence[str], lang: str) -> str:
+    """Countries named in ``lang``, in the order given: with their codes in brackets when the
+    list is short, by name alone when it is long."""
+    if len(isos) <= _CODES_UP_TO:
+        return ", ".join(country_label(c, lang) for c in isos)
+    return ", ".join(taxonomy.country_name(c, lang) for c in isos)
 
 
 def _earlier_total(totals: dict[str, int], w: Words) -> str:
@@ -345,7 +370,7 @@ def _table(
         cells[1].add_paragraph(e["id"])
         third(cells[2], e)
         if e.get("earlier_wording"):
-            cells[2].add_paragraph().add_run(wording_changed(e, view.w)).italic = True
+            cells[2].add_paragraph().add_run(wording_changed(e, view.w, named=True)).italic = True
         _finish_row(cells, _colour(e.get("category")))
 
 
@@ -426,8 +451,8 @@ def _statement_cell(cell: Any, s: Statement | None, fallback: str, w: Words) -> 
             cell.add_paragraph(item, style="List Bullet")
 
 
-def _by_country(cell: Any, texts: dict[str, str]) -> None:
-    _labelled(cell, sorted(texts.items()))
+def _by_country(cell: Any, texts: dict[str, str], lang: str) -> None:
+    _labelled(cell, [(country_label(c, lang), text) for c, text in sorted(texts.items())])
 
 
 def _labelled(cell: Any, lines: Sequence[tuple[str, str]]) -> None:

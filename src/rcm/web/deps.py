@@ -32,6 +32,7 @@ def templates() -> Environment:
     env.globals["label"] = i18n.label
     env.globals["meeting_label"] = i18n.meeting_label
     env.globals["country_name"] = i18n.country_name
+    env.globals["round_scope"] = i18n.round_scope
     return env
 
 

@@ -113,3 +113,15 @@ def meeting_label(code: str) -> str:
 
 def country_name(iso3: str | None) -> str:
     return taxonomy.country_name(iso3, current.get()) if iso3 else ""
+
+
+def round_scope(scope: str) -> Markup:
+    """A round's scope in the reader's language (``rcm.search.scope_in``, the words of the search
+    page's filter sentence); a sentence that cannot be read back as it is, marked English."""
+    from rcm.search import scope_in
+
+    lang = current.get()
+    said = scope_in(scope, lang, gettext)
+    if said is None:
+        return Markup('<span lang="en">%s</span>') % scope
+    return Markup.escape(said)

@@ -191,12 +191,15 @@ def theme_view(
 NOT_STARTED, IN_PROGRESS, FINISHED = "not started", "in progress", "finished"
 
 
-def dashboard(db: Store, status: dict[str, Any]) -> dict[str, Any]:
+def dashboard(db: Store, status: dict[str, Any], show_drafts: bool = False) -> dict[str, Any]:
     """The dashboard's grid: one row per Member Country, one column per theme the round asks about
     (``round_themes``), each cell the statements of that theme the country has answered, shaded
     by the share answered (``charts.heat_level``); the totals of each row (the country's
-    progress) and each column."""
+    progress) and each column; each country's submitted answers and the day of the latest
+    (``drafts.submissions``), and with ``show_drafts`` (the Secretariat) how many drafts it has
+    not submitted (``None`` otherwise)."""
     statements = status["statements"]
+    sent = drafts.submissions(db, status["round"]["id"], status["countries"])
     themes = status["round_themes"]
     titles = {th.number: th.title for th in db.themes()}
     in_theme = {t: sum(1 for s in statements if t in s["themes"]) for t in themes}
@@ -215,6 +218,9 @@ def dashboard(db: Store, status: dict[str, Any]) -> dict[str, Any]:
                 "answered": answered,
                 "total": total,
                 "state": state,
+                "submitted": sent[country].submitted,
+                "last_submitted": sent[country].last_submitted,
+                "unsubmitted": sent[country].unsubmitted if show_drafts else None,
             }
         )
     columns = [
@@ -233,6 +239,7 @@ def dashboard(db: Store, status: dict[str, Any]) -> dict[str, Any]:
         "answers": sum(r["answered"] for r in rows),
         "possible": len(statements) * len(rows),
         "finished": sum(1 for r in rows if r["state"] == FINISHED),
+        "unsubmitted": sum(r["unsubmitted"] for r in rows) if show_drafts else None,
         # A statement filed under two of the round's themes counts in both columns.
         "overlap": any(sum(1 for t in themes if t in s["themes"]) > 1 for s in statements),
         "levels": list(range(len(charts.HEAT_LEVELS))),
@@ -264,7 +271,9 @@ def round_page(request: Request, round_id: PathInt) -> Response:
         request,
         "round.html",
         data=status,
-        grid=dashboard(db, status),
+        grid=dashboard(
+            db, status, show_drafts=user is not None and user.role == users.Role.SECRETARIAT
+        ),
         view=view,
         listed=shown,
         texts=shown_statements(db, [s["id"] for s in shown], i18n.current.get()),
