@@ -215,6 +215,7 @@ _OTHER_DATA = [
     re.compile(r"\S+@\S+"),
     re.compile(r"\S*/\S+"),
     re.compile(r"\b[a-z]+(?:-[a-z]+)+\b"),  # a kind of finding of `rcm check` (as in its JSON)
+    re.compile(r"\b[a-z]+-\d+\b"),  # a source document's key: compilation-1
     re.compile(r"\b[A-Z]+(?:_[A-Z0-9]+)+\b"),  # a setting: RCM_SMTP_HOST
     re.compile(r"\b[a-z_]+ \([\d,]+\)"),  # a table and its rows: statements (129)
     re.compile(r"\w+…"),  # a word cut short in a column
@@ -243,6 +244,7 @@ OTHER_SCENARIO: list[tuple[tuple[str, ...], int | None]] = [
     (("ingest", "{folder}/c.docx", "--dry-run"), 0),
     (("ingest", "{folder}/missing.txt"), None),
     (("migrate",), 0),
+    (("stats",), 0),
     (("check",), 0),
     (("export", "--format", "csv", "-o", "{folder}/c.csv"), 0),
     (("export", "--country", "MEX"), None),
@@ -277,11 +279,13 @@ OTHER_SCENARIO: list[tuple[tuple[str, ...], int | None]] = [
     (("--db", "{folder}/bad.db", "restore", "{folder}/missing.backup"), None),
     (("serve", "--port", "8917"), 0),
 ]  # fmt: skip
-OTHER_READ_ONLY = {("migrate",), ("check",), ("users", "list"), ("mail", "log"),
+OTHER_READ_ONLY = {("migrate",), ("stats",), ("check",), ("users", "list"), ("mail", "log"),
                    ("gcm", "coverage"), ("audit", "--limit")}  # fmt: skip
 
 
 def _english_left(output: str) -> set[str]:
+    # a source's title, as `rcm stats` lists it after its key, count and kind
+    output = re.sub(r"(?m)^  [a-z]+-\d+ +\d+  ([^:\n]+:) .*$", r"\1", output)
     for pattern in _OTHER_DATA:
         output = pattern.sub(" ", output)
     return english_in(output)
@@ -321,3 +325,28 @@ def test_the_other_commands_in_english_are_caught_and_unchanged(other):
     assert other("migrate").output.startswith("schema ")
     error = other("users", "disable", "nadie")
     assert error.exit_code != 0 and "no user 'nadie'" in error.stderr
+
+
+def test_the_change_report_lines_in_spanish():
+    """Each kind of change `rcm ingest` reports (rcm.edit.Change.describe) in Spanish, and the
+    English line unchanged."""
+    from rcm.edit import KINDS, Change
+
+    where = [{"theme": 2, "subtheme": 1}]
+    values = {
+        "added": (None, {"text": "Promover la cooperación."}),
+        "reworded": ({"version": 1}, {"version": 2, "text": "Promover la cooperación."}),
+        "recategorised": ("principle", None),
+        "re-placed": (where, []),
+        "retired": ({"placements": where}, None),
+        "unretired": (None, {"placements": where}),
+        "objectives": ([1], [1, 23]),
+    }
+    assert set(values) == set(KINDS)
+    for kind, (before, after) in values.items():
+        change = Change(kind, "XIX-0001", before, after)
+        spanish = change.describe("es")
+        assert spanish != change.describe(), kind
+        assert not english_in(spanish) and _words(spanish) & spanish_words(), spanish
+    english = Change("re-placed", "XIX-0001", where, []).describe()
+    assert english == "re-placed    XIX-0001: 2.1 -> none"

@@ -638,7 +638,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"  {r['id']:<14} {r['retired_at'][:10]}  {by}")
     click.echo("\n" + w("sources"))
     for d in data["sources"]:
-        click.echo(f"  {d['key']:<16} {d['statements']:>4}  {d['kind']}: {d['title'] or d['name']}")
+        kind = w.ctx("source kind", d["kind"])
+        click.echo(f"  {d['key']:<16} {d['statements']:>4}  {kind}: {d['title'] or d['name']}")
 
 
 @cli.command()
