@@ -30,9 +30,10 @@ CLI_SOURCE = Path(__file__).parents[1] / "src" / "rcm" / "cli.py"
 # The same in both languages, or names and codes: never evidence of English.
 NEUTRAL = {
     "csv", "json", "pdf", "docx", "xlsx", "txt", "utc", "id", "ok", "email", "url", "rcm", "crm",
-    "pmm", "gcm", "error", "cli", "unknown", "sqlite", "postgresql",
+    "pmm", "gcm", "error", "cli", "unknown", "sqlite", "postgresql", "macro", "micro",
 }  # fmt: skip
 ROMAN = re.compile(r"^[ivxlc]+$")
+_CODE = re.compile(r"`[^`]*`|--[\w-]+|\b[A-Z]+(?:_[A-Z]+)+\b")  # `rcm migrate`, --round, RCM_ENV
 
 
 def _words(text: str) -> set[str]:
@@ -65,8 +66,8 @@ def english_words() -> frozenset[str]:
         for msgid, msgstr in _catalog(resource):
             if resource.startswith("locales"):
                 english |= _words(msgid)
-            if msgstr and msgstr != msgid:
-                spanish |= _words(msgstr)
+            if msgstr and msgstr != msgid:  # its options and commands are no Spanish words
+                spanish |= _words(_CODE.sub(" ", msgstr))
     # every literal of the command line: a message left out of the catalog shows up here
     for literal in re.findall(r'"([^"\n]{4,})"', CLI_SOURCE.read_text(encoding="utf-8")):
         if " " in literal:
@@ -201,3 +202,151 @@ def test_the_same_commands_in_english_are_caught(rcm):
         assert english_in(out), (args, out)
     error = rcm("round", "status", "99")
     assert error.exit_code != 0 and english_in(error.output + error.stderr)
+
+
+# --- the other commands: ingest, migrate, check, export, serve, users, mail, suggest evaluate,
+# gcm coverage, audit, backup and restore ----------------------------------------------------------
+
+# Also data there: an audit event (its time, actor, action, object and values), a table of a backup
+# and its row count, an e-mail address, a file or database path.
+_OTHER_DATA = [
+    re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ .*$", re.M),
+    re.compile(r"^  [a-z_]+ +[\d,]+$", re.M),
+    re.compile(r"\S+@\S+"),
+    re.compile(r"\S*/\S+"),
+    re.compile(r"\b[a-z]+(?:-[a-z]+)+\b"),  # a kind of finding of `rcm check` (as in its JSON)
+    re.compile(r"\b[a-z]+-\d+\b"),  # a source document's key: compilation-1
+    re.compile(r"\b[A-Z]+(?:_[A-Z0-9]+)+\b"),  # a setting: RCM_SMTP_HOST
+    re.compile(r"\b[a-z_]+ \([\d,]+\)"),  # a table and its rows: statements (129)
+    re.compile(r"\w+…"),  # a word cut short in a column
+]
+
+
+@pytest.fixture(scope="module")
+def other(tmp_path_factory):
+    """`other(*args, env=...)` on a database of its own, created by the first command (ingest)."""
+    folder = tmp_path_factory.mktemp("cli_es_other")
+    db = str(folder / "rcm.db")
+    runner = CliRunner()
+
+    def invoke(*args: str, env: dict[str, str] | None = None):
+        environment = {"LANG": "C", "LC_ALL": "", "LC_MESSAGES": "", "LANGUAGE": ""} | (env or {})
+        return runner.invoke(cli, ["--db", db, *args], env=environment, catch_exceptions=False)
+
+    invoke.folder = folder  # type: ignore[attr-defined]
+    return invoke
+
+
+OTHER_SCENARIO: list[tuple[tuple[str, ...], int | None]] = [
+    (("ingest",), 0),
+    (("ingest", "--dry-run"), 0),
+    (("export", "--format", "docx", "--lang", "en", "-o", "{folder}/c.docx"), 0),
+    (("ingest", "{folder}/c.docx", "--dry-run"), 0),
+    (("ingest", "{folder}/missing.txt"), None),
+    (("migrate",), 0),
+    (("stats",), 0),
+    (("check",), 0),
+    (("export", "--format", "csv", "-o", "{folder}/c.csv"), 0),
+    (("export", "--country", "MEX"), None),
+    (("export", "--format", "json", "--lang", "es"), None),
+    (("export", "--format", "csv", "-o", "{folder}"), None),
+    (("users", "add", "ana", "--role", "secretariat", "--name", "Ana"), 0),
+    (("users", "add", "pepe", "--role", "focal_point", "--country", "MEX"), 0),
+    (("users", "add", "pepe2", "--role", "focal_point"), None),
+    (("users", "add", "juan", "--role", "observer", "--as", "pepe"), None),
+    (("users", "add", "juan", "--role", "observer", "--as", "nadie"), None),
+    (("users", "email", "pepe", "no-es-correo"), None),
+    (("users", "email", "pepe", ""), 0),
+    (("users", "set", "pepe", "--lang", "es"), 0),
+    (("users", "disable", "pepe"), 0),
+    (("users", "list"), 0),
+    (("users", "enable", "pepe"), 0),
+    (("users", "enable", "pepe"), 0),
+    (("users", "unlock", "pepe"), 0),
+    (("users", "reset-password", "pepe"), 0),
+    (("users", "disable", "nadie"), None),
+    (("round", "open", "Consulta de prueba", "--no-mail", "--meeting", "XX..XXI"), 0),
+    (("mail", "log"), 0),
+    (("mail", "retry"), 0),
+    (("suggest", "evaluate"), 0),
+    (("gcm", "coverage"), 0),
+    (("audit", "--limit", "5"), 0),
+    (("audit", "--limit", "0"), None),
+    (("backup", "-o", "{folder}/rcm.backup"), 0),
+    (("restore", "{folder}/rcm.backup"), None),
+    (("--db", "{folder}/copy.db", "restore", "{folder}/rcm.backup"), 0),
+    (("--db", "{folder}/bad.db", "restore", "{folder}/c.csv"), None),
+    (("--db", "{folder}/bad.db", "restore", "{folder}/missing.backup"), None),
+    (("serve", "--port", "8917"), 0),
+]  # fmt: skip
+OTHER_READ_ONLY = {("migrate",), ("stats",), ("check",), ("users", "list"), ("mail", "log"),
+                   ("gcm", "coverage"), ("audit", "--limit")}  # fmt: skip
+
+
+def _english_left(output: str) -> set[str]:
+    # a source's title, as `rcm stats` lists it after its key, count and kind
+    output = re.sub(r"(?m)^  [a-z]+-\d+ +\d+  ([^:\n]+:) .*$", r"\1", output)
+    for pattern in _OTHER_DATA:
+        output = pattern.sub(" ", output)
+    return english_in(output)
+
+
+def test_the_other_commands_speak_spanish(other, monkeypatch):
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)  # serve: its first line
+    failures: list[str] = []
+    for args, expected in OTHER_SCENARIO:
+        args = tuple(a.format(folder=other.folder) for a in args)
+        runs = [("--lang es", other("--lang", "es", *args))]
+        if args[:2] in OTHER_READ_ONLY or args[:1] in OTHER_READ_ONLY:
+            runs.append(("LANG=es_ES.UTF-8", other(*args, env={"LANG": "es_ES.UTF-8"})))
+        for how, result in runs:
+            out = result.output + (result.stderr if result.stderr_bytes is not None else "")
+            if expected is not None:
+                assert result.exit_code == expected, (args, out)
+            elif result.exit_code == 0:
+                failures.append(f"{how} rcm {' '.join(args)}: succeeded\n{out}")
+            if "Traceback" in out or "internal error" in out:
+                failures.append(f"{how} rcm {' '.join(args)}: crashed\n{out}")
+            left = _english_left(out)
+            if left:
+                failures.append(f"{how} rcm {' '.join(args)}: English {sorted(left)}\n{out}")
+            elif not _words(out) & spanish_words():
+                failures.append(f"{how} rcm {' '.join(args)}: nothing Spanish\n{out}")
+    assert not failures, "\n\n".join(failures)
+
+
+def test_the_other_commands_in_english_are_caught_and_unchanged(other):
+    """Without --lang the same commands still print their English (and the detector sees it)."""
+    for args in (("check",), ("gcm", "coverage"), ("migrate",), ("users", "list")):
+        out = other(*args).output
+        assert _english_left(out), (args, out)
+    assert other("migrate").output.startswith("schema ")
+    error = other("users", "disable", "nadie")
+    assert error.exit_code != 0 and "no user 'nadie'" in error.stderr
+
+
+def test_the_change_report_lines_in_spanish():
+    """Each kind of change `rcm ingest` reports (rcm.edit.Change.describe) in Spanish, and the
+    English line unchanged."""
+    from rcm.edit import KINDS, Change
+
+    where = [{"theme": 2, "subtheme": 1}]
+    values = {
+        "added": (None, {"text": "Promover la cooperación."}),
+        "reworded": ({"version": 1}, {"version": 2, "text": "Promover la cooperación."}),
+        "recategorised": ("principle", None),
+        "re-placed": (where, []),
+        "retired": ({"placements": where}, None),
+        "unretired": (None, {"placements": where}),
+        "objectives": ([1], [1, 23]),
+    }
+    assert set(values) == set(KINDS)
+    for kind, (before, after) in values.items():
+        change = Change(kind, "XIX-0001", before, after)
+        spanish = change.describe("es")
+        assert spanish != change.describe(), kind
+        assert not english_in(spanish) and _words(spanish) & spanish_words(), spanish
+    english = Change("re-placed", "XIX-0001", where, []).describe()
+    assert english == "re-placed    XIX-0001: 2.1 -> none"

@@ -67,14 +67,19 @@ class Rcm(click.Group):
             os.dup2(devnull, sys.stdout.fileno())
             ctx.exit(141)
         except KeyboardInterrupt:
-            click.echo("rcm: interrupted", err=True)
+            click.echo("rcm: " + _words(ctx)("interrupted"), err=True)
             ctx.exit(130)
         except Exception as exc:
             if os.environ.get("RCM_DEBUG"):
                 raise
             click.echo(
-                f"rcm: internal error: {type(exc).__name__}: {exc} "
-                "(set RCM_DEBUG=1 to see the traceback, and please report it)",
+                "rcm: "
+                + _words(ctx)(
+                    "internal error: {kind}: {error} (set RCM_DEBUG=1 to see the traceback, and "
+                    "please report it)",
+                    kind=type(exc).__name__,
+                    error=exc,
+                ),
                 err=True,
             )
             ctx.exit(INTERNAL_ERROR)
@@ -107,6 +112,12 @@ def _words(ctx: click.Context) -> Words:
     """The language of the messages: ``rcm --lang``, else the environment's (LANG=es_MX.UTF-8)."""
     chosen = (ctx.obj or {}).get("lang") if isinstance(ctx.obj, dict) else None
     return words(chosen or lang_from_env())
+
+
+def _current_words() -> Words:
+    """The messages' language where no context is passed down (the file writers)."""
+    ctx = click.get_current_context(silent=True)
+    return _words(ctx) if ctx is not None else words(lang_from_env())
 
 
 def _doc_lang(ctx: click.Context, lang: str | None) -> str:
@@ -175,6 +186,73 @@ _ERRORS = [
         r"promoted(?: \(it is statement \S+\))?",
         "proposal {id} is {state}: only a pending proposal is split, merged or promoted",
     ),
+    (r"limit must be between 1 and (?P<n>\d+)", "limit must be between 1 and {n}"),
+    # files, exports, accounts and backups
+    (r"cannot write (?P<file>.+): (?P<why>.+)", "cannot write {file}: {why}"),
+    (r"cannot read (?P<file>.+): (?P<why>.+)", "cannot read {file}: {why}"),
+    (r"(?P<file>.+) is a folder; give a file name", "{file} is a folder; give a file name"),
+    (
+        r"a \.(?P<fmt>\w+) file is not for the terminal: give -o FILE \(or -o - to pipe it\)",
+        "a .{fmt} file is not for the terminal: give -o FILE (or -o - to pipe it)",
+    ),
+    (
+        r"the (?P<name>\w+) format has no language to choose: --lang (?P<lang>\w+) is for "
+        r"(?P<langs>.+)",
+        "the {name} format has no language to choose: --lang {lang} is for {langs}",
+    ),
+    (
+        r"there is no account (?P<name>.+) to act as \(see `rcm users list`\)",
+        "there is no account {name} to act as (see `rcm users list`)",
+    ),
+    (
+        r"the account (?P<name>.+) is disabled: it cannot act",
+        "the account {name} is disabled: it cannot act",
+    ),
+    (
+        r"only the Secretariat may (?P<what>.+); (?P<name>.+) is (?P<role>an observer|a focal "
+        r"point)",
+        "only the Secretariat may {what}; {name} is {role}",
+    ),
+    (r"there is already a user (?P<name>.+)", "there is already a user {name}"),
+    (
+        r"(?P<value>.+) is not an e-mail address such as name@example\.org",
+        "{value} is not an e-mail address such as name@example.org",
+    ),
+    (
+        r"a focal point needs --country, one of (?P<valid>.+)",
+        "a focal point needs --country, one of {valid}",
+    ),
+    (r"unknown role (?P<role>.+); valid: (?P<valid>.+)", "unknown role {role}; valid: {valid}"),
+    (
+        r"a password needs at least (?P<n>\d+) characters",
+        "a password needs at least {n} characters",
+    ),
+    (r"a password has at most (?P<n>\d+) characters", "a password has at most {n} characters"),
+    (
+        r"database (?P<db>.+) holds nothing to back up",
+        "database {db} holds nothing to back up",
+    ),
+    (r"cannot back up (?P<db>.+?): (?P<why>.+)", "cannot back up {db}: {why}"),
+    (
+        r"database (?P<db>.+) has schema (?P<current>\S+), this rcm needs (?P<head>\S+): run "
+        r"`rcm migrate` first",
+        "database {db} has schema {current}, this rcm needs {head}: run `rcm migrate` first",
+    ),
+    (
+        r"database (?P<db>.+) has schema (?P<current>\S+), the backup (?P<head>\S+): run "
+        r"`rcm migrate` on it first",
+        "database {db} has schema {current}, the backup {head}: run `rcm migrate` on it first",
+    ),
+    (
+        r"database (?P<db>.+) is not empty \(it holds rows in (?P<tables>.+)\): restore only "
+        r"into a new database; nothing was written",
+        "database {db} is not empty (it holds rows in {tables}): restore only into a new "
+        "database; nothing was written",
+    ),
+    (
+        r"restore into (?P<db>.+?) failed and was rolled back: (?P<why>.+)",
+        "restore into {db} failed and was rolled back: {why}",
+    ),
 ]
 
 
@@ -195,6 +273,20 @@ _PROBLEMS = [
         r"proposal (?P<id>\d+) was rejected: its (?P<lang>\w+) wording is not queued",
         "proposal {id} was rejected: its {lang} wording is not queued",
     ),
+    (r"cannot be read \((?P<why>.+)\)", "cannot be read ({why})"),
+    (
+        r"is not an rcm backup \(no (?P<fmt>\S+) header\): make one with `rcm backup -o FILE`",
+        "is not an rcm backup (no {fmt} header): make one with `rcm backup -o FILE`",
+    ),
+    (
+        r"is not an rcm backup \(its format is (?P<found>.+), not (?P<fmt>\S+)\)",
+        "is not an rcm backup (its format is {found}, not {fmt})",
+    ),
+    (
+        r"is damaged: the rows of (?P<table>\S+) do not match their checksum",
+        "is damaged: the rows of {table} do not match their checksum",
+    ),
+    (r"is not a valid backup: (?P<what>.+)", "is not a valid backup: {what}"),
 ]
 
 
@@ -210,6 +302,15 @@ def _translated(text: str, patterns: list[tuple[str, str]], w: Words) -> str | N
                 parts["state"] = w.status(parts["state"])
             if "kind" in parts:  # a proposal's parts: "sentence", "item"
                 parts["kind"] = w(parts["kind"])
+            if "tables" in parts:  # "statements (129), rounds (1) and 18 more tables"
+                parts["tables"] = re.sub(
+                    r" and (\d+) more tables$",
+                    lambda t: " " + w("and {n} more tables", n=t[1]),
+                    parts["tables"],
+                )
+            for key in ("role", "what", "why"):  # "a focal point"; "manage accounts"
+                if key in parts:
+                    parts[key] = w(parts[key])  # "why": the system's ("Permission denied")
             return w(message, **parts)
     return None
 
@@ -231,6 +332,8 @@ def _error_text(exc: RcmError, w: Words) -> str:
         more = len(exc.problems) - 1
         tail = " " + w("(and {n} more problems)", n=more) if more else ""
         return f"{exc.source}: {_problem_text(exc.problems[0], w)}{tail}"
+    if exc.values:  # a template with its values (AccountError): translated as the web does
+        return w(exc.template) % exc.values
     return _translated(text, _ERRORS, w) or w(text)
 
 
@@ -244,7 +347,7 @@ def _emit(text: str, output: str | None) -> None:
         click.echo(text, nl=False)
         return
     _write_file(output, text.encode("utf-8"))
-    click.echo(f"wrote {output}", err=True)
+    click.echo(_current_words()("wrote {file}", file=output), err=True)
 
 
 def _new_file_mode(target: Path, private: bool) -> int:
@@ -369,23 +472,35 @@ def ingest(
         return
     result = report.result
     findings = check_compendium(compendium)
+    w = _words(ctx)
     click.echo(
-        ("dry run, nothing written: " if dry_run else "")
-        + f"{result.source}: {len(compendium.statements)} statements ({result.added} added, "
-        f"{result.updated} updated, {result.unchanged} unchanged), {result.placements} placements"
-        + ("" if result.placements_changed else " (unchanged)")
+        (w("dry run, nothing written:") + " " if dry_run else "")
+        + w(
+            "{source}: {n} statements ({added} added, {updated} updated, {unchanged} unchanged), "
+            "{placements} placements",
+            source=result.source,
+            n=len(compendium.statements),
+            added=result.added,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            placements=result.placements,
+        )
+        + ("" if result.placements_changed else " " + w("(unchanged)"))
         + (
-            f"; {result.absent} statements stored earlier are not in this document (kept)"
+            "; "
+            + w("{n} statements stored earlier are not in this document (kept)", n=result.absent)
             if result.absent
             else ""
         )
     )
     if report.by_id:
-        counts = ", ".join(f"{report.count(kind)} {kind}" for kind in edit.KINDS[:5])
-        click.echo(f"changes by id: {counts}")
+        counts = ", ".join(
+            f"{report.count(kind)} {w.ctx('change', kind)}" for kind in edit.KINDS[:5]
+        )
+        click.echo(w("changes by id:") + f" {counts}")
         for change in report.changes:
-            click.echo(f"  {change.describe()}")
-    click.echo(f"{len(findings)} source consistency findings: see `rcm check`")
+            click.echo(f"  {change.describe(w.lang)}")
+    click.echo(w("{n} source consistency findings: see `rcm check`", n=len(findings)))
 
 
 def _spanish_edition(file: Path) -> bool:
@@ -454,13 +569,14 @@ def migrate(ctx: click.Context, ranking: str | None) -> None:
         if ranking is not None:
             store.use_ranking(ranking)
         chosen = store.ranking()
+    w = _words(ctx)
     click.echo(
-        f"schema {before or '(empty)'} -> {after}"
+        w("schema {before} -> {after}", before=before or w("(empty)"), after=after)
         if before != after
-        else f"schema {after}: up to date"
+        else w("schema {after}: up to date", after=after)
     )
     if chosen is not None:
-        click.echo(f"PostgreSQL ranking: {chosen}")
+        click.echo(w("PostgreSQL ranking: {ranking}", ranking=chosen))
 
 
 @cli.command()
@@ -522,7 +638,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"  {r['id']:<14} {r['retired_at'][:10]}  {by}")
     click.echo("\n" + w("sources"))
     for d in data["sources"]:
-        click.echo(f"  {d['key']:<16} {d['statements']:>4}  {d['kind']}: {d['title'] or d['name']}")
+        kind = w.ctx("source kind", d["kind"])
+        click.echo(f"  {d['key']:<16} {d['statements']:>4}  {kind}: {d['title'] or d['name']}")
 
 
 @cli.command()
@@ -659,20 +776,127 @@ def check(ctx: click.Context, file: Path | None, as_json: bool) -> None:
             )
         )
         return
-    click.echo(f"{compendium.source.name}: {len(findings)} findings")
+    w = _words(ctx)
+    titles = {sub.title: (t.number, sub.order) for t in compendium.themes for sub in t.subthemes}
+    click.echo(w("{source}: {n} findings", source=compendium.source.name, n=len(findings)))
     for kind, meaning in KINDS.items():
         group = [f for f in findings if f.kind == kind]
         if group:
-            click.echo(f"\n{kind} ({len(group)}): {meaning}")
+            click.echo(f"\n{kind} ({len(group)}): {w(meaning)}")
             for f in group:
-                click.echo(f"  - {f.message}")
+                click.echo(f"  - {_finding_text(f.message, w, titles)}")
     if retired:
         click.echo(
-            f"\nretired ({len(retired)}): statements all of whose rows were deleted from the "
-            "compilation (kept with their history; `rcm show ID`)"
+            "\n"
+            + w(
+                "retired ({n}): statements all of whose rows were deleted from the compilation "
+                "(kept with their history; `rcm show ID`)",
+                n=len(retired),
+            )
         )
         for r in retired:
-            click.echo(f"  - {r['id']} retired {r['retired_at'][:10]} by {r['retired_by']}")
+            click.echo(
+                "  - "
+                + w(
+                    "{id} retired {date} by {who}",
+                    id=r["id"],
+                    date=r["retired_at"][:10],
+                    who=r["retired_by"],
+                )
+            )
+
+
+# The findings of `rcm check` (rcm.check) the command line gives in Spanish too: where a copy is
+# ("TS2 «title» row 1 (line 181)"), its note (the document's own words, quoted), the rest.
+_WHERE = r"TS(?P<t>\d+) «(?P<title>.+?)» row (?P<row>\d+) \(line (?P<line>\d+)\)"
+_NOTE = r"(?P<note>note '.*'|no note)"
+_FINDINGS = [
+    (
+        rf"(?P<sid>\S+): the copy in (?P<where>{_WHERE}) has {_NOTE}, naming TS(?P<n>\d+), but "
+        r"the statement is not filed under TS\d+",
+        "{sid}: the copy in {where} has {note}, naming TS{n}, but the statement is not filed "
+        "under TS{n}",
+    ),
+    (
+        rf"(?P<sid>\S+): filed under TS(?P<n>\d+), but the copy in (?P<where>{_WHERE}) has "
+        rf"{_NOTE}, which does not name TS\d+",
+        "{sid}: filed under TS{n}, but the copy in {where} has {note}, which does not name TS{n}",
+    ),
+    (
+        r"(?P<sid>\S+): its (?P<n>\d+) copies disagree on where it belongs: (?P<copies>.+)",
+        "{sid}: its {n} copies disagree on where it belongs: {copies}",
+    ),
+    (
+        r"(?P<sid>\S+): appears twice in TS(?P<t>\d+) «(?P<title>.+?)» \(rows (?P<a>\d+) and "
+        r"(?P<b>\d+)\)",
+        "{sid}: appears twice in TS{t} «{title}» (rows {a} and {b})",
+    ),
+    (
+        rf"(?P<sid>\S+): (?P<here>\S+) RCM in (?P<where>{_WHERE}) follows a (?P<before>\S+) RCM "
+        r"row",
+        "{sid}: {here} RCM in {where} follows a {before} RCM row",
+    ),
+    (
+        r"(?P<a>\S+) and (?P<b>\S+) are (?P<pct>\d+%) alike but differ in wording: kept as two "
+        r"statements",
+        "{a} and {b} are {pct} alike but differ in wording: kept as two statements",
+    ),
+]
+
+
+def _finding_text(message: str, w: Words, titles: dict[str, tuple[int, int]]) -> str:
+    """A finding of `rcm check` in the messages' language (``titles``: a sub-theme's title, its
+    theme and order, for its Spanish name)."""
+    import re
+
+    if not w.spanish:
+        return message
+
+    def title(theme: str, text: str) -> str:
+        t, order = titles.get(text, (int(theme), 0))
+        return w.subtheme(t, order, text) if order else text
+
+    def where(m: re.Match[str]) -> str:
+        return w(
+            "TS{t} «{title}» row {row} (line {line})",
+            t=m["t"],
+            title=title(m["t"], m["title"]),
+            row=m["row"],
+            line=m["line"],
+        )
+
+    def note(text: str) -> str:
+        return w("no note") if text == "no note" else w("note {quote}", quote=text[5:])
+
+    for pattern, template in _FINDINGS:
+        m = re.fullmatch(pattern, message, re.S)
+        if not m:
+            continue
+        parts = {k: v or "" for k, v in m.groupdict().items()}
+        if "where" in parts:
+            parts["where"] = where(re.fullmatch(_WHERE, parts["where"]))  # type: ignore[arg-type]
+        if "note" in parts:
+            parts["note"] = note(parts["note"])
+        if "title" in parts:
+            parts["title"] = title(parts["t"], parts["title"])
+        if "here" in parts:
+            parts["here"] = w.meeting(parts["here"] + " RCM").removesuffix(" CRM")
+            parts["before"] = w.meeting(parts["before"] + " RCM").removesuffix(" CRM")
+        if "copies" in parts:
+            copies = []
+            for copy in parts["copies"].split("; "):
+                c = re.fullmatch(r"line (?P<line>\d+) \(TS(?P<t>\d+)\): (?P<note>.*)", copy)
+                if c is None:
+                    copies.append(copy)
+                    continue
+                said = w("no note") if c["note"] == "no note" else repr(c["note"])
+                copies.append(w("line {n}", n=c["line"]) + f" (TS{c['t']}): {said}")
+            parts["copies"] = "; ".join(copies)
+        return w(template, **{k: v for k, v in parts.items() if k not in ("t", "row", "line")})
+    notice = re.fullmatch(r"(?P<what>.+?): (?P<quote>'.*'|\".*\")", message, re.S)
+    if notice:
+        return f"{w(notice['what'])}: {notice['quote']}"
+    return w(message)
 
 
 def _format_help(document: str) -> str:
@@ -793,7 +1017,8 @@ def _emit_bytes(data: bytes, output: str | None, *, private: bool = False) -> No
         sys.stdout.buffer.flush()
         return
     _write_file(output, data, private=private)
-    click.echo(f"wrote {output} ({len(data):,} bytes)", err=True)
+    w = _current_words()
+    click.echo(w("wrote {file} ({size:,} bytes)", file=output, size=len(data)), err=True)
 
 
 def _plain(snippet: str, color: bool) -> str:
@@ -1016,8 +1241,15 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     store = _store(ctx)
     store.require_current()
     click.echo(
-        f"serving {store.display_url} on http://{host}:{port}/ ({config.env}, {workers} "
-        f"worker{'s' if workers != 1 else ''})",
+        _words(ctx).n(
+            "serving {db} on http://{host}:{port}/ ({env}, {n} worker)",
+            "serving {db} on http://{host}:{port}/ ({env}, {n} workers)",
+            workers,
+            db=store.display_url,
+            host=host,
+            port=port,
+            env=_words(ctx).ctx("environment", config.env),
+        ),
         err=True,
     )
     options: dict[str, Any] = {
@@ -1576,10 +1808,10 @@ def users_add(
             actor=_managing_accounts(store, actor),
             lang=lang,
         )
-    click.echo(
-        f"added {user.username} ({user.role.value}{' ' + user.country if user.country else ''})"
-    )
-    click.echo(f"password: {password}")
+    w = _words(ctx)
+    role = w.ctx("role", user.role.value) + (" " + user.country if user.country else "")
+    click.echo(w("added {user} ({role})", user=user.username, role=role))
+    click.echo(w("password: {password}", password=password))
 
 
 @users_group.command(name="email")
@@ -1593,7 +1825,7 @@ def users_email(ctx: click.Context, username: str, address: str, actor: str | No
 
     with _store(ctx) as store:
         user = users.set_email(store, username, address, actor=_managing_accounts(store, actor))
-    click.echo(f"{user.username}: {user.email or 'no e-mail address'}")
+    click.echo(f"{user.username}: {user.email or _words(ctx)('no e-mail address')}")
 
 
 @users_group.command(name="set")
@@ -1613,7 +1845,7 @@ def users_set(ctx: click.Context, username: str, lang: str, actor: str | None) -
 
     with _store(ctx) as store:
         user = users.set_language(store, username, lang, actor=_managing_accounts(store, actor))
-    click.echo(f"{user.username}: language {user.lang}")
+    click.echo(f"{user.username}: " + _words(ctx)("language {lang}", lang=user.lang))
 
 
 @users_group.command(name="list")
@@ -1622,17 +1854,19 @@ def users_list(ctx: click.Context) -> None:
     """List the users: name, role, country, and whether active, disabled or locked."""
     from rcm import users
 
+    w = _words(ctx)
     with _store(ctx) as store:
         for u in users.list_users(store):
             if not u.active:
-                state = "disabled"
+                state = w.ctx("account", "disabled")
             elif u.locked() and u.locked_until is not None:
-                state = f"sign-in delayed until {u.locked_until:%Y-%m-%d %H:%M:%S} UTC"
+                state = w(
+                    "sign-in delayed until {when} UTC", when=f"{u.locked_until:%Y-%m-%d %H:%M:%S}"
+                )
             else:
-                state = "active"
-            click.echo(
-                f"{u.username:<24} {u.role.value:<12} {u.country or '':<4} {state:<10} {u.name}"
-            )
+                state = w.ctx("account", "active")
+            role = w.ctx("role", u.role.value)
+            click.echo(f"{u.username:<24} {role:<12} {u.country or '':<4} {state:<10} {u.name}")
 
 
 @users_group.command(name="disable")
@@ -1645,7 +1879,7 @@ def users_disable(ctx: click.Context, username: str, actor: str | None) -> None:
 
     with _store(ctx) as store:
         user = users.disable_user(store, username, actor=_managing_accounts(store, actor))
-    click.echo(f"disabled {user.username}")
+    click.echo(_words(ctx)("disabled {user}", user=user.username))
 
 
 @users_group.command(name="enable")
@@ -1662,16 +1896,23 @@ def users_enable(ctx: click.Context, username: str, actor: str | None) -> None:
         if users.get_user(store, username).active:
             lifted = users.unlock_user(store, username, actor=acting)
             user = users.get_user(store, username)
-            click.echo(f"{user.username} was already enabled; {_lifted(lifted)}")
+            w = _words(ctx)
+            click.echo(
+                w("{user} was already enabled;", user=user.username) + f" {_lifted(lifted, w)}"
+            )
             return
         user = users.enable_user(store, username, actor=acting)
-    click.echo(f"enabled {user.username}")
+    click.echo(_words(ctx)("enabled {user}", user=user.username))
 
 
-def _lifted(count: int) -> str:
+def _lifted(count: int, w: Words) -> str:
     if not count:
-        return "no sign-in delay to lift"
-    return f"sign-in delays lifted (from {count} address{'es' if count > 1 else ''})"
+        return w("no sign-in delay to lift")
+    return w.n(
+        "sign-in delays lifted (from {n} address)",
+        "sign-in delays lifted (from {n} addresses)",
+        count,
+    )
 
 
 @users_group.command(name="unlock")
@@ -1685,7 +1926,7 @@ def users_unlock(ctx: click.Context, username: str, actor: str | None) -> None:
     with _store(ctx) as store:
         lifted = users.unlock_user(store, username, actor=_managing_accounts(store, actor))
         user = users.get_user(store, username)
-    click.echo(f"{user.username}: {_lifted(lifted)}")
+    click.echo(f"{user.username}: {_lifted(lifted, _words(ctx))}")
 
 
 @users_group.command(name="reset-password")
@@ -1698,7 +1939,7 @@ def users_reset_password(ctx: click.Context, username: str, actor: str | None) -
 
     with _store(ctx) as store:
         password = users.reset_password(store, username, actor=_managing_accounts(store, actor))
-    click.echo(f"password: {password}")
+    click.echo(_words(ctx)("password: {password}", password=password))
 
 
 # --- suggestions, the GCM, new declarations and their review ------------------------------------
@@ -1723,7 +1964,7 @@ def mail_retry(ctx: click.Context, everything: bool, actor: str | None) -> None:
         report = mail.deliver_due(
             store, actor=_acting(store, actor), config=config, everything=everything
         )
-    click.echo(report.sentence())
+    click.echo(report.sentence(_words(ctx).lang))
 
 
 @mail_group.command(name="log")
@@ -1739,10 +1980,12 @@ def mail_log_command(ctx: click.Context, round_id: int | None, as_json: bool) ->
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
+    w = _words(ctx)
     for r in rows:
-        why = f"  ({r['error']})" if r["error"] else ""
+        why = f"  ({w(r['error'])})" if r["error"] else ""
+        kind, state = w.ctx("mail", r["kind"]), w.ctx("mail", r["state"])
         click.echo(
-            f"{r['created_at'][:16]}  round {r['round_id']:<4} {r['kind']:<10} {r['state']:<8} "
+            f"{r['created_at'][:16]}  {w('round')} {r['round_id']:<4} {kind:<10} {state:<8} "
             f"{r['attempts']}×  {r['username']} <{r['recipient'] or '-'}>{why}"
         )
 
@@ -1765,34 +2008,58 @@ def suggest_evaluate(ctx: click.Context, as_json: bool) -> None:
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return
     cat, th, ob = report["category"], report["themes"], report["objectives"]
+    w = _words(ctx)
+
+    def name_of(name: str) -> str:
+        return f"{w.ctx('suggester', name):<14}"
+
     click.echo(
-        f"category ({cat['statements']} curated labels, {cat['folds']}-fold cross-validation, "
-        "copies kept in one fold)"
+        w(
+            "category ({n} curated labels, {folds}-fold cross-validation, copies kept in one fold)",
+            n=cat["statements"],
+            folds=cat["folds"],
+        )
     )
     for name in ("model", "rules", "majority"):
         e = cat[name]
-        click.echo(f"  {name:<14} accuracy {e['accuracy']:.3f}  macro-F1 {e['macro_f1']:.3f}")
+        accuracy = w("accuracy")
+        click.echo(
+            f"  {name_of(name)} {accuracy} {e['accuracy']:.3f}  macro-F1 {e['macro_f1']:.3f}"
+        )
     click.echo(
-        f"themes ({th['statements']} statements, leave one meeting out, "
-        f"{th['meetings_held_out']} meetings)"
+        w(
+            "themes ({n} statements, leave one meeting out, {k} meetings)",
+            n=th["statements"],
+            k=th["meetings_held_out"],
+        )
     )
     for name in ("model", "rules", "majority"):
         e = th[name]
         sub = (
-            f"  sub-theme micro-F1 {e['subtheme_micro_f1']:.3f}" if "subtheme_micro_f1" in e else ""
+            "  " + w("sub-theme") + f" micro-F1 {e['subtheme_micro_f1']:.3f}"
+            if "subtheme_micro_f1" in e
+            else ""
         )
-        click.echo(f"  {name:<14} micro-F1 {e['micro_f1']:.3f}  macro-F1 {e['macro_f1']:.3f}{sub}")
-    click.echo(f"GCM objectives ({ob['links']} curated links on {ob['statements']} statements)")
+        click.echo(
+            f"  {name_of(name)} micro-F1 {e['micro_f1']:.3f}  macro-F1 {e['macro_f1']:.3f}{sub}"
+        )
+    click.echo(
+        w(
+            "GCM objectives ({links} curated links on {n} statements)",
+            links=ob["links"],
+            n=ob["statements"],
+        )
+    )
     for name in ("model", "titles_only"):
         e = ob[name]
         click.echo(
-            f"  {name:<14} precision@1 {e['precision_at_1']:.3f}  recall@3 {e['recall_at_3']:.3f}"
-            f"  micro-F1 {e['micro_f1']:.3f}"
+            f"  {name_of(name)} precision@1 {e['precision_at_1']:.3f}  "
+            f"recall@3 {e['recall_at_3']:.3f}  micro-F1 {e['micro_f1']:.3f}"
         )
     e = ob["majority"]
     click.echo(
-        f"  {'majority':<14} precision@1 {e['precision_at_1']:.3f}  micro-F1 {e['micro_f1']:.3f}"
-        f"  (always objective {e['objective']})"
+        f"  {name_of('majority')} precision@1 {e['precision_at_1']:.3f}  "
+        f"micro-F1 {e['micro_f1']:.3f}  " + w("(always objective {n})", n=e["objective"])
     )
 
 
@@ -1890,15 +2157,20 @@ def gcm_coverage(ctx: click.Context, source: str, as_json: bool) -> None:
         click.echo(json.dumps(cov.as_dict(), indent=2, ensure_ascii=False))
         return
     themes = list(cov.themes)
-    click.echo("objective".ljust(52) + "".join(f"TS{n:<4}" for n in themes) + "statements")
+    w = _words(ctx)
+    header = w.ctx("coverage column", "objective").ljust(52)
+    click.echo(header + "".join(f"TS{n:<4}" for n in themes) + w.statements_column.lower())
     for r in cov.rows:
-        title = f"{r.objective:>2}. {r.title}"
+        title = f"{r.objective:>2}. {w.objective(r.objective, r.title)}"
         title = title if len(title) <= 50 else title[:49] + "…"
         cells = "".join(f"{(r.by_theme[n] or '·')!s:<6}" for n in themes)
         click.echo(f"{title:<52}{cells}{r.statements}")
     click.echo(
-        f"{cov.statements} statements linked; objectives without any statement: "
-        + (", ".join(str(n) for n in cov.uncovered) or "none")
+        w(
+            "{n} statements linked; objectives without any statement: {which}",
+            n=cov.statements,
+            which=", ".join(str(n) for n in cov.uncovered) or w("none"),
+        )
     )
 
 
@@ -2619,8 +2891,9 @@ def audit_command(
         if len(change) > 120:  # the whole of it: --json
             change = change[:119] + "…"
         click.echo(f"{e.at:%Y-%m-%d %H:%M:%S}Z  {e.actor:<16} {e.action:<22} {e.object}  {change}")
-    shown = f"{offset + 1}–{offset + len(page.events)}" if page.events else "none"
-    click.echo(f"{shown} of {page.total} events", err=True)
+    w = _words(ctx)
+    shown = f"{offset + 1}–{offset + len(page.events)}" if page.events else w("none")
+    click.echo(w("{shown} of {total} events", shown=shown, total=page.total), err=True)
 
 
 @cli.command(name="backup")
@@ -2642,10 +2915,17 @@ def backup_command(ctx: click.Context, output: str) -> None:
     _emit_bytes(data, output, private=True)
     to_stderr = output == "-"  # the backup itself is on stdout
     tables: dict[str, int] = header["tables"]
-    signed = "signed" if "signature" in header else "unsigned (development key)"
+    w = _words(ctx)
+    signed = w("signed") if "signature" in header else w("unsigned (development key)")
     click.echo(
-        f"{header['format']}, schema {header['schema_revision']}, {signed}: "
-        f"{sum(tables.values()):,} rows in {len(tables)} tables",
+        w(
+            "{format}, schema {schema}, {signed}: {rows:,} rows in {n} tables",
+            format=header["format"],
+            schema=header["schema_revision"],
+            signed=signed,
+            rows=sum(tables.values()),
+            n=len(tables),
+        ),
         err=to_stderr,
     )
     _print_tables(tables, err=to_stderr)
@@ -2677,20 +2957,36 @@ def restore_command(ctx: click.Context, file: Path, allow_unsigned: bool) -> Non
         raise backups.BackupError(
             str(file), [Problem(0, f"cannot be read ({exc.strerror or exc})")]
         ) from None
+    w = _words(ctx)
     with _store(ctx, create=True) as store:
         result = backups.restore(store, data, name=str(file), allow_unsigned=allow_unsigned)
         where = store.display_url
     if result.signature != "valid":
-        why = "unsigned" if result.signature == "unsigned" else "signed with another key"
+        why = w("unsigned") if result.signature == "unsigned" else w("signed with another key")
         click.echo(
-            f"rcm: warning: {file} is {why}: nothing proves it was not changed since it was "
-            "made; restored all the same",
+            "rcm: "
+            + w(
+                "warning: {file} is {why}: nothing proves it was not changed since it was made; "
+                "restored all the same",
+                file=file,
+                why=why,
+            ),
             err=True,
         )
     click.echo(
-        f"restored {file} ({result.format}, schema {result.schema_revision}, made by rcm "
-        f"{result.rcm_version} at {result.created_at}) into {where}: {result.rows:,} rows in "
-        f"{len(result.tables)} tables, {result.indexed:,} statements indexed"
+        w(
+            "restored {file} ({format}, schema {schema}, made by rcm {version} at {made}) into "
+            "{db}: {rows:,} rows in {n} tables, {indexed:,} statements indexed",
+            file=file,
+            format=result.format,
+            schema=result.schema_revision,
+            version=result.rcm_version,
+            made=result.created_at,
+            db=where,
+            rows=result.rows,
+            n=len(result.tables),
+            indexed=result.indexed,
+        )
     )
     _print_tables(result.tables)
 

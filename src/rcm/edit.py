@@ -97,29 +97,52 @@ class Change:
             "after": self.after,
         }
 
-    def describe(self) -> str:
-        """One line of the change report."""
+    def describe(self, lang: str = "en") -> str:
+        """One line of the change report, in its language (``rcm.i18n``)."""
+        from rcm.i18n import words
+
+        w = words(lang)
 
         def places(value: Any) -> str:
-            return ", ".join(f"{p['theme']}.{p['subtheme']}" for p in value or []) or "none"
+            return ", ".join(f"{p['theme']}.{p['subtheme']}" for p in value or []) or w.ctx(
+                "placements", "none"
+            )
 
         sid = self.statement_id
         if self.kind == "added":
-            return f"added        {sid}: {_short(self.after['text'])}"
+            return w("added        {sid}: {text}", sid=sid, text=_short(self.after["text"]))
         if self.kind == "reworded":
-            return (
-                f"reworded     {sid} (version {self.before['version']} -> "
-                f"{self.after['version']}): {_short(self.after['text'])}"
+            return w(
+                "reworded     {sid} (version {old} -> {new}): {text}",
+                sid=sid,
+                old=self.before["version"],
+                new=self.after["version"],
+                text=_short(self.after["text"]),
             )
         if self.kind == "recategorised":
-            return f"recategorised {sid}: {self.before or 'none'} -> {self.after or 'none'}"
+            none = w.ctx("category", "none")
+            before = w.category(self.before, self.before) if self.before else none
+            after = w.category(self.after, self.after) if self.after else none
+            return w("recategorised {sid}: {old} -> {new}", sid=sid, old=before, new=after)
         if self.kind == "re-placed":
-            return f"re-placed    {sid}: {places(self.before)} -> {places(self.after)}"
+            return w(
+                "re-placed    {sid}: {old} -> {new}",
+                sid=sid,
+                old=places(self.before),
+                new=places(self.after),
+            )
         if self.kind == "retired":
-            return f"retired      {sid} (was in {places(self.before.get('placements'))})"
+            where = places(self.before.get("placements"))
+            return w("retired      {sid} (was in {where})", sid=sid, where=where)
         if self.kind == "unretired":
-            return f"unretired    {sid} (now in {places(self.after.get('placements'))})"
-        return f"objectives   {sid}: {self.before or []} -> {self.after or []}"
+            where = places(self.after.get("placements"))
+            return w("unretired    {sid} (now in {where})", sid=sid, where=where)
+        return w(
+            "objectives   {sid}: {old} -> {new}",
+            sid=sid,
+            old=self.before or [],
+            new=self.after or [],
+        )
 
 
 def _short(text: str, limit: int = 70) -> str:

@@ -295,7 +295,7 @@ class MailReport:
             self.kind, w("messages")
         )
         text = f"{kind}: " + "; ".join(parts)
-        return text + "".join("\n  " + w("not sent: {reason}", reason=r) for r in self.reasons)
+        return text + "".join("\n  " + w("not sent: {reason}", reason=w(r)) for r in self.reasons)
 
 
 # --- writing messages down ---------------------------------------------------------------------
