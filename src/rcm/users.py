@@ -418,6 +418,17 @@ def _audited_lock(user: User, lifted: int | None = None) -> dict[str, Any]:
 
 def _set_active(store: Store, username: str, active: bool, actor: str) -> User:
     with store.transaction() as conn:
+        if not active:
+            # PostgreSQL: lock the active Secretariat rows first, in id order, so that two
+            # Secretariat accounts disabling each other at once queue one behind the other instead
+            # of each holding its target's row and waiting for the other's (a deadlock, one of
+            # them refused with "deadlock detected" rather than the rule below).
+            conn.scalars(
+                select(t.users.c.id)
+                .where(t.users.c.role == Role.SECRETARIAT.value, t.users.c.active.is_(True))
+                .order_by(t.users.c.id)
+                .with_for_update()
+            ).all()
         before = _find(conn, username, for_update=True)
         if before.active == active:
             if active:  # already enabled: what is left to do is lifting a sign-in lock
