@@ -35,22 +35,19 @@ import gzip
 import json
 import os
 import re
-import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("RCM_FAST_PASSWORD_HASHING", "1")
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
+# The browser tests' kit: Chromium and its flags, the app served on loopback (tests/browserkit.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from browserkit import CHROMIUM, chromium, served
+
 PASSWORD = "costa rica focal point"
 BUDGET_BYTES, BUDGET_MS = 50_000, 100.0
 
@@ -154,34 +151,10 @@ def row_save(client: Any, round_id: int, sid: str, runs: int) -> dict[str, Any]:
     }
 
 
-def serve(store: Any) -> tuple[str, Any, threading.Thread]:
-    import uvicorn
-
-    from rcm.web import create_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started:
-        if time.time() > deadline:
-            raise SystemExit("the web app did not start")
-        time.sleep(0.05)
-    return f"http://127.0.0.1:{port}", srv, thread
-
-
 def in_chromium(url: str, pages: list[str], runs: int, home: str) -> list[dict[str, Any]]:
-    from playwright.sync_api import sync_playwright
 
     results = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=ARGS, env={**os.environ, "HOME": home}
-        )
+    with chromium(Path(home)) as browser:
         context = browser.new_context(
             viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
         )
@@ -248,7 +221,6 @@ def in_chromium(url: str, pages: list[str], runs: int, home: str) -> list[dict[s
                 }
             )
         context.close()
-        browser.close()
     return results
 
 
@@ -325,17 +297,13 @@ def main() -> None:
         sizes = {u: len(client.get(u).content) for u in pages}
         with_rows = [u for u in pages if b'<tr id="row-' in client.get(u).content]
         chosen = list(dict.fromkeys([pages[0], *sorted(with_rows, key=sizes.__getitem__)[-1:]]))
-        url, srv, thread = serve(store)
-        try:
+        with served(store) as url:
             report["chromium"] = {
                 "profile": "390x844, touch, CPU throttled 4x (CDP), headless",
                 "runs": args.browser_runs,
                 "round": "all statements",
                 "pages": in_chromium(url, chosen, args.browser_runs, tmp),
             }
-        finally:
-            srv.should_exit = True
-            thread.join(timeout=10)
         for r in report["chromium"]["pages"]:
             print(f"{args.label} chromium {r}", file=sys.stderr)
     store.close()
