@@ -124,6 +124,46 @@ def test_spanish_finds_english_and_english_finds_spanish(store):
     assert sum(v.count for v in result.facets["category"]) == result.total
 
 
+def test_each_hit_is_shown_in_the_readers_language_and_marked_with_its_own(store):
+    """A Spanish statement's snippet is marked lang="es" (not "en"), and a statement with a
+    Spanish wording shows it to a Spanish reader, the English one to an English reader."""
+    from dataclasses import replace
+
+    bench = _bench()
+    compendium = bench.read_compilation()
+    extra = bench.spanish_statements(compendium.statements[-1].meeting)
+    english = next(s for s in compendium.statements if "trafficking" in s.text)
+    parallel = replace(english, text_es="La trata de personas es un delito grave (texto paralelo).")
+    statements = [parallel if s.id == english.id else s for s in compendium.statements]
+    store.ingest(replace(compendium, statements=[*statements, *extra]))
+    client = TestClient(create_app(store))
+
+    def snippets(lang: str) -> dict[str, tuple[str, str]]:
+        page = client.get("/search", params={"q": "trata de personas", "lang": lang, "limit": 100})
+        soup = BeautifulSoup(page.text, "html.parser")
+        return {
+            li.select_one(".hit-title a").get_text(): (
+                li.select_one(".snippet")["lang"],
+                li.select_one(".snippet").get_text(),
+            )
+            for li in soup.select("li.hit")
+        }
+
+    es, en = snippets("es"), snippets("en")
+    spanish = [s.id for s in extra if s.id in es]
+    assert spanish and all(es[i][0] == "es" and en[i][0] == "es" for i in spanish)
+    assert es[english.id] == ("es", "La trata de personas es un delito grave (texto paralelo).")
+    assert en[english.id][0] == "en" and "trafficking" in en[english.id][1]
+    api = client.get("/api/search", params={"q": "trata de personas", "limit": 100}).json()
+    assert {h["id"]: h["lang"] for h in api["hits"]}[spanish[0]] == "es"
+    # the command line too: a Spanish reader gets the Spanish wording
+    args = ["--db", store.url, "search", "trata de personas", "--limit", "100"]
+    out = CliRunner().invoke(cli, ["--lang", "es", *args])
+    assert out.exit_code == 0 and "delito grave (texto paralelo)" in out.output
+    out = CliRunner().invoke(cli, ["--lang", "en", *args])
+    assert out.exit_code == 0 and "texto paralelo" not in out.output
+
+
 def test_the_paired_queries_meet_their_targets(store):
     """The quick version of bench/bench_xling.py (no timing): ≥ 0.9 recall and ≥ 0.8 precision
     in both directions, on this backend."""

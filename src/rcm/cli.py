@@ -1048,7 +1048,7 @@ def _print_result(result: SearchResult, facets: bool = True, w: Words | None = N
     for hit in result.hits:
         themes = ",".join(f"TS{t}" for t in hit.themes)
         click.echo(f"\n{hit.id:<12} {w.meeting(hit.meeting_label)} ({hit.year})  {themes}")
-        click.echo(f"  {_plain(hit.snippet, color)}")
+        click.echo(f"  {_plain(hit.snippet_in(w.lang)[0], color)}")
     if facets and result.facets:
         click.echo("")
         for name in ("theme", "category", "meeting"):

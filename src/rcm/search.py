@@ -1129,6 +1129,16 @@ class Hit:
     subthemes: tuple[tuple[int, int], ...]
     heading: str | None
     text: str
+    lang: str = "en"  # the language of ``text`` and ``snippet``
+    # the snippet of each other wording the statement has, by language ("es": …)
+    other_snippets: dict[str, str] = field(default_factory=dict)
+
+    def snippet_in(self, lang: str) -> tuple[str, str]:
+        """The snippet in ``lang`` where the statement has a wording in it, else in its own
+        language: (snippet, the language it is in), to print marked with that language."""
+        if lang != self.lang and lang in self.other_snippets:
+            return self.other_snippets[lang], lang
+        return self.snippet, self.lang
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -1143,6 +1153,9 @@ class Hit:
             "subthemes": [f"TS{t}.{o}" for t, o in self.subthemes],
             "heading": self.heading,
             "text": self.text,
+            "lang": self.lang,
+            # the snippet of every wording the statement has, by language
+            "snippets": {self.lang: self.snippet, **self.other_snippets},
         }
 
 
@@ -1502,6 +1515,12 @@ def _hits(
                 subthemes=tuple(subtheme_pairs(combo.subthemes)),
                 heading=d["heading"],
                 text=d["text"],
+                lang=d.get("lang") or "en",
+                other_snippets={
+                    lang: snippet(d[f"text_{lang}"], *highlight)
+                    for lang in ("en", "es")
+                    if lang != d.get("lang") and d.get(f"text_{lang}")
+                },
             )
         )
     return hits

@@ -555,12 +555,19 @@ class Store:
         ]
 
     def hit_details(self, conn: Connection, docids: list[int]) -> dict[int, dict[str, Any]]:
-        """Statement id, text and heading of search hits, by docid."""
+        """Statement id, text, heading, the text's language and the other wordings of search
+        hits, by docid."""
         if not docids:
             return {}
         params = {f"d{i}": d for i, d in enumerate(docids)}
         rows = self.read_rows(conn, _hit_details_sql(len(docids)), params)
-        return {int(r[0]): {"id": r[1], "text": r[2], "heading": r[3]} for r in rows}
+        return {
+            int(r[0]): {
+                "id": r[1], "text": r[2], "heading": r[3], "lang": r[4], "text_es": r[5],
+                "text_en": r[6],
+            }
+            for r in rows
+        }  # fmt: skip
 
     @staticmethod
     def docid(conn: Connection, statement_id: str) -> int | None:
@@ -880,7 +887,8 @@ class Store:
 def _hit_details_sql(n: int) -> str:
     names = ", ".join(f":d{i}" for i in range(n))
     return (
-        "SELECT s.docid, st.id, st.text, st.heading FROM statement_search AS s "
+        "SELECT s.docid, st.id, st.text, st.heading, st.lang, st.text_es, st.text_en "
+        "FROM statement_search AS s "
         f"JOIN statements AS st ON st.id = s.statement_id WHERE s.docid IN ({names})"
     )
 
