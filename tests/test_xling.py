@@ -156,6 +156,9 @@ def test_each_hit_is_shown_in_the_readers_language_and_marked_with_its_own(store
     assert en[english.id][0] == "en" and "trafficking" in en[english.id][1]
     api = client.get("/api/search", params={"q": "trata de personas", "limit": 100}).json()
     assert {h["id"]: h["lang"] for h in api["hits"]}[spanish[0]] == "es"
+    # its history page marks its wordings Spanish too
+    history = BeautifulSoup(client.get(f"/statements/{spanish[0]}/history").text, "html.parser")
+    assert [p["lang"] for p in history.select(".versions p.text")] == ["es"]
     # the command line too: a Spanish reader gets the Spanish wording
     args = ["--db", store.url, "search", "trata de personas", "--limit", "100"]
     out = CliRunner().invoke(cli, ["--lang", "es", *args])

@@ -875,11 +875,14 @@ def _reworded(
     ids = sorted({sid for sid, _, _ in answers})
     with store.connection() as conn:
         wordings = _wordings(conn, ids)
-        texts = dict(
-            conn.execute(
-                select(t.statements.c.id, t.statements.c.text).where(t.statements.c.id.in_(ids))
-            ).all()
-        )
+        texts = {
+            r.id: (r.text, r.lang)
+            for r in conn.execute(
+                select(t.statements.c.id, t.statements.c.text, t.statements.c.lang).where(
+                    t.statements.c.id.in_(ids)
+                )
+            )
+        }
     out = []
     for sid, stored, at in answers:
         w = wordings.get(sid)
@@ -893,7 +896,8 @@ def _reworded(
                     "answered_version": answered,
                     "version": w.current,
                     "changed_on": w.changed_on(),
-                    "text": texts.get(sid, ""),
+                    "text": texts.get(sid, ("", "en"))[0],
+                    "lang": texts.get(sid, ("", "en"))[1],  # the language of ``text``
                 }
             )
     return out

@@ -195,7 +195,13 @@ def statement_page(store: Store, statement_id: str, viewer: Any = None) -> dict[
     data["opinions"] = visible_history(store, statement.id, viewer)
     data.update(_versioning(store, statement))
     data["related"] = [
-        {"id": h.id, "meeting_label": h.meeting_label, "year": h.year, "text": h.text}
+        {
+            "id": h.id,
+            "meeting_label": h.meeting_label,
+            "year": h.year,
+            "text": h.text,
+            "lang": h.lang,
+        }
         for h in related(store, statement.id, limit=5).hits
     ]
     data["wordings"] = wordings(statement, translate.accepted_versions(store, statement.id))
@@ -593,6 +599,7 @@ def history_page(store: Store, statement_id: str, viewer: User | None) -> dict[s
         "meeting_label": meeting.label,
         "year": meeting.year,
         "version": h.version,
+        "lang": statement.lang,  # the language of every wording below
         "retired_at": h.retired_at.isoformat(timespec="seconds") if h.retired_at else None,
         "versions": versions,
         "events": [history_event(e, actors) for e in h.events],
