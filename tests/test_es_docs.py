@@ -127,6 +127,16 @@ def test_spanish_compilation(bilingual):
     assert any("todas las demás sesiones temáticas" in n for n in notes)
     assert not any("Statement also relevant" in r[0] for r in rows if len(r) == 3)
     assert d.core_properties.language == "es"
+    # The title page and the Sources section are Spanish too (only the source's own title,
+    # a proper name, stays as the document prints it).
+    assert any(
+        t.startswith("Fuentes (1, enumeradas en «Fuentes»): Secretaría Técnica") for t in text
+    )
+    assert any(t.startswith("Generado el ") for t in text)
+    assert "Fuentes" in headings
+    assert any(t.startswith("Compilación: Secretaría Técnica de la CRM, ") for t in text)
+    for english in ("Sources", "Generated on", "Compilation:", "RCM Technical", " statements."):
+        assert not any(english in t for t in text), english
 
 
 def test_english_compilation_is_unchanged(bilingual):
@@ -438,6 +448,8 @@ def test_web_account_language_and_downloads_in_the_page_language(ready):
     found = c.get("/search.docx?q=trafficking")
     assert found.status_code == 200
     assert paragraphs(found.content)[0] == "Conferencia Regional sobre Migración"
+    # what was searched, said in the document's language
+    assert "Selección: el texto coincide con 'trafficking'" in paragraphs(found.content)
     english = c.get("/search.xlsx?q=trafficking&lang=en")
     assert load_workbook(io.BytesIO(english.content)).sheetnames[0] == "All statements"
     # Without the CSRF token nothing changes.

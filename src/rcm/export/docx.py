@@ -222,7 +222,7 @@ def compilation_docx(
 
     _title_page(doc, c, title, selection, still_valid_heading, w)
     _introduction(doc, c, w)
-    _sources(doc, c)
+    _sources(doc, c, w)
     _contents(doc, c, w)
     by_statement = {s.id: s for s in c.statements}
     meetings = {m.code: m for m in c.meetings}
@@ -351,7 +351,7 @@ def _title_page(
         )
     doc.add_paragraph(covers + counts)  # type: ignore[attr-defined]
     documents = c.documents()
-    names = "; ".join(_document_name(d) for d in documents)
+    names = "; ".join(_document_name(d, w) for d in documents)
     doc.add_paragraph(  # type: ignore[attr-defined]
         w(
             "Sources ({n}, listed under Sources): {names}.",
@@ -396,16 +396,19 @@ def _source_date(text: str, w: Words) -> str:
     )
 
 
-def _document_name(d: SourceDocument) -> str:
+def _document_name(d: SourceDocument, w: Words) -> str:
+    """A source document named in the document's language (its title as the document has it)."""
     if d.kind is DocumentKind.COMPILATION:
-        return f"{d.author}, {d.title or d.name}" + (f", {d.date}" if d.date else "")
-    return f"{d.title or d.name} ({d.meeting_label or d.meeting or 'meeting not known'})"
+        name = f"{w(d.author) if d.author else ''}, {d.title or d.name}"
+        return name + (f", {_source_date(d.date, w)}" if d.date else "")
+    meeting = w.meeting(d.meeting_label) if d.meeting_label else d.meeting
+    return f"{d.title or d.name} ({meeting or w('meeting not known')})"
 
 
-def _sources(doc: object, c: Compendium) -> None:
+def _sources(doc: object, c: Compendium, w: Words) -> None:
     """A section naming each document the statements come from: a compilation with its date,
     file and checksum; a declaration with its meeting, place, date, language and reference."""
-    heading = doc.add_heading("Sources", level=1)  # type: ignore[attr-defined]
+    heading = doc.add_heading(w("Sources"), level=1)  # type: ignore[attr-defined]
     heading.paragraph_format.page_break_before = True
     counts: dict[str, int] = {}
     for s in c.statements:
@@ -413,29 +416,31 @@ def _sources(doc: object, c: Compendium) -> None:
         counts[key] = counts.get(key, 0) + 1
     say = doc.add_paragraph  # type: ignore[attr-defined]
     say(
-        "The statements of this compilation come from these documents (a statement reworded "
-        "since keeps the document it was adopted in):"
+        w(
+            "The statements of this compilation come from these documents (a statement reworded "
+            "since keeps the document it was adopted in):"
+        )
     )
     for d in c.documents():
         p = say(style="List Bullet")
         n = counts.get(d.key, 0)
         if d.kind is DocumentKind.COMPILATION:
-            p.add_run("Compilation: ").bold = True
-            p.add_run(f"{d.author}, ")
+            p.add_run(w("Compilation:") + " ").bold = True
+            p.add_run(f"{w(d.author) if d.author else ''}, ")
             p.add_run(d.title or d.name).italic = True
-            details = [d.date or ""]
+            details = [_source_date(d.date, w) if d.date else ""]
         else:
-            p.add_run("Declaration: ").bold = True
+            p.add_run(w("Declaration:") + " ").bold = True
             p.add_run(d.title or d.name).italic = True
             details = [
-                d.meeting_label or d.meeting or "",
+                w.meeting(d.meeting_label) if d.meeting_label else (d.meeting or ""),
                 d.place or "",
                 d.date or (str(d.year) if d.year else ""),
-                f"language {d.lang}" if d.lang else "",
-                f"reference {d.reference}" if d.reference else "",
+                w("language {lang}", lang=d.lang) if d.lang else "",
+                w("reference {reference}", reference=d.reference) if d.reference else "",
             ]
-        details.append(f"file {d.name}, SHA-256 {d.sha256[:12]}…")
-        details.append(f"{n} statement{'s' if n != 1 else ''}")
+        details.append(w("file {name}, SHA-256 {digest}…", name=d.name, digest=d.sha256[:12]))
+        details.append(w.n("1 statement", "{n} statements", n))
         p.add_run("".join(f", {x}" for x in details if x) + ".")
 
 

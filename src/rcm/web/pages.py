@@ -145,10 +145,17 @@ def search_page(
     return data
 
 
-def download_page(store: Store, params: SearchParams, conn: Any) -> dict[str, Any]:
-    """A download's first page (its facets, total and sentence), read on its snapshot; the
-    matches themselves come from ``rcm.search.stream_hits``."""
-    return search_page(store, replace(params, page=1, size=MAX_PAGE_SIZE), conn=conn)
+def download_page(
+    store: Store,
+    params: SearchParams,
+    conn: Any,
+    lang: str = "en",
+    gettext: Callable[[str], str] | None = None,
+) -> dict[str, Any]:
+    """A download's first page (its facets, total and sentence, the sentence in ``lang`` when a
+    ``gettext`` is given), read on its snapshot; the matches themselves come from
+    ``rcm.search.stream_hits``."""
+    return search_page(store, replace(params, page=1, size=MAX_PAGE_SIZE), lang, gettext, conn=conn)
 
 
 def statement_page(store: Store, statement_id: str, viewer: Any = None) -> dict[str, Any]:

@@ -77,12 +77,13 @@ class Download:
     ``batches()`` gives every match, a batch at a time, and closes the snapshot at its end (or
     when the response is abandoned and the generator closed)."""
 
-    def __init__(self, db: Store, params: SearchParams) -> None:
+    def __init__(self, db: Store, params: SearchParams, lang: str = "en") -> None:
         self.db = db
         self.stack = ExitStack()
         try:
             self.conn = self.stack.enter_context(db.snapshot())
-            self.data = pages.download_page(db, params, self.conn)
+            # the sentence in ``lang``: a document says what was searched in its own language
+            self.data = pages.download_page(db, params, self.conn, lang, i18n.gettext)
             self.request = replace(params, page=1).to_request(db)
         except BaseException:
             self.stack.close()
@@ -99,7 +100,7 @@ def download(request: Request, fmt: str, basename: str) -> Response:
     from rcm.export.registry import export_selection
 
     db = store(request)
-    found = Download(db, search_params(request))
+    found = Download(db, search_params(request), i18n.current.get())
     total = int(found.data["total"])
     if total > DOCUMENT_CAP:
         found.stack.close()
