@@ -25,6 +25,9 @@ def server(tmp_path_factory, compendium) -> Iterator[tuple[str, object]]:
     store = Store(f"sqlite:///{tmp_path_factory.mktemp('phone') / 'rcm.db'}", create=True)
     store.ingest(compendium)
     users.add_user(store, "cri", "focal_point", country="CRI", password="costa rica focal point")
+    users.add_user(
+        store, "gtm", "focal_point", country="GTM", password="guatemala focal point", lang="es"
+    )
     rnd = consult.open_round(store, "TS5", filters=[theme_filter([5])], deadline="2030-01-01")
     with served(store) as url:
         yield url, (store, rnd)
@@ -95,4 +98,71 @@ def test_answering_on_a_phone_keeps_the_answer_and_never_scrolls_sideways(server
             for el in page.locator("ul.task-list a, form.answers button").all():
                 tap = el.bounding_box()
                 assert tap is not None and tap["height"] >= 24, (target, tap)
+        context.close()
+
+
+def test_a_spanish_speaking_focal_point_searches_reads_answers_and_downloads_in_spanish(
+    server, tmp_path
+):
+    """Issue 17's end to end, on a phone: a Spanish query finds the English statements and says
+    what else was searched; the statement page, the answer form and every download are in
+    Spanish; the answer given in Spanish is the country's once submitted."""
+    import io
+    from pathlib import Path
+
+    import docx
+    from openpyxl import load_workbook
+
+    from rcm import consult
+
+    url, (store, rnd) = server
+    with chromium(tmp_path) as browser:
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844}, locale="es-ES", is_mobile=True, has_touch=True
+        )
+        page = context.new_page()
+        page.goto(url + "/")  # the browser asks for Spanish: the site answers in Spanish
+        expect(page.locator("html")).to_have_attribute("lang", "es")
+        page.fill("#q", "trata de personas")
+        page.locator("form.search button[type=submit]").first.click()
+        expect(page.locator(".summary strong")).to_contain_text("disposiciones")
+        expect(page.locator(".note", has_text="también se buscó en inglés")).to_have_count(1)
+        assert page.locator("li.hit").count() > 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        # The Word download of this search: Spanish, and it says what was searched.
+        with page.expect_download() as download:
+            page.locator(".downloads a", has_text="Word").click()
+        text = [p.text for p in docx.Document(download.value.path()).paragraphs]
+        assert text[0] == "Conferencia Regional sobre Migración"
+        assert "Selección: el texto coincide con 'trata de personas'" in text
+        # A statement: Spanish around the English text, which is marked as English.
+        page.locator("li.hit .hit-title a").first.click()
+        expect(page.locator("h1")).to_contain_text("Disposición")
+        assert "CRM" in page.locator("main").inner_text()
+        assert page.locator('main [lang="en"]').count() > 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        # Signed in, the focal point answers a section in Spanish and submits.
+        page.goto(url + "/login")
+        page.fill("#username", "gtm")
+        page.fill("#password", "guatemala focal point")
+        page.click("form.login button[type=submit]")
+        expect(page).to_have_url(f"{url}/rounds/{rnd.id}/answers")
+        expect(page.locator("#progress")).to_have_text(f"0 de {rnd.statements} respondidas")
+        page.click("ul.task-list a[href$='/answers/ts5-1']")
+        row = page.locator("form.answers tr[data-row]").first
+        sid = row.get_attribute("data-row")
+        assert sid
+        row.locator("select").select_option("valid")
+        expect(row.locator("[data-state]")).to_have_text("Guardada como borrador")
+        page.goto(f"{url}/rounds/{rnd.id}/answers/check")
+        page.click("form.submit-answers button[type=submit]")
+        expect(page.locator("p.saved")).to_have_text("1 respuesta enviada.")
+        assert [(o.statement_id, o.value) for o in consult.opinions(store, rnd.id)
+                if o.country == "GTM"] == [(sid, "valid")]  # fmt: skip
+        # The questionnaire, from the form's link, in the account's language.
+        page.goto(f"{url}/rounds/{rnd.id}/answers")
+        with page.expect_download() as download:
+            page.locator("a[href*='questionnaire.xlsx']").click()
+        book = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+        assert book["TS5"].cell(1, 4).value == "¿Sigue vigente?"
         context.close()
