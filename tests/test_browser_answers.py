@@ -34,6 +34,16 @@ def server(tmp_path_factory, compendium) -> Iterator[tuple[str, object]]:
     store.close()
 
 
+def lands_on_the_form(page, url: str, rnd, name: str, password: str) -> None:
+    """Sign in on the sign-in page shown; the focal point lands on the round's task list, in
+    Spanish, nothing answered yet."""
+    page.fill("#username", name)
+    page.fill("#password", password)
+    page.click("form.login button[type=submit]")
+    expect(page).to_have_url(f"{url}/rounds/{rnd.id}/answers")
+    expect(page.locator("#progress")).to_have_text(f"0 de {rnd.statements} respondidas")
+
+
 def test_answering_on_a_phone_keeps_the_answer_and_never_scrolls_sideways(server, tmp_path):
     from rcm import consult, drafts
 
@@ -44,12 +54,8 @@ def test_answering_on_a_phone_keeps_the_answer_and_never_scrolls_sideways(server
         )
         page = context.new_page()
         page.goto(url + "/login?lang=es")
-        page.fill("#username", "cri")
-        page.fill("#password", "costa rica focal point")
-        page.click("form.login button[type=submit]")
         # Signed in, the focal point lands on the round's form: its task list.
-        expect(page).to_have_url(f"{url}/rounds/{rnd.id}/answers")
-        expect(page.locator("#progress")).to_have_text(f"0 de {rnd.statements} respondidas")
+        lands_on_the_form(page, url, rnd, "cri", "costa rica focal point")
         expect(page.locator("#status-ts5-2")).to_have_text("Sin empezar: 25 disposiciones")
         page.click("ul.task-list a[href$='/answers/ts5-2']")
         section = f"{url}/rounds/{rnd.id}/answers/ts5-2"
@@ -143,11 +149,7 @@ def test_a_spanish_speaking_focal_point_searches_reads_answers_and_downloads_in_
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         # Signed in, the focal point answers a section in Spanish and submits.
         page.goto(url + "/login")
-        page.fill("#username", "gtm")
-        page.fill("#password", "guatemala focal point")
-        page.click("form.login button[type=submit]")
-        expect(page).to_have_url(f"{url}/rounds/{rnd.id}/answers")
-        expect(page.locator("#progress")).to_have_text(f"0 de {rnd.statements} respondidas")
+        lands_on_the_form(page, url, rnd, "gtm", "guatemala focal point")
         page.click("ul.task-list a[href$='/answers/ts5-1']")
         row = page.locator("form.answers tr[data-row]").first
         sid = row.get_attribute("data-row")
