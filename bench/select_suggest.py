@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,34 @@ THEME_CANDIDATES = [
     for ch in (False, True)
     for r in (None, 0.7)
     for c in (10.0, 1.0)
+]
+# Round 3 (issue 16): the lists pre-registered in bench/select_suggest_round3.md, in its order
+# (ties go to the earlier candidate; the first is the setting shipped before the round).
+_CAT_NOW = CategorySettings(governing=False, chars=True, clauses=True, c=16.0)
+CATEGORY_ROUND3 = [
+    _CAT_NOW,
+    CategorySettings(governing=False, chars=True, clauses=True, c=4.0),
+    CategorySettings(governing=True, chars=True, clauses=False, c=4.0),
+    CategorySettings(governing=False, chars=False, clauses=True, c=16.0),
+    CategorySettings(governing=False, chars=True, clauses=True, c=16.0, cue_weight=4.0),
+    CategorySettings(governing=False, chars=True, clauses=True, c=4.0, cue_weight=4.0),
+    CategorySettings(governing=False, chars=True, clauses=True, c=0.1, learner="svm"),
+    CategorySettings(governing=False, chars=True, clauses=True, c=1.0, learner="svm"),
+    CategorySettings(governing=False, chars=True, clauses=True, c=16.0, learner="cnb"),
+    CategorySettings(governing=False, chars=True, clauses=True, c=16.0, learner="ensemble"),
+]
+_THEME_NOW = ThemeSettings(
+    chars=True, objectives=True, relative=None, balanced=True, c=1.0, briefs=True
+)
+THEME_ROUND3 = [
+    _THEME_NOW,
+    replace(_THEME_NOW, chars=False),
+    replace(_THEME_NOW, threshold=0.4),
+    replace(_THEME_NOW, threshold=0.6),
+    replace(_THEME_NOW, per_theme=True),
+    replace(_THEME_NOW, knowledge=True),
+    replace(_THEME_NOW, learner="chain"),
+    replace(_THEME_NOW, learner="svm", c=0.1),
 ]
 INNER_FOLDS = 4
 SEED = 0
@@ -184,18 +213,28 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--only", choices=["category", "themes"])
     parser.add_argument("--without-briefs", action="store_true")
+    parser.add_argument(
+        "--round", type=int, choices=[2, 3], default=2, help="3: the round-3 candidate lists"
+    )
     args = parser.parse_args()
+    if args.round == 3:
+        CATEGORY_CANDIDATES[:] = CATEGORY_ROUND3
+        THEME_CANDIDATES[:] = THEME_ROUND3
     if args.without_briefs:
         THEME_CANDIDATES[:] = [s for s in THEME_CANDIDATES if not s.briefs]
     c = label_compendium(read_compilation())
-    report: dict[str, Any] = {"inner_folds": INNER_FOLDS}
+    report: dict[str, Any] = {"inner_folds": INNER_FOLDS, "round": args.round}
     with one_thread():
         if args.only != "themes":
+            started = time.perf_counter()
             report["category"] = select_categories(c)
-            print(json.dumps(report["category"]))
+            report["category"]["seconds"] = round(time.perf_counter() - started, 1)
+            print(json.dumps(report["category"]), flush=True)
         if args.only != "category":
+            started = time.perf_counter()
             report["themes"] = select_themes(c)
-            print(json.dumps(report["themes"]))
+            report["themes"]["seconds"] = round(time.perf_counter() - started, 1)
+            print(json.dumps(report["themes"]), flush=True)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
