@@ -91,7 +91,11 @@ def _category_accuracy(
 
 
 def _select_category(
-    texts: Sequence[str], gold: Sequence[str], groups: Sequence[str], part: Sequence[int]
+    texts: Sequence[str],
+    gold: Sequence[str],
+    groups: Sequence[str],
+    part: Sequence[int],
+    scores: list[float] | None = None,
 ) -> CategorySettings:
     from sklearn.model_selection import StratifiedGroupKFold
 
@@ -103,6 +107,8 @@ def _select_category(
             _category_accuracy(texts, gold, [part[k] for k in tr], [part[k] for k in te], settings)
             for tr, te in splits
         )
+        if scores is not None:
+            scores.append(round(score / len(part), 3))
         if score > best_score:  # ties: the earlier (simpler) candidate
             best, best_score = settings, score
     return best
@@ -125,8 +131,10 @@ def select_categories(c: Compendium) -> dict[str, Any]:
         settings = _select_category(texts, gold, groups, list(train))
         chosen.append(asdict(settings))
         right += _category_accuracy(texts, gold, train, test, settings)
-    ship = _select_category(texts, gold, groups, list(range(len(items))))
+    inner: list[float] = []
+    ship = _select_category(texts, gold, groups, list(range(len(items))), inner)
     return {
+        "inner_accuracy_on_all_data_per_candidate": inner,
         "nested_accuracy": round(right / len(items), 3),
         "chosen_per_outer_fold": chosen,
         "ship": asdict(ship),
@@ -167,6 +175,7 @@ def _select_theme(
     places: Sequence[list[tuple[int, int]]],
     meetings: Sequence[str],
     part: Sequence[int],
+    scores: list[float] | None = None,
 ) -> ThemeSettings:
     from sklearn.model_selection import GroupKFold
 
@@ -179,6 +188,8 @@ def _select_theme(
             train = _without_copies(texts, [part[k] for k in tr], test)
             counts.append(_theme_counts(texts, places, train, test, settings))
         score = _micro_f1(counts)
+        if scores is not None:
+            scores.append(round(score, 3))
         if score > best_score:
             best, best_score = settings, score
     return best
@@ -199,8 +210,10 @@ def select_themes(c: Compendium) -> dict[str, Any]:
         settings = _select_theme(texts, places, meetings, train)
         chosen.append(asdict(settings))
         counts.append(_theme_counts(texts, places, train, test, settings))
-    ship = _select_theme(texts, places, meetings, list(range(len(items))))
+    inner: list[float] = []
+    ship = _select_theme(texts, places, meetings, list(range(len(items))), inner)
     return {
+        "inner_micro_f1_on_all_data_per_candidate": inner,
         "nested_micro_f1": round(_micro_f1(counts), 3),
         "chosen_per_outer_fold": dict(Counter(json.dumps(x, sort_keys=True) for x in chosen)),
         "ship": asdict(ship),
