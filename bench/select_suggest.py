@@ -1,6 +1,6 @@
 """Model selection for the suggesters by nested cross-validation, never on the test folds.
 
-    .venv/bin/python bench/select_suggest.py [--json FILE]
+    .venv/bin/python bench/select_suggest.py [--round 3] [--json FILE]
 
 The candidate settings (``CATEGORY_CANDIDATES``, ``THEME_CANDIDATES``) are written down before
 any run. For each outer fold of ``rcm suggest evaluate`` (category: 5 folds stratified and grouped
