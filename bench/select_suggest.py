@@ -1,6 +1,6 @@
 """Model selection for the suggesters by nested cross-validation, never on the test folds.
 
-    .venv/bin/python bench/select_suggest.py [--json FILE]
+    .venv/bin/python bench/select_suggest.py [--round 3] [--json FILE]
 
 The candidate settings (``CATEGORY_CANDIDATES``, ``THEME_CANDIDATES``) are written down before
 any run. For each outer fold of ``rcm suggest evaluate`` (category: 5 folds stratified and grouped
@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,34 @@ THEME_CANDIDATES = [
     for r in (None, 0.7)
     for c in (10.0, 1.0)
 ]
+# Round 3 (issue 16): the lists pre-registered in bench/select_suggest_round3.md, in its order
+# (ties go to the earlier candidate; the first is the setting shipped before the round).
+_CAT_NOW = CategorySettings(governing=False, chars=True, clauses=True, c=16.0)
+CATEGORY_ROUND3 = [
+    _CAT_NOW,
+    CategorySettings(governing=False, chars=True, clauses=True, c=4.0),
+    CategorySettings(governing=True, chars=True, clauses=False, c=4.0),
+    CategorySettings(governing=False, chars=False, clauses=True, c=16.0),
+    CategorySettings(governing=False, chars=True, clauses=True, c=16.0, cue_weight=4.0),
+    CategorySettings(governing=False, chars=True, clauses=True, c=4.0, cue_weight=4.0),
+    CategorySettings(governing=False, chars=True, clauses=True, c=0.1, learner="svm"),
+    CategorySettings(governing=False, chars=True, clauses=True, c=1.0, learner="svm"),
+    CategorySettings(governing=False, chars=True, clauses=True, c=16.0, learner="cnb"),
+    CategorySettings(governing=False, chars=True, clauses=True, c=16.0, learner="ensemble"),
+]
+_THEME_NOW = ThemeSettings(
+    chars=True, objectives=True, relative=None, balanced=True, c=1.0, briefs=True
+)
+THEME_ROUND3 = [
+    _THEME_NOW,
+    replace(_THEME_NOW, chars=False),
+    replace(_THEME_NOW, threshold=0.4),
+    replace(_THEME_NOW, threshold=0.6),
+    replace(_THEME_NOW, per_theme=True),
+    replace(_THEME_NOW, knowledge=True),
+    replace(_THEME_NOW, learner="chain"),
+    replace(_THEME_NOW, learner="svm", c=0.1),
+]
 INNER_FOLDS = 4
 SEED = 0
 
@@ -62,7 +91,11 @@ def _category_accuracy(
 
 
 def _select_category(
-    texts: Sequence[str], gold: Sequence[str], groups: Sequence[str], part: Sequence[int]
+    texts: Sequence[str],
+    gold: Sequence[str],
+    groups: Sequence[str],
+    part: Sequence[int],
+    scores: list[float] | None = None,
 ) -> CategorySettings:
     from sklearn.model_selection import StratifiedGroupKFold
 
@@ -74,6 +107,8 @@ def _select_category(
             _category_accuracy(texts, gold, [part[k] for k in tr], [part[k] for k in te], settings)
             for tr, te in splits
         )
+        if scores is not None:
+            scores.append(round(score / len(part), 3))
         if score > best_score:  # ties: the earlier (simpler) candidate
             best, best_score = settings, score
     return best
@@ -96,8 +131,10 @@ def select_categories(c: Compendium) -> dict[str, Any]:
         settings = _select_category(texts, gold, groups, list(train))
         chosen.append(asdict(settings))
         right += _category_accuracy(texts, gold, train, test, settings)
-    ship = _select_category(texts, gold, groups, list(range(len(items))))
+    inner: list[float] = []
+    ship = _select_category(texts, gold, groups, list(range(len(items))), inner)
     return {
+        "inner_accuracy_on_all_data_per_candidate": inner,
         "nested_accuracy": round(right / len(items), 3),
         "chosen_per_outer_fold": chosen,
         "ship": asdict(ship),
@@ -138,6 +175,7 @@ def _select_theme(
     places: Sequence[list[tuple[int, int]]],
     meetings: Sequence[str],
     part: Sequence[int],
+    scores: list[float] | None = None,
 ) -> ThemeSettings:
     from sklearn.model_selection import GroupKFold
 
@@ -150,6 +188,8 @@ def _select_theme(
             train = _without_copies(texts, [part[k] for k in tr], test)
             counts.append(_theme_counts(texts, places, train, test, settings))
         score = _micro_f1(counts)
+        if scores is not None:
+            scores.append(round(score, 3))
         if score > best_score:
             best, best_score = settings, score
     return best
@@ -170,8 +210,10 @@ def select_themes(c: Compendium) -> dict[str, Any]:
         settings = _select_theme(texts, places, meetings, train)
         chosen.append(asdict(settings))
         counts.append(_theme_counts(texts, places, train, test, settings))
-    ship = _select_theme(texts, places, meetings, list(range(len(items))))
+    inner: list[float] = []
+    ship = _select_theme(texts, places, meetings, list(range(len(items))), inner)
     return {
+        "inner_micro_f1_on_all_data_per_candidate": inner,
         "nested_micro_f1": round(_micro_f1(counts), 3),
         "chosen_per_outer_fold": dict(Counter(json.dumps(x, sort_keys=True) for x in chosen)),
         "ship": asdict(ship),
@@ -184,18 +226,28 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--only", choices=["category", "themes"])
     parser.add_argument("--without-briefs", action="store_true")
+    parser.add_argument(
+        "--round", type=int, choices=[2, 3], default=2, help="3: the round-3 candidate lists"
+    )
     args = parser.parse_args()
+    if args.round == 3:
+        CATEGORY_CANDIDATES[:] = CATEGORY_ROUND3
+        THEME_CANDIDATES[:] = THEME_ROUND3
     if args.without_briefs:
         THEME_CANDIDATES[:] = [s for s in THEME_CANDIDATES if not s.briefs]
     c = label_compendium(read_compilation())
-    report: dict[str, Any] = {"inner_folds": INNER_FOLDS}
+    report: dict[str, Any] = {"inner_folds": INNER_FOLDS, "round": args.round}
     with one_thread():
         if args.only != "themes":
+            started = time.perf_counter()
             report["category"] = select_categories(c)
-            print(json.dumps(report["category"]))
+            report["category"]["seconds"] = round(time.perf_counter() - started, 1)
+            print(json.dumps(report["category"]), flush=True)
         if args.only != "category":
+            started = time.perf_counter()
             report["themes"] = select_themes(c)
-            print(json.dumps(report["themes"]))
+            report["themes"]["seconds"] = round(time.perf_counter() - started, 1)
+            print(json.dumps(report["themes"]), flush=True)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 

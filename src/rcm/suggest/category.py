@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -288,7 +289,7 @@ class CategorySuggestion:
         }
 
 
-CUE_WEIGHT = 2.0  # the cue counts as much as a couple of strong words; fixed, never tuned on tests
+CUE_WEIGHT = 2.0  # the cue counts as much as a couple of strong words (CategorySettings.cue_weight)
 
 
 @dataclass(frozen=True)
@@ -304,12 +305,20 @@ class CategorySettings:
       8: a clause anywhere that binds the members to act makes a commitment, a leading
       participle "Recognizing …," never decides), and its rule 6 ("commitment to" an instrument,
       principles or a right, with no action, is a principle);
-    - ``c``: the inverse regularisation strength of the logistic regression."""
+    - ``c``: the inverse regularisation strength of the logistic regression (of the linear SVM's,
+      for ``learner="svm"``);
+    - ``cue_weight``: how much the governing cue and the clause readings weigh beside the words;
+    - ``learner``: "logreg" (multinomial logistic regression), "svm" (a linear SVM, confidence the
+      softmax of its decision values), "cnb" (complement naive Bayes, alpha 0.3) or "ensemble"
+      (the mean of the logistic regression's probabilities and those of a second logistic
+      regression, C=4, over the governing-clause words, clause readings and cue only)."""
 
     governing: bool = False
     chars: bool = False
     clauses: bool = False
     c: float = 4.0
+    cue_weight: float = CUE_WEIGHT
+    learner: str = "logreg"
 
 
 # A new finite clause: after ";" or a sentence end, or after a comma where a subject follows.
@@ -387,11 +396,43 @@ class CategoryModel:
             names += [f"[chars: {n}]" for n in self.chars.get_feature_names_out()]
         if settings.clauses:
             names += [f"[clauses: {n}]" for n in _CLAUSE_NAMES]
-        self.model = LogisticRegression(
-            C=settings.c, class_weight="balanced", solver="lbfgs", max_iter=2000
-        )
-        self.model.fit(self._features(words, texts, english), [c.value for c in labels])
+        y = [c.value for c in labels]
+        self.model = _learner(settings)
+        self.model.fit(self._features(words, texts, english), y)
         self.feature_names = [*names, *_CUE_NAMES]
+        self.verb_model: tuple[TfidfVectorizer, LogisticRegression] | None = None
+        if settings.learner == "ensemble":
+            verbs = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+            verbs.fit([governing_words(x) for x in texts])
+            second = LogisticRegression(
+                C=4.0, class_weight="balanced", solver="lbfgs", max_iter=2000
+            )
+            self.verb_model = (verbs, second)
+            second.fit(self._verb_features(texts, english), y)
+
+    def _verb_features(self, texts: Sequence[str], langs: Sequence[str]) -> sparse.csr_matrix:
+        assert self.verb_model is not None
+        pairs = list(zip(texts, langs, strict=True))
+        clauses = sparse.csr_matrix(np.array([clause_reading(x, lang) for x, lang in pairs]))
+        return sparse.hstack(
+            [
+                self.verb_model[0].transform([governing_words(x, lang) for x, lang in pairs]),
+                clauses * self.settings.cue_weight,
+                _cue_features(texts, langs) * self.settings.cue_weight,
+            ]
+        ).tocsr()
+
+    def _probabilities(
+        self, x: sparse.csr_matrix, texts: Sequence[str], langs: Sequence[str]
+    ) -> np.ndarray:
+        if self.settings.learner == "svm":
+            margins = self.model.decision_function(x)
+            e = np.exp(margins - margins.max(axis=1, keepdims=True))
+            return np.asarray(e / e.sum(axis=1, keepdims=True))
+        p = np.asarray(self.model.predict_proba(x))
+        if self.verb_model is not None:
+            p = (p + self.verb_model[1].predict_proba(self._verb_features(texts, langs))) / 2
+        return p
 
     def _features(
         self, words: sparse.csr_matrix, texts: Sequence[str], langs: Sequence[str]
@@ -411,8 +452,8 @@ class CategoryModel:
             )
         if self.settings.clauses:
             rows = [clause_reading(x, lang) for x, lang in zip(texts, langs, strict=True)]
-            blocks.append(sparse.csr_matrix(np.array(rows)) * CUE_WEIGHT)
-        blocks.append(_cue_features(texts, langs) * CUE_WEIGHT)
+            blocks.append(sparse.csr_matrix(np.array(rows)) * self.settings.cue_weight)
+        blocks.append(_cue_features(texts, langs) * self.settings.cue_weight)
         return sparse.hstack(blocks).tocsr()
 
     def suggest_many(
@@ -423,9 +464,9 @@ class CategoryModel:
         langs = list(langs) if langs is not None else ["en"] * len(texts)
         read = [prepare(text, lang) for text, lang in zip(texts, langs, strict=True)]
         x = self._features(self.vectorizer.transform(read), texts, langs)
-        probabilities = self.model.predict_proba(x)
+        probabilities = self._probabilities(x, texts, langs)
         classes = [Category(c) for c in self.model.classes_]
-        coef = self.model.coef_
+        coef = _weights(self.model)
         out = []
         for i, text in enumerate(texts):
             best = int(np.argmax(probabilities[i]))
@@ -449,6 +490,29 @@ class CategoryModel:
                 )
             )
         return out
+
+
+def _learner(settings: CategorySettings) -> Any:
+    if settings.learner == "logreg" or settings.learner == "ensemble":
+        return LogisticRegression(
+            C=settings.c, class_weight="balanced", solver="lbfgs", max_iter=2000
+        )
+    if settings.learner == "svm":
+        from sklearn.svm import LinearSVC
+
+        return LinearSVC(C=settings.c, class_weight="balanced", max_iter=5000)
+    if settings.learner == "cnb":
+        from sklearn.naive_bayes import ComplementNB
+
+        return ComplementNB(alpha=0.3)
+    raise ValueError(f"unknown learner {settings.learner!r}")
+
+
+def _weights(model: Any) -> np.ndarray:
+    """One row of feature weights per class (a single row for two classes)."""
+    if hasattr(model, "coef_"):
+        return np.asarray(model.coef_)
+    return np.asarray(model.feature_log_prob_)  # complement naive Bayes: its per-class weights
 
 
 _CUE_NAMES = [f"[cue: {c.value}]" for c in Category] + ["[cue: none]"]
