@@ -21,11 +21,11 @@ import click
 
 from rcm import gcm, review
 from rcm.check import KINDS, check_compendium
-from rcm.cite import citation, document_line, meeting_line, sources_report
+from rcm.cite import citation, document_line, document_said, meeting_line, sources_report
 from rcm.errors import DocumentError, Problem, RcmError
 from rcm.export import registry
 from rcm.i18n import Words, check_lang, global_gettext, lang_from_env, speak, words
-from rcm.model import CategorySource
+from rcm.model import CategorySource, SourceDocument
 from rcm.parse import read_compilation, read_declaration
 from rcm.parse.declaration import at_a_glance
 from rcm.search import (
@@ -165,6 +165,17 @@ def _switch_language(ctx: click.Context, param: click.Parameter, value: str | No
     return value
 
 
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``rcm --version``, in Click's words ("rcm, version 0.1.0") of the messages' language."""
+    if not value or ctx.resilient_parsing:
+        return
+    from importlib.metadata import version
+
+    said = gettext.gettext("%(prog)s, version %(version)s")
+    click.echo(said % {"prog": "rcm", "version": version("rcm-compendium")})
+    ctx.exit()
+
+
 class Rcm(Group):
     """The ``rcm`` group: Click's words in the messages' language for the whole command
     (:meth:`main`), and domain errors as one line and an exit code (:meth:`invoke`)."""
@@ -174,6 +185,29 @@ class Rcm(Group):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         with global_gettext():
             return super().main(*args, **kwargs)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError:
+            # rcm's own options are read after the whole line is parsed: a usage error of the
+            # line itself (`rcm --lang es --bogus`) comes before --lang is. It is said again in
+            # the language given, if one is.
+            lang = self._lang_given(ctx, given)
+            if lang is None or lang == _words(ctx).lang:
+                raise
+            speak(lang)
+            return super().parse_args(ctx, given)
+
+    def _lang_given(self, ctx: click.Context, args: list[str]) -> str | None:
+        """The --lang of the line ``args``, read as Click reads it, unknown options let by."""
+        reading = click.Context(self, info_name=ctx.info_name, ignore_unknown_options=True)
+        try:
+            options, _, _ = self.make_parser(reading).parse_args(args=list(args))
+            return check_lang(options["lang"]) if options.get("lang") else None
+        except (click.UsageError, RcmError):
+            return None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -232,8 +266,13 @@ class Rcm(Group):
     help="The language of rcm's messages (default: from LANG, es_* for Spanish) and, given "
     "here, of the documents it writes.",
 )
-@click.version_option(
-    package_name="rcm-compendium", prog_name="rcm", cls=Option, help="Show the version and exit."
+@option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
 )
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, lang: str | None) -> None:
@@ -803,7 +842,7 @@ def show(ctx: click.Context, statement_id: str, as_json: bool) -> None:
     else:
         click.echo(f"{statement.id}  {meeting_line(meeting)}")
     if document is not None:
-        click.echo(f"{w('from')}: {document_line(document)}")
+        click.echo(f"{w('from')}: {_document_line(document, w)}")
     if statement.retired_at is not None:
         click.echo(
             w(
@@ -871,6 +910,18 @@ def show(ctx: click.Context, statement_id: str, as_json: bool) -> None:
         where = w("(row {row}, line {line})", row=p.position, line=p.line)
         click.echo(f"  TS{p.theme} / {title} {where}{note}")
     click.echo("\n" + w("cite as: {cite}", cite=cite))
+
+
+def _document_line(document: SourceDocument, w: Words) -> str:
+    """:func:`rcm.cite.document_line` in the messages' language: its kind, its meeting and its
+    file said; what a citation says of it (its title) as the document has it."""
+    if not w.spanish:
+        return document_line(document)
+    kind = w.ctx("source kind", document.kind.value)
+    meeting = f" ({w.meeting(document.meeting_label)})" if document.meeting_label else ""
+    what = document_said(document)
+    file = w("[file {name}, sha256 {sha256}…]", name=document.name, sha256=document.sha256[:12])
+    return f"{kind}{meeting}: {what} {file}"
 
 
 @cli.command()
@@ -1159,23 +1210,39 @@ def _plain(snippet: str, color: bool) -> str:
     return _html.unescape(snippet.replace("<mark>", start).replace("</mark>", end))
 
 
-def _print_result(result: SearchResult, facets: bool = True, w: Words | None = None) -> None:
+def _print_result(
+    result: SearchResult,
+    facets: bool = True,
+    w: Words | None = None,
+    sentence: str | None = None,
+    notes: tuple[str, ...] | None = None,
+) -> None:
+    """A page of results; ``sentence`` and ``notes`` in the messages' language (default: the
+    search's own, its sentence and notices said as the web says them)."""
     w = w or words()
     color = sys.stdout.isatty()
     first = result.offset + 1 if result.hits else 0
     last = result.offset + len(result.hits)
+    if sentence is None:
+        sentence = result.sentence_in(w.lang, w) if w.spanish else result.sentence
+    if notes is None:
+        notes = (
+            tuple(w(n.message) % dict(n.values) for n in result.notices)
+            if w.spanish
+            else result.notes
+        )
     click.echo(
         w(
             "{total} statements: {sentence}; sorted by {sort}; showing {first}–{last}",
             total=result.total,
-            sentence=w(result.sentence),
+            sentence=sentence,
             sort=w.ctx("sort", result.sort),
             first=first,
             last=last,
         )
     )
-    for note in result.notes:
-        click.echo(f"  ({w(note)})")
+    for note in notes:
+        click.echo(f"  ({note})")
     for hit in result.hits:
         themes = ",".join(f"TS{t}" for t in hit.themes)
         click.echo(f"\n{hit.id:<12} {w.meeting(hit.meeting_label)} ({hit.year})  {themes}")
@@ -1340,8 +1407,16 @@ def related_command(ctx: click.Context, statement_id: str, limit: int, as_json: 
         result = related(store, statement_id, limit)
     if as_json:
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
-    else:
-        _print_result(result, facets=False, w=_words(ctx))
+        return
+    w = _words(ctx)
+    stems = result.notes[0].removeprefix("compared on: ") if result.notes else ""
+    _print_result(
+        result,
+        facets=False,
+        w=w,
+        sentence=w("statements like {id}", id=result.query.removeprefix("related to ")),
+        notes=(w("compared on: {stems}", stems=stems),) if stems else (),
+    )
 
 
 def _settings_epilog(w: Words) -> str:
@@ -2253,12 +2328,16 @@ def _print_suggestions(
 
 
 def _cue_mark(evidence: str, w: Words) -> str:
-    """The suggester's own feature "[cue: commitment]" in the messages' words; other evidence
-    (the stems that weighed) is the model's, shown as it is."""
+    """The suggester's own features "[cue: commitment]", "[clauses: commitment to a norm]" in the
+    messages' words; other evidence (the stems that weighed) is the model's, shown as it is."""
     if evidence.startswith("[cue: ") and evidence.endswith("]"):
         name = evidence[6:-1]
         shown = w("none") if name == "none" else w.category(name, name)
         return "[" + w("cue: {category}", category=shown) + "]"
+    if evidence.startswith("[clauses: ") and evidence.endswith("]"):
+        name = evidence[10:-1]
+        shown = w.category(name, name) if " " not in name else w(name)
+        return "[" + w("clauses: {category}", category=shown) + "]"
     return evidence
 
 
