@@ -334,6 +334,107 @@ _ERRORS = [
         "meeting of the XXV cycle)",
     ),
     (r"no round (?P<id>\S+)", "no round {id}"),
+    (r"no language (?P<lang>.+): one of (?P<valid>.+)", "no language {lang}: one of {valid}"),
+    (
+        r"deadline (?P<value>.+) is not a date such as 2017-06-30",
+        "deadline {value} is not a date such as 2017-06-30",
+    ),
+    (
+        r"a comment needs between 1 and (?P<n>[\d,]+) characters",
+        "a comment needs between 1 and {n} characters",
+    ),
+    # the review queue's
+    (
+        r"(?P<file>.+) was already added as declaration (?P<id>\d+) \((?P<meeting>[^,]+?)"
+        r"(?P<since>, since \w+)?\); see `rcm review list --declaration \d+`",
+        "{file} was already added as declaration {id} ({meeting}{since}); see `rcm review list "
+        "--declaration {id}`",
+    ),
+    (
+        r"(?P<part>preamble|closing) paragraph (?P<k>\d+) of declaration (?P<declaration>\d+) was "
+        r"already promoted as proposal (?P<id>\d+), (?P<state>\w+)(?P<hint> \(reopen it to review "
+        r"it again\))?",
+        "{part} paragraph {k} of declaration {declaration} was already promoted as proposal {id}, "
+        "{state}{hint}",
+    ),
+    (
+        r"(?P<text>.+) is not a meeting number such as XXII or 22 \(or XXII-E2 for a cycle's "
+        r"second extraordinary meeting\)",
+        "{text} is not a meeting number such as XXII or 22 (or XXII-E2 for a cycle's second "
+        "extraordinary meeting)",
+    ),
+    (
+        r"(?P<text>.+) is not a meeting number such as XXII or 22",
+        "{text} is not a meeting number such as XXII or 22",
+    ),
+    (
+        r"(?P<text>.+) is an extraordinary meeting: give its cycle \((?P<cycle>\w+)\) and mark it "
+        r"extraordinary \(--extraordinary\)",
+        "{text} is an extraordinary meeting: give its cycle ({cycle}) and mark it extraordinary "
+        "(--extraordinary)",
+    ),
+    (
+        r"year (?P<year>-?\d+) is not plausible for an RCM meeting \(1990–2100\)",
+        "year {year} is not plausible for an RCM meeting (1990–2100)",
+    ),
+    (
+        r"(?P<text>.+) is not a placement: write theme\.sub-theme, e\.g\. 5\.2 for TS5's 2nd "
+        r"sub-theme",
+        "{text} is not a placement: write theme.sub-theme, e.g. 5.2 for TS5's 2nd sub-theme",
+    ),
+    (
+        r"unknown category (?P<bad>.+): use one of (?P<valid>.+)",
+        "unknown category {bad}: use one of {valid}",
+    ),
+    (
+        r"there is no sub-theme (?P<key>\d+\.\d+): see `rcm stats` for the themes and their "
+        r"sub-themes",
+        "there is no sub-theme {key}: see `rcm stats` for the themes and their sub-themes",
+    ),
+    (r"(?P<n>-?\d+) is not a GCM objective \(1–23\)", "{n} is not a GCM objective (1–23)"),
+    (
+        r"proposal (?P<id>\d+) is (?P<state>\w+): only a rejected proposal goes back in the queue",
+        "proposal {id} is {state}: only a rejected proposal goes back in the queue",
+    ),
+    (
+        r"(?P<value>.+) is not a part of a declaration: use preamble or closing",
+        "{value} is not a part of a declaration: use preamble or closing",
+    ),
+    (
+        r"declaration (?P<id>\d+) has no (?P<part>preamble|closing) paragraphs",
+        "declaration {id} has no {part} paragraphs",
+    ),
+    (
+        r"declaration (?P<id>\d+)'s (?P<part>preamble|closing) has paragraphs 1 to (?P<n>\d+), "
+        r"not (?P<k>-?\d+)",
+        "declaration {id}'s {part} has paragraphs 1 to {n}, not {k}",
+    ),
+    (
+        r"(?P<quote>'.*'|\".*\") is not in proposal (?P<id>\d+)'s text",
+        "{quote} is not in proposal {id}'s text",
+    ),
+    (
+        r"proposal (?P<id>\d+) is the last of declaration (?P<declaration>\d+): there is no next "
+        r"proposal to merge it with",
+        "proposal {id} is the last of declaration {declaration}: there is no next proposal to "
+        "merge it with",
+    ),
+    (
+        r"the next proposal, (?P<id>\d+), is (?P<state>\w+): only two pending proposals are merged",
+        "the next proposal, {id}, is {state}: only two pending proposals are merged",
+    ),
+    (
+        r"(?P<country>.+) is not a Member Country; valid: (?P<valid>.+)",
+        "{country} is not a Member Country; valid: {valid}",
+    ),
+    (
+        r"(?P<country>.+) is not a Member Country: (?P<valid>.+)",
+        "{country} is not a Member Country: {valid}",
+    ),
+    (
+        r"(?P<value>.+) is not an answer; valid: (?P<answers>.+)",
+        "{value} is not an answer; valid: {answers}",
+    ),
     (r"no user (?P<name>.+)", "no user {name}"),
     (r"no declaration (?P<id>\S+)", "no declaration {id}"),
     (r"no proposal (?P<id>\S+)", "no proposal {id}"),
@@ -470,6 +571,13 @@ def _translated(text: str, patterns: list[tuple[str, str]], w: Words) -> str | N
         m = re.fullmatch(pattern, text, re.S)
         if m:
             parts = {k: v or "" for k, v in m.groupdict().items()}
+            if "answers" in parts:  # the answers as typed, each with its meaning
+                parts["answers"] = ", ".join(
+                    f"'{a}'" + (f" ({w.status(a)})" if w.spanish else "")
+                    for a in parts["answers"].split(", ")
+                )
+            if "meeting" in parts:  # "XXII RCM": "XXII CRM"
+                parts["meeting"] = w.meeting(parts["meeting"])
             if "state" in parts:  # "accepted", "closed": the statuses' own words
                 parts["state"] = w.status(parts["state"])
             if "kind" in parts:  # a proposal's parts: "sentence", "item"
@@ -480,7 +588,7 @@ def _translated(text: str, patterns: list[tuple[str, str]], w: Words) -> str | N
                     lambda t: " " + w("and {n} more tables", n=t[1]),
                     parts["tables"],
                 )
-            for key in ("role", "what", "why"):  # "a focal point"; "manage accounts"
+            for key in ("role", "what", "why", "part", "since", "hint"):  # "a focal point"
                 if key in parts:
                     parts[key] = w(parts[key])  # "why": the system's ("Permission denied")
             return w(message, **parts)
@@ -505,7 +613,10 @@ def _error_text(exc: RcmError, w: Words) -> str:
         tail = " " + w("(and {n} more problems)", n=more) if more else ""
         return f"{exc.source}: {_problem_text(exc.problems[0], w)}{tail}"
     if exc.values:  # a template with its values (AccountError): translated as the web does
-        return w(exc.template) % exc.values
+        values = dict(exc.values)
+        if "reason" in values:  # the system's or the core's own words ("cannot rank with …")
+            values["reason"] = _translated(values["reason"], _ERRORS, w) or w(values["reason"])
+        return w(exc.template) % values
     return _translated(text, _ERRORS, w) or w(text)
 
 
