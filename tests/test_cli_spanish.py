@@ -511,6 +511,10 @@ def test_click_usage_errors_in_english():
     assert "is not one of 'json', 'csv'" in _run("export", "--format", "bogus").stderr
     assert _run("--version").output.startswith("rcm, version ")
     assert _run("--lang", "es", "--version").output.startswith("rcm, versión ")
+    # rcm's --lang anywhere before the command; a command's own --lang is its document's
+    assert _run("--help", "--lang", "es").output.startswith("Uso: rcm [OPCIONES] COMANDO")
+    assert "Error: No existe la opción '--bogus'." in _run("--bogus", "--lang=es").stderr
+    assert "Error: No such option '--bogus'." in _run("export", "--lang", "es", "--bogus").stderr
 
 
 def _runner_keeping_language(args: list[str], env: dict[str, str]):

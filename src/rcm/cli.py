@@ -154,8 +154,8 @@ class Group(Command, click.Group):
 
 
 def _switch_language(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """``rcm --lang``: read before the other options (so ``rcm --lang es --help`` is Spanish) and
-    said from then on, Click's words too."""
+    """``rcm --lang``: checked, and said from then on, Click's words too (:meth:`Rcm.parse_args`
+    has looked for it before the line was read)."""
     if value:
         try:
             value = check_lang(value)
@@ -187,18 +187,13 @@ class Rcm(Group):
             return super().main(*args, **kwargs)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        given = list(args)
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError:
-            # rcm's own options are read after the whole line is parsed: a usage error of the
-            # line itself (`rcm --lang es --bogus`) comes before --lang is. It is said again in
-            # the language given, if one is.
-            lang = self._lang_given(ctx, given)
-            if lang is None or lang == _words(ctx).lang:
-                raise
+        # Click reads the whole line before it calls an option's callback: --lang is looked for
+        # first, so that what the reading itself says (`rcm --help --lang es`, `rcm --lang es
+        # --bogus`) is said in its language too.
+        lang = self._lang_given(ctx, args)
+        if lang is not None:
             speak(lang)
-            return super().parse_args(ctx, given)
+        return super().parse_args(ctx, args)
 
     def _lang_given(self, ctx: click.Context, args: list[str]) -> str | None:
         """The --lang of the line ``args``, read as Click reads it, unknown options let by."""
