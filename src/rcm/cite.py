@@ -19,7 +19,14 @@ from rcm.model import (
 )
 from rcm.store import Store
 
-__all__ = ["citation", "citation_data", "document_line", "meeting_line", "sources_report"]
+__all__ = [
+    "citation",
+    "citation_data",
+    "document_line",
+    "document_said",
+    "meeting_line",
+    "sources_report",
+]
 
 
 def _document(document: SourceDocument | SourceInfo | None) -> SourceDocument | None:
@@ -85,10 +92,16 @@ def meeting_line(meeting: Meeting) -> str:
     return f"{meeting.label} ({detail})" if detail else meeting.label
 
 
+def document_said(document: SourceDocument) -> str:
+    """What a citation says of the document (who issued it, its title, where and when), else its
+    title or its file's name."""
+    return _in(document) or document.title or document.name
+
+
 def document_line(document: SourceDocument) -> str:
     """The document for a person: its kind, what a citation says of it, its file."""
     kind = "compilation" if document.kind is DocumentKind.COMPILATION else "declaration"
-    what = _in(document) or document.title or document.name
+    what = document_said(document)
     meeting = f" ({document.meeting_label})" if document.meeting_label else ""
     return f"{kind}{meeting}: {what} [file {document.name}, sha256 {document.sha256[:12]}…]"
 

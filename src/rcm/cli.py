@@ -4,8 +4,12 @@ domain errors into one clear line and a non-zero exit (never a traceback)."""
 from __future__ import annotations
 
 import contextlib
+import copy
+import gettext
+import inspect
 import json
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -17,11 +21,11 @@ import click
 
 from rcm import gcm, review
 from rcm.check import KINDS, check_compendium
-from rcm.cite import citation, document_line, meeting_line, sources_report
+from rcm.cite import citation, document_line, document_said, meeting_line, sources_report
 from rcm.errors import DocumentError, Problem, RcmError
 from rcm.export import registry
-from rcm.i18n import Words, check_lang, lang_from_env, words
-from rcm.model import CategorySource
+from rcm.i18n import Words, check_lang, global_gettext, lang_from_env, speak, words
+from rcm.model import CategorySource, SourceDocument
 from rcm.parse import read_compilation, read_declaration
 from rcm.parse.declaration import at_a_glance
 from rcm.search import (
@@ -45,7 +49,161 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 INTERNAL_ERROR = 70
 
 
-class Rcm(click.Group):
+# --- the help in the messages' language -------------------------------------------------------
+# Click's own words ("Usage:", "Options", "Error: No such option …") come through gettext, pointed
+# at rcm's catalogue for the length of a command (Rcm.main, rcm.i18n.global_gettext). rcm's own help
+# texts are translated as they are printed: a command's help and epilog paragraph by paragraph, an
+# option's help whole, a metavar's words (FILE, NAME; "TS5" and "en|es" are codes, left as they
+# are) by the catalogue's "metavar" context.
+
+_METAVAR_WORD = re.compile(r"\b[A-Z][A-Z_]*[A-Z]\b")
+
+
+def _help_in(text: str | None, w: Words) -> str | None:
+    """A help text in the messages' language: each paragraph by the catalogue, its lines joined
+    (Click wraps them again); a paragraph Click prints as it is ("\\b") keeps its lines."""
+    if not text or not w.spanish:
+        return text
+    paragraphs = []
+    for paragraph in inspect.cleandoc(text).split("\n\n"):
+        if paragraph.startswith("\b\n"):
+            paragraphs.append("\b\n" + w(paragraph[2:]))
+        else:
+            paragraphs.append(w(" ".join(paragraph.split("\n"))))
+    return "\n\n".join(paragraphs)
+
+
+def _metavar_in(metavar: str, w: Words) -> str:
+    """A metavar in the messages' language: whole ("COMMAND [ARGS]..."), else word by word
+    ("[FILE]" -> "[ARCHIVO]"); codes stay."""
+    if not w.spanish:
+        return metavar
+    whole = w.ctx("metavar", metavar)
+    if whole != metavar:
+        return whole
+    return _METAVAR_WORD.sub(lambda m: w.ctx("metavar", m[0]), metavar)
+
+
+class Option(click.Option):
+    """An option whose help and metavar are said in the messages' language."""
+
+    def make_metavar(self, ctx: click.Context) -> str:
+        return _metavar_in(super().make_metavar(ctx), _words(ctx))
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        said = copy.copy(self)
+        said.help = _help_in(self.help, _words(ctx))
+        return super(Option, said).get_help_record(ctx)
+
+
+class Argument(click.Argument):
+    def make_metavar(self, ctx: click.Context) -> str:
+        return _metavar_in(super().make_metavar(ctx), _words(ctx))
+
+
+def option(*decls: str, **attrs: Any) -> Callable[[_F], _F]:
+    """``click.option`` with :class:`Option`."""
+    return click.option(*decls, cls=Option, **attrs)
+
+
+def argument(*decls: str, **attrs: Any) -> Callable[[_F], _F]:
+    return click.argument(*decls, cls=Argument, **attrs)
+
+
+class Command(click.Command):
+    """A command whose help, short help, epilog and usage line are said in the messages'
+    language."""
+
+    def _said(self, w: Words) -> Command:
+        if not w.spanish:
+            return self
+        said = copy.copy(self)
+        said.help = _help_in(self.help, w)
+        said.short_help = _help_in(self.short_help, w)
+        said.epilog = _help_in(self.epilog, w)
+        return said
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return super(Command, self._said(_current_words())).get_short_help_str(limit)
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super(Command, self._said(_words(ctx))).format_help_text(ctx, formatter)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super(Command, self._said(_words(ctx))).format_epilog(ctx, formatter)
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        w = _words(ctx)
+        return [_metavar_in(piece, w) for piece in super().collect_usage_pieces(ctx)]
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        # Click makes the --help option once per command, its help said (gettext) in the language
+        # of that moment: it is said again in the language of this one.
+        help_option = super().get_help_option(ctx)
+        if help_option is not None:
+            help_option.help = gettext.gettext("Show this message and exit.")
+        return help_option
+
+
+class Group(Command, click.Group):
+    """A group of commands, said as :class:`Command` is; its commands are :class:`Command` and
+    its groups :class:`Group`."""
+
+    command_class = Command
+    group_class: type[click.Group | type] | None = type
+
+
+def _switch_language(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``rcm --lang``: checked, and said from then on, Click's words too (:meth:`Rcm.parse_args`
+    has looked for it before the line was read)."""
+    if value:
+        try:
+            value = check_lang(value)
+        except RcmError as exc:
+            raise click.BadParameter(_error_text(exc, _words(ctx)), ctx, param) from None
+        speak(value)
+    return value
+
+
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``rcm --version``, in Click's words ("rcm, version 0.1.0") of the messages' language."""
+    if not value or ctx.resilient_parsing:
+        return
+    from importlib.metadata import version
+
+    said = gettext.gettext("%(prog)s, version %(version)s")
+    click.echo(said % {"prog": "rcm", "version": version("rcm-compendium")})
+    ctx.exit()
+
+
+class Rcm(Group):
+    """The ``rcm`` group: Click's words in the messages' language for the whole command
+    (:meth:`main`), and domain errors as one line and an exit code (:meth:`invoke`)."""
+
+    group_class = Group
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        with global_gettext():
+            return super().main(*args, **kwargs)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Click reads the whole line before it calls an option's callback: --lang is looked for
+        # first, so that what the reading itself says (`rcm --help --lang es`, `rcm --lang es
+        # --bogus`) is said in its language too.
+        lang = self._lang_given(ctx, args)
+        if lang is not None:
+            speak(lang)
+        return super().parse_args(ctx, args)
+
+    def _lang_given(self, ctx: click.Context, args: list[str]) -> str | None:
+        """The --lang of the line ``args``, read as Click reads it, unknown options let by."""
+        reading = click.Context(self, info_name=ctx.info_name, ignore_unknown_options=True)
+        try:
+            options, _, _ = self.make_parser(reading).parse_args(args=list(args))
+            return check_lang(options["lang"]) if options.get("lang") else None
+        except (click.UsageError, RcmError):
+            return None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -86,7 +244,7 @@ class Rcm(click.Group):
 
 
 @click.group(cls=Rcm, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
+@option(
     "--db",
     "db",
     metavar="URL",
@@ -94,14 +252,23 @@ class Rcm(click.Group):
     help="Database URL or SQLite path [env RCM_DATABASE_URL; default ./rcm.db]. "
     "PostgreSQL: postgresql://user@host/dbname.",
 )
-@click.option(
+@option(
     "--lang",
     "lang",
     metavar="en|es",
+    is_eager=True,
+    callback=_switch_language,
     help="The language of rcm's messages (default: from LANG, es_* for Spanish) and, given "
     "here, of the documents it writes.",
 )
-@click.version_option(package_name="rcm-compendium", prog_name="rcm")
+@option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, lang: str | None) -> None:
     """RCM Compendium: the Regional Conference on Migration's statements, 1996 onwards."""
@@ -162,6 +329,107 @@ _ERRORS = [
         "meeting of the XXV cycle)",
     ),
     (r"no round (?P<id>\S+)", "no round {id}"),
+    (r"no language (?P<lang>.+): one of (?P<valid>.+)", "no language {lang}: one of {valid}"),
+    (
+        r"deadline (?P<value>.+) is not a date such as 2017-06-30",
+        "deadline {value} is not a date such as 2017-06-30",
+    ),
+    (
+        r"a comment needs between 1 and (?P<n>[\d,]+) characters",
+        "a comment needs between 1 and {n} characters",
+    ),
+    # the review queue's
+    (
+        r"(?P<file>.+) was already added as declaration (?P<id>\d+) \((?P<meeting>[^,]+?)"
+        r"(?P<since>, since \w+)?\); see `rcm review list --declaration \d+`",
+        "{file} was already added as declaration {id} ({meeting}{since}); see `rcm review list "
+        "--declaration {id}`",
+    ),
+    (
+        r"(?P<part>preamble|closing) paragraph (?P<k>\d+) of declaration (?P<declaration>\d+) was "
+        r"already promoted as proposal (?P<id>\d+), (?P<state>\w+)(?P<hint> \(reopen it to review "
+        r"it again\))?",
+        "{part} paragraph {k} of declaration {declaration} was already promoted as proposal {id}, "
+        "{state}{hint}",
+    ),
+    (
+        r"(?P<text>.+) is not a meeting number such as XXII or 22 \(or XXII-E2 for a cycle's "
+        r"second extraordinary meeting\)",
+        "{text} is not a meeting number such as XXII or 22 (or XXII-E2 for a cycle's second "
+        "extraordinary meeting)",
+    ),
+    (
+        r"(?P<text>.+) is not a meeting number such as XXII or 22",
+        "{text} is not a meeting number such as XXII or 22",
+    ),
+    (
+        r"(?P<text>.+) is an extraordinary meeting: give its cycle \((?P<cycle>\w+)\) and mark it "
+        r"extraordinary \(--extraordinary\)",
+        "{text} is an extraordinary meeting: give its cycle ({cycle}) and mark it extraordinary "
+        "(--extraordinary)",
+    ),
+    (
+        r"year (?P<year>-?\d+) is not plausible for an RCM meeting \(1990–2100\)",
+        "year {year} is not plausible for an RCM meeting (1990–2100)",
+    ),
+    (
+        r"(?P<text>.+) is not a placement: write theme\.sub-theme, e\.g\. 5\.2 for TS5's 2nd "
+        r"sub-theme",
+        "{text} is not a placement: write theme.sub-theme, e.g. 5.2 for TS5's 2nd sub-theme",
+    ),
+    (
+        r"unknown category (?P<bad>.+): use one of (?P<valid>.+)",
+        "unknown category {bad}: use one of {valid}",
+    ),
+    (
+        r"there is no sub-theme (?P<key>\d+\.\d+): see `rcm stats` for the themes and their "
+        r"sub-themes",
+        "there is no sub-theme {key}: see `rcm stats` for the themes and their sub-themes",
+    ),
+    (r"(?P<n>-?\d+) is not a GCM objective \(1–23\)", "{n} is not a GCM objective (1–23)"),
+    (
+        r"proposal (?P<id>\d+) is (?P<state>\w+): only a rejected proposal goes back in the queue",
+        "proposal {id} is {state}: only a rejected proposal goes back in the queue",
+    ),
+    (
+        r"(?P<value>.+) is not a part of a declaration: use preamble or closing",
+        "{value} is not a part of a declaration: use preamble or closing",
+    ),
+    (
+        r"declaration (?P<id>\d+) has no (?P<part>preamble|closing) paragraphs",
+        "declaration {id} has no {part} paragraphs",
+    ),
+    (
+        r"declaration (?P<id>\d+)'s (?P<part>preamble|closing) has paragraphs 1 to (?P<n>\d+), "
+        r"not (?P<k>-?\d+)",
+        "declaration {id}'s {part} has paragraphs 1 to {n}, not {k}",
+    ),
+    (
+        r"(?P<quote>'.*'|\".*\") is not in proposal (?P<id>\d+)'s text",
+        "{quote} is not in proposal {id}'s text",
+    ),
+    (
+        r"proposal (?P<id>\d+) is the last of declaration (?P<declaration>\d+): there is no next "
+        r"proposal to merge it with",
+        "proposal {id} is the last of declaration {declaration}: there is no next proposal to "
+        "merge it with",
+    ),
+    (
+        r"the next proposal, (?P<id>\d+), is (?P<state>\w+): only two pending proposals are merged",
+        "the next proposal, {id}, is {state}: only two pending proposals are merged",
+    ),
+    (
+        r"(?P<country>.+) is not a Member Country; valid: (?P<valid>.+)",
+        "{country} is not a Member Country; valid: {valid}",
+    ),
+    (
+        r"(?P<country>.+) is not a Member Country: (?P<valid>.+)",
+        "{country} is not a Member Country: {valid}",
+    ),
+    (
+        r"(?P<value>.+) is not an answer; valid: (?P<answers>.+)",
+        "{value} is not an answer; valid: {answers}",
+    ),
     (r"no user (?P<name>.+)", "no user {name}"),
     (r"no declaration (?P<id>\S+)", "no declaration {id}"),
     (r"no proposal (?P<id>\S+)", "no proposal {id}"),
@@ -298,6 +566,13 @@ def _translated(text: str, patterns: list[tuple[str, str]], w: Words) -> str | N
         m = re.fullmatch(pattern, text, re.S)
         if m:
             parts = {k: v or "" for k, v in m.groupdict().items()}
+            if "answers" in parts:  # the answers as typed, each with its meaning
+                parts["answers"] = ", ".join(
+                    f"'{a}'" + (f" ({w.status(a)})" if w.spanish else "")
+                    for a in parts["answers"].split(", ")
+                )
+            if "meeting" in parts:  # "XXII RCM": "XXII CRM"
+                parts["meeting"] = w.meeting(parts["meeting"])
             if "state" in parts:  # "accepted", "closed": the statuses' own words
                 parts["state"] = w.status(parts["state"])
             if "kind" in parts:  # a proposal's parts: "sentence", "item"
@@ -308,7 +583,7 @@ def _translated(text: str, patterns: list[tuple[str, str]], w: Words) -> str | N
                     lambda t: " " + w("and {n} more tables", n=t[1]),
                     parts["tables"],
                 )
-            for key in ("role", "what", "why"):  # "a focal point"; "manage accounts"
+            for key in ("role", "what", "why", "part", "since", "hint"):  # "a focal point"
                 if key in parts:
                     parts[key] = w(parts[key])  # "why": the system's ("Permission denied")
             return w(message, **parts)
@@ -333,7 +608,10 @@ def _error_text(exc: RcmError, w: Words) -> str:
         tail = " " + w("(and {n} more problems)", n=more) if more else ""
         return f"{exc.source}: {_problem_text(exc.problems[0], w)}{tail}"
     if exc.values:  # a template with its values (AccountError): translated as the web does
-        return w(exc.template) % exc.values
+        values = dict(exc.values)
+        if "reason" in values:  # the system's or the core's own words ("cannot rank with …")
+            values["reason"] = _translated(values["reason"], _ERRORS, w) or w(values["reason"])
+        return w(exc.template) % values
     return _translated(text, _ERRORS, w) or w(text)
 
 
@@ -406,19 +684,19 @@ def _known_meetings(ctx: click.Context) -> list[Any]:
 
 
 @cli.command()
-@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
+@argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@option(
     "--dry-run",
     is_flag=True,
     help="Read and check everything, print the change report, write nothing.",
 )
-@click.option(
+@option(
     "--apply-everywhere",
     is_flag=True,
     help="A statement reworded in one of its rows only: reword it everywhere (else an error).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the change report as JSON.")
-@click.option(
+@option("--json", "as_json", is_flag=True, help="Print the change report as JSON.")
+@option(
     "--as",
     "actor",
     metavar="NAME",
@@ -555,7 +833,7 @@ def _print_alignment(report: Any, what: str, w: Words) -> None:
 
 
 @cli.command()
-@click.option(
+@option(
     "--ranking",
     type=click.Choice(["gin", "rum"]),
     help="PostgreSQL only: rank searches with GIN (the default) or a RUM index (the rum "
@@ -580,7 +858,7 @@ def migrate(ctx: click.Context, ranking: str | None) -> None:
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.pass_context
 def stats(ctx: click.Context, as_json: bool) -> None:
     """Counts: statements, placements per theme and sub-theme, per meeting, per category."""
@@ -643,8 +921,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("statement_id", metavar="ID")
-@click.option("--json", "as_json", is_flag=True, help="Print the statement as JSON.")
+@argument("statement_id", metavar="ID")
+@option("--json", "as_json", is_flag=True, help="Print the statement as JSON.")
 @click.pass_context
 def show(ctx: click.Context, statement_id: str, as_json: bool) -> None:
     """Show one statement (e.g. XIX-0021): text, meeting, placements, notes, citation."""
@@ -670,7 +948,7 @@ def show(ctx: click.Context, statement_id: str, as_json: bool) -> None:
     else:
         click.echo(f"{statement.id}  {meeting_line(meeting)}")
     if document is not None:
-        click.echo(f"{w('from')}: {document_line(document)}")
+        click.echo(f"{w('from')}: {_document_line(document, w)}")
     if statement.retired_at is not None:
         click.echo(
             w(
@@ -740,9 +1018,21 @@ def show(ctx: click.Context, statement_id: str, as_json: bool) -> None:
     click.echo("\n" + w("cite as: {cite}", cite=cite))
 
 
+def _document_line(document: SourceDocument, w: Words) -> str:
+    """:func:`rcm.cite.document_line` in the messages' language: its kind, its meeting and its
+    file said; what a citation says of it (its title) as the document has it."""
+    if not w.spanish:
+        return document_line(document)
+    kind = w.ctx("source kind", document.kind.value)
+    meeting = f" ({w.meeting(document.meeting_label)})" if document.meeting_label else ""
+    what = document_said(document)
+    file = w("[file {name}, sha256 {sha256}…]", name=document.name, sha256=document.sha256[:12])
+    return f"{kind}{meeting}: {what} {file}"
+
+
 @cli.command()
-@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.pass_context
 def check(ctx: click.Context, file: Path | None, as_json: bool) -> None:
     """List where the compilation contradicts itself (notes vs placements, copies whose notes
@@ -782,7 +1072,7 @@ def check(ctx: click.Context, file: Path | None, as_json: bool) -> None:
     for kind, meaning in KINDS.items():
         group = [f for f in findings if f.kind == kind]
         if group:
-            click.echo(f"\n{kind} ({len(group)}): {w(meaning)}")
+            click.echo(f"\n{w.ctx('check kind', kind)} ({len(group)}): {w(meaning)}")
             for f in group:
                 click.echo(f"  - {_finding_text(f.message, w, titles)}")
     if retired:
@@ -904,7 +1194,7 @@ def _format_help(document: str) -> str:
 
 
 @cli.command()
-@click.option(
+@option(
     "--format",
     "fmt",
     type=click.Choice([f.name for f in registry.formats()]),
@@ -912,26 +1202,24 @@ def _format_help(document: str) -> str:
     show_default=True,
     help=_format_help("compendium"),
 )
-@click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of standard output.")
-@click.option("--theme", "themes", multiple=True, metavar="TS5", help="Only this theme (repeat).")
-@click.option(
+@option("-o", "--output", metavar="FILE", help="Write to FILE instead of standard output.")
+@option("--theme", "themes", multiple=True, metavar="TS5", help="Only this theme (repeat).")
+@option(
     "--subtheme", "subthemes", multiple=True, metavar="TS3.2", help="Only this sub-theme (repeat)."
 )
-@click.option(
+@option(
     "--category", "categories", multiple=True, metavar="NAME", help="Only this category (repeat)."
 )
-@click.option(
-    "--meeting", "meetings", metavar="XII..XXI", help="Only these meetings (XXII.., XXV-E1 …)."
-)
-@click.option("--year", "years", metavar="2005..2010", help="Only these years.")
-@click.option(
+@option("--meeting", "meetings", metavar="XII..XXI", help="Only these meetings (XXII.., XXV-E1 …).")
+@option("--year", "years", metavar="2005..2010", help="Only these years.")
+@option(
     "--round",
     "round_id",
     type=int,
     help="docx/pdf: only this round's statements, with its results in the Still valid? column.",
 )
-@click.option("--country", metavar="CRI", help="With --round: one country's filled-in copy.")
-@click.option(
+@option("--country", metavar="CRI", help="With --round: one country's filled-in copy.")
+@option(
     "--lang",
     "lang",
     metavar="en|es",
@@ -1028,23 +1316,39 @@ def _plain(snippet: str, color: bool) -> str:
     return _html.unescape(snippet.replace("<mark>", start).replace("</mark>", end))
 
 
-def _print_result(result: SearchResult, facets: bool = True, w: Words | None = None) -> None:
+def _print_result(
+    result: SearchResult,
+    facets: bool = True,
+    w: Words | None = None,
+    sentence: str | None = None,
+    notes: tuple[str, ...] | None = None,
+) -> None:
+    """A page of results; ``sentence`` and ``notes`` in the messages' language (default: the
+    search's own, its sentence and notices said as the web says them)."""
     w = w or words()
     color = sys.stdout.isatty()
     first = result.offset + 1 if result.hits else 0
     last = result.offset + len(result.hits)
+    if sentence is None:
+        sentence = result.sentence_in(w.lang, w) if w.spanish else result.sentence
+    if notes is None:
+        notes = (
+            tuple(w(n.message) % dict(n.values) for n in result.notices)
+            if w.spanish
+            else result.notes
+        )
     click.echo(
         w(
             "{total} statements: {sentence}; sorted by {sort}; showing {first}–{last}",
             total=result.total,
-            sentence=w(result.sentence),
+            sentence=sentence,
             sort=w.ctx("sort", result.sort),
             first=first,
             last=last,
         )
     )
-    for note in result.notes:
-        click.echo(f"  ({w(note)})")
+    for note in notes:
+        click.echo(f"  ({note})")
     for hit in result.hits:
         themes = ",".join(f"TS{t}" for t in hit.themes)
         click.echo(f"\n{hit.id:<12} {w.meeting(hit.meeting_label)} ({hit.year})  {themes}")
@@ -1075,51 +1379,51 @@ def _facet_value(name: str, value: str, w: Words) -> str:
 
 
 @cli.command(name="search")
-@click.argument("query", nargs=-1)
-@click.option(
+@argument("query", nargs=-1)
+@option(
     "--theme",
     "theme",
     multiple=True,
     metavar="TS5",
     help="Filed under this theme (repeat for any of several).",
 )
-@click.option(
+@option(
     "--subtheme",
     "subtheme",
     multiple=True,
     metavar="TS3.2",
     help="Filed under this sub-theme (theme.order).",
 )
-@click.option(
+@option(
     "--category",
     "category",
     multiple=True,
     metavar="NAME",
     help="principle, understanding, commitment or unassigned.",
 )
-@click.option(
+@option(
     "--meeting",
     "meeting",
     metavar="XII..XXI",
     help="Meeting or range: XII, XII..XXI, XXII.., ..X, XXV-E1 (in date order)",
 )
-@click.option("--year", "year", metavar="2005..2010", help="Year or range of years.")
-@click.option(
+@option("--year", "year", metavar="2005..2010", help="Year or range of years.")
+@option(
     "--several",
     type=click.Choice(["yes", "no"]),
     default=None,
     help="yes: placed under several themes; no: under one.",
 )
-@click.option(
+@option(
     "--several-themes/--one-theme",
     "several_themes",
     default=None,
     help="The old spelling of --several yes / --several no.",
 )
-@click.option(
+@option(
     "--xref", "xref", multiple=True, metavar="TS3", help="A cross-reference note names this theme."
 )
-@click.option(
+@option(
     "--retired",
     type=click.Choice(["include", "only"]),
     is_flag=False,
@@ -1128,13 +1432,13 @@ def _facet_value(name: str, value: str, w: Words) -> str:
     help="Also retired statements (all their rows deleted from the compilation), or "
     "--retired only: just those. Left out by default.",
 )
-@click.option(
+@option(
     "--sort",
     type=click.Choice(list(SORTS)),
     default=None,
     help="Default: relevance, or oldest first without words.",
 )
-@click.option(
+@option(
     "--size",
     "--limit",
     "size",
@@ -1143,13 +1447,13 @@ def _facet_value(name: str, value: str, w: Words) -> str:
     show_default=True,
     help="Hits per page (--limit: its old name).",
 )
-@click.option("--page", type=click.IntRange(1, None), default=1, show_default=True)
-@click.option(
+@option("--page", type=click.IntRange(1, None), default=1, show_default=True)
+@option(
     "--expand/--no-expand",
     default=True,
     help="Also search the other language's terms of the bilingual thesaurus (default), or not.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print {query, total, hits, facets} as JSON.")
+@option("--json", "as_json", is_flag=True, help="Print {query, total, hits, facets} as JSON.")
 @click.pass_context
 def search_command(
     ctx: click.Context,
@@ -1199,9 +1503,9 @@ def search_command(
 
 
 @cli.command(name="related")
-@click.argument("statement_id", metavar="ID")
-@click.option("--limit", type=click.IntRange(1, 50), default=5, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the related statements as JSON.")
+@argument("statement_id", metavar="ID")
+@option("--limit", type=click.IntRange(1, 50), default=5, show_default=True)
+@option("--json", "as_json", is_flag=True, help="Print the related statements as JSON.")
 @click.pass_context
 def related_command(ctx: click.Context, statement_id: str, limit: int, as_json: bool) -> None:
     """The statements most like ID (to follow how a statement was restated across meetings)."""
@@ -1209,22 +1513,44 @@ def related_command(ctx: click.Context, statement_id: str, limit: int, as_json: 
         result = related(store, statement_id, limit)
     if as_json:
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
-    else:
-        _print_result(result, facets=False, w=_words(ctx))
-
-
-def _settings_epilog() -> str:
-    from rcm.settings import SETTINGS
-
-    return "Settings (environment variables; docs/deploy.md):\n\n" + "\n\n".join(
-        f"\b\n{x.name} [default: {x.default}]\n  {x.help}" for x in SETTINGS
+        return
+    w = _words(ctx)
+    stems = result.notes[0].removeprefix("compared on: ") if result.notes else ""
+    _print_result(
+        result,
+        facets=False,
+        w=w,
+        sentence=w("statements like {id}", id=result.query.removeprefix("related to ")),
+        notes=(w("compared on: {stems}", stems=stems),) if stems else (),
     )
 
 
-@cli.command(epilog=_settings_epilog())
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+def _settings_epilog(w: Words) -> str:
+    from rcm.settings import SETTINGS
+
+    return (
+        w("Settings (environment variables; docs/deploy.md):")
+        + "\n\n"
+        + "\n\n".join(
+            f"\b\n{x.name} [{w('default: {default}', default=w(x.default))}]\n  {w(x.help)}"
+            for x in SETTINGS
+        )
+    )
+
+
+class _Serve(Command):
+    """``rcm serve``: its epilog, the settings, said setting by setting."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        said = copy.copy(self)
+        said.epilog = _settings_epilog(_words(ctx))
+        click.Command.format_epilog(said, ctx, formatter)
+
+
+@cli.command(cls=_Serve, epilog=_settings_epilog(words("en")))
+@option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     """Serve the web app (pages, JSON API under /api/, OpenAPI at /openapi.json).
@@ -1281,7 +1607,7 @@ def _acting(store: Store, name: str | None) -> Actor:
 
 
 def _as_option(who: str) -> Callable[[_F], _F]:
-    return click.option(
+    return option(
         "--as",
         "actor",
         metavar="NAME",
@@ -1300,21 +1626,15 @@ def round_group() -> None:
 
 
 @round_group.command(name="open")
-@click.argument("title")
-@click.option("--purpose", default="", help="What the round is for.")
-@click.option("--deadline", metavar="YYYY-MM-DD", help="The last day answers are expected.")
-@click.option(
-    "--theme", "themes", multiple=True, metavar="TS5", help="Only statements under this theme."
-)
-@click.option("--category", "categories", multiple=True, metavar="NAME", help="Only this category.")
-@click.option(
-    "--meeting", "meetings", metavar="XII..XXI", help="Only these meetings (XXII.., XXV-E1 …)."
-)
-@click.option(
-    "--silence-is-consent", is_flag=True, help="After the deadline, no answer = no objection."
-)
-@click.option("--public", is_flag=True, help="Results may be published.")
-@click.option(
+@argument("title")
+@option("--purpose", default="", help="What the round is for.")
+@option("--deadline", metavar="YYYY-MM-DD", help="The last day answers are expected.")
+@option("--theme", "themes", multiple=True, metavar="TS5", help="Only statements under this theme.")
+@option("--category", "categories", multiple=True, metavar="NAME", help="Only this category.")
+@option("--meeting", "meetings", metavar="XII..XXI", help="Only these meetings (XXII.., XXV-E1 …).")
+@option("--silence-is-consent", is_flag=True, help="After the deadline, no answer = no objection.")
+@option("--public", is_flag=True, help="Results may be published.")
+@option(
     "--no-mail",
     is_flag=True,
     help="Do not e-mail the invitations (recorded as not sent; `rcm round invite` sends them).",
@@ -1373,8 +1693,8 @@ def round_open(
 
 
 @round_group.command(name="invite")
-@click.argument("round_id", metavar="ROUND", type=int)
-@click.option("--force", is_flag=True, help="Also those already invited to this round.")
+@argument("round_id", metavar="ROUND", type=int)
+@option("--force", is_flag=True, help="Also those already invited to this round.")
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def round_invite(ctx: click.Context, round_id: int, force: bool, actor: str | None) -> None:
@@ -1390,9 +1710,9 @@ def round_invite(ctx: click.Context, round_id: int, force: bool, actor: str | No
 
 
 @round_group.command(name="remind")
-@click.argument("round_id", metavar="ROUND", type=int)
-@click.option("--force", is_flag=True, help="Also those reminded within the last --hours.")
-@click.option(
+@argument("round_id", metavar="ROUND", type=int)
+@option("--force", is_flag=True, help="Also those reminded within the last --hours.")
+@option(
     "--hours",
     type=click.IntRange(0, 24 * 30),
     default=24,
@@ -1424,7 +1744,7 @@ def round_remind(
 
 
 @round_group.command(name="close")
-@click.argument("round_id", metavar="ROUND", type=int)
+@argument("round_id", metavar="ROUND", type=int)
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def round_close(ctx: click.Context, round_id: int, actor: str | None) -> None:
@@ -1437,7 +1757,7 @@ def round_close(ctx: click.Context, round_id: int, actor: str | None) -> None:
 
 
 @round_group.command(name="reopen")
-@click.argument("round_id", metavar="ROUND", type=int)
+@argument("round_id", metavar="ROUND", type=int)
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def round_reopen(ctx: click.Context, round_id: int, actor: str | None) -> None:
@@ -1450,7 +1770,7 @@ def round_reopen(ctx: click.Context, round_id: int, actor: str | None) -> None:
 
 
 @round_group.command(name="list")
-@click.option("--json", "as_json", is_flag=True)
+@option("--json", "as_json", is_flag=True)
 @click.pass_context
 def round_list(ctx: click.Context, as_json: bool) -> None:
     """List the rounds."""
@@ -1482,8 +1802,8 @@ def _may_see_results(store: Store, round_id: int, name: str | None) -> None:
 
 
 @round_group.command(name="status")
-@click.argument("round_id", metavar="ROUND", type=int)
-@click.option("--json", "as_json", is_flag=True)
+@argument("round_id", metavar="ROUND", type=int)
+@option("--json", "as_json", is_flag=True)
 @_as_option("allowed to see the results (the Secretariat, an observer, anyone once published)")
 @click.pass_context
 def round_status_command(
@@ -1536,8 +1856,8 @@ def round_status_command(
 
 
 @round_group.command(name="position")
-@click.argument("round_id", metavar="ROUND", type=int)
-@click.option("--json", "as_json", is_flag=True)
+@argument("round_id", metavar="ROUND", type=int)
+@option("--json", "as_json", is_flag=True)
 @_as_option("allowed to see the results (the Secretariat, an observer, anyone once published)")
 @click.pass_context
 def round_position(ctx: click.Context, round_id: int, as_json: bool, actor: str | None) -> None:
@@ -1585,8 +1905,8 @@ def _wording_changed(entry: dict[str, Any], w: Words) -> str:
 
 
 @round_group.command(name="report")
-@click.argument("round_id", metavar="ROUND", type=int)
-@click.option(
+@argument("round_id", metavar="ROUND", type=int)
+@option(
     "--format",
     "fmt",
     type=click.Choice([f.name for f in registry.formats("position")]),
@@ -1594,8 +1914,8 @@ def _wording_changed(entry: dict[str, Any], w: Words) -> str:
     show_default=True,
     help=_format_help("position"),
 )
-@click.option("-o", "--output", required=True, metavar="FILE", help="Where to write it.")
-@click.option("--lang", "lang", metavar="en|es", help="The document's language (default: English).")
+@option("-o", "--output", required=True, metavar="FILE", help="Where to write it.")
+@option("--lang", "lang", metavar="en|es", help="The document's language (default: English).")
 @click.pass_context
 def round_report(
     ctx: click.Context, round_id: int, fmt: str, output: str, lang: str | None
@@ -1609,12 +1929,10 @@ def round_report(
 
 
 @round_group.command(name="questionnaire")
-@click.argument("round_id", metavar="ROUND", type=int)
-@click.option(
-    "--country", required=True, metavar="CRI", help="The Member Country (ISO 3166 alpha-3)."
-)
-@click.option("-o", "--output", required=True, metavar="FILE.xlsx")
-@click.option(
+@argument("round_id", metavar="ROUND", type=int)
+@option("--country", required=True, metavar="CRI", help="The Member Country (ISO 3166 alpha-3).")
+@option("-o", "--output", required=True, metavar="FILE.xlsx")
+@option(
     "--lang",
     "lang",
     metavar="en|es",
@@ -1636,8 +1954,8 @@ def round_questionnaire(
 
 
 @round_group.command(name="import")
-@click.argument("round_id", metavar="ROUND", type=int)
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@argument("round_id", metavar="ROUND", type=int)
+@argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @_as_option(_ANSWERER)
 @click.pass_context
 def round_import(ctx: click.Context, round_id: int, file: Path, actor: str | None) -> None:
@@ -1684,17 +2002,15 @@ def opinion_group() -> None:
 
 
 @opinion_group.command(name="set")
-@click.argument("round_id", metavar="ROUND", type=int)
-@click.argument("country", metavar="COUNTRY")
-@click.argument("statement_id", metavar="ID")
-@click.argument("value", metavar="VALUE")
-@click.option("--wording", help="The proposed wording (required for “valid with changes”).")
-@click.option("--reason", help="Why (required for “no longer valid”).")
-@click.option("--comment")
-@click.option(
-    "--expect-version", type=int, help="Refuse if the opinion changed since this version."
-)
-@click.option(
+@argument("round_id", metavar="ROUND", type=int)
+@argument("country", metavar="COUNTRY")
+@argument("statement_id", metavar="ID")
+@argument("value", metavar="VALUE")
+@option("--wording", help="The proposed wording (required for “valid with changes”).")
+@option("--reason", help="Why (required for “no longer valid”).")
+@option("--comment")
+@option("--expect-version", type=int, help="Refuse if the opinion changed since this version.")
+@option(
     "--statement-version",
     type=int,
     metavar="N",
@@ -1767,14 +2083,12 @@ def users_group() -> None:
 
 
 @users_group.command(name="add")
-@click.argument("username")
-@click.option(
-    "--role", type=click.Choice(["secretariat", "focal_point", "observer"]), required=True
-)
-@click.option("--country", metavar="CRI", help="A focal point's country (ISO 3166 alpha-3).")
-@click.option("--name", default="", help="Full name.")
-@click.option("--email", default=None, help="Where invitations and reminders go.")
-@click.option(
+@argument("username")
+@option("--role", type=click.Choice(["secretariat", "focal_point", "observer"]), required=True)
+@option("--country", metavar="CRI", help="A focal point's country (ISO 3166 alpha-3).")
+@option("--name", default="", help="Full name.")
+@option("--email", default=None, help="Where invitations and reminders go.")
+@option(
     "--lang",
     "lang",
     default="en",
@@ -1815,8 +2129,8 @@ def users_add(
 
 
 @users_group.command(name="email")
-@click.argument("username")
-@click.argument("address")
+@argument("username")
+@argument("address")
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def users_email(ctx: click.Context, username: str, address: str, actor: str | None) -> None:
@@ -1829,8 +2143,8 @@ def users_email(ctx: click.Context, username: str, address: str, actor: str | No
 
 
 @users_group.command(name="set")
-@click.argument("username")
-@click.option(
+@argument("username")
+@option(
     "--lang",
     "lang",
     required=True,
@@ -1870,7 +2184,7 @@ def users_list(ctx: click.Context) -> None:
 
 
 @users_group.command(name="disable")
-@click.argument("username")
+@argument("username")
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def users_disable(ctx: click.Context, username: str, actor: str | None) -> None:
@@ -1883,7 +2197,7 @@ def users_disable(ctx: click.Context, username: str, actor: str | None) -> None:
 
 
 @users_group.command(name="enable")
-@click.argument("username")
+@argument("username")
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def users_enable(ctx: click.Context, username: str, actor: str | None) -> None:
@@ -1916,7 +2230,7 @@ def _lifted(count: int, w: Words) -> str:
 
 
 @users_group.command(name="unlock")
-@click.argument("username")
+@argument("username")
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def users_unlock(ctx: click.Context, username: str, actor: str | None) -> None:
@@ -1930,7 +2244,7 @@ def users_unlock(ctx: click.Context, username: str, actor: str | None) -> None:
 
 
 @users_group.command(name="reset-password")
-@click.argument("username")
+@argument("username")
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def users_reset_password(ctx: click.Context, username: str, actor: str | None) -> None:
@@ -1951,7 +2265,7 @@ def mail_group() -> None:
 
 
 @mail_group.command(name="retry")
-@click.option("--now", "everything", is_flag=True, help="Also those still waiting to be retried.")
+@option("--now", "everything", is_flag=True, help="Also those still waiting to be retried.")
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def mail_retry(ctx: click.Context, everything: bool, actor: str | None) -> None:
@@ -1968,8 +2282,8 @@ def mail_retry(ctx: click.Context, everything: bool, actor: str | None) -> None:
 
 
 @mail_group.command(name="log")
-@click.option("--round", "round_id", type=int, metavar="ROUND", help="Only this round's.")
-@click.option("--json", "as_json", is_flag=True)
+@option("--round", "round_id", type=int, metavar="ROUND", help="Only this round's.")
+@option("--json", "as_json", is_flag=True)
 @click.pass_context
 def mail_log_command(ctx: click.Context, round_id: int | None, as_json: bool) -> None:
     """The latest messages, newest first: to whom, what, their state and why."""
@@ -1996,7 +2310,7 @@ def suggest_group() -> None:
 
 
 @suggest_group.command(name="evaluate")
-@click.option("--json", "as_json", is_flag=True, help="Print every figure as JSON.")
+@option("--json", "as_json", is_flag=True, help="Print every figure as JSON.")
 @click.pass_context
 def suggest_evaluate(ctx: click.Context, as_json: bool) -> None:
     """Cross-validated quality of the suggesters beside simple baselines."""
@@ -2064,8 +2378,8 @@ def suggest_evaluate(ctx: click.Context, as_json: bool) -> None:
 
 
 @suggest_group.command(name="text")
-@click.argument("text")
-@click.option("--json", "as_json", is_flag=True, help="Print the suggestions as JSON.")
+@argument("text")
+@option("--json", "as_json", is_flag=True, help="Print the suggestions as JSON.")
 @click.pass_context
 def suggest_text(ctx: click.Context, text: str, as_json: bool) -> None:
     """Suggest a category, themes and GCM objectives for TEXT (nothing is stored)."""
@@ -2120,12 +2434,16 @@ def _print_suggestions(
 
 
 def _cue_mark(evidence: str, w: Words) -> str:
-    """The suggester's own feature "[cue: commitment]" in the messages' words; other evidence
-    (the stems that weighed) is the model's, shown as it is."""
+    """The suggester's own features "[cue: commitment]", "[clauses: commitment to a norm]" in the
+    messages' words; other evidence (the stems that weighed) is the model's, shown as it is."""
     if evidence.startswith("[cue: ") and evidence.endswith("]"):
         name = evidence[6:-1]
         shown = w("none") if name == "none" else w.category(name, name)
         return "[" + w("cue: {category}", category=shown) + "]"
+    if evidence.startswith("[clauses: ") and evidence.endswith("]"):
+        name = evidence[10:-1]
+        shown = w.category(name, name) if " " not in name else w(name)
+        return "[" + w("clauses: {category}", category=shown) + "]"
     return evidence
 
 
@@ -2140,14 +2458,14 @@ def gcm_group() -> None:
 
 
 @gcm_group.command(name="coverage")
-@click.option(
+@option(
     "--source",
     type=click.Choice(gcm.SOURCES),
     default="all",
     show_default=True,
     help="all: curated and suggested links; curated: only links a person chose.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the matrix as JSON.")
+@option("--json", "as_json", is_flag=True, help="Print the matrix as JSON.")
 @click.pass_context
 def gcm_coverage(ctx: click.Context, source: str, as_json: bool) -> None:
     """Coverage matrix: GCM objectives × thematic sessions, how many statements."""
@@ -2180,20 +2498,18 @@ def declaration_group() -> None:
 
 
 @declaration_group.command(name="add")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
+@argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@option(
     "--meeting",
     required=True,
     metavar="XXII",
     help="The meeting (Roman or number; XXV-E2 for a cycle's second extraordinary meeting).",
 )
-@click.option("--year", required=True, type=int, help="The year it was held.")
-@click.option(
-    "--extraordinary", is_flag=True, help="The extraordinary meeting of that cycle (XXV-E1)."
-)
-@click.option("--place", help="Where it was held, e.g. 'San Salvador, El Salvador'.")
-@click.option("--date", metavar="YYYY-MM-DD", help="When it was held.")
-@click.option(
+@option("--year", required=True, type=int, help="The year it was held.")
+@option("--extraordinary", is_flag=True, help="The extraordinary meeting of that cycle (XXV-E1).")
+@option("--place", help="Where it was held, e.g. 'San Salvador, El Salvador'.")
+@option("--date", metavar="YYYY-MM-DD", help="When it was held.")
+@option(
     "--reference",
     metavar="SYMBOL|URL",
     help="The declaration's document symbol or address, which citations name.",
@@ -2247,7 +2563,7 @@ def declaration_add(
 
 
 @declaration_group.command(name="list")
-@click.option("--json", "as_json", is_flag=True, help="Print the declarations as JSON.")
+@option("--json", "as_json", is_flag=True, help="Print the declarations as JSON.")
 @click.pass_context
 def declaration_list(ctx: click.Context, as_json: bool) -> None:
     """Declarations added for review, with how many statements are pending, accepted, rejected."""
@@ -2275,13 +2591,11 @@ def _counts(c: dict[str, int], w: Words) -> str:
 
 
 @declaration_group.command(name="add-version")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--declaration", "declaration_id", type=int, required=True, help="The declaration.")
-@click.option(
-    "--lang", type=click.Choice(("en", "es")), required=True, help="The language of FILE."
-)
-@click.option("--dry-run", is_flag=True, help="Align and report, write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@option("--declaration", "declaration_id", type=int, required=True, help="The declaration.")
+@option("--lang", type=click.Choice(("en", "es")), required=True, help="The language of FILE.")
+@option("--dry-run", is_flag=True, help="Align and report, write nothing.")
+@option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def declaration_add_version(
@@ -2324,8 +2638,8 @@ def _closed_state(d: review.Declaration, w: Words) -> str:
 
 
 @declaration_group.command(name="withdraw")
-@click.argument("declaration_id", type=int)
-@click.option("--reason", required=True, help="Why it is taken out of review.")
+@argument("declaration_id", type=int)
+@option("--reason", required=True, help="Why it is taken out of review.")
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def declaration_withdraw(
@@ -2365,12 +2679,12 @@ def _print_kept(kept: list[str], w: Words, corrected: bool = False) -> None:
 
 
 @declaration_group.command(name="replace")
-@click.argument("declaration_id", type=int)
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--reason", help="Why (default: a corrected file).")
-@click.option("--year", type=int, help="The year it was held (default: as before).")
-@click.option("--place", help="Where it was held (default: as before).")
-@click.option("--date", metavar="YYYY-MM-DD", help="When it was held (default: as before).")
+@argument("declaration_id", type=int)
+@argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@option("--reason", help="Why (default: a corrected file).")
+@option("--year", type=int, help="The year it was held (default: as before).")
+@option("--place", help="Where it was held (default: as before).")
+@option("--date", metavar="YYYY-MM-DD", help="When it was held (default: as before).")
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def declaration_replace(
@@ -2436,9 +2750,9 @@ def review_group() -> None:
 
 
 @review_group.command(name="list")
-@click.option("--declaration", "declaration_id", type=int, help="Only this declaration.")
-@click.option("--state", type=click.Choice(review.STATES), help="Only proposals in this state.")
-@click.option("--json", "as_json", is_flag=True, help="Print the proposals as JSON.")
+@option("--declaration", "declaration_id", type=int, help="Only this declaration.")
+@option("--state", type=click.Choice(review.STATES), help="Only proposals in this state.")
+@option("--json", "as_json", is_flag=True, help="Print the proposals as JSON.")
 @click.pass_context
 def review_list(
     ctx: click.Context, declaration_id: int | None, state: str | None, as_json: bool
@@ -2469,14 +2783,14 @@ def _category_name(name: str | None, w: Words) -> str:
 
 
 @review_group.command(name="show")
-@click.argument("proposal_id", type=int, required=False)
-@click.option(
+@argument("proposal_id", type=int, required=False)
+@option(
     "--declaration",
     "declaration_id",
     type=int,
     help="Show a declaration: its numbered preamble, proposals and closing paragraphs.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print it as JSON.")
+@option("--json", "as_json", is_flag=True, help="Print it as JSON.")
 @click.pass_context
 def review_show(
     ctx: click.Context, proposal_id: int | None, declaration_id: int | None, as_json: bool
@@ -2602,9 +2916,9 @@ def _show_declaration(ctx: click.Context, declaration_id: int, as_json: bool) ->
 
 
 @review_group.command(name="promote")
-@click.option("--declaration", "declaration_id", type=int, required=True)
-@click.option("--preamble", type=int, metavar="K", help="The preamble's K-th paragraph.")
-@click.option("--closing", type=int, metavar="K", help="The closing's K-th paragraph.")
+@option("--declaration", "declaration_id", type=int, required=True)
+@option("--preamble", type=int, metavar="K", help="The preamble's K-th paragraph.")
+@option("--closing", type=int, metavar="K", help="The closing's K-th paragraph.")
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def review_promote(
@@ -2635,9 +2949,9 @@ def review_promote(
 
 
 @review_group.command(name="split")
-@click.argument("proposal_id", type=int)
-@click.option("--at", "at", metavar="TEXT", help="The text the second part starts with.")
-@click.option("--sentence", type=int, metavar="K", help="The second part starts at part K (≥ 2).")
+@argument("proposal_id", type=int)
+@option("--at", "at", metavar="TEXT", help="The text the second part starts with.")
+@option("--sentence", type=int, metavar="K", help="The second part starts at part K (≥ 2).")
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def review_split(
@@ -2660,7 +2974,7 @@ def _proposal_line(p: review.Proposal, w: Words) -> str:
 
 
 @review_group.command(name="merge")
-@click.argument("proposal_id", type=int)
+@argument("proposal_id", type=int)
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def review_merge(ctx: click.Context, proposal_id: int, actor: str | None) -> None:
@@ -2671,8 +2985,8 @@ def review_merge(ctx: click.Context, proposal_id: int, actor: str | None) -> Non
 
 
 @review_group.command(name="add")
-@click.option("--declaration", "declaration_id", type=int, required=True)
-@click.option("--text", required=True, help="The statement's wording.")
+@option("--declaration", "declaration_id", type=int, required=True)
+@option("--text", required=True, help="The statement's wording.")
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def review_add(ctx: click.Context, declaration_id: int, text: str, actor: str | None) -> None:
@@ -2685,17 +2999,17 @@ def review_add(ctx: click.Context, declaration_id: int, text: str, actor: str | 
 
 
 @review_group.command(name="accept")
-@click.argument("proposal_id", type=int)
-@click.option("--text", help="The statement's wording, where it should differ from the draft.")
-@click.option("--category", help="principle, understanding or commitment (default: suggested).")
-@click.option(
+@argument("proposal_id", type=int)
+@option("--text", help="The statement's wording, where it should differ from the draft.")
+@option("--category", help="principle, understanding or commitment (default: suggested).")
+@option(
     "--place",
     "places",
     multiple=True,
     metavar="5.2",
     help="File under theme.sub-theme (repeat for several; default: as suggested).",
 )
-@click.option(
+@option(
     "--objective",
     "objectives",
     multiple=True,
@@ -2741,8 +3055,8 @@ def review_accept(
 
 
 @review_group.command(name="reject")
-@click.argument("proposal_id", type=int)
-@click.option("--reason", required=True, help="Why it does not belong in the compendium.")
+@argument("proposal_id", type=int)
+@option("--reason", required=True, help="Why it does not belong in the compendium.")
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def review_reject(ctx: click.Context, proposal_id: int, reason: str, actor: str | None) -> None:
@@ -2753,8 +3067,8 @@ def review_reject(ctx: click.Context, proposal_id: int, reason: str, actor: str 
 
 
 @review_group.command(name="reopen")
-@click.argument("proposal_id", type=int)
-@click.option("--reason", required=True, help="Why it goes back in the queue.")
+@argument("proposal_id", type=int)
+@option("--reason", required=True, help="Why it goes back in the queue.")
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def review_reopen(ctx: click.Context, proposal_id: int, reason: str, actor: str | None) -> None:
@@ -2765,10 +3079,10 @@ def review_reopen(ctx: click.Context, proposal_id: int, reason: str, actor: str 
 
 
 @review_group.command(name="translations")
-@click.option("--state", type=click.Choice(("pending", "accepted", "rejected")))
-@click.option("--statement", "statement_id", help="Only this statement's.")
-@click.option("--declaration", "declaration_id", type=int, help="Only this declaration's.")
-@click.option("--json", "as_json", is_flag=True, help="Print them as JSON.")
+@option("--state", type=click.Choice(("pending", "accepted", "rejected")))
+@option("--statement", "statement_id", help="Only this statement's.")
+@option("--declaration", "declaration_id", type=int, help="Only this declaration's.")
+@option("--json", "as_json", is_flag=True, help="Print them as JSON.")
 @click.pass_context
 def review_translations(
     ctx: click.Context,
@@ -2798,8 +3112,8 @@ def review_translations(
 
 
 @review_group.command(name="accept-translation")
-@click.argument("translation_id", type=int)
-@click.option("--text", help="The wording, where it should differ from the one aligned.")
+@argument("translation_id", type=int)
+@option("--text", help="The wording, where it should differ from the one aligned.")
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def review_accept_translation(
@@ -2823,8 +3137,8 @@ def review_accept_translation(
 
 
 @review_group.command(name="reject-translation")
-@click.argument("translation_id", type=int)
-@click.option("--reason", required=True, help="Why the wording is not the statement's.")
+@argument("translation_id", type=int)
+@option("--reason", required=True, help="Why the wording is not the statement's.")
 @_as_option(_SECRETARIAT)
 @click.pass_context
 def review_reject_translation(
@@ -2850,12 +3164,12 @@ def _print_tables(tables: dict[str, int], err: bool = False) -> None:
 
 
 @cli.command(name="audit")
-@click.option("--action", metavar="KIND[.VERB]", help='e.g. "user" or "round.close".')
-@click.option("--actor", metavar="NAME", help="Only changes made by this person.")
-@click.option("--object", "obj", metavar="TEXT", help='Objects containing TEXT, e.g. "round 3".')
-@click.option("--limit", type=int, default=50, show_default=True)
-@click.option("--offset", type=int, default=0, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")
+@option("--action", metavar="KIND[.VERB]", help='e.g. "user" or "round.close".')
+@option("--actor", metavar="NAME", help="Only changes made by this person.")
+@option("--object", "obj", metavar="TEXT", help='Objects containing TEXT, e.g. "round 3".')
+@option("--limit", type=int, default=50, show_default=True)
+@option("--offset", type=int, default=0, show_default=True)
+@option("--json", "as_json", is_flag=True, help="Print the events as JSON.")
 @click.pass_context
 def audit_command(
     ctx: click.Context,
@@ -2897,9 +3211,7 @@ def audit_command(
 
 
 @cli.command(name="backup")
-@click.option(
-    "-o", "--output", required=True, metavar="FILE", help="Where to write it (- = stdout)."
-)
+@option("-o", "--output", required=True, metavar="FILE", help="Where to write it (- = stdout).")
 @click.pass_context
 def backup_command(ctx: click.Context, output: str) -> None:
     """Back up the whole database to FILE (rcm-backup/1: gzip-compressed JSON Lines).
@@ -2932,8 +3244,8 @@ def backup_command(ctx: click.Context, output: str) -> None:
 
 
 @cli.command(name="restore")
-@click.argument("file", type=click.Path(path_type=Path))
-@click.option(
+@argument("file", type=click.Path(path_type=Path))
+@option(
     "--allow-unsigned",
     is_flag=True,
     help="Restore all the same a backup that is unsigned (refused in production) or whose "

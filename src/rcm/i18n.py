@@ -1,6 +1,10 @@
 """The language of the documents and of the command line: English (the default, the words as
 written in the code) or Spanish (``locales/es/LC_MESSAGES/rcm.po``, compiled in memory).
 
+The command line's own words are in this catalogue too, and so are Click's ("Usage:", "No such
+option …"): Click says them through Python's module-level gettext, which :func:`global_gettext`
+points at this catalogue for the length of one command.
+
 The web has its own catalogue (``rcm.web.i18n``) for its pages; this one holds what the Word,
 PDF and Excel documents, the questionnaire and the ``rcm`` command say. A document asks for a
 :class:`Words` in its language and writes every phrase through it; the Spanish names of themes,
@@ -10,11 +14,16 @@ sub-themes, categories and GCM objectives come from the taxonomy's labels
 
 from __future__ import annotations
 
+import contextlib
+import gettext
 import io
 import os
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -30,7 +39,9 @@ __all__ = [
     "ONE_STATEMENT",
     "Words",
     "check_lang",
+    "global_gettext",
     "lang_from_env",
+    "speak",
     "words",
 ]
 
@@ -70,13 +81,18 @@ def lang_from_env(environ: Mapping[str, str] | None = None) -> str:
     return DEFAULT
 
 
-def _compiled(path: str, lang: str) -> Translations:
+@cache
+def _mo(path: str, lang: str) -> bytes:
+    """The catalogue at ``path`` compiled (.mo), in memory."""
     with files("rcm").joinpath(path).open("rb") as fh:
         catalog = read_po(fh, locale=lang)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(fp=buffer)
+    return buffer.getvalue()
+
+
+def _compiled(path: str, lang: str) -> Translations:
+    return Translations(fp=io.BytesIO(_mo(path, lang)))
 
 
 @cache
@@ -174,3 +190,60 @@ class Words:
 @cache
 def words(lang: str | None = None) -> Words:
     return Words(check_lang(lang))
+
+
+# Python's module-level gettext (gettext.gettext, ngettext: what Click calls for its own messages)
+# reads compiled catalogues from files only: ``<folder>/<lang>/LC_MESSAGES/rcm.mo``, in a folder of
+# the process's own, written once and removed when the process ends.
+GETTEXT_DOMAIN = "rcm"
+
+
+@cache
+def _gettext_folder() -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix="rcm-locale-")
+
+
+_SPEAKING: ContextVar[bool] = ContextVar("rcm_global_gettext", default=False)
+
+
+def speak(lang: str) -> None:
+    """Within :func:`global_gettext`: gettext, and :func:`lang_from_env`, speak ``lang`` from now
+    on (``rcm --lang``). Outside it, nothing: the process's environment is not changed."""
+    if _SPEAKING.get():
+        _speak(lang)
+
+
+def _speak(lang: str) -> None:
+    lang = check_lang(lang)
+    os.environ["LANGUAGE"] = lang  # gettext's first choice of language
+    if lang == DEFAULT:
+        return  # no catalogue: gettext gives the messages as written
+    folder = Path(_gettext_folder().name)
+    mo = folder / lang / "LC_MESSAGES" / f"{GETTEXT_DOMAIN}.mo"
+    if not mo.exists():
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        mo.write_bytes(_mo(f"locales/{lang}/LC_MESSAGES/rcm.po", lang))
+    gettext.bindtextdomain(GETTEXT_DOMAIN, str(folder))
+    gettext.textdomain(GETTEXT_DOMAIN)
+
+
+@contextlib.contextmanager
+def global_gettext(lang: str | None = None) -> Iterator[None]:
+    """Within: Python's module-level gettext, and so Click's own messages ("Usage:", "Error: No
+    such option …"), speak ``lang`` (default: the environment's, :func:`lang_from_env`), from this
+    catalogue; :func:`speak` switches the language (``rcm --lang``). gettext takes the
+    language from the environment: LANGUAGE is set to it, so that gettext and
+    :func:`lang_from_env` agree. On leaving, LANGUAGE and gettext's text domain are as before."""
+    saved_language = os.environ.get("LANGUAGE")
+    saved_domain = gettext.textdomain()
+    token = _SPEAKING.set(True)
+    try:
+        _speak(lang or lang_from_env())
+        yield
+    finally:
+        _SPEAKING.reset(token)
+        if saved_language is None:
+            os.environ.pop("LANGUAGE", None)
+        else:
+            os.environ["LANGUAGE"] = saved_language
+        gettext.textdomain(saved_domain)
