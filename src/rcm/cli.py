@@ -1338,9 +1338,10 @@ def _print_result(
             else result.notes
         )
     click.echo(
-        w(
-            "{total} statements: {sentence}; sorted by {sort}; showing {first}–{last}",
-            total=result.total,
+        w.n(
+            "1 statement: {sentence}; sorted by {sort}; showing {first}–{last}",
+            "{n} statements: {sentence}; sorted by {sort}; showing {first}–{last}",
+            result.total,
             sentence=sentence,
             sort=w.ctx("sort", result.sort),
             first=first,
