@@ -338,11 +338,36 @@ def test_spanish_statements_get_what_their_english_versions_get(suggester):
             "instruir",
         ),
         ("Retorno: Promover el retorno seguro.", "commitment", "promover"),
+        # any infinitive opening, also of a verb no table knows
+        ("Sistematizar las buenas prácticas de la región.", "commitment", "sistematizar"),
+        ("Gestionar las fronteras de manera integrada.", "commitment", "gestionar"),
     ],
 )
 def test_the_governing_cue_in_spanish(text, category, phrase):
     cue = governing_cue(text, "es")
     assert cue is not None and (cue.category.value, cue.phrase) == (category, phrase.strip())
+
+
+@pytest.mark.parametrize(
+    "text", ["Mujer migrante y trabajo decente.", "Lugar de origen de las personas migrantes."]
+)
+def test_a_noun_ending_like_an_infinitive_is_no_cue(text):
+    assert governing_cue(text, "es") is None
+
+
+def test_the_global_compacts_objectives_read_the_same_in_both_languages(suggester):
+    """The 23 objectives' titles, the UN's own parallel texts (A/RES/73/195 para. 16), all
+    imperatives: a commitment in either language, with the same top theme."""
+    from importlib.resources import files
+
+    from rcm.taxonomy import label_es
+
+    rows = (files("rcm.taxonomy") / "gcm_objectives.tsv").read_text(encoding="utf-8")
+    titles = [line.split("\t") for line in rows.splitlines()[1:] if line.strip()]
+    for number, english in titles:
+        a, b = suggester.suggest(english), suggester.suggest(label_es("gcm", number))
+        assert a.category.category == b.category.category == Category.COMMITMENT, number
+        assert a.themes.themes[0] == b.themes.themes[0], number
 
 
 def test_the_glossary_reads_domain_terms():

@@ -101,7 +101,11 @@ _IMPERATIVE = re.compile(
     r"seek|work|include|incorporate|coordinate|disseminate|undertake|intensify|hold|prepare|"
     r"provide|reinforce|increase|give|organi[sz]e|guarantee|analy[sz]e|identify|combat|prevent|"
     r"advance|contribute|request|instruct|harmoni[sz]e|generate|share|conduct|make|maintain|"
-    r"follow|build|enhance|expand|apply|explore|invite|urge|take)\b"
+    r"follow|build|enhance|expand|apply|explore|invite|urge|take|"
+    # the Global Compact's own openings of its objectives and actions (A/RES/73/195)
+    r"manage|eliminate|minimi[sz]e|save|use|empower|invest|cooperate|collect|address|eradicate|"
+    r"train|review|update|simplify|assist|safeguard|enable|engage|launch|integrate|reduce|"
+    r"enact|conclude|mainstream|raise|collaborate)\b"
 )
 _SUBJECT_VERB = re.compile(
     rf"^(?:[^,;:]{{0,80}}?\b)?{_SUBJECT}\s+{_ADVERBS}(?P<verb>\w+(?:\s+\w+){{0,6}})"
@@ -157,6 +161,27 @@ _IMPERATIVE_ES = re.compile(
 )
 
 
+# Any Spanish infinitive opening a statement and followed by what follows a verb (an article, a
+# determiner, a preposition, "que"): "Gestionar las fronteras…", "Aumentar la disponibilidad…".
+# Words ending like an infinitive that open a statement as nouns or adjectives are left out.
+_INFINITIVE_ES = re.compile(
+    r"^(?P<verb>[a-z]{2,}(?:ar|er|ir))(?:se|nos)?\s+(?:el|la|los|las|lo|un|una|unos|unas|al|a|"
+    r"y|e|en|con|de|del|que|su|sus|nuestro|nuestra|nuestros|nuestras|todo|toda|todos|todas|"
+    r"este|esta|estos|estas|dicho|dicha|dichos|dichas|mas|mayor|mayores|mejores|sobre|entre|"
+    r"por|para|ante|hacia|conjuntamente|plenamente|activamente)\b"
+)
+_NOT_INFINITIVES = frozenset(
+    "lugar hogar mujer poder deber par mar militar particular regular familiar similar popular "
+    "titular exterior interior anterior posterior superior inferior mayor menor mejor peor "
+    "placer ser haber estar primer tercer seguir".split()
+)
+
+
+def _infinitive_opening(opening: str) -> str | None:
+    m = _INFINITIVE_ES.match(opening)
+    return m.group("verb") if m and m.group("verb") not in _NOT_INFINITIVES else None
+
+
 def _cue_es(opening: str) -> Cue | None:
     clause = opening[:200]
     for rule, category, pattern in _RULES_ES[:2]:
@@ -166,6 +191,9 @@ def _cue_es(opening: str) -> Cue | None:
     m = _IMPERATIVE_ES.match(opening)
     if m:
         return Cue(Category.COMMITMENT, m.group(0), "infinitive opening (plan of action)")
+    verb = _infinitive_opening(opening)
+    if verb:
+        return Cue(Category.COMMITMENT, verb, "infinitive opening (plan of action)")
     for rule, category, pattern in _RULES_ES[2:]:
         m = pattern.search(clause)
         if m:
@@ -229,9 +257,17 @@ def _cue_es_via_english(folded: str) -> Cue | None:
     """A Spanish statement read the English way first, through its gloss ("La CRM reconoce" ->
     "the rcm recognizes"), so that a statement and its translation get the same cue; the
     Spanish rules where the gloss finds nothing."""
-    english, spanish = _cue_en(gloss(folded)), _cue_es(folded)
+    read = gloss(folded)
+    english, spanish = _cue_en(read), _cue_es(folded)
     if english is None or (spanish is not None and spanish.category == english.category):
         return spanish  # the Spanish words, where they say the same
+    if (
+        spanish is not None
+        and spanish.phrase == _infinitive_opening(folded)
+        and not read.startswith("to ")
+    ):
+        # an infinitive the gloss does not know: its English reading starts elsewhere
+        return spanish
     return english
 
 
