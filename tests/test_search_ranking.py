@@ -219,3 +219,30 @@ def test_only_the_relevance_page_reads_the_rum_index(pg_store):
         for sql in (rum.facets, oldest.page, gin.page):
             assert "ix_statement_search_rum" not in plan(sql, rum.params)
         tx.rollback()
+
+
+@pytest.mark.postgres
+def test_the_search_settings_last_for_the_search_only(pg_store, monkeypatch):
+    """``Store.tune_search``: PostgreSQL's settings for a search's reads (``SEARCH_SETTINGS``)
+    hold on the search's connection while it reads, and the next reader of that pooled connection
+    has the server's own again (``SET LOCAL``: the transaction ends when the connection goes
+    back to the pool)."""
+    import rcm.store as store_module
+
+    seen: list[tuple[str, ...]] = []
+    names = list(store_module.SEARCH_SETTINGS)
+    show = "SELECT " + ", ".join(f"current_setting('{n}')" for n in names)
+    hit_details = Store.hit_details
+
+    def spying(self, conn, docids):  # the search's last read, on the search's connection
+        seen.append(tuple(self.read_rows(conn, show, {})[0]))
+        return hit_details(self, conn, docids)
+
+    monkeypatch.setattr(Store, "hit_details", spying)
+    with pg_store.connection() as conn:
+        default = tuple(pg_store.read_rows(conn, show, {})[0])
+    assert default != tuple(store_module.SEARCH_SETTINGS.values())
+    assert search(pg_store, SearchRequest("migrants")).total > 0
+    assert seen == [tuple(store_module.SEARCH_SETTINGS.values())]
+    with pg_store.connection() as conn:
+        assert tuple(pg_store.read_rows(conn, show, {})[0]) == default

@@ -1403,10 +1403,12 @@ def search(store: Store, request: SearchRequest, conn: Connection | None = None)
         raise SearchError(
             "offset must be between 0 and %(n)s: narrow the search instead", n=f"{MAX_OFFSET:,}"
         )
-    # One connection, four reads: the index generation (the cached lookups are still good), the
-    # page, the facet counts, the page's statements.
+    # One connection, four reads (after PostgreSQL's settings for them, ``Store.tune_search``):
+    # the index generation (the cached lookups are still good), the page, the facet counts, the
+    # page's statements.
     with store.connection() if conn is None else nullcontext(conn) as conn:
         known = store.lookups(conn)
+        store.tune_search(conn)
         sql = build_search_sql(
             store.dialect,
             parsed,
@@ -1467,6 +1469,7 @@ def stream_hits(
     parsed = parsed_query(request.query, request.expand)
     sort = request.effective_sort(parsed)
     known = store.lookups(conn)
+    store.tune_search(conn)
     sql = build_search_sql(
         store.dialect,
         parsed,
@@ -1798,6 +1801,7 @@ def related(store: Store, statement_id: str, limit: int = 5) -> SearchResult:
     parsed = ParsedQuery(text=" OR ".join(chosen), clauses=(clause,))
     with store.connection() as conn:
         known = store.lookups(conn)
+        store.tune_search(conn)
         sql = build_search_sql(
             store.dialect,
             parsed,

@@ -113,6 +113,20 @@ class Lookups:
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 
 
+# PostgreSQL's settings for a search's reads (``Store.tune_search``), measured at 1M statements
+# (bench/README.md, "At 1,000,000 statements"):
+# - work_mem: the GIN bitmap of a broad query's matches stays exact (64 bytes a heap page: the
+#   default 4 MB holds 65,000 pages, and the table of 1M statements has 92,000; past it the
+#   bitmap goes lossy and every row of a lossy page is tested again), and the ranking's sort and
+#   the facet counts' hash stay in memory;
+# - random_page_cost 1.1 (the default 4 is for spinning disks): the index's and the table's pages
+#   are read from memory, so the planner reads the matches through the GIN bitmap instead of
+#   testing the query on every row (the facet counts of "smuggl*": a sequential scan of 650 ms
+#   against a bitmap scan of 280 ms);
+# - jit off: compiling the statements cost 5 ms each, for nothing in return at these sizes.
+SEARCH_SETTINGS = {"work_mem": "32MB", "random_page_cost": "1.1", "jit": "off"}
+
+
 @lru_cache(maxsize=512)
 def _pyformat(sql: str) -> str:
     return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
@@ -424,6 +438,18 @@ class Store:
             )
             self._lookups = cached
         return cached
+
+    def tune_search(self, conn: Connection) -> None:
+        """PostgreSQL's settings for the reads of one search (``SEARCH_SETTINGS``), for the
+        connection's current transaction only (``set_config(..., true)``: ``SET LOCAL``); nothing
+        on SQLite."""
+        if self.dialect != "postgresql":
+            return
+        calls = ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(SEARCH_SETTINGS)))
+        params: dict[str, str] = {}
+        for i, (name, value) in enumerate(SEARCH_SETTINGS.items()):
+            params[f"n{i}"], params[f"v{i}"] = name, value
+        self.read_rows(conn, f"SELECT {calls}", params)
 
     def read_rows(self, conn: Connection, sql: str, params: Mapping[str, Any]) -> list[Any]:
         """The rows of a read-only statement written with ``:name`` parameters, run on the
