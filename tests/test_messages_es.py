@@ -18,6 +18,7 @@ import ast
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -43,11 +44,12 @@ TEMPLATES_ONLY = (
     "edit.py",
     "review.py",
     "settings.py",
+    "store/__init__.py",
     "translate.py",
 )
 # The f-strings with placeholders given to errors elsewhere (the command line translates most of
 # them by pattern, ``rcm.cli._ERRORS``; the web shows them in English): at most this many.
-F_STRINGS_LEFT = 0
+F_STRINGS_LEFT = 45
 
 
 @dataclass(frozen=True)
@@ -116,12 +118,15 @@ def _messages(arg: ast.expr, constants: dict[str, str]) -> Iterator[str | None]:
         yield from _messages(arg.orelse, constants)
     elif isinstance(arg, ast.Name) and arg.id in constants:
         yield constants[arg.id]
-    elif isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Add):
-        # "text " + ", ".join(...): a message built by hand, like an f-string
-        if any(isinstance(side, ast.Constant | ast.JoinedStr) for side in (arg.left, arg.right)):
-            yield None
+    elif (
+        isinstance(arg, ast.BinOp)
+        and isinstance(arg.op, ast.Add)
+        and any(isinstance(side, ast.Constant | ast.JoinedStr) for side in (arg.left, arg.right))
+    ):
+        yield None  # "text " + ", ".join(...): a message built by hand, like an f-string
 
 
+@cache
 def found_messages() -> list[Found]:
     trees = _trees()
     errors = _error_classes(trees)
@@ -136,10 +141,22 @@ def found_messages() -> list[Found]:
     }
     out: list[Found] = []
     for path, tree in trees.items():
+        # An error's own message: ``super().__init__(message)`` in the class of an error.
+        inits = {
+            id(node): cls.name
+            for cls in ast.walk(tree)
+            if isinstance(cls, ast.ClassDef) and cls.name in errors - not_messages
+            for node in ast.walk(cls)
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "__init__"
+            and isinstance(node.func.value, ast.Call)
+            and _name(node.func.value.func) == "super"
+        }
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
-            name = _name(node.func)
+            name = inits.get(id(node)) or _name(node.func)
             if name is None or name in not_messages:
                 continue
             if name in errors:
@@ -160,15 +177,22 @@ def found_messages() -> list[Found]:
     return out
 
 
+@cache
 def _catalogue() -> dict[str, str]:
     """msgid: its Spanish, from both catalogues (no context, not fuzzy, translated)."""
     out: dict[str, str] = {}
     for po in CATALOGUES:
         with po.open("rb") as fh:
             for m in read_po(fh, locale="es"):
-                if m.id and not m.context and not m.fuzzy and isinstance(m.id, str):
-                    if isinstance(m.string, str) and m.string:
-                        out.setdefault(m.id, m.string)
+                if (
+                    isinstance(m.id, str)
+                    and m.id
+                    and not m.context
+                    and not m.fuzzy
+                    and isinstance(m.string, str)
+                    and m.string
+                ):
+                    out.setdefault(m.id, m.string)
     return out
 
 
@@ -236,8 +260,6 @@ def test_f_strings_left_elsewhere() -> None:
 def test_errors_are_templates(module: str) -> None:
     """No f-string with placeholders is given to an error in these modules: a template."""
     here = [
-        f"{f.where}: {f.call}({f.code})"
-        for f in _f_strings()
-        if f.where.startswith(module + ":")
+        f"{f.where}: {f.call}({f.code})" for f in _f_strings() if f.where.startswith(module + ":")
     ]
     assert not here, f"{len(here)} f-strings given to errors in {module}:\n" + "\n".join(here)

@@ -194,7 +194,9 @@ def load_mail(env_vars: Mapping[str, str]) -> MailSettings | None:
     port = 465 if use_ssl else 587 if starttls else 25
     if raw_port:
         if not (raw_port.isascii() and raw_port.isdigit() and 0 < int(raw_port) < 65536):
-            raise ConfigError(f"RCM_SMTP_PORT must be a port number, not {raw_port!r}")
+            raise ConfigError(
+                "RCM_SMTP_PORT must be a port number, not %(value)s", value=repr(raw_port)
+            )
         port = int(raw_port)
     sender = env_vars.get("RCM_MAIL_FROM", "").strip()
     found = getaddresses([sender]) if sender else []
@@ -228,7 +230,7 @@ def _flag(name: str, raw: str) -> bool:
         return True
     if value in ("0", "off", "no", "false"):
         return False
-    raise ConfigError(f"{name} must be on or off, not {raw!r}")
+    raise ConfigError("%(name)s must be on or off, not %(value)s", name=name, value=repr(raw))
 
 
 def _weak_key(key: str) -> str | None:
@@ -251,7 +253,9 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
     env_vars = os.environ if environ is None else environ
     env = env_vars.get("RCM_ENV", "development").strip().lower() or "development"
     if env not in ("development", "production"):
-        raise ConfigError(f"RCM_ENV must be development or production, not {env!r}")
+        raise ConfigError(
+            "RCM_ENV must be development or production, not %(value)s", value=repr(env)
+        )
     production = env == "production"
     key = env_vars.get("RCM_SECRET_KEY", "")
     if production:
@@ -263,13 +267,14 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
             )
         if key == DEVELOPMENT_KEY or len(key) < MIN_KEY_LENGTH:
             raise ConfigError(
-                f"RCM_SECRET_KEY must be at least {MIN_KEY_LENGTH} characters and not the "
-                "development key"
+                "RCM_SECRET_KEY must be at least %(n)s characters and not the development key",
+                n=MIN_KEY_LENGTH,
             )
         if weak := _weak_key(key):
             raise ConfigError(
-                f"RCM_SECRET_KEY is {weak}: use a long random value (e.g. python -c "
-                '"import secrets; print(secrets.token_urlsafe(48))")'
+                'RCM_SECRET_KEY is %(weak)s: use a long random value (e.g. python -c "import '
+                'secrets; print(secrets.token_urlsafe(48))")',
+                weak=weak,
             )
     hosts = tuple(
         h.strip().lower() for h in env_vars.get("RCM_ALLOWED_HOSTS", "").split(",") if h.strip()
@@ -285,10 +290,14 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         "json" if production else "text"
     )
     if log_format not in ("json", "text"):
-        raise ConfigError(f"RCM_LOG_FORMAT must be json or text, not {log_format!r}")
+        raise ConfigError(
+            "RCM_LOG_FORMAT must be json or text, not %(value)s", value=repr(log_format)
+        )
     level = env_vars.get("RCM_LOG_LEVEL", "info").strip().lower() or "info"
     if level not in ("debug", "info", "warning", "error"):
-        raise ConfigError(f"RCM_LOG_LEVEL must be debug, info, warning or error, not {level!r}")
+        raise ConfigError(
+            "RCM_LOG_LEVEL must be debug, info, warning or error, not %(value)s", value=repr(level)
+        )
     max_age, stale = (
         _seconds(name, env_vars.get(name, default))
         for name, default in (("RCM_CACHE_MAX_AGE", "10"), ("RCM_CACHE_STALE", "30"))
@@ -311,7 +320,11 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
 def _seconds(name: str, raw: str) -> int:
     value = raw.strip()
     if not value.isdigit() or int(value) > 31_536_000:
-        raise ConfigError(f"{name} must be a number of seconds (0 to 31536000), not {raw!r}")
+        raise ConfigError(
+            "%(name)s must be a number of seconds (0 to 31536000), not %(value)s",
+            name=name,
+            value=repr(raw),
+        )
     return int(value)
 
 
