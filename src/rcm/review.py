@@ -323,22 +323,33 @@ def _check_meeting_free(ref: MeetingRef, taken: dict[str, tuple[str, int | None]
     if ref.code in taken:
         where, did = taken[ref.code]
         later = MeetingRef(ref.number, ref.extraordinary + 1) if ref.extraordinary else None
+        # Where it exists: the compendium (its statements; an active declaration may hold it
+        # too) or an active declaration, whose id is then ``did``.
+        in_compendium = where == "the compendium"
         raise ConflictError(
-            "the %(meeting)s already exists in %(where)s: to correct its file, use `rcm "
-            "declaration replace %(did)s FILE`; for another extraordinary meeting of that cycle "
-            "give its code, --meeting %(code)s"
+            "the %(meeting)s already exists in declaration %(did)s: to correct its file, use "
+            "`rcm declaration replace %(did)s FILE`; for another extraordinary meeting of that "
+            "cycle give its code, --meeting %(code)s"
+            if not in_compendium and later is not None
+            else "the %(meeting)s already exists in declaration %(did)s: to correct its file, "
+            "use `rcm declaration replace %(did)s FILE` (use --extraordinary for an "
+            "extraordinary meeting)"
+            if not in_compendium
+            else "the %(meeting)s already exists in the compendium: to correct its file, use "
+            "`rcm declaration replace %(did)s FILE`; for another extraordinary meeting of that "
+            "cycle give its code, --meeting %(code)s"
             if did is not None and later is not None
-            else "the %(meeting)s already exists in %(where)s: to correct its file, use `rcm "
-            "declaration replace %(did)s FILE` (use --extraordinary for an extraordinary meeting)"
+            else "the %(meeting)s already exists in the compendium: to correct its file, use "
+            "`rcm declaration replace %(did)s FILE` (use --extraordinary for an extraordinary "
+            "meeting)"
             if did is not None
-            else "the %(meeting)s already exists in %(where)s: a declaration is added once per "
-            "meeting; for another extraordinary meeting of that cycle give its code, --meeting "
-            "%(code)s"
+            else "the %(meeting)s already exists in the compendium: a declaration is added once "
+            "per meeting; for another extraordinary meeting of that cycle give its code, "
+            "--meeting %(code)s"
             if later is not None
-            else "the %(meeting)s already exists in %(where)s: a declaration is added once per "
-            "meeting (use --extraordinary for an extraordinary meeting)",
+            else "the %(meeting)s already exists in the compendium: a declaration is added once "
+            "per meeting (use --extraordinary for an extraordinary meeting)",
             meeting=ref.label,
-            where=where,
             did="" if did is None else did,
             code="" if later is None else later.code,
         )
