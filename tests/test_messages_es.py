@@ -23,6 +23,13 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from bs4 import BeautifulSoup
+from click.testing import CliRunner, Result
+
+from rcm import review
+from rcm.cli import cli
+from rcm.suggest import label_compendium
+from webclient import add_people, client_for, csrf_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "rcm"
@@ -263,3 +270,141 @@ def test_errors_are_templates(module: str) -> None:
         f"{f.where}: {f.call}({f.code})" for f in _f_strings() if f.where.startswith(module + ":")
     ]
     assert not here, f"{len(here)} f-strings given to errors in {module}:\n" + "\n".join(here)
+
+
+# --- the errors said in Spanish, end to end: the command line (--lang es, LANG=es_*) and the web
+# (?lang=es) ---
+
+DECLARATIONS = ROOT / "tests" / "data" / "declarations"
+
+
+def _rcm(db: str, *args: str, env: dict[str, str] | None = None) -> Result:
+    environment = {"LANG": "C", "LC_ALL": "", "LC_MESSAGES": "", "LANGUAGE": ""} | (env or {})
+    return CliRunner().invoke(cli, ["--db", db, *args], env=environment, catch_exceptions=False)
+
+
+def test_the_command_line_says_conflicts_and_refusals_in_spanish(tmp_path):
+    db = str(tmp_path / "rcm.db")
+    assert _rcm(db, "ingest").exit_code == 0
+    spanish = str(DECLARATIONS / "xxii_rcm_es.txt")
+    added = _rcm(db, "declaration", "add", spanish, "--meeting", "XXII", "--year", "2017")
+    assert added.exit_code == 0, added.output
+    assert _rcm(db, "review", "accept", "1").exit_code == 0
+
+    # a decision taken twice: the status and the sentence in Spanish
+    r = _rcm(db, "--lang", "es", "review", "accept", "1")
+    assert r.exit_code == 5
+    assert "la propuesta 1 ya fue aceptada por " in r.output, r.output
+    assert "una decisión se toma una sola vez" in r.output and "already" not in r.output
+    r = _rcm(db, "review", "reject", "1", "--reason", "x", env={"LANG": "es_MX.UTF-8"})
+    assert r.exit_code == 5 and "la propuesta 1 ya fue aceptada por " in r.output, r.output
+    r = _rcm(db, "review", "accept", "1")  # the English is as it was
+    assert "proposal 1 was already accepted by " in r.output, r.output
+    assert "a decision is taken once" in r.output
+
+    # a meeting the compendium already has
+    english = str(DECLARATIONS / "xxii_rcm_en.txt")
+    r = _rcm(
+        db, "--lang", "es", "declaration", "add", english, "--meeting", "XXI", "--year", "2016"
+    )
+    assert r.exit_code == 5
+    assert "la XXI CRM ya existe en el compendio: se añade una sola declaración por reunión" in (
+        r.output
+    ), r.output
+
+    # a restore into a database that holds something: refused, in Spanish
+    backup = str(tmp_path / "rcm.backup")
+    assert _rcm(db, "backup", "-o", backup).exit_code == 0
+    r = _rcm(db, "--lang", "es", "restore", backup)
+    assert r.exit_code == 5
+    assert "rcm: error: la base de datos sqlite:///" in r.output, r.output
+    assert "rcm.db no está vacía (tiene filas en statements (" in r.output, r.output
+    assert "restaure solo en una base de datos nueva; no se escribió nada" in r.output
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        ({"RCM_ENV": "staging"}, "RCM_ENV debe ser `development` o `production`, no 'staging'"),
+        (
+            {"RCM_CACHE_MAX_AGE": "forever"},
+            "RCM_CACHE_MAX_AGE debe ser un número de segundos (de 0 a 31536000), no 'forever'",
+        ),
+        (
+            {"RCM_ENV": "production", "RCM_SECRET_KEY": "q3JX9vTz0bL7sWc2Rk8NfY1hGm5PdA4uE6yKiO"},
+            "RCM_ALLOWED_HOSTS es obligatorio en producción",
+        ),
+        (
+            {"RCM_ENV": "production", "RCM_SECRET_KEY": "secret" * 6},
+            "RCM_SECRET_KEY es un fragmento corto repetido: use un valor aleatorio largo (p. ej., "
+            'python -c "import secrets; print(secrets.token_urlsafe(48))")',
+        ),
+        ({"RCM_LOG_LEVEL": "loud"}, "RCM_LOG_LEVEL debe ser `debug`, `info`, `warning` o `error`"),
+    ],
+)
+def test_rcm_serve_says_a_bad_setting_in_spanish(tmp_path, monkeypatch, env, said):
+    from rcm import settings
+
+    for name in ("RCM_ENV", "RCM_SECRET_KEY", "RCM_ALLOWED_HOSTS", "RCM_CACHE_MAX_AGE"):
+        monkeypatch.delenv(name, raising=False)
+    settings.current.cache_clear()
+    try:
+        db = str(tmp_path / "rcm.db")
+        r = _rcm(db, "--lang", "es", "serve", "--port", "8917", env=env)
+        assert r.exit_code == 1 and said in r.output, r.output
+        r = _rcm(db, "serve", "--port", "8917", env={**env, "LANG": "es_ES.UTF-8"})
+        assert r.exit_code == 1 and said in r.output, r.output
+    finally:
+        settings.current.cache_clear()
+
+
+@pytest.fixture
+def site(store, compendium):
+    store.ingest(label_compendium(compendium))
+    return store, add_people(store, "sec")
+
+
+def test_the_web_says_review_conflicts_in_spanish(site):
+    store, passwords = site
+    c = client_for(store, passwords, "sec", next="/review")
+    token = csrf_of(c, "/review")
+    english = DECLARATIONS / "xxii_rcm_en.txt"
+    form = {"csrf": token, "meeting": "XXII", "year": "2017"}
+    files = {"file": (english.name, english.read_bytes(), "text/plain")}
+    assert c.post("/review/declarations", data=form, files=files).status_code == 303
+    first = review.proposals(store, declaration_id=1)[0]
+    reject = {"csrf": token, "reason": "not operative"}
+    assert c.post(f"/review/{first.id}/reject", data=reject).status_code == 303
+
+    r = c.post(f"/review/{first.id}/reject?lang=es", data=reject)
+    assert r.status_code == 409
+    alert = BeautifulSoup(r.text, "html.parser").select_one(".error[role=alert]")
+    text = " ".join((alert or BeautifulSoup(r.text, "html.parser")).get_text().split())
+    assert f"la propuesta {first.id} ya fue rechazada por sec el " in text, text
+    assert "una decisión se toma una sola vez" in text and "already" not in text
+    r = c.post(f"/review/{first.id}/reject?lang=en", data=reject)
+    assert r.status_code == 409 and "already rejected" in r.text  # the English is as it was
+
+    assert c.post(f"/review/{first.id}/reopen", data=reject).status_code == 303
+    r = c.post(f"/review/{first.id}/reopen?lang=es", data=reject)
+    assert r.status_code == 409
+    text = " ".join(BeautifulSoup(r.text, "html.parser").get_text().split())
+    assert (
+        f"la propuesta {first.id} está pendiente: solo una propuesta rechazada vuelve a la cola"
+        in (text)
+    ), text
+
+    # the same file again; a meeting the compendium already has
+    r = c.post("/review/declarations?lang=es", data=form, files=files)
+    assert r.status_code == 409
+    text = " ".join(BeautifulSoup(r.text, "html.parser").get_text().split())
+    assert "xxii_rcm_en.txt ya se añadió como declaración 1 (XXII CRM)" in text, text
+    spanish = DECLARATIONS / "xxii_rcm_es.txt"
+    again = {**form, "meeting": "XXI", "year": "2016"}
+    files = {"file": (spanish.name, spanish.read_bytes(), "text/plain")}
+    r = c.post("/review/declarations?lang=es", data=again, files=files)
+    assert r.status_code == 409
+    text = " ".join(BeautifulSoup(r.text, "html.parser").get_text().split())
+    assert "la XXI CRM ya existe en el compendio: se añade una sola declaración por reunión" in (
+        text
+    ), text

@@ -233,19 +233,35 @@ def _flag(name: str, raw: str) -> bool:
     raise ConfigError("%(name)s must be on or off, not %(value)s", name=name, value=repr(raw))
 
 
-def _weak_key(key: str) -> str | None:
-    """Why a secret key is guessable, or None."""
+# How to make a good key, as the errors about a weak one say it.
+KEY_COMMAND = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+
+
+def _check_key_strength(key: str) -> None:
+    """A guessable secret key is an error saying why: blank, a short piece repeated, too
+    uniform (each a whole sentence, translated as one)."""
     if not key.strip():
-        return "blank"
+        raise ConfigError(
+            "RCM_SECRET_KEY is blank: use a long random value (e.g. %(command)s)",
+            command=KEY_COMMAND,
+        )
     distinct = len(set(key))
     if any(
         len(key) % size == 0 and key == key[:size] * (len(key) // size)
         for size in range(1, len(key) // 2 + 1)
     ):
-        return "a short piece repeated"
+        raise ConfigError(
+            "RCM_SECRET_KEY is a short piece repeated: use a long random value (e.g. %(command)s)",
+            command=KEY_COMMAND,
+        )
     if distinct < MIN_KEY_DISTINCT or len(key) * math.log2(distinct) < KEY_BITS:
-        return f"too uniform ({distinct} different characters; at least {MIN_KEY_DISTINCT})"
-    return None
+        raise ConfigError(
+            "RCM_SECRET_KEY is too uniform (%(n)s different characters; at least %(min)s): use a "
+            "long random value (e.g. %(command)s)",
+            n=distinct,
+            min=MIN_KEY_DISTINCT,
+            command=KEY_COMMAND,
+        )
 
 
 def load(environ: Mapping[str, str] | None = None) -> Config:
@@ -262,20 +278,15 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         if not key:
             raise ConfigError(
                 "RCM_SECRET_KEY is required in production: set it to a long random value, the "
-                'same for every worker (e.g. python -c "import secrets; '
-                'print(secrets.token_urlsafe(48))")'
+                "same for every worker (e.g. %(command)s)",
+                command=KEY_COMMAND,
             )
         if key == DEVELOPMENT_KEY or len(key) < MIN_KEY_LENGTH:
             raise ConfigError(
                 "RCM_SECRET_KEY must be at least %(n)s characters and not the development key",
                 n=MIN_KEY_LENGTH,
             )
-        if weak := _weak_key(key):
-            raise ConfigError(
-                'RCM_SECRET_KEY is %(weak)s: use a long random value (e.g. python -c "import '
-                'secrets; print(secrets.token_urlsafe(48))")',
-                weak=weak,
-            )
+        _check_key_strength(key)
     hosts = tuple(
         h.strip().lower() for h in env_vars.get("RCM_ALLOWED_HOSTS", "").split(",") if h.strip()
     )

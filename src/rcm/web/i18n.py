@@ -54,6 +54,14 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current.get()).ungettext(singular, plural, n)
 
 
+# The values of a core message that are words of its sentence (a status, a meeting, a proposal's
+# parts, a part of a declaration, a date): translated by :func:`value_words`, and on a page not
+# set apart as code.
+WORDS = frozenset({"state", "meeting", "meeting2", "kind", "part", "when"})
+# ... and on a page, neither are a person's name nor the reason someone gave (prose, not code).
+PLAIN = WORDS | {"who", "why"}
+
+
 def value_words(values: Mapping[str, object]) -> dict[str, object]:
     """The values of a core message that are words of the program, in the reader's language: a
     status ("accepted"), a meeting ("XXII RCM": "XXII CRM"), a proposal's parts ("sentences"), a
@@ -70,7 +78,7 @@ def value_words(values: Mapping[str, object]) -> dict[str, object]:
             out[key] = t.upgettext("status", value)
         elif key in ("meeting", "meeting2"):
             out[key] = words(lang).meeting(value)  # as the documents name it
-        elif key in ("kind", "part", "when"):
+        elif key in WORDS:
             out[key] = t.ugettext(value)
     return out
 
@@ -93,7 +101,10 @@ def translated_markup(template: str, values: Mapping[str, object] | None = None)
     text = Markup.escape(gettext(template))
     if not values:
         return text
-    shown = {k: Markup("<code>%s</code>") % v for k, v in value_words(values).items()}
+    shown = {
+        k: Markup.escape(v) if k in PLAIN else Markup("<code>%s</code>") % v
+        for k, v in value_words(values).items()
+    }
     try:
         return text % shown
     except (KeyError, ValueError, TypeError):
