@@ -282,16 +282,21 @@ def backup(store: Store, *, key: str | None = None) -> bytes:
                 conn.exec_driver_sql("BEGIN")
             revision = MigrationContext.configure(conn).get_current_revision()
             if revision is None:
-                raise StoreError(f"database {store.display_url} holds nothing to back up")
+                raise StoreError("database %(db)s holds nothing to back up", db=store.display_url)
             if revision != head:
                 raise StoreError(
-                    f"database {store.display_url} has schema {revision}, this rcm needs {head}: "
-                    "run `rcm migrate` first"
+                    "database %(db)s has schema %(revision)s, this rcm needs %(head)s: run `rcm "
+                    "migrate` first",
+                    db=store.display_url,
+                    revision=revision,
+                    head=head,
                 )
             tables = {table.name: _read_table(conn, table) for table in BACKED_UP}
             conn.rollback()
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot back up {store.display_url}: {_reason(exc)}") from None
+        raise StoreError(
+            "cannot back up %(db)s: %(reason)s", db=store.display_url, reason=_reason(exc)
+        ) from None
     header = {
         "format": FORMAT,
         "schema_revision": head,
@@ -737,10 +742,15 @@ def _check_empty(conn: Connection, store: Store) -> None:
     names += [n for n in held if n not in _NOTEWORTHY and n not in DERIVED]
     names += [n for n in held if n in DERIVED]
     shown = ", ".join(f"{n} ({held[n]:,})" for n in names[:4])
-    more = f" and {len(names) - 4} more tables" if len(names) > 4 else ""
     raise NotEmptyError(
-        f"database {store.display_url} is not empty (it holds rows in {shown}{more}): restore "
-        "only into a new database; nothing was written"
+        "database %(db)s is not empty (it holds rows in %(shown)s and %(more)s more tables): "
+        "restore only into a new database; nothing was written"
+        if len(names) > 4
+        else "database %(db)s is not empty (it holds rows in %(shown)s): restore only into a new "
+        "database; nothing was written",
+        db=store.display_url,
+        shown=shown,
+        more=len(names) - 4,
     )
 
 
@@ -789,8 +799,11 @@ def restore(
         store.migrate()
     elif revision != head:
         raise StoreError(
-            f"database {store.display_url} has schema {revision}, the backup {head}: "
-            "run `rcm migrate` on it first"
+            "database %(db)s has schema %(revision)s, the backup %(head)s: run `rcm migrate` on "
+            "it first",
+            db=store.display_url,
+            revision=revision,
+            head=head,
         )
     try:
         # Take the write lock before looking (SQLite: BEGIN IMMEDIATE): nobody can write between
@@ -806,7 +819,9 @@ def restore(
             search_index.bump_generation(conn)
     except SQLAlchemyError as exc:
         raise StoreError(
-            f"restore into {store.display_url} failed and was rolled back: {_reason(exc)}"
+            "restore into %(db)s failed and was rolled back: %(reason)s",
+            db=store.display_url,
+            reason=_reason(exc),
         ) from None
     header = parsed.header
     return RestoreResult(

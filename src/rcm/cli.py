@@ -558,6 +558,21 @@ _PROBLEMS = [
 ]
 
 
+def _value_words(values: dict[str, str], w: Words) -> dict[str, str]:
+    """The values of a message that are words of the program, in the messages' language: a
+    meeting ("XXII RCM": "XXII CRM"), a status ("accepted", "closed"), a proposal's parts
+    ("sentence", "items"), a part of a declaration ("preamble")."""
+    out: dict[str, str] = {}
+    for key, value in values.items():
+        if key in ("meeting", "meeting2"):
+            out[key] = w.meeting(value)
+        elif key == "state":
+            out[key] = w.status(value)
+        elif key in ("kind", "part", "when"):  # "when": a date, or "earlier"
+            out[key] = w(value)
+    return out
+
+
 def _translated(text: str, patterns: list[tuple[str, str]], w: Words) -> str | None:
     """``text`` in the messages' language where one of ``patterns`` matches it, else None."""
     import re
@@ -571,12 +586,7 @@ def _translated(text: str, patterns: list[tuple[str, str]], w: Words) -> str | N
                     f"'{a}'" + (f" ({w.status(a)})" if w.spanish else "")
                     for a in parts["answers"].split(", ")
                 )
-            if "meeting" in parts:  # "XXII RCM": "XXII CRM"
-                parts["meeting"] = w.meeting(parts["meeting"])
-            if "state" in parts:  # "accepted", "closed": the statuses' own words
-                parts["state"] = w.status(parts["state"])
-            if "kind" in parts:  # a proposal's parts: "sentence", "item"
-                parts["kind"] = w(parts["kind"])
+            parts.update(_value_words(parts, w))
             if "tables" in parts:  # "statements (129), rounds (1) and 18 more tables"
                 parts["tables"] = re.sub(
                     r" and (\d+) more tables$",
@@ -611,6 +621,7 @@ def _error_text(exc: RcmError, w: Words) -> str:
         values = dict(exc.values)
         if "reason" in values:  # the system's or the core's own words ("cannot rank with …")
             values["reason"] = _translated(values["reason"], _ERRORS, w) or w(values["reason"])
+        values.update(_value_words(values, w))
         return w(exc.template) % values
     return _translated(text, _ERRORS, w) or w(text)
 

@@ -173,7 +173,7 @@ def _locked(conn: Connection, sid: str) -> Any:
         select(t.statements).where(t.statements.c.id == sid).with_for_update()
     ).first()
     if row is None:
-        raise NotFound(f"no statement {sid}")
+        raise NotFound("no statement %(id)s", id=sid)
     return row
 
 
@@ -202,8 +202,12 @@ def _iso(at: datetime) -> str:
 def _check_version(conn: Connection, row: Any, expected: int | None) -> None:
     if expected is not None and expected != row.version:
         raise ConflictError(
-            f"statement {row.id} is at version {row.version}, not {expected}: "
-            f"{_last_change(conn, row.id)}; reload it and edit again"
+            "statement %(id)s is at version %(version)s, not %(expected)s: %(last)s; reload it "
+            "and edit again",
+            id=row.id,
+            version=row.version,
+            expected=expected,
+            last=_last_change(conn, row.id),
         )
 
 
@@ -263,7 +267,7 @@ def _wording(
     if not final:
         raise BadInput("a statement's text cannot be empty")
     if len(final) > MAX_TEXT:
-        raise BadInput(f"a statement's text is longer than {MAX_TEXT} characters")
+        raise BadInput("a statement's text is longer than %(n)s characters", n=MAX_TEXT)
     clean_items = tuple(collapse(x) for x in items if collapse(x))
     clean_heading = collapse(heading) if heading and collapse(heading) else None
     return final, clean_heading, clean_items
@@ -299,7 +303,9 @@ def reword_in(
     )
     if twin is not None:
         raise ConflictError(
-            f"statement {sid}: its meeting already has this wording as statement {twin}"
+            "statement %(id)s: its meeting already has this wording as statement %(twin)s",
+            id=sid,
+            twin=twin,
         )
     version = row.version + 1
     values: dict[str, Any] = {
@@ -383,7 +389,9 @@ def _category(value: Category | str | None) -> Category | None:
         return Category(value.strip().lower())
     except ValueError:
         raise BadInput(
-            f"unknown category {value!r}: use one of " + ", ".join(c.value for c in Category)
+            "unknown category %(bad)s: use one of %(valid)s",
+            bad=repr(value),
+            valid=", ".join(c.value for c in Category),
         ) from None
 
 
@@ -463,7 +471,9 @@ def _check_places(conn: Connection, places: Sequence[tuple[int, int]]) -> list[t
     known = {(r.theme, r.position) for r in conn.execute(select(t.subthemes))}
     for theme, sub in wanted:
         if (theme, sub) not in known:
-            raise BadInput(f"there is no sub-theme {theme}.{sub}: see `rcm stats`")
+            raise BadInput(
+                "there is no sub-theme %(theme)s.%(sub)s: see `rcm stats`", theme=theme, sub=sub
+            )
     return wanted
 
 
@@ -534,7 +544,7 @@ def replace_placements_in(
     row = _locked(conn, sid)
     _check_version(conn, row, expected_version)
     if row.retired_at is not None:
-        raise ConflictError(f"statement {sid} is retired: unretire it to place it again")
+        raise ConflictError("statement %(id)s is retired: unretire it to place it again", id=sid)
     wanted = _check_places(conn, places)
     before = placements_of(conn, sid)
     if _place_keys(before) == sorted(wanted):
@@ -595,7 +605,7 @@ def set_objectives_in(
     known = set(conn.scalars(select(t.gcm_objectives.c.number)))
     for n in wanted:
         if n not in known:
-            raise BadInput(f"{n} is not a GCM objective (1–23)")
+            raise BadInput("%(n)s is not a GCM objective (1–23)", n=n)
     so = t.statement_objectives
     stored = conn.execute(select(so.c.source).where(so.c.statement_id == sid)).scalars().all()
     before = objectives_of(conn, sid)
@@ -662,7 +672,11 @@ def retire_in(
     row = _locked(conn, sid)
     _check_version(conn, row, expected_version)
     if row.retired_at is not None:
-        raise ConflictError(f"statement {sid} is already retired (since {_iso(row.retired_at)})")
+        raise ConflictError(
+            "statement %(id)s is already retired (since %(since)s)",
+            id=sid,
+            since=_iso(row.retired_at),
+        )
     before = {"placements": placements_of(conn, sid)}
     pl, pt = t.placements, t.placement_themes
     ids = select(pl.c.id).where(pl.c.statement_id == sid)
@@ -741,10 +755,10 @@ def unretire_in(
     row = _locked(conn, sid)
     _check_version(conn, row, expected_version)
     if row.retired_at is None:
-        raise ConflictError(f"statement {sid} is not retired")
+        raise ConflictError("statement %(id)s is not retired", id=sid)
     places = list(placements) if placements is not None else _retired_placements(conn, sid)
     if not places:
-        raise BadInput(f"statement {sid}: say where it goes back (theme.sub-theme)")
+        raise BadInput("statement %(id)s: say where it goes back (theme.sub-theme)", id=sid)
     wanted = _check_places(conn, places)
     conn.execute(
         update(t.statements)
@@ -870,7 +884,7 @@ def history(store: Store, statement_id: str) -> History:
     with store.connection() as conn:
         row = conn.execute(select(t.statements).where(t.statements.c.id == sid)).first()
         if row is None:
-            raise NotFound(f"no statement {sid}")
+            raise NotFound("no statement %(id)s", id=sid)
         ae = t.audit_events
         events = [
             AuditEvent(
@@ -948,7 +962,9 @@ def edit_statement(
         _check_version(conn, row, expected_version)
         if _last_event_in(conn, sid) > seen_event:
             raise ConflictError(
-                f"statement {sid} was changed after this form was made: {_last_change(conn, sid)}"
+                "statement %(id)s was changed after this form was made: %(last)s",
+                id=sid,
+                last=_last_change(conn, sid),
             )
         done: list[Change | None] = []
         common: dict[str, Any] = {"expected_version": None, "actor": name, "origin": origin}
@@ -1040,7 +1056,9 @@ def ingest(
         return done.report
     except (SQLAlchemyError, DatabaseFailure) as exc:
         raise StoreError(
-            f"ingest into {store.display_url} failed and was rolled back: {exc}"
+            "ingest into %(db)s failed and was rolled back: %(reason)s",
+            db=store.display_url,
+            reason=exc,
         ) from None
     return report
 

@@ -247,12 +247,18 @@ def meeting_number(text: str | int) -> int:
         ref = parse_meeting(text)
     except ValueError:
         if isinstance(text, int) or (text.strip().isascii() and text.strip().isdigit()):
-            raise ReviewError(f"meeting {text} is out of range (1–{MAX_MEETING})") from None
-        raise ReviewError(f"{text!r} is not a meeting number such as XXII or 22") from None
+            raise ReviewError(
+                "meeting %(text)s is out of range (1–%(max)s)", text=text, max=MAX_MEETING
+            ) from None
+        raise ReviewError(
+            "%(text)s is not a meeting number such as XXII or 22", text=repr(text)
+        ) from None
     if ref.extraordinary:
         raise ReviewError(
-            f"{text!r} is an extraordinary meeting: give its cycle ({to_roman(ref.number)}) and "
-            "mark it extraordinary (--extraordinary)"
+            "%(text)s is an extraordinary meeting: give its cycle (%(cycle)s) and mark it "
+            "extraordinary (--extraordinary)",
+            text=repr(text),
+            cycle=to_roman(ref.number),
         )
     return ref.number
 
@@ -267,7 +273,11 @@ def check_reference(reference: str | None) -> str | None:
         return None
     text = " ".join(reference.split())
     if len(text) > MAX_REFERENCE:
-        raise ReviewError(f"the reference is {len(text)} characters long; at most {MAX_REFERENCE}")
+        raise ReviewError(
+            "the reference is %(n)s characters long; at most %(max)s",
+            n=len(text),
+            max=MAX_REFERENCE,
+        )
     return text
 
 
@@ -279,10 +289,13 @@ def meeting_ref(text: str | int, extraordinary: bool = False) -> MeetingRef:
         ref = parse_meeting(text)
     except ValueError:
         if isinstance(text, int) or (text.strip().isascii() and text.strip().isdigit()):
-            raise ReviewError(f"meeting {text} is out of range (1–{MAX_MEETING})") from None
+            raise ReviewError(
+                "meeting %(text)s is out of range (1–%(max)s)", text=text, max=MAX_MEETING
+            ) from None
         raise ReviewError(
-            f"{text!r} is not a meeting number such as XXII or 22 (or XXII-E2 for a cycle's "
-            "second extraordinary meeting)"
+            "%(text)s is not a meeting number such as XXII or 22 (or XXII-E2 for a cycle's second "
+            "extraordinary meeting)",
+            text=repr(text),
         ) from None
     if ref.extraordinary:
         return ref
@@ -309,24 +322,45 @@ def _taken_codes(conn: Connection) -> dict[str, tuple[str, int | None]]:
 def _check_meeting_free(ref: MeetingRef, taken: dict[str, tuple[str, int | None]]) -> None:
     if ref.code in taken:
         where, did = taken[ref.code]
-        fix = (
-            f"to correct its file, use `rcm declaration replace {did} FILE`"
-            if did is not None
-            else "a declaration is added once per meeting"
-        )
         later = MeetingRef(ref.number, ref.extraordinary + 1) if ref.extraordinary else None
-        other = (
-            f"; for another extraordinary meeting of that cycle give its code, --meeting "
-            f"{later.code}"
+        # Where it exists: the compendium (its statements; an active declaration may hold it
+        # too) or an active declaration, whose id is then ``did``.
+        in_compendium = where == "the compendium"
+        raise ConflictError(
+            "the %(meeting)s already exists in declaration %(did)s: to correct its file, use "
+            "`rcm declaration replace %(did)s FILE`; for another extraordinary meeting of that "
+            "cycle give its code, --meeting %(code)s"
+            if not in_compendium and later is not None
+            else "the %(meeting)s already exists in declaration %(did)s: to correct its file, "
+            "use `rcm declaration replace %(did)s FILE` (use --extraordinary for an "
+            "extraordinary meeting)"
+            if not in_compendium
+            else "the %(meeting)s already exists in the compendium: to correct its file, use "
+            "`rcm declaration replace %(did)s FILE`; for another extraordinary meeting of that "
+            "cycle give its code, --meeting %(code)s"
+            if did is not None and later is not None
+            else "the %(meeting)s already exists in the compendium: to correct its file, use "
+            "`rcm declaration replace %(did)s FILE` (use --extraordinary for an extraordinary "
+            "meeting)"
+            if did is not None
+            else "the %(meeting)s already exists in the compendium: a declaration is added once "
+            "per meeting; for another extraordinary meeting of that cycle give its code, "
+            "--meeting %(code)s"
             if later is not None
-            else " (use --extraordinary for an extraordinary meeting)"
+            else "the %(meeting)s already exists in the compendium: a declaration is added once "
+            "per meeting (use --extraordinary for an extraordinary meeting)",
+            meeting=ref.label,
+            did="" if did is None else did,
+            code="" if later is None else later.code,
         )
-        raise ConflictError(f"the {ref.label} already exists in {where}: {fix}{other}")
     if ref.extraordinary and ref.extraordinary > 1:
         before = MeetingRef(ref.number, ref.extraordinary - 1)
         if before.code not in taken:
             raise ReviewError(
-                f"there is no {before.label} ({before.code}) yet: add it before the {ref.label}"
+                "there is no %(meeting)s (%(code)s) yet: add it before the %(meeting2)s",
+                meeting=before.label,
+                code=before.code,
+                meeting2=ref.label,
             )
 
 
@@ -364,7 +398,9 @@ def _suggest(store: Store, texts: Sequence[str], langs: Sequence[str]) -> list[d
 
 def _check_year(year: int) -> None:
     if not 1990 <= year <= 2100:
-        raise ReviewError(f"year {year} is not plausible for an RCM meeting (1990–2100)")
+        raise ReviewError(
+            "year %(year)s is not plausible for an RCM meeting (1990–2100)", year=year
+        )
 
 
 def _same_file(conn: Connection, declaration: DeclarationText) -> None:
@@ -374,10 +410,16 @@ def _same_file(conn: Connection, declaration: DeclarationText) -> None:
         )
     ).first()
     if same is not None:
-        state = "" if same.state == "active" else f", since {same.state}"
         raise ConflictError(
-            f"{declaration.name} was already added as declaration {same.id} "
-            f"({same.meeting_label}{state}); see `rcm review list --declaration {same.id}`"
+            "%(file)s was already added as declaration %(id)s (%(meeting)s); see `rcm review "
+            "list --declaration %(id)s`"
+            if same.state == "active"
+            else "%(file)s was already added as declaration %(id)s (%(meeting)s, since "
+            "%(state)s); see `rcm review list --declaration %(id)s`",
+            file=declaration.name,
+            id=same.id,
+            meeting=same.meeting_label,
+            state=same.state,
         )
 
 
@@ -504,10 +546,13 @@ def add_declaration(
     except IntegrityError:
         # Another reviewer added the same file between our check and our insert.
         raise ConflictError(
-            f"the {ref.label} or this file was added by someone else just now: nothing added"
+            "the %(meeting)s or this file was added by someone else just now: nothing added",
+            meeting=ref.label,
         ) from None
     except SQLAlchemyError as exc:
-        raise StoreError(f"adding the declaration failed and was rolled back: {exc}") from None
+        raise StoreError(
+            "adding the declaration failed and was rolled back: %(reason)s", reason=exc
+        ) from None
     return declaration_record(store, declaration_id), proposals(
         store, declaration_id=declaration_id
     )
@@ -561,7 +606,7 @@ def declaration_record(store: Store, declaration_id: int) -> Declaration:
             select(t.declarations).where(t.declarations.c.id == declaration_id)
         ).first()
         if r is None:
-            raise NotFound(f"no declaration {declaration_id}")
+            raise NotFound("no declaration %(declaration)s", declaration=declaration_id)
         return _declaration(conn, r)
 
 
@@ -597,7 +642,11 @@ def proposals(
     store: Store, *, declaration_id: int | None = None, state: str | None = None
 ) -> list[Proposal]:
     if state is not None and state not in STATES:
-        raise ReviewError(f"unknown state {state!r}: use one of {', '.join(STATES)}")
+        raise ReviewError(
+            "unknown state %(state)s: use one of %(valid)s",
+            state=repr(state),
+            valid=", ".join(STATES),
+        )
     p, d = t.proposals, t.declarations
     query = select(p, d.c.meeting_code).join(d, d.c.id == p.c.declaration_id)
     if declaration_id is not None:
@@ -610,7 +659,7 @@ def proposals(
             and conn.scalar(select(func.count()).select_from(d).where(d.c.id == declaration_id))
             == 0
         ):
-            raise NotFound(f"no declaration {declaration_id}")
+            raise NotFound("no declaration %(declaration)s", declaration=declaration_id)
         rows = conn.execute(query.order_by(p.c.declaration_id, p.c.position)).all()
     return [_proposal(r, r.meeting_code) for r in rows]
 
@@ -628,16 +677,23 @@ def _read_proposal(conn: Connection, proposal_id: int) -> Proposal:
         .where(p.c.id == proposal_id)
     ).first()
     if r is None:
-        raise NotFound(f"no proposal {proposal_id}")
+        raise NotFound("no proposal %(id)s", id=proposal_id)
     return _proposal(r, r.meeting_code)
 
 
 def _decided(p: Proposal) -> ConflictError:
     when = p.decided_at.strftime("%Y-%m-%d %H:%M UTC") if p.decided_at else "earlier"
-    what = f" as {p.statement_id}" if p.statement_id else ""
     return ConflictError(
-        f"proposal {p.id} was already {p.state} by {p.decided_by} on {when}{what}: "
-        "a decision is taken once"
+        "proposal %(id)s was already %(state)s by %(who)s on %(when)s as %(statement)s: a "
+        "decision is taken once"
+        if p.statement_id
+        else "proposal %(id)s was already %(state)s by %(who)s on %(when)s: a decision is taken "
+        "once",
+        id=p.id,
+        state=p.state,
+        who=p.decided_by,
+        when=when,
+        statement=p.statement_id or "",
     )
 
 
@@ -646,7 +702,8 @@ def parse_placement(text: str) -> tuple[int, int]:
     m = re.fullmatch(r"\s*(?:TS)?\s*(\d)\s*[./:]\s*(\d{1,2})\s*", text, re.I)
     if not m:
         raise ReviewError(
-            f"{text!r} is not a placement: write theme.sub-theme, e.g. 5.2 for TS5's 2nd sub-theme"
+            "%(text)s is not a placement: write theme.sub-theme, e.g. 5.2 for TS5's 2nd sub-theme",
+            text=repr(text),
         )
     return int(m.group(1)), int(m.group(2))
 
@@ -681,15 +738,18 @@ def accept_proposal(
             if not final_text:
                 raise ReviewError("the statement's text cannot be empty")
             if len(final_text) > MAX_TEXT:
-                raise ReviewError(f"the statement's text is longer than {MAX_TEXT} characters")
+                raise ReviewError(
+                    "the statement's text is longer than %(n)s characters", n=MAX_TEXT
+                )
             edited_text = final_text != p.text
             chosen = category if category is not None else p.suggested_category
             try:
                 final_category = Category(chosen.strip().lower())
             except ValueError:
                 raise ReviewError(
-                    f"unknown category {chosen!r}: use one of "
-                    + ", ".join(c.value for c in Category)
+                    "unknown category %(bad)s: use one of %(valid)s",
+                    bad=repr(chosen),
+                    valid=", ".join(c.value for c in Category),
                 ) from None
             final_places = list(dict.fromkeys(placements or p.suggested_placements))
             if not final_places:
@@ -701,8 +761,10 @@ def accept_proposal(
             for place in final_places:
                 if place not in known:
                     raise ReviewError(
-                        f"there is no sub-theme {place[0]}.{place[1]}: "
-                        f"see `rcm stats` for the themes and their sub-themes"
+                        "there is no sub-theme %(theme)s.%(sub)s: see `rcm stats` for the themes "
+                        "and their sub-themes",
+                        theme=place[0],
+                        sub=place[1],
                     )
             chosen_objectives = (
                 list(dict.fromkeys(objectives))
@@ -711,7 +773,7 @@ def accept_proposal(
             )
             for n in chosen_objectives:
                 if not 1 <= n <= 23:
-                    raise ReviewError(f"{n} is not a GCM objective (1–23)")
+                    raise ReviewError("%(n)s is not a GCM objective (1–23)", n=n)
             sid = _add_statement(
                 conn,
                 p,
@@ -736,7 +798,9 @@ def accept_proposal(
             _decide(conn, p, "accepted", actor, decision, sid)
     except SQLAlchemyError as exc:
         raise StoreError(
-            f"accepting proposal {proposal_id} failed and was rolled back: {exc}"
+            "accepting proposal %(id)s failed and was rolled back: %(reason)s",
+            id=proposal_id,
+            reason=exc,
         ) from None
     return proposal(store, proposal_id)
 
@@ -785,7 +849,9 @@ def reopen_proposal(store: Store, proposal_id: int, *, actor: Actor, reason: str
             p = _read_proposal(conn, proposal_id)
             if p.state != "rejected":
                 raise ConflictError(
-                    f"proposal {p.id} is {p.state}: only a rejected proposal goes back in the queue"
+                    "proposal %(id)s is %(state)s: only a rejected proposal goes back in the queue",
+                    id=p.id,
+                    state=p.state,
                 )
             _active(conn, p.declaration_id)
             done = conn.execute(
@@ -800,7 +866,9 @@ def reopen_proposal(store: Store, proposal_id: int, *, actor: Actor, reason: str
                 )
             ).rowcount
             if done != 1:  # someone reopened it between our read and this write
-                raise ConflictError(f"proposal {p.id} was reopened by someone else just now")
+                raise ConflictError(
+                    "proposal %(id)s was reopened by someone else just now", id=p.id
+                )
             record_audit(
                 conn,
                 actor,
@@ -811,7 +879,9 @@ def reopen_proposal(store: Store, proposal_id: int, *, actor: Actor, reason: str
             )
     except SQLAlchemyError as exc:
         raise StoreError(
-            f"reopening proposal {proposal_id} failed and was rolled back: {exc}"
+            "reopening proposal %(id)s failed and was rolled back: %(reason)s",
+            id=proposal_id,
+            reason=exc,
         ) from None
     return proposal(store, proposal_id)
 
@@ -842,8 +912,10 @@ def _add_statement(
     )
     if twin is not None:
         raise ConflictError(
-            f"the {meeting.label} already has this statement as {twin}: reject the proposal or "
-            "edit its text"
+            "the %(meeting)s already has this statement as %(twin)s: reject the proposal or edit "
+            "its text",
+            meeting=meeting.label,
+            twin=twin,
         )
     taken = set(
         conn.scalars(select(t.statements.c.id).where(t.statements.c.meeting == meeting.code))
@@ -943,7 +1015,9 @@ def reject_proposal(store: Store, proposal_id: int, *, actor: Actor, reason: str
             _decide(conn, p, "rejected", actor, {"reason": reason[:2000]}, None)
     except SQLAlchemyError as exc:
         raise StoreError(
-            f"rejecting proposal {proposal_id} failed and was rolled back: {exc}"
+            "rejecting proposal %(id)s failed and was rolled back: %(reason)s",
+            id=proposal_id,
+            reason=exc,
         ) from None
     return proposal(store, proposal_id)
 
@@ -956,18 +1030,26 @@ def _active(conn: Connection, declaration_id: int, *, lock: bool = False) -> Any
     query = select(t.declarations).where(t.declarations.c.id == declaration_id)
     r = conn.execute(query.with_for_update() if lock else query).first()
     if r is None:
-        raise NotFound(f"no declaration {declaration_id}")
+        raise NotFound("no declaration %(declaration)s", declaration=declaration_id)
     if r.state == "replaced":
         raise ConflictError(
-            f"declaration {r.id} was replaced by declaration {r.replaced_by}: its review queue is "
-            f"closed (see `rcm review show --declaration {r.replaced_by}`)"
+            "declaration %(id)s was replaced by declaration %(by)s: its review queue is closed "
+            "(see `rcm review show --declaration %(by)s`)",
+            id=r.id,
+            by=r.replaced_by,
         )
     if r.state == "withdrawn":
         when = clock.aware(r.withdrawn_at)
-        on = f" on {when:%Y-%m-%d}" if when else ""
         raise ConflictError(
-            f"declaration {r.id} was withdrawn by {r.withdrawn_by}{on} "
-            f"({r.withdrawn_reason}): its review queue is closed"
+            "declaration %(id)s was withdrawn by %(who)s on %(on)s (%(why)s): its review queue "
+            "is closed"
+            if when
+            else "declaration %(id)s was withdrawn by %(who)s (%(why)s): its review queue is "
+            "closed",
+            id=r.id,
+            who=r.withdrawn_by,
+            on=f"{when:%Y-%m-%d}" if when else "",
+            why=r.withdrawn_reason,
         )
     return r
 
@@ -976,9 +1058,14 @@ def _pending(conn: Connection, proposal_id: int) -> Proposal:
     p = _read_proposal(conn, proposal_id)
     if p.state != "pending":
         raise ConflictError(
-            f"proposal {p.id} is {p.state}: only a pending proposal is "
-            "split, merged or promoted"
-            + (f" (it is statement {p.statement_id})" if p.statement_id else "")
+            "proposal %(id)s is %(state)s: only a pending proposal is split, merged or promoted "
+            "(it is statement %(statement)s)"
+            if p.statement_id
+            else "proposal %(id)s is %(state)s: only a pending proposal is split, merged or "
+            "promoted",
+            id=p.id,
+            state=p.state,
+            statement=p.statement_id or "",
         )
     return p
 
@@ -1046,7 +1133,7 @@ def _clean_text(text: str) -> str:
     if not text:
         raise ReviewError("the statement's text cannot be empty")
     if len(text) > MAX_TEXT:
-        raise ReviewError(f"the statement's text is longer than {MAX_TEXT} characters")
+        raise ReviewError("the statement's text is longer than %(n)s characters", n=MAX_TEXT)
     return text
 
 
@@ -1062,20 +1149,29 @@ def _check_not_queued(conn: Connection, declaration_id: int, text: str) -> None:
     ):
         if normal_form(r.text) == form:
             raise ConflictError(
-                f"declaration {declaration_id} already has this statement as proposal {r.id} "
-                f"({r.state})"
+                "declaration %(declaration)s already has this statement as proposal %(id)s "
+                "(%(state)s)",
+                declaration=declaration_id,
+                id=r.id,
+                state=r.state,
             )
 
 
 def _paragraph(r: Any, part: str, number: int) -> str:
     if part not in PARTS:
-        raise ReviewError(f"{part!r} is not a part of a declaration: use preamble or closing")
+        raise ReviewError(
+            "%(part)s is not a part of a declaration: use preamble or closing", part=repr(part)
+        )
     paragraphs = json.loads(r.preamble if part == "preamble" else r.closing)
     if not paragraphs:
-        raise ReviewError(f"declaration {r.id} has no {part} paragraphs")
+        raise ReviewError("declaration %(id)s has no %(part)s paragraphs", id=r.id, part=part)
     if not 1 <= number <= len(paragraphs):
         raise ReviewError(
-            f"declaration {r.id}'s {part} has paragraphs 1 to {len(paragraphs)}, not {number}"
+            "declaration %(id)s's %(part)s has paragraphs 1 to %(n)s, not %(number)s",
+            id=r.id,
+            part=part,
+            n=len(paragraphs),
+            number=number,
         )
     return str(paragraphs[number - 1])
 
@@ -1100,7 +1196,10 @@ def promote_paragraph(
                 _paragraph(r, part, number) != text
                 and collapse(_paragraph(r, part, number)) != text
             ):
-                raise ConflictError(f"declaration {declaration_id} changed meanwhile: try again")
+                raise ConflictError(
+                    "declaration %(declaration)s changed meanwhile: try again",
+                    declaration=declaration_id,
+                )
             done = conn.execute(
                 select(t.proposals.c.id, t.proposals.c.state).where(
                     t.proposals.c.declaration_id == declaration_id,
@@ -1108,10 +1207,17 @@ def promote_paragraph(
                 )
             ).first()
             if done is not None:
-                hint = " (reopen it to review it again)" if done.state == "rejected" else ""
                 raise ConflictError(
-                    f"{part} paragraph {number} of declaration {declaration_id} was already "
-                    f"promoted as proposal {done.id}, {done.state}{hint}"
+                    "%(part)s paragraph %(number)s of declaration %(declaration)s was already "
+                    "promoted as proposal %(id)s, %(state)s (reopen it to review it again)"
+                    if done.state == "rejected"
+                    else "%(part)s paragraph %(number)s of declaration %(declaration)s was "
+                    "already promoted as proposal %(id)s, %(state)s",
+                    part=part,
+                    number=number,
+                    declaration=declaration_id,
+                    id=done.id,
+                    state=done.state,
                 )
             _check_not_queued(conn, declaration_id, text)
             position = _insertion_point(conn, declaration_id, origin)
@@ -1126,7 +1232,9 @@ def promote_paragraph(
                 {"declaration": declaration_id, "from": origin, "position": position, "text": text},
             )
     except SQLAlchemyError as exc:
-        raise StoreError(f"promoting the paragraph failed and was rolled back: {exc}") from None
+        raise StoreError(
+            "promoting the paragraph failed and was rolled back: %(reason)s", reason=exc
+        ) from None
     return proposal(store, pid)
 
 
@@ -1155,7 +1263,9 @@ def add_proposal(store: Store, declaration_id: int, text: str, *, actor: Actor) 
                 {"declaration": declaration_id, "position": position, "text": text},
             )
     except SQLAlchemyError as exc:
-        raise StoreError(f"adding the statement failed and was rolled back: {exc}") from None
+        raise StoreError(
+            "adding the statement failed and was rolled back: %(reason)s", reason=exc
+        ) from None
     return proposal(store, pid)
 
 
@@ -1219,13 +1329,19 @@ def _split_index(p: Proposal, at: str | None, sentence: int | None) -> int:
     if (at is None) == (sentence is None):
         raise ReviewError("say where to split: the text the second part starts with, or its number")
     if len(parts) < 2:
-        raise ReviewError(f"proposal {p.id} is one {kind[:-1]}: there is nothing to split")
+        raise ReviewError(
+            "proposal %(id)s is one %(kind)s: there is nothing to split", id=p.id, kind=kind[:-1]
+        )
     listing = "; ".join(f"{k} «{_short(x)}»" for k, x in enumerate(parts[1:], 2))
     if sentence is not None:
         if not 2 <= sentence <= len(parts):
             raise ReviewError(
-                f"proposal {p.id} has {len(parts)} {kind}: the second part starts at one of "
-                f"2 to {len(parts)} ({listing})"
+                "proposal %(id)s has %(n)s %(kind)s: the second part starts at one of 2 to %(n)s "
+                "(%(listing)s)",
+                id=p.id,
+                n=len(parts),
+                kind=kind,
+                listing=listing,
             )
         return sentence
     assert at is not None
@@ -1236,17 +1352,27 @@ def _split_index(p: Proposal, at: str | None, sentence: int | None) -> int:
     starts = layout[1] if layout is not None else _sentence_starts(p.text)
     found = [m.start() for m in re.finditer(re.escape(wanted), p.text, re.IGNORECASE)]
     if not found:
-        raise ReviewError(f"{_short(wanted)!r} is not in proposal {p.id}'s text")
+        raise ReviewError(
+            "%(text)s is not in proposal %(id)s's text", text=repr(_short(wanted)), id=p.id
+        )
     at_boundary = [starts.index(x) + 1 for x in found if x in starts and starts.index(x) > 0]
     if not at_boundary:
         raise ReviewError(
-            f"proposal {p.id} cannot be split at {_short(wanted)!r}: that is not where one of its "
-            f"{kind} starts. It can be split at: {listing}"
+            "proposal %(id)s cannot be split at %(text)s: that is not where one of its %(kind)s "
+            "starts. It can be split at: %(listing)s",
+            id=p.id,
+            text=repr(_short(wanted)),
+            kind=kind,
+            listing=listing,
         )
     if len(at_boundary) > 1:
         raise ReviewError(
-            f"{_short(wanted)!r} starts several of proposal {p.id}'s {kind} "
-            f"({', '.join(map(str, at_boundary))}): give its number instead"
+            "%(text)s starts several of proposal %(id)s's %(kind)s (%(numbers)s): give its number "
+            "instead",
+            text=repr(_short(wanted)),
+            id=p.id,
+            kind=kind,
+            numbers=", ".join(map(str, at_boundary)),
         )
     return at_boundary[0]
 
@@ -1300,7 +1426,9 @@ def split_proposal(
             _active(conn, p.declaration_id, lock=True)
             now = _pending(conn, proposal_id)
             if (now.text, now.position, now.items) != (p.text, p.position, p.items):
-                raise ConflictError(f"proposal {p.id} changed meanwhile: look again and retry")
+                raise ConflictError(
+                    "proposal %(id)s changed meanwhile: look again and retry", id=p.id
+                )
             _rewrite(conn, p.id, first, sug[0])
             new_id = _insert_proposal(
                 conn, p.declaration_id, p.position + 1, second, sug[1], p.origin
@@ -1321,7 +1449,9 @@ def split_proposal(
             )
     except SQLAlchemyError as exc:
         raise StoreError(
-            f"splitting proposal {proposal_id} failed and was rolled back: {exc}"
+            "splitting proposal %(id)s failed and was rolled back: %(reason)s",
+            id=proposal_id,
+            reason=exc,
         ) from None
     return proposal(store, p.id), proposal(store, new_id)
 
@@ -1377,7 +1507,9 @@ def merge_proposal(store: Store, proposal_id: int, *, actor: Actor) -> Proposal:
             _active(conn, p.declaration_id, lock=True)
             now, later = _pending(conn, p.id), _next(conn, p)
             if (now.text, now.position, later.id, later.text) != (p.text, p.position, q.id, q.text):
-                raise ConflictError(f"proposal {p.id} or the next changed meanwhile: try again")
+                raise ConflictError(
+                    "proposal %(id)s or the next changed meanwhile: try again", id=p.id
+                )
             conn.execute(
                 t.proposals.delete().where(
                     t.proposals.c.id == q.id, t.proposals.c.state == "pending"
@@ -1395,7 +1527,9 @@ def merge_proposal(store: Store, proposal_id: int, *, actor: Actor) -> Proposal:
             )
     except SQLAlchemyError as exc:
         raise StoreError(
-            f"merging proposal {proposal_id} failed and was rolled back: {exc}"
+            "merging proposal %(id)s failed and was rolled back: %(reason)s",
+            id=proposal_id,
+            reason=exc,
         ) from None
     return proposal(store, p.id)
 
@@ -1410,13 +1544,17 @@ def _next(conn: Connection, p: Proposal) -> Proposal:
     )
     if nid is None:
         raise ReviewError(
-            f"proposal {p.id} is the last of declaration {p.declaration_id}: there is no next "
-            "proposal to merge it with"
+            "proposal %(id)s is the last of declaration %(declaration)s: there is no next "
+            "proposal to merge it with",
+            id=p.id,
+            declaration=p.declaration_id,
         )
     q = _read_proposal(conn, nid)
     if q.state != "pending":
         raise ConflictError(
-            f"the next proposal, {q.id}, is {q.state}: only two pending proposals are merged"
+            "the next proposal, %(id)s, is %(state)s: only two pending proposals are merged",
+            id=q.id,
+            state=q.state,
         )
     return q
 
@@ -1498,7 +1636,7 @@ def _mark_closed(
     ).rowcount
     if done != 1:  # closed by someone else between our read and this write
         _active(conn, r.id)
-        raise ConflictError(f"declaration {r.id} changed meanwhile: try again")
+        raise ConflictError("declaration %(id)s changed meanwhile: try again", id=r.id)
 
 
 def withdraw_declaration(store: Store, declaration_id: int, *, reason: str, actor: Actor) -> Closed:
@@ -1533,7 +1671,9 @@ def withdraw_declaration(store: Store, declaration_id: int, *, reason: str, acto
             )
     except SQLAlchemyError as exc:
         raise StoreError(
-            f"withdrawing declaration {declaration_id} failed and was rolled back: {exc}"
+            "withdrawing declaration %(declaration)s failed and was rolled back: %(reason)s",
+            declaration=declaration_id,
+            reason=exc,
         ) from None
     return Closed(declaration_record(store, declaration_id), rejected, kept)
 
@@ -1586,7 +1726,9 @@ def replace_declaration(
         old = _active(conn, declaration_id)
     if corrected.sha256 == old.sha256:
         raise ConflictError(
-            f"{corrected.name} is the same file as declaration {declaration_id}: nothing to replace"
+            "%(file)s is the same file as declaration %(declaration)s: nothing to replace",
+            file=corrected.name,
+            declaration=declaration_id,
         )
     if year is not None:
         _check_year(year)
@@ -1635,11 +1777,13 @@ def replace_declaration(
             )
     except IntegrityError:
         raise ConflictError(
-            f"{corrected.name} was added by someone else just now: nothing replaced"
+            "%(file)s was added by someone else just now: nothing replaced", file=corrected.name
         ) from None
     except SQLAlchemyError as exc:
         raise StoreError(
-            f"replacing declaration {declaration_id} failed and was rolled back: {exc}"
+            "replacing declaration %(declaration)s failed and was rolled back: %(reason)s",
+            declaration=declaration_id,
+            reason=exc,
         ) from None
     return Closed(
         declaration_record(store, declaration_id),

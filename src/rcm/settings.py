@@ -194,7 +194,9 @@ def load_mail(env_vars: Mapping[str, str]) -> MailSettings | None:
     port = 465 if use_ssl else 587 if starttls else 25
     if raw_port:
         if not (raw_port.isascii() and raw_port.isdigit() and 0 < int(raw_port) < 65536):
-            raise ConfigError(f"RCM_SMTP_PORT must be a port number, not {raw_port!r}")
+            raise ConfigError(
+                "RCM_SMTP_PORT must be a port number, not %(value)s", value=repr(raw_port)
+            )
         port = int(raw_port)
     sender = env_vars.get("RCM_MAIL_FROM", "").strip()
     found = getaddresses([sender]) if sender else []
@@ -228,22 +230,38 @@ def _flag(name: str, raw: str) -> bool:
         return True
     if value in ("0", "off", "no", "false"):
         return False
-    raise ConfigError(f"{name} must be on or off, not {raw!r}")
+    raise ConfigError("%(name)s must be on or off, not %(value)s", name=name, value=repr(raw))
 
 
-def _weak_key(key: str) -> str | None:
-    """Why a secret key is guessable, or None."""
+# How to make a good key, as the errors about a weak one say it.
+KEY_COMMAND = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+
+
+def _check_key_strength(key: str) -> None:
+    """A guessable secret key is an error saying why: blank, a short piece repeated, too
+    uniform (each a whole sentence, translated as one)."""
     if not key.strip():
-        return "blank"
+        raise ConfigError(
+            "RCM_SECRET_KEY is blank: use a long random value (e.g. %(command)s)",
+            command=KEY_COMMAND,
+        )
     distinct = len(set(key))
     if any(
         len(key) % size == 0 and key == key[:size] * (len(key) // size)
         for size in range(1, len(key) // 2 + 1)
     ):
-        return "a short piece repeated"
+        raise ConfigError(
+            "RCM_SECRET_KEY is a short piece repeated: use a long random value (e.g. %(command)s)",
+            command=KEY_COMMAND,
+        )
     if distinct < MIN_KEY_DISTINCT or len(key) * math.log2(distinct) < KEY_BITS:
-        return f"too uniform ({distinct} different characters; at least {MIN_KEY_DISTINCT})"
-    return None
+        raise ConfigError(
+            "RCM_SECRET_KEY is too uniform (%(n)s different characters; at least %(min)s): use a "
+            "long random value (e.g. %(command)s)",
+            n=distinct,
+            min=MIN_KEY_DISTINCT,
+            command=KEY_COMMAND,
+        )
 
 
 def load(environ: Mapping[str, str] | None = None) -> Config:
@@ -251,26 +269,24 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
     env_vars = os.environ if environ is None else environ
     env = env_vars.get("RCM_ENV", "development").strip().lower() or "development"
     if env not in ("development", "production"):
-        raise ConfigError(f"RCM_ENV must be development or production, not {env!r}")
+        raise ConfigError(
+            "RCM_ENV must be development or production, not %(value)s", value=repr(env)
+        )
     production = env == "production"
     key = env_vars.get("RCM_SECRET_KEY", "")
     if production:
         if not key:
             raise ConfigError(
                 "RCM_SECRET_KEY is required in production: set it to a long random value, the "
-                'same for every worker (e.g. python -c "import secrets; '
-                'print(secrets.token_urlsafe(48))")'
+                "same for every worker (e.g. %(command)s)",
+                command=KEY_COMMAND,
             )
         if key == DEVELOPMENT_KEY or len(key) < MIN_KEY_LENGTH:
             raise ConfigError(
-                f"RCM_SECRET_KEY must be at least {MIN_KEY_LENGTH} characters and not the "
-                "development key"
+                "RCM_SECRET_KEY must be at least %(n)s characters and not the development key",
+                n=MIN_KEY_LENGTH,
             )
-        if weak := _weak_key(key):
-            raise ConfigError(
-                f"RCM_SECRET_KEY is {weak}: use a long random value (e.g. python -c "
-                '"import secrets; print(secrets.token_urlsafe(48))")'
-            )
+        _check_key_strength(key)
     hosts = tuple(
         h.strip().lower() for h in env_vars.get("RCM_ALLOWED_HOSTS", "").split(",") if h.strip()
     )
@@ -285,10 +301,14 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         "json" if production else "text"
     )
     if log_format not in ("json", "text"):
-        raise ConfigError(f"RCM_LOG_FORMAT must be json or text, not {log_format!r}")
+        raise ConfigError(
+            "RCM_LOG_FORMAT must be json or text, not %(value)s", value=repr(log_format)
+        )
     level = env_vars.get("RCM_LOG_LEVEL", "info").strip().lower() or "info"
     if level not in ("debug", "info", "warning", "error"):
-        raise ConfigError(f"RCM_LOG_LEVEL must be debug, info, warning or error, not {level!r}")
+        raise ConfigError(
+            "RCM_LOG_LEVEL must be debug, info, warning or error, not %(value)s", value=repr(level)
+        )
     max_age, stale = (
         _seconds(name, env_vars.get(name, default))
         for name, default in (("RCM_CACHE_MAX_AGE", "10"), ("RCM_CACHE_STALE", "30"))
@@ -311,7 +331,11 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
 def _seconds(name: str, raw: str) -> int:
     value = raw.strip()
     if not value.isdigit() or int(value) > 31_536_000:
-        raise ConfigError(f"{name} must be a number of seconds (0 to 31536000), not {raw!r}")
+        raise ConfigError(
+            "%(name)s must be a number of seconds (0 to 31536000), not %(value)s",
+            name=name,
+            value=repr(raw),
+        )
     return int(value)
 
 

@@ -479,7 +479,9 @@ def _queue(
     except _DryRun:
         pass  # everything was done and checked; the transaction rolled back
     except SQLAlchemyError as exc:
-        raise StoreError(f"queueing the translations failed and was rolled back: {exc}") from None
+        raise StoreError(
+            "queueing the translations failed and was rolled back: %(reason)s", reason=exc
+        ) from None
     return report
 
 
@@ -507,16 +509,26 @@ def align_version(
     proposal of the operative part as read that is not rejected; proposals a reviewer made by
     hand, promoted, split or merged, and rejected ones, may stay without (listed as notices)."""
     if lang not in LANGUAGES:
-        raise BadInput(f"unknown language {lang!r}: use one of {', '.join(LANGUAGES)}")
+        raise BadInput(
+            "unknown language %(lang)s: use one of %(valid)s",
+            lang=repr(lang),
+            valid=", ".join(LANGUAGES),
+        )
     declaration = declaration_record(store, declaration_id)
     if declaration.lang == lang:
         raise BadInput(
-            f"declaration {declaration_id} is already in {lang!r}: its other-language version "
-            f"is in {'en' if lang == 'es' else 'es'}"
+            "declaration %(declaration)s is already in %(lang)s: its other-language version is in "
+            "%(other)s",
+            declaration=declaration_id,
+            lang=repr(lang),
+            other="en" if lang == "es" else "es",
         )
     if version.lang != lang:
         raise BadInput(
-            f"{version.name} reads as {version.lang!r}, not {lang!r}: is it the right file?"
+            "%(file)s reads as %(found)s, not %(lang)s: is it the right file?",
+            file=version.name,
+            found=repr(version.lang),
+            lang=repr(lang),
         )
     queue = proposals(store, declaration_id=declaration_id)
 
@@ -623,7 +635,11 @@ def translations(
 ) -> list[Translation]:
     """The translations in the queue (oldest first), by state, statement or declaration."""
     if state is not None and state not in STATES:
-        raise BadInput(f"unknown state {state!r}: use one of {', '.join(STATES)}")
+        raise BadInput(
+            "unknown state %(state)s: use one of %(valid)s",
+            state=repr(state),
+            valid=", ".join(STATES),
+        )
     tr = t.translations
     query = select(tr).order_by(tr.c.id)
     if state is not None:
@@ -644,15 +660,18 @@ def translation(store: Store, translation_id: int) -> Translation:
 def _read(conn: Connection, translation_id: int) -> Translation:
     r = conn.execute(select(t.translations).where(t.translations.c.id == translation_id)).first()
     if r is None:
-        raise NotFound(f"no translation {translation_id}")
+        raise NotFound("no translation %(id)s", id=translation_id)
     return _translation(r)
 
 
 def _decided(x: Translation) -> ConflictError:
     when = x.decided_at.strftime("%Y-%m-%d %H:%M UTC") if x.decided_at else "earlier"
     return ConflictError(
-        f"translation {x.id} was already {x.state} by {x.decided_by} on {when}: a decision is "
-        "taken once"
+        "translation %(id)s was already %(state)s by %(who)s on %(when)s: a decision is taken once",
+        id=x.id,
+        state=x.state,
+        who=x.decided_by,
+        when=when,
     )
 
 
@@ -666,16 +685,24 @@ def _target(conn: Connection, x: Translation) -> str:
         )
     ).first()
     if p is None:
-        raise NotFound(f"translation {x.id}: its proposal {x.proposal_id} no longer exists")
+        raise NotFound(
+            "translation %(id)s: its proposal %(proposal)s no longer exists",
+            id=x.id,
+            proposal=x.proposal_id,
+        )
     if p.state == "pending":
         raise ConflictError(
-            f"translation {x.id} is the wording of proposal {x.proposal_id}, not decided yet: "
-            "accept or reject the proposal first"
+            "translation %(id)s is the wording of proposal %(proposal)s, not decided yet: accept "
+            "or reject the proposal first",
+            id=x.id,
+            proposal=x.proposal_id,
         )
     if p.state != "accepted" or p.statement_id is None:
         raise ConflictError(
-            f"translation {x.id}: proposal {x.proposal_id} was rejected, so there is no "
-            "statement to give this wording; reject the translation"
+            "translation %(id)s: proposal %(proposal)s was rejected, so there is no statement to "
+            "give this wording; reject the translation",
+            id=x.id,
+            proposal=x.proposal_id,
         )
     return str(p.statement_id)
 
@@ -729,15 +756,19 @@ def accept_translation(
             if not final:
                 raise BadInput("the translation's text cannot be empty")
             if len(final) > MAX_TEXT:
-                raise BadInput(f"the translation's text is longer than {MAX_TEXT} characters")
+                raise BadInput("the translation's text is longer than %(n)s characters", n=MAX_TEXT)
             sid = _target(conn, x)
             row = conn.execute(select(t.statements).where(t.statements.c.id == sid)).first()
             if row is None:
-                raise NotFound(f"translation {x.id}: no statement {sid}")
+                raise NotFound(
+                    "translation %(id)s: no statement %(statement)s", id=x.id, statement=sid
+                )
             if row.lang == x.lang:
                 raise ConflictError(
-                    f"statement {sid} is itself in {x.lang!r}: a translation cannot replace its "
-                    "wording (reword it instead)"
+                    "statement %(id)s is itself in %(lang)s: a translation cannot replace its "
+                    "wording (reword it instead)",
+                    id=sid,
+                    lang=repr(x.lang),
                 )
             column = "text_es" if x.lang == "es" else "text_en"
             before = row._mapping.get(column)
@@ -762,7 +793,9 @@ def accept_translation(
             search_index.bump_generation(conn)
     except SQLAlchemyError as exc:
         raise StoreError(
-            f"accepting translation {translation_id} failed and was rolled back: {exc}"
+            "accepting translation %(id)s failed and was rolled back: %(reason)s",
+            id=translation_id,
+            reason=exc,
         ) from None
     return translation(store, translation_id)
 
@@ -782,7 +815,9 @@ def reject_translation(
             _settle(conn, x, "rejected", who, {"reason": reason[:2000]}, None)
     except SQLAlchemyError as exc:
         raise StoreError(
-            f"rejecting translation {translation_id} failed and was rolled back: {exc}"
+            "rejecting translation %(id)s failed and was rolled back: %(reason)s",
+            id=translation_id,
+            reason=exc,
         ) from None
     return translation(store, translation_id)
 

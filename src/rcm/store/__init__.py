@@ -88,7 +88,8 @@ def database_url(value: str | None = None) -> str:
         make_url(raw)
     except ArgumentError:
         raise StoreError(
-            f"not a database URL: {raw!r} (try sqlite:///rcm.db or postgresql://user@host/dbname)"
+            "not a database URL: %(value)s (try sqlite:///rcm.db or postgresql://user@host/dbname)",
+            value=repr(raw),
         ) from None
     return raw
 
@@ -221,7 +222,9 @@ class DatabaseFailure(StoreError):
 
     def __init__(self, url: str, reason: str) -> None:
         super().__init__(
-            f"database {url}: {reason} (the transaction was rolled back: nothing was written)"
+            "database %(db)s: %(reason)s (the transaction was rolled back: nothing was written)",
+            db=url,
+            reason=reason,
         )
         self.reason = reason
 
@@ -234,13 +237,20 @@ class Store:
         if self.dialect == "sqlite":
             db = parsed.database
             if db and db != ":memory:" and not create and not Path(db).exists():
-                raise StoreError(f"no database at {db}: run `rcm ingest` first (or pass --db)")
+                raise StoreError(
+                    "no database at %(db)s: run `rcm ingest` first (or pass --db)", db=db
+                )
         elif self.dialect != "postgresql":
-            raise StoreError(f"unsupported database {self.dialect!r}: use SQLite or PostgreSQL")
+            raise StoreError(
+                "unsupported database %(dialect)s: use SQLite or PostgreSQL",
+                dialect=repr(self.dialect),
+            )
         try:
             self.engine: Engine = create_engine(self.url, future=True)
         except (ArgumentError, ImportError) as exc:
-            raise StoreError(f"cannot use database {self.display_url}: {exc}") from None
+            raise StoreError(
+                "cannot use database %(db)s: %(reason)s", db=self.display_url, reason=exc
+            ) from None
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         event.listen(self.engine, "handle_error", self._database_failure)
@@ -286,7 +296,9 @@ class Store:
         try:
             return migrate.current_revision(self.engine)
         except (OperationalError, DatabaseFailure) as exc:
-            raise StoreError(f"cannot open database {self.display_url}: {_reason(exc)}") from None
+            raise StoreError(
+                "cannot open database %(db)s: %(reason)s", db=self.display_url, reason=_reason(exc)
+            ) from None
 
     def migrate(self) -> tuple[str | None, str]:
         """Bring the schema to the newest revision; returns (before, after)."""
@@ -300,7 +312,9 @@ class Store:
         try:
             migrate.upgrade(engine)
         except SQLAlchemyError as exc:
-            raise StoreError(f"migration failed on {self.display_url}: {_reason(exc)}") from None
+            raise StoreError(
+                "migration failed on %(db)s: %(reason)s", db=self.display_url, reason=_reason(exc)
+            ) from None
         finally:
             if engine is not self.engine:
                 engine.dispose()
@@ -335,12 +349,15 @@ class Store:
         current, head = self.revision(), migrate.head_revision()
         if current is None:
             raise StoreError(
-                f"database {self.display_url} holds no compendium: run `rcm ingest` first"
+                "database %(db)s holds no compendium: run `rcm ingest` first", db=self.display_url
             )
         if current != head:
             raise StoreError(
-                f"database {self.display_url} has schema {current}, this rcm needs "
-                f"{head}: run `rcm migrate`"
+                "database %(db)s has schema %(current)s, this rcm needs %(head)s: run "
+                "`rcm migrate`",
+                db=self.display_url,
+                current=current,
+                head=head,
             )
 
     # --- writing ------------------------------------------------------------------------------
@@ -355,7 +372,9 @@ class Store:
                 return _ingest(conn, compendium)
         except (SQLAlchemyError, DatabaseFailure) as exc:
             raise StoreError(
-                f"ingest into {self.display_url} failed and was rolled back: {_reason(exc)}"
+                "ingest into %(db)s failed and was rolled back: %(reason)s",
+                db=self.display_url,
+                reason=_reason(exc),
             ) from None
 
     @contextmanager
@@ -400,7 +419,9 @@ class Store:
         try:
             return versioning.read_raw(engine.raw_connection())
         except (SQLAlchemyError, engine.dialect.loaded_dbapi.Error) as exc:
-            raise StoreError(f"database {self.display_url}: {exc}".strip()) from None
+            raise StoreError(
+                "database %(db)s: %(reason)s", db=self.display_url, reason=str(exc).strip()
+            ) from None
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -417,7 +438,9 @@ class Store:
             with self._read() as conn:
                 yield conn
         except (OperationalError, DatabaseFailure) as exc:
-            raise StoreError(f"database {self.display_url}: {_reason(exc)}") from None
+            raise StoreError(
+                "database %(db)s: %(reason)s", db=self.display_url, reason=_reason(exc)
+            ) from None
 
     # Small lookups for search results, on an open connection, cached until the index generation
     # changes (every ingest and index refresh bumps it in its own transaction).

@@ -17,6 +17,7 @@ from babel.support import NullTranslations, Translations
 from markupsafe import Markup
 
 from rcm import taxonomy
+from rcm.i18n import words
 
 LANGUAGES = ("en", "es")
 DEFAULT = "en"
@@ -25,17 +26,24 @@ COOKIE = "rcm_lang"
 current: ContextVar[str] = ContextVar("rcm_lang", default=DEFAULT)
 
 
-@cache
-def translations(lang: str) -> NullTranslations:
-    if lang == DEFAULT:
-        return NullTranslations()
-    po = files("rcm.web").joinpath("locales", lang, "LC_MESSAGES", "messages.po")
-    with po.open("rb") as fh:
+def _compiled(package: str, path: tuple[str, ...], lang: str) -> Translations:
+    with files(package).joinpath(*path).open("rb") as fh:
         catalog = read_po(fh, locale=lang)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
     return Translations(fp=buffer)
+
+
+@cache
+def translations(lang: str) -> NullTranslations:
+    """The pages' catalogue, and behind it the command line's (read as data): the core's errors
+    (a review conflict, a failed restore) are translated there once, for both."""
+    if lang == DEFAULT:
+        return NullTranslations()
+    own = _compiled("rcm.web", ("locales", lang, "LC_MESSAGES", "messages.po"), lang)
+    own.add_fallback(_compiled("rcm", ("locales", lang, "LC_MESSAGES", "rcm.po"), lang))
+    return own
 
 
 def gettext(message: str) -> str:
@@ -46,6 +54,35 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current.get()).ungettext(singular, plural, n)
 
 
+# The values of a core message that are words of its sentence (a status, a meeting, a proposal's
+# parts, a part of a declaration, a date): translated by :func:`value_words`, and on a page not
+# set apart as code.
+WORDS = frozenset({"state", "meeting", "meeting2", "kind", "part", "when"})
+# ... and on a page, neither are a person's name nor the reason someone gave (prose, not code).
+PLAIN = WORDS | {"who", "why"}
+
+
+def value_words(values: Mapping[str, object]) -> dict[str, object]:
+    """The values of a core message that are words of the program, in the reader's language: a
+    status ("accepted"), a meeting ("XXII RCM": "XXII CRM"), a proposal's parts ("sentences"), a
+    part of a declaration ("preamble"). The rest (ids, names, what was typed) as they are."""
+    lang = current.get()
+    if lang == DEFAULT:
+        return dict(values)
+    t = translations(lang)
+    out = dict(values)
+    for key, value in values.items():
+        if not isinstance(value, str):
+            continue
+        if key == "state":
+            out[key] = t.upgettext("status", value)
+        elif key in ("meeting", "meeting2"):
+            out[key] = words(lang).meeting(value)  # as the documents name it
+        elif key in WORDS:
+            out[key] = t.ugettext(value)
+    return out
+
+
 def translated(template: str, values: Mapping[str, object] | None = None) -> str:
     """A core message in the reader's language: ``template`` (English, with %(name)s
     placeholders; the catalog's key) filled with ``values`` (an error's, a notice's)."""
@@ -53,7 +90,7 @@ def translated(template: str, values: Mapping[str, object] | None = None) -> str
     if not values:
         return text
     try:
-        return text % dict(values)
+        return text % value_words(values)
     except (KeyError, ValueError, TypeError):  # a translation that does not fit its values
         return template % dict(values)
 
@@ -64,7 +101,10 @@ def translated_markup(template: str, values: Mapping[str, object] | None = None)
     text = Markup.escape(gettext(template))
     if not values:
         return text
-    shown = {k: Markup("<code>%s</code>") % v for k, v in values.items()}
+    shown = {
+        k: Markup.escape(v) if k in PLAIN else Markup("<code>%s</code>") % v
+        for k, v in value_words(values).items()
+    }
     try:
         return text % shown
     except (KeyError, ValueError, TypeError):
