@@ -348,6 +348,9 @@ def test_the_other_commands_speak_spanish(other, monkeypatch):
 
 def test_the_other_commands_in_english_are_caught_and_unchanged(other):
     """Without --lang the same commands still print their English (and the detector sees it)."""
+    # on its own too (another worker may hold the scenario's database): a compendium, an account
+    assert other("ingest").exit_code == 0
+    other("users", "add", "zoe", "--role", "observer")  # already there after a first run: refused
     for args in (("check",), ("gcm", "coverage"), ("migrate",), ("users", "list")):
         out = other(*args).output
         assert _english_left(out), (args, out)

@@ -47,8 +47,11 @@ NOT_A_MESSAGE = {"DocumentError", "FormProblems"}
 
 # Modules whose errors are all templates: no f-string with placeholders is given to an error.
 TEMPLATES_ONLY = (
+    "audit.py",
     "backup.py",
+    "drafts.py",
     "edit.py",
+    "mail.py",
     "review.py",
     "settings.py",
     "store/__init__.py",
@@ -56,7 +59,7 @@ TEMPLATES_ONLY = (
 )
 # The f-strings with placeholders given to errors elsewhere (the command line translates most of
 # them by pattern, ``rcm.cli._ERRORS``; the web shows them in English): at most this many.
-F_STRINGS_LEFT = 45
+F_STRINGS_LEFT = 16
 
 
 @dataclass(frozen=True)
@@ -311,6 +314,20 @@ def test_the_command_line_says_conflicts_and_refusals_in_spanish(tmp_path):
     assert "la XXI CRM ya existe en el compendio: se añade una sola declaración por reunión" in (
         r.output
     ), r.output
+
+    # the consultation's errors: a statement outside the round, a closed round, a long reason
+    assert _rcm(db, "round", "open", "TS4", "--theme", "TS4", "--no-mail").exit_code == 0
+    r = _rcm(db, "--lang", "es", "opinion", "set", "1", "MEX", "I-3529", "valid")
+    assert "la disposición I-3529 no está en la ronda 1" in r.output, r.output
+    long = "x" * 5001
+    r = _rcm(db, "--lang", "es", "opinion", "set", "1", "MEX", "I-6681", "abstain",
+             "--comment", long)  # fmt: skip
+    assert "el comentario tiene 5,001 caracteres; como máximo 5,000" in r.output, r.output
+    assert _rcm(db, "round", "close", "1").exit_code == 0
+    r = _rcm(db, "--lang", "es", "opinion", "set", "1", "MEX", "I-6681", "valid")
+    assert r.exit_code == 5 and "la ronda 1 está cerrada: es de solo lectura" in r.output
+    r = _rcm(db, "opinion", "set", "1", "MEX", "I-6681", "valid")  # the English as it was
+    assert "round 1 is closed: it is read-only" in r.output, r.output
 
     # a restore into a database that holds something: refused, in Spanish
     backup = str(tmp_path / "rcm.backup")

@@ -100,7 +100,7 @@ def audit_trail(
     """Events newest first. `action` is an action ("user.add") or its kind ("user"), `actor` a
     name (exactly), `obj` words the object contains ("round 3", "XIX-0021")."""
     if not 1 <= limit <= MAX_LIMIT:
-        raise RcmError(f"limit must be between 1 and {MAX_LIMIT}")
+        raise RcmError("limit must be between 1 and %(max)s", max=MAX_LIMIT)
     if offset < 0:
         raise RcmError("offset must not be negative")
     conditions = []

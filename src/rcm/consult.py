@@ -210,7 +210,7 @@ def secretariat_name(actor: Actor, what: str) -> str:
 def _round(conn: Connection, round_id: int) -> Round:
     r = conn.execute(select(t.rounds).where(t.rounds.c.id == round_id)).first()
     if r is None:
-        raise NotFound(f"no round {round_id}")
+        raise NotFound("no round %(id)s", id=round_id)
     n = conn.scalar(
         select(func.count())
         .select_from(t.round_statements)
@@ -243,7 +243,9 @@ def _check_deadline(deadline: str | None) -> str | None:
     try:
         return date.fromisoformat(deadline).isoformat()
     except ValueError:
-        raise RcmError(f"deadline {deadline!r} is not a date such as 2017-06-30") from None
+        raise RcmError(
+            "deadline %(value)s is not a date such as 2017-06-30", value=repr(deadline)
+        ) from None
 
 
 def open_round(
@@ -302,7 +304,7 @@ def _set_state(store: Store, round_id: int, state: str, actor: Actor) -> Round:
     with store.transaction() as conn:
         before = _round(conn, round_id)
         if before.state == state:
-            raise ConflictError(f"round {round_id} is already {state}")
+            raise ConflictError("round %(id)s is already %(state)s", id=round_id, state=state)
         conn.execute(update(t.rounds).where(t.rounds.c.id == round_id).values(state=state))
         record_audit(
             conn,
@@ -493,11 +495,14 @@ def _validate(
     code = country.strip().upper()
     if code not in member_countries():
         raise RcmError(
-            f"{country!r} is not a Member Country; valid: {', '.join(member_countries())}"
+            "%(value)s is not a Member Country; valid: %(valid)s",
+            value=repr(country),
+            valid=", ".join(member_countries()),
         )
     try:
         v = OpinionValue(value.strip().lower())
     except ValueError:
+        # stays a plain message: the command line says each answer with its meaning (``_ERRORS``)
         raise RcmError(
             f"{value!r} is not an answer; valid: {', '.join(o.value for o in OpinionValue)}"
         ) from None
@@ -513,15 +518,15 @@ def _validate(
 
 def check_lengths(wording: str | None, reason: str | None, comment: str | None) -> None:
     """The limits of one answer's texts (``MAX_WORDING``, ``MAX_COMMENT``)."""
-    for what, text, limit in (
-        ("the proposed wording", wording, MAX_WORDING),
-        ("the reason", reason, MAX_COMMENT),
-        ("the comment", comment, MAX_COMMENT),
+    for message, text, limit in (
+        ("the proposed wording has %(n)s characters; at most %(limit)s", wording, MAX_WORDING),
+        ("the reason has %(n)s characters; at most %(limit)s", reason, MAX_COMMENT),
+        ("the comment has %(n)s characters; at most %(limit)s", comment, MAX_COMMENT),
     ):
         # A line end counts once, as in the form's maxlength (browsers send it as CR LF).
         n = len(text.replace("\r\n", "\n")) if text is not None else 0
         if n > limit:
-            raise RcmError(f"{what} has {n:,} characters; at most {limit:,}")
+            raise RcmError(message, n=f"{n:,}", limit=f"{limit:,}")
 
 
 def _write_opinion(
@@ -542,7 +547,7 @@ def _write_opinion(
     # ``statement_version`` is the wording the writer saw (None: the current one, e.g. the CLI).
     author = answering_name(actor, country, rnd.state)
     if rnd.state != "open":
-        raise ConflictError(f"round {rnd.id} is closed: it is read-only")
+        raise ConflictError("round %(id)s is closed: it is read-only", id=rnd.id)
     in_scope = conn.scalar(
         select(func.count())
         .select_from(t.round_statements)
@@ -552,17 +557,26 @@ def _write_opinion(
         )
     )
     if not in_scope:
-        raise NotFound(f"statement {statement_id} is not in round {rnd.id}")
+        raise NotFound("statement %(sid)s is not in round %(id)s", sid=statement_id, id=rnd.id)
     seen = _seen_wording(conn, statement_id, statement_version)
     o = t.opinions
     key = (o.c.round_id == rnd.id, o.c.country == country, o.c.statement_id == statement_id)
     current = conn.execute(select(o).where(*key)).first()
     have = current.version if current else 0
     if expected_version is not None and expected_version != have:
-        who = f" by {current.author} at {current.at:%Y-%m-%d %H:%M}" if current else ""
+        values = {"country": country, "sid": statement_id, "have": have, "read": expected_version}
+        if current:
+            raise ConflictError(
+                "%(country)s's opinion on %(sid)s changed by %(person)s at %(at)s (version "
+                "%(have)s, you read %(read)s): reload it and try again",
+                person=current.author,
+                at=f"{current.at:%Y-%m-%d %H:%M}",
+                **values,
+            )
         raise ConflictError(
-            f"{country}'s opinion on {statement_id} changed{who} (version {have}, you read "
-            f"{expected_version}): reload it and try again"
+            "%(country)s's opinion on %(sid)s changed (version %(have)s, you read %(read)s): "
+            "reload it and try again",
+            **values,
         )
     at = clock.now()
     row = {
@@ -584,7 +598,9 @@ def _write_opinion(
             done = conn.execute(update(o).where(*key, o.c.version == have).values(**row)).rowcount
             if done != 1:
                 raise ConflictError(
-                    f"{country}'s opinion on {statement_id} changed meanwhile: try again"
+                    "%(country)s's opinion on %(sid)s changed meanwhile: try again",
+                    country=country,
+                    sid=statement_id,
                 )
         conn.execute(
             insert(t.opinion_history).values(
@@ -593,7 +609,9 @@ def _write_opinion(
         )
     except IntegrityError:
         raise ConflictError(
-            f"{country}'s opinion on {statement_id} changed meanwhile: try again"
+            "%(country)s's opinion on %(sid)s changed meanwhile: try again",
+            country=country,
+            sid=statement_id,
         ) from None
     record_audit(
         conn,
@@ -613,13 +631,16 @@ def _seen_wording(conn: Connection, statement_id: str, seen: int | None) -> int:
     one the statement has had; the current one when the adapter shows only that (the CLI)."""
     current = conn.scalar(select(t.statements.c.version).where(t.statements.c.id == statement_id))
     if current is None:
-        raise NotFound(f"no statement {statement_id}")
+        raise NotFound("no statement %(id)s", id=statement_id)
     if seen is None:
         return int(current)
     if not 1 <= seen <= current:
         raise RcmError(
-            f"statement {statement_id} has no wording version {seen}: its wording is at "
-            f"version {current}"
+            "statement %(sid)s has no wording version %(seen)s: its wording is at version "
+            "%(current)s",
+            sid=statement_id,
+            seen=seen,
+            current=current,
         )
     return seen
 
@@ -753,12 +774,12 @@ def add_comment(
         raise Forbidden("only observers and the Secretariat comment here; focal points answer")
     body = text.strip()
     if not body or len(body) > MAX_COMMENT:
-        raise RcmError(f"a comment needs between 1 and {MAX_COMMENT:,} characters")
+        raise RcmError("a comment needs between 1 and %(max)s characters", max=f"{MAX_COMMENT:,}")
     sid = statement_id.strip().upper()
     with store.transaction() as conn:
         rnd = _round(conn, round_id)
         if rnd.state != "open":
-            raise ConflictError(f"round {round_id} is closed: it is read-only")
+            raise ConflictError("round %(id)s is closed: it is read-only", id=round_id)
         in_scope = conn.scalar(
             select(func.count())
             .select_from(t.round_statements)
@@ -767,7 +788,7 @@ def add_comment(
             )
         )
         if not in_scope:
-            raise NotFound(f"statement {sid} is not in round {round_id}")
+            raise NotFound("statement %(sid)s is not in round %(id)s", sid=sid, id=round_id)
         row = {
             "round_id": round_id,
             "statement_id": sid,

@@ -265,7 +265,9 @@ def save(
             )
             outside = [sid for sid in ids if sid not in in_scope]
             if outside:
-                raise NotFound(f"statement {outside[0]} is not in round {rnd.id}")
+                raise NotFound(
+                    "statement %(sid)s is not in round %(id)s", sid=outside[0], id=rnd.id
+                )
             conn.execute(
                 delete(d).where(
                     d.c.round_id == rnd.id, d.c.country == country, d.c.statement_id.in_(ids)

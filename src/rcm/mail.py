@@ -357,7 +357,11 @@ def _queue(
 def _open_round(store: Store, round_id: int, what: str) -> consult.Round:
     rnd = consult.get_round(store, round_id)
     if rnd.state != "open":
-        raise ConflictError(f"round {round_id} is closed: no {what} is sent for it")
+        closed = {
+            "invitation": "round %(id)s is closed: no invitation is sent for it",
+            "reminder": "round %(id)s is closed: no reminder is sent for it",
+        }
+        raise ConflictError(closed.get(what, closed["invitation"]), id=round_id)
     return rnd
 
 

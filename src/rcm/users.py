@@ -176,9 +176,9 @@ def _repeats_a_pattern(text: str) -> bool:
 def _check_password(password: str) -> str:
     """The password, or RcmError saying why it is refused (the same rule for the CLI and web)."""
     if len(password) < MIN_PASSWORD:
-        raise RcmError(f"a password needs at least {MIN_PASSWORD} characters")
+        raise RcmError("a password needs at least %(n)s characters", n=MIN_PASSWORD)
     if len(password) > MAX_PASSWORD:
-        raise RcmError(f"a password has at most {MAX_PASSWORD} characters")
+        raise RcmError("a password has at most %(n)s characters", n=MAX_PASSWORD)
     if not password.strip():
         raise RcmError("a password cannot be only spaces")
     folded = password.casefold()
@@ -265,12 +265,16 @@ def add_user(
         r = Role(role)
     except ValueError:
         raise RcmError(
-            f"unknown role {role!r}; valid: {', '.join(x.value for x in Role)}"
+            "unknown role %(value)s; valid: %(valid)s",
+            value=repr(role),
+            valid=", ".join(x.value for x in Role),
         ) from None
     members = {c.iso3 for c in taxonomy.countries()}
     code = country.strip().upper() if country else None
     if r is Role.FOCAL_POINT and code not in members:
-        raise RcmError(f"a focal point needs --country, one of {', '.join(sorted(members))}")
+        raise RcmError(
+            "a focal point needs --country, one of %(valid)s", valid=", ".join(sorted(members))
+        )
     if r is not Role.FOCAL_POINT and code:
         raise RcmError("only a focal point has a country")
     name = " ".join(name.split())
@@ -310,7 +314,7 @@ def add_user(
             added = _audited(user) | ({"lang": lang} if lang != "en" else {})
             record_audit(conn, actor, "user.add", f"user {username}", None, added)
     except IntegrityError:
-        raise RcmError(f"there is already a user {username!r}") from None
+        raise RcmError("there is already a user %(name)s", name=repr(username)) from None
     return user, secret
 
 
@@ -332,7 +336,9 @@ def check_email(raw: str) -> str:
         or not _EMAIL.fullmatch(address)
     ):
         shown = address[:80] + ("…" if len(address) > 80 else "")
-        raise RcmError(f"{shown!r} is not an e-mail address such as name@example.org")
+        raise RcmError(
+            "%(value)s is not an e-mail address such as name@example.org", value=repr(shown)
+        )
     return address
 
 
@@ -387,7 +393,7 @@ def _find(conn: Connection, username: str, *, for_update: bool = False) -> User:
     query = select(t.users).where(t.users.c.username.in_(_lookup_names(username)))
     r = conn.execute(query.with_for_update() if for_update else query).first()
     if r is None:
-        raise NotFound(f"no user {username!r}")
+        raise NotFound("no user %(name)s", name=repr(username))
     return _user(r)
 
 
@@ -436,8 +442,9 @@ def _set_active(store: Store, username: str, active: bool, actor: str) -> User:
                 return _find(conn, username)
             return before  # nothing to change, nothing to audit
         last_one = RcmError(
-            f"{before.username} is the only active Secretariat account: add or enable another "
-            "one first, or nobody could manage the compendium"
+            "%(name)s is the only active Secretariat account: add or enable another one first, "
+            "or nobody could manage the compendium",
+            name=before.username,
         )
         change = update(t.users).where(t.users.c.id == before.id)
         if not active and before.role is Role.SECRETARIAT:
@@ -745,7 +752,11 @@ def check_can_answer(user: User, country: str, round_state: str) -> None:
         return
     if user.role is Role.OBSERVER:
         raise Forbidden("observers may comment but never answer for a country")
-    raise Forbidden(f"{user.username} may not answer for {country.strip().upper()}")
+    raise Forbidden(
+        "%(name)s may not answer for %(country)s",
+        name=user.username,
+        country=country.strip().upper(),
+    )
 
 
 def check_secretariat(user: User, what: str) -> None:
@@ -770,8 +781,9 @@ def acting_user(store: Store, username: str) -> User:
             user = _find(conn, username)
         except NotFound:
             raise AuthError(
-                f"there is no account {username.strip()!r} to act as (see `rcm users list`)"
+                "there is no account %(name)s to act as (see `rcm users list`)",
+                name=repr(username.strip()),
             ) from None
     if not user.active:
-        raise AuthError(f"the account {user.username!r} is disabled: it cannot act")
+        raise AuthError("the account %(name)s is disabled: it cannot act", name=repr(user.username))
     return user
