@@ -124,6 +124,20 @@ def test_spanish_finds_english_and_english_finds_spanish(store):
     assert sum(v.count for v in result.facets["category"]) == result.total
 
 
+def test_natural_spanish_queries_need_neither_function_words_nor_the_terms_order(loaded_store):
+    """A Spanish query as people type it: "sobre", "entre", "todos"… are common words, as their
+    English counterparts are, and a term's words may come in another order."""
+
+    def ids(q: str) -> set[str]:
+        return {h.id for h in search(loaded_store, SearchRequest(q, limit=500)).hits}
+
+    english = ids("exchange of information on smuggling of migrants")
+    assert english and ids("intercambio de información sobre tráfico de migrantes") >= english
+    assert ids("retorno digno y seguro") == ids("retorno seguro y digno") != set()
+    # "sin" still counts: "migrantes sin documentos" is not "migrantes" and "documentos"
+    assert ids("migrantes sin documentos") <= ids("undocumented migrants")
+
+
 def test_each_hit_is_shown_in_the_readers_language_and_marked_with_its_own(store):
     """A Spanish statement's snippet is marked lang="es" (not "en"), and a statement with a
     Spanish wording shows it to a Spanish reader, the English one to an English reader."""

@@ -23,6 +23,15 @@ STOP_WORDS = frozenset(
     very y de la el en los las del por para con
     que se su sus un una al lo""".split()
 )
+# Dropped from queries too, not from the suggesters' features: Spanish function words whose English
+# counterparts are above (on, between, or, as, from, without, during, our, this, which, also,
+# more, very, all …), so that "intercambio de información sobre tráfico" needs no "sobre". Not
+# "sin" (without): in a term it says what is missing ("migrantes sin documentos").
+QUERY_STOP_WORDS = STOP_WORDS | frozenset(
+    """o u e ni sobre entre como desde hasta hacia ante tras durante mediante segun les le nos
+    nuestro nuestra nuestros nuestras este esta estos estas ese esa esos esas cual cuales donde
+    cuando tambien asi mas muy todo toda todos todas dicho dicha dichos dichas""".split()
+)
 
 
 def fold(text: str) -> str:

@@ -276,7 +276,7 @@ def parse_query(query: str) -> ParsedQuery:
             items.append((Term("prefix", token, (last,)), negated))
         elif len(found) > 1:  # "long-term", "16-18": the words in that order
             items.append((Term("phrase", token, tuple(found)), negated))
-        elif found[0] in analyze.STOP_WORDS and not negated:
+        elif found[0] in analyze.QUERY_STOP_WORDS and not negated:
             ignored_common.append(found[0])
             items.append((None, False))
         else:
@@ -342,20 +342,22 @@ OTHER = {"en": "es", "es": "en"}
 
 
 def _content(words: Sequence[str]) -> list[str]:
-    return [w for w in words if w not in analyze.STOP_WORDS]
+    return [w for w in words if w not in analyze.QUERY_STOP_WORDS]
 
 
 @lru_cache(maxsize=1)
 def _lexicon() -> dict[tuple[str, tuple[str, ...]], tuple[tuple[Concept, str], ...]]:
-    """(language, stems of a term's content words) -> the concepts with that term, and the
-    term: how a query's words are recognised, in the language they are stemmed in."""
+    """(language, stems of a term's content words, in any order) -> the concepts with that term,
+    and the term: how a query's words are recognised, in the language they are stemmed in. Words
+    typed without quotes are all required whatever their order, so "retorno digno y seguro" names
+    "retorno seguro y digno" too."""
     found: dict[tuple[str, tuple[str, ...]], list[tuple[Concept, str]]] = {}
     for concept in thesaurus.concepts():
         for lang in ("en", "es"):
             for label in concept.terms(lang):
                 content = _content(analyze.words(label))
                 if content:
-                    key = (lang, tuple(analyze.stems(content, lang)))
+                    key = (lang, tuple(sorted(analyze.stems(content, lang))))
                     found.setdefault(key, []).append((concept, label))
     return {k: tuple(v) for k, v in found.items()}
 
@@ -379,7 +381,8 @@ def _recognise(words: Sequence[str]) -> list[tuple[str, Concept]]:
         return []
     out: list[tuple[str, Concept]] = []
     for lang in ("en", "es"):
-        for concept, _ in _lexicon().get((lang, tuple(analyze.stems(content, lang))), ()):
+        key = tuple(sorted(analyze.stems(content, lang)))
+        for concept, _ in _lexicon().get((lang, key), ()):
             if (lang, concept) not in out:
                 out.append((lang, concept))
     return out
