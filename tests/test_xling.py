@@ -134,6 +134,13 @@ def test_natural_spanish_queries_need_neither_function_words_nor_the_terms_order
     english = ids("exchange of information on smuggling of migrants")
     assert english and ids("intercambio de información sobre tráfico de migrantes") >= english
     assert ids("retorno digno y seguro") == ids("retorno seguro y digno") != set()
+    # the operative verbs the Global Compact's titles pair in both languages
+    for es, en in [
+        ("fortalecer la cooperación regional", "strengthen regional cooperation"),
+        ("prevenir la trata", "prevent trafficking"),
+        ("promover el retorno", "promote return"),
+    ]:
+        assert ids(es) == ids(en) != set(), es
     # "sin" still counts: "migrantes sin documentos" is not "migrantes" and "documentos"
     assert ids("migrantes sin documentos") <= ids("undocumented migrants")
 
