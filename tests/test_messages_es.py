@@ -59,7 +59,7 @@ TEMPLATES_ONLY = (
 )
 # The f-strings with placeholders given to errors elsewhere (the command line translates most of
 # them by pattern, ``rcm.cli._ERRORS``; the web shows them in English): at most this many.
-F_STRINGS_LEFT = 16
+F_STRINGS_LEFT = 14
 
 
 @dataclass(frozen=True)

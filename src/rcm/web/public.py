@@ -33,7 +33,11 @@ def vocabulary(request: Request, filename: str) -> Response:
     name, _, ext = filename.rpartition(".")
     names = skos.VOCABULARIES if name == "all" else (name,)
     if ext not in _VOCAB_TYPES or not set(names) <= set(skos.VOCABULARIES):
-        raise NotFound(f"no vocabulary {filename!r}: one of {', '.join(skos.VOCABULARIES)}, all")
+        raise NotFound(
+            "no vocabulary %(name)s: one of %(valid)s, all",
+            name=repr(filename),
+            valid=", ".join(skos.VOCABULARIES),
+        )
     base = str(request.base_url) + "vocab/"
     body = skos.to_turtle(names, base) if ext == "ttl" else skos.to_jsonld(names, base)
     return Response(body, media_type=_VOCAB_TYPES[ext])

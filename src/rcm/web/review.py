@@ -286,7 +286,7 @@ async def accept(request: Request, proposal_id: PathInt) -> Response:
         for v in form.getlist("objective"):
             number = query_int(str(v))
             if number is None:
-                raise review.ReviewError(f"{v!r} is not a GCM objective (1–23)")
+                raise review.ReviewError("%(value)s is not a GCM objective (1–23)", value=repr(v))
             objectives.append(number)
         if not places:
             raise review.ReviewError(
