@@ -573,18 +573,7 @@ class Store:
                 )
             ).mappings()
         }
-        items: dict[str, list[str]] = {}
-        for r in conn.execute(
-            select(t.statement_items)
-            .where(t.statement_items.c.statement_id.in_(wanted))
-            .order_by(t.statement_items.c.statement_id, t.statement_items.c.position)
-        ):
-            items.setdefault(r.statement_id, []).append(r.text)
-        placements: dict[str, list[Placement]] = {}
-        for p in _placements(
-            conn, select(t.placements).where(t.placements.c.statement_id.in_(wanted))
-        ):
-            placements.setdefault(p.statement_id, []).append(p)
+        items, placements = _items_and_placements(conn, wanted)
         so = t.statement_objectives
         links: dict[str, list[ObjectiveLink]] = {}
         for r in conn.execute(
@@ -819,18 +808,7 @@ class Store:
                     select(t.statements).where(t.statements.c.id.in_(ids))
                 ).mappings()
             }
-            items: dict[str, list[str]] = {}
-            for r in conn.execute(
-                select(t.statement_items)
-                .where(t.statement_items.c.statement_id.in_(ids))
-                .order_by(t.statement_items.c.statement_id, t.statement_items.c.position)
-            ):
-                items.setdefault(r.statement_id, []).append(r.text)
-            placements: dict[str, list[Placement]] = {}
-            for p in _placements(
-                conn, select(t.placements).where(t.placements.c.statement_id.in_(ids))
-            ):
-                placements.setdefault(p.statement_id, []).append(p)
+            items, placements = _items_and_placements(conn, ids)
             return [
                 (_statement(rows[i], tuple(items.get(i, ()))), placements.get(i, [])) for i in ids
             ]
@@ -930,6 +908,23 @@ class Store:
                     select(so).where(so.c.objective == objective).order_by(so.c.statement_id)
                 )
             ]
+
+
+def _items_and_placements(
+    conn: Connection, ids: Sequence[str]
+) -> tuple[dict[str, list[str]], dict[str, list[Placement]]]:
+    """The list items (in order) and the placements of these statements, by statement id."""
+    items: dict[str, list[str]] = {}
+    for r in conn.execute(
+        select(t.statement_items)
+        .where(t.statement_items.c.statement_id.in_(ids))
+        .order_by(t.statement_items.c.statement_id, t.statement_items.c.position)
+    ):
+        items.setdefault(r.statement_id, []).append(r.text)
+    placements: dict[str, list[Placement]] = {}
+    for p in _placements(conn, select(t.placements).where(t.placements.c.statement_id.in_(ids))):
+        placements.setdefault(p.statement_id, []).append(p)
+    return items, placements
 
 
 @lru_cache(maxsize=128)
