@@ -48,6 +48,34 @@ def _parity(suggester: Suggester, en: list[str], es: list[str]) -> dict[str, Any
     }
 
 
+def parity_figures(suggester: Suggester) -> dict[str, Any]:
+    """Parity between a statement and its translation: the own parallel declarations (17 pairs)
+    and the held-out pairs, with each side's category against the pairs' given one."""
+    own = ROOT / "tests" / "data" / "declarations" / "own"
+    expected = json.loads((own / "expected.json").read_text(encoding="utf-8"))["declarations"]
+    en: list[str] = []
+    es: list[str] = []
+    for name, entry in expected.items():
+        if entry["lang"] == "es":
+            es += [s.text for s in read_declaration(own / name).statements]
+            en += [s.text for s in read_declaration(own / entry["pair"]).statements]
+    out: dict[str, Any] = {"parity_own": _parity(suggester, en, es)}
+    out["parity_own"].pop("_categories")
+    path = ROOT / "tests" / "data" / "suggest" / "parallel_heldout.tsv"
+    lines = [x for x in path.read_text(encoding="utf-8").splitlines() if not x.startswith("#")]
+    rows = list(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
+    held = _parity(suggester, [r["en"] for r in rows], [r["es"] for r in rows])
+    got_en, got_es = held.pop("_categories")
+    held["category_as_given_en"] = round(
+        sum(g == r["category"] for g, r in zip(got_en, rows, strict=True)) / len(rows), 3
+    )
+    held["category_as_given_es"] = round(
+        sum(g == r["category"] for g, r in zip(got_es, rows, strict=True)) / len(rows), 3
+    )
+    out["parity_held_out"] = held
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", type=Path)
@@ -65,28 +93,7 @@ def main() -> None:
             "gcm_precision_at_1": report["objectives"]["model"]["precision_at_1"],
         }
     }
-    own = ROOT / "tests" / "data" / "declarations" / "own"
-    expected = json.loads((own / "expected.json").read_text(encoding="utf-8"))["declarations"]
-    en: list[str] = []
-    es: list[str] = []
-    for name, entry in expected.items():
-        if entry["lang"] == "es":
-            es += [s.text for s in read_declaration(own / name).statements]
-            en += [s.text for s in read_declaration(own / entry["pair"]).statements]
-    out["parity_own"] = _parity(suggester, en, es)
-    out["parity_own"].pop("_categories")
-    path = ROOT / "tests" / "data" / "suggest" / "parallel_heldout.tsv"
-    lines = [x for x in path.read_text(encoding="utf-8").splitlines() if not x.startswith("#")]
-    rows = list(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
-    held = _parity(suggester, [r["en"] for r in rows], [r["es"] for r in rows])
-    got_en, got_es = held.pop("_categories")
-    held["category_as_given_en"] = round(
-        sum(g == r["category"] for g, r in zip(got_en, rows, strict=True)) / len(rows), 3
-    )
-    held["category_as_given_es"] = round(
-        sum(g == r["category"] for g, r in zip(got_es, rows, strict=True)) / len(rows), 3
-    )
-    out["parity_held_out"] = held
+    out.update(parity_figures(suggester))
     print(json.dumps(out))
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")

@@ -78,6 +78,24 @@ THEME_ROUND3 = [
     replace(_THEME_NOW, learner="chain"),
     replace(_THEME_NOW, learner="svm", c=0.1),
 ]
+
+
+# Round 4 (issue 16): the category list pre-registered in bench/select_suggest_round4.md, in its
+# order (embeddings from the `wordllama` wheel's files; the package's label knowledge as examples).
+def _round4() -> list[Any]:
+    from suggest_round4 import Round4Settings as R4
+
+    return [
+        _CAT_NOW,
+        R4(_CAT_NOW, embed=0.5),
+        R4(_CAT_NOW, embed=1.0),
+        R4(_CAT_NOW, embed=2.0),
+        R4(_CAT_NOW, knowledge=True),
+        R4(_CAT_NOW, embed=1.0, knowledge=True),
+        R4(_CAT_NOW, ensemble=True),
+    ]
+
+
 INNER_FOLDS = 4
 SEED = 0
 
@@ -85,7 +103,10 @@ SEED = 0
 def _category_accuracy(
     texts: Sequence[str], gold: Sequence[str], train: Sequence[int], test: Sequence[int], s: Any
 ) -> int:
-    model = CategoryModel([texts[i] for i in train], [Category(gold[i]) for i in train], s)
+    kind: Any = CategoryModel
+    if not isinstance(s, CategorySettings):  # a round-4 candidate (bench/suggest_round4.py)
+        from suggest_round4 import Round4CategoryModel as kind
+    model = kind([texts[i] for i in train], [Category(gold[i]) for i in train], s)
     found = model.suggest_many([texts[i] for i in test])
     return sum(1 for i, f in zip(test, found, strict=True) if f.category.value == gold[i])
 
@@ -227,9 +248,16 @@ def main() -> None:
     parser.add_argument("--only", choices=["category", "themes"])
     parser.add_argument("--without-briefs", action="store_true")
     parser.add_argument(
-        "--round", type=int, choices=[2, 3], default=2, help="3: the round-3 candidate lists"
+        "--round",
+        type=int,
+        choices=[2, 3, 4],
+        default=2,
+        help="3, 4: the candidate lists pre-registered for that round (4: category only)",
     )
     args = parser.parse_args()
+    if args.round == 4:
+        CATEGORY_CANDIDATES[:] = _round4()
+        args.only = "category"
     if args.round == 3:
         CATEGORY_CANDIDATES[:] = CATEGORY_ROUND3
         THEME_CANDIDATES[:] = THEME_ROUND3
