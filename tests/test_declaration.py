@@ -292,7 +292,9 @@ def test_bare_marker_numbers_the_next_paragraph():
     assert [(s.text, s.line) for s in d.statements] == [("We recognize the value of dialogue.", 3)]
 
 
-def test_thanks_before_other_statements_is_a_statement_and_headings_are_dropped():
+def test_thanks_among_statements_is_a_closing_line_and_headings_are_dropped():
+    # The compilation files no thanks as a statement: thanks stay closing lines where they stand,
+    # also before other statements (a declaration's decisions annexed after its thanks).
     d = split_declaration(
         "We agree to:\n\n"
         "- Promote dialogue.\n\n"
@@ -303,11 +305,13 @@ def test_thanks_before_other_statements_is_a_statement_and_headings_are_dropped(
     )
     assert [s.text for s in d.statements] == [
         "Promote dialogue.",
-        "We thank the Government of Panama for hosting the workshop.",
         "We recognize the contribution of migrants.",
     ]
-    assert [s.lead for s in d.statements] == ["We agree to:", None, None]
-    assert d.closing == ("Panama City, 2 May 2019",)
+    assert [s.lead for s in d.statements] == ["We agree to:", None]
+    assert d.closing == (
+        "We thank the Government of Panama for hosting the workshop.",
+        "Panama City, 2 May 2019",
+    )
 
 
 def test_a_column_of_one_line_paragraphs():
@@ -742,6 +746,63 @@ def test_line_breaks_lost_give_the_numbered_paragraphs():
     ]
     assert read.statements[2].items == ("en radio;", "en redes sociales.")
     assert read.statements[0].lead == "ACORDARON:"
+
+
+def test_line_breaks_lost_under_a_heading_in_capitals_without_a_colon():
+    # A communiqué copied from a PDF: its title, preamble, a heading in capitals with no colon
+    # and its numbered decisions all on one line.
+    text = (
+        "XXX CONFERENCIA REGIONAL SOBRE MIGRACION COMUNICADO CONJUNTO La XXX Conferencia "
+        "Regional sobre Migración se celebró en Tegucigalpa, Honduras, los días 3 y 4 de junio "
+        "de 2030. Los Viceministros expresaron su condolencia al pueblo de Honduras por las "
+        "inundaciones recientes. APROBARON LOS SIGUIENTES ACUERDOS 1. Reconocer la labor de las "
+        "redes de protección consular, y acogieron su informe anual. 2. Adoptar el tema "
+        "“Migración y clima” para el año 2031. 3. Encomendar a la Presidencia Pro Tempore la "
+        "preparación de un taller sobre reintegración."
+    )
+    read = split_declaration(text)
+    assert read.title == "XXX CONFERENCIA REGIONAL SOBRE MIGRACION COMUNICADO CONJUNTO"
+    assert [s.text[:22] for s in read.statements] == [
+        "Reconocer la labor de ",
+        "Adoptar el tema “Migra",
+        "Encomendar a la Presid",
+    ]
+    assert {s.lead for s in read.statements} == {"APROBARON LOS SIGUIENTES ACUERDOS"}
+    assert len(read.preamble) == 1
+
+
+def test_a_list_of_actions_run_into_its_chapeau_and_thanks_before_annexed_decisions():
+    text = (
+        "La Trigésima Reunión de la Conferencia, celebrada en Belmopán, subrayó el valor del "
+        "diálogo regional. Los Viceministros propusieron avanzar mediante las siguientes "
+        "acciones: Ampliar la cooperación técnica entre las autoridades migratorias. Mejorar el "
+        "registro de las personas retornadas, con especial atención a la niñez. Consolidar las "
+        "redes de enlace contra la trata de personas. Agradecieron al Gobierno de Belice por su "
+        "hospitalidad. DECISIONES ANEXAS Los Viceministros decidieron crear un grupo ad hoc "
+        "sobre movilidad laboral."
+    )
+    read = split_declaration(text)
+    assert [s.text for s in read.statements] == [
+        "Ampliar la cooperación técnica entre las autoridades migratorias.",
+        "Mejorar el registro de las personas retornadas, con especial atención a la niñez.",
+        "Consolidar las redes de enlace contra la trata de personas.",
+        "Los Viceministros decidieron crear un grupo ad hoc sobre movilidad laboral.",
+    ]
+    assert read.closing == ("Agradecieron al Gobierno de Belice por su hospitalidad.",)
+    parts = [r.part for r in read.reading]
+    assert "heading" in parts and parts.count("closing") == 1
+
+
+def test_a_long_paragraph_with_a_colon_is_not_cut_into_a_list():
+    # One statement per line, a colon in it and sentences that do not open with an action.
+    text = (
+        "HEREBY DECLARE:\n\n"
+        "1. We recognize two priorities for the region: Migration governance is a shared "
+        "responsibility. The protection of migrants in transit requires the cooperation of every "
+        "Member Country, in particular of the countries of transit.\n"
+    )
+    read = split_declaration(text)
+    assert len(read.statements) == 1
 
 
 def test_heading_with_a_list_is_one_statement_and_the_reading_has_line_numbers():

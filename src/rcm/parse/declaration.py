@@ -24,6 +24,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -373,8 +374,22 @@ _INLINE_MARK = re.compile(
     r"(?=[\"“«(]?[A-ZÁÉÍÓÚÑ])|\(?(?P<l>[a-z])\)\s+(?=\S))"
 )
 _CLAUSE_END = re.compile(r"(?:^|[:;.])\s*$")
-# A chapeau in capitals run into the line before it ("…; ACORDARON: 1. …").
-_INLINE_CHAPEAU = re.compile(r"(?<=[;,.])\s+(?=[A-ZÁÉÍÓÚÑ]{4,}(?:\s+[A-ZÁÉÍÓÚÑ]{2,}){0,2}:)")
+# A heading in capitals, with or without a colon, right before the chain ("… solidaridad.
+# APROBARON PUNTOS SUSTANTIVOS 1. Reconocer …").
+_CAPS_END = re.compile(r"\b[A-ZÁÉÍÓÚÑ]{4,}\s*:?\s*$")
+# A chapeau in capitals run into the line before it ("…; ACORDARON: 1. …"), or a heading in
+# capitals ending the text before a chain ("…. APROBARON PUNTOS SUSTANTIVOS").
+_INLINE_CHAPEAU = re.compile(
+    r"(?<=[;,.])\s+(?=[A-ZÁÉÍÓÚÑ]{4,}(?:\s+[A-ZÁÉÍÓÚÑ]{2,}){0,2}:)"
+    r"|(?<=[;,.])\s+(?=(?:[A-ZÁÉÍÓÚÑ]{2,}\s+){0,5}[A-ZÁÉÍÓÚÑ]{4,}\s*:?\s*$)"
+)
+# A title in capitals run into the first sentence ("VII CONFERENCIA REGIONAL SOBRE MIGRACION
+# COMUNICADO CONJUNTO La VII Conferencia …", "DECISIONES ANEXAS Los Viceministros …"): two or
+# more words in capitals, one of at least four letters, then a capitalised word in lower case.
+_LEADING_CAPS = re.compile(
+    r"^(?=(?:\S+\s+){0,8}[A-ZÁÉÍÓÚÑ]{4,})(?:[A-ZÁÉÍÓÚÑ0-9()'’.,-]+\s+){1,11}[A-ZÁÉÍÓÚÑ0-9()’]+"
+    r"(?=\s+[A-ZÁÉÍÓÚÑ][a-záéíóúñ])"
+)
 
 
 def _inline_chain(line: str) -> list[int]:
@@ -383,7 +398,11 @@ def _inline_chain(line: str) -> list[int]:
     # (offset, marker, whether it follows the end of a clause): a chain opens after a clause's
     # end; its next links may follow any word (a paragraph without its final stop).
     found = [
-        (m.start(), m.group("n") or m.group("l"), bool(_CLAUSE_END.search(line[: m.start()])))
+        (
+            m.start(),
+            m.group("n") or m.group("l"),
+            bool(_CLAUSE_END.search(line[: m.start()]) or _CAPS_END.search(line[: m.start()])),
+        )
         for m in _INLINE_MARK.finditer(line)
     ]
     best: list[int] = []
@@ -405,22 +424,87 @@ def _next_marker(token: str) -> str:
     return str(int(token) + 1) if token.isdigit() else chr(ord(token) + 1)
 
 
+# Where a sentence of a run-together line ends and the next opens.
+_SENTENCE_BREAK = re.compile(r"(?<=[.;])\s+(?=[\"“«(¿]?[A-ZÁÉÍÓÚÑ])")
+# A list run into its chapeau's line: a colon, then an item opening with an action.
+_COLON_ITEM = re.compile(r":\s+(?=[\"“«]?[A-ZÁÉÍÓÚÑ])")
+# A Spanish infinitive ("Profundizar", "Reforzarse"); nouns ending like one are left out.
+_ES_ACTION = re.compile(
+    r"^(?!(?:lugar|mujer|hogar|bienestar|poder|deber|ser|haber|par|mar|militar|familiar|popular"
+    r"|regular|particular|similar|titular|nivel|exterior|anterior|posterior|interior|mayor"
+    r"|menor|sector|valor|favor|por|alrededor)\b)[a-zñ]{2,}(?:ar|er|ir)(?:se|nos)?\b"
+)
+
+
+def _opens_action(text: str) -> bool:
+    """Whether a sentence opens with an action, as a plan of action's items do ("Promote …",
+    "To strengthen …", "Profundizar …")."""
+    t = _opening(text)
+    return bool(_en_action().match(t) or _ES_ACTION.match(fold(t)))
+
+
+@cache
+def _en_action() -> re.Pattern[str]:
+    return re.compile(rf"^(?:to\s+)?(?:{_forms(_EN_IMPERATIVES)})\b(?!\s+of\b)", re.I)
+
+
+def _inline_list(line: str) -> list[int]:
+    """Where a run-together line should break when a list of actions was run into its chapeau
+    ("… los siguientes lineamientos y acciones: Profundizar …. Intensificar …. Reforzar …."):
+    after the colon, before each item, and, once a sentence no longer opens with an action, before
+    every sentence that follows (the line lost its breaks; each sentence was a paragraph). None
+    unless at least two items open with an action."""
+    if len(line) <= WRAP_LIMIT:
+        return []
+    for colon in _COLON_ITEM.finditer(line):
+        start = colon.end()
+        if not _opens_action(line[start:]):
+            continue
+        cuts = [start]
+        listing = True
+        for m in _SENTENCE_BREAK.finditer(line, start):
+            at = m.end()
+            if listing and not _opens_action(line[at:]):
+                listing = False
+                if len(cuts) < 2:
+                    break
+            cuts.append(at)
+        if len(cuts) >= 2 and _opens_action(line[cuts[1] :]):
+            return cuts
+    return []
+
+
+def _split_leading_caps(piece: str) -> list[str]:
+    m = _LEADING_CAPS.match(piece)
+    if m is None:
+        return [piece]
+    return [m.group(0), piece[m.end() :]]
+
+
 def _unrun(lines: Sequence[str]) -> list[tuple[int, str]]:
-    """(line number, text) of each line, a run-together line broken where its numbering was."""
+    """(line number, text) of each line, a run-together line broken where its numbering was, or
+    where a list of actions was run into its chapeau."""
     out: list[tuple[int, str]] = []
     for number, line in enumerate(lines, start=1):
         cuts = _inline_chain(line)
+        listed = not cuts
+        if listed:
+            cuts = _inline_list(line)
         if not cuts:
             out.append((number, line))
             continue
         head = line[: cuts[0]]
-        pieces = [p for p in _INLINE_CHAPEAU.split(head)] if head.strip() else []
+        if listed:
+            pieces = [head] if head.strip() else []
+        else:
+            pieces = [p for p in _INLINE_CHAPEAU.split(head)] if head.strip() else []
         for a, b in zip(cuts, [*cuts[1:], len(line)], strict=True):
             pieces.append(line[a:b])
         # a blank line between the pieces: each is a paragraph of its own
         for piece in pieces:
-            if piece.strip():
-                out += [(number, piece.strip()), (number, "")]
+            for part in _split_leading_caps(piece.strip()):
+                if part.strip():
+                    out += [(number, part.strip()), (number, "")]
     return out
 
 
@@ -1030,9 +1114,12 @@ _THEN_DECLARES = re.compile(
 
 
 def _is_chapeau(p: _Para) -> bool:
+    """A paragraph ending with ":" that declares ("The Vice-Ministers agreed to:", "ACUERDAN:"),
+    or a short heading in capitals that does, colon or not ("APROBARON PUNTOS SUSTANTIVOS")."""
+    capitals = p.text.isupper() and len(p.text.split()) <= 6
     return (
         p.mark is None
-        and p.text.endswith(":")
+        and (p.text.endswith(":") or capitals)
         and bool(_CHAPEAU_VERB.search(p.text) or _CHAPEAU_ES.search(fold(p.text)))
     )
 
@@ -1066,6 +1153,14 @@ def _thanks(text: str) -> bool:
     return bool(_THANKS_ANY.match(fold(_opening(text))))
 
 
+def _mid_thanks(unit: _Unit) -> bool:
+    """Thanks in the body: an unnumbered paragraph of thanks, or an item of thanks to the host."""
+    if unit.chapeau or unit.items:
+        return False
+    text = unit.para.text
+    return _thanks(text) if unit.para.mark is None else _thanks_to_host(text)
+
+
 # --- reading -------------------------------------------------------------------------------------
 
 
@@ -1090,6 +1185,12 @@ def _read(paras: list[_Para], raw: bytes, name: str) -> DeclarationText:
     if reports:
         preamble = sorted([*preamble, *reports], key=lambda u: u.para.line)
         body = [u for u in body if all(u is not r for r in reports)]
+    # Thanks among the operative paragraphs ("Agradecieron al Gobierno de México …" before the
+    # annexed decisions) are closing lines where they stand: the compilation has no thanks.
+    thanks = [u for u in body if _mid_thanks(u)]
+    if thanks:
+        closing = sorted([*closing, *thanks], key=lambda u: u.para.line)
+        body = [u for u in body if all(u is not t for t in thanks)]
     roles: list[ReadLine] = []
     statements = _statements(body, lang, roles)
     _reject_template(paras, statements, name)
