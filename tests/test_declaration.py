@@ -793,6 +793,68 @@ def test_a_list_of_actions_run_into_its_chapeau_and_thanks_before_annexed_decisi
     assert "heading" in parts and parts.count("closing") == 1
 
 
+def test_numbered_decisions_under_section_headings_and_a_courtesy_before_them():
+    # A joint communiqué: a courtesy to a member country before the decisions, a one-word
+    # chapeau in capitals, a section heading with no colon, indented numbered decisions.
+    text = (
+        "XXX REGIONAL CONFERENCE ON MIGRATION\nJOINT COMMUNIQUÉ\n\n"
+        "The XXX Regional Conference on Migration took place in Belmopan, Belize, on 3-4 June "
+        "2030, with the participation of its Member Countries.\n\n"
+        "The Vice-Ministers expressed their solidarity with the people of Honduras for the loss "
+        "of life caused by the recent floods.\n\n"
+        "APPROVED\n\n"
+        "SUBSTANTIVE MATTERS\n\n"
+        "  1. To recognize the work of the consular protection networks.\n"
+        "  2. To adopt “Migration and climate” as the theme of the RCM in 2031.\n\n"
+        "ADMINISTRATIVE MATTERS\n\n"
+        "  1. To request the Technical Secretariat to prepare a report on the budget.\n"
+    )
+    read = split_declaration(text)
+    assert [s.text[:16] for s in read.statements] == [
+        "To recognize the",
+        "To adopt “Migrat",
+        "To request the T",
+    ]
+    assert {s.lead for s in read.statements} == {"APPROVED"}
+    assert read.preamble[1].startswith("The Vice-Ministers expressed their solidarity")
+    parts = {r.text: r.part for r in read.reading}
+    assert parts["SUBSTANTIVE MATTERS"] == parts["ADMINISTRATIVE MATTERS"] == "heading"
+    assert "unrecognised" not in parts.values()
+
+
+def test_a_phrase_setting_the_scene_before_the_subject():
+    for text, lang in (
+        (
+            "The RCM recognizes the value of dialogue.\n\n"
+            "Faced with this situation, the RCM reaffirms its commitment to regional "
+            "cooperation.\n\n"
+            "In this context, the Member Countries agree to share information.\n",
+            "en",
+        ),
+        (
+            "La CRM reconoce el valor del diálogo.\n\n"
+            "Ante esta situación, la CRM reafirma su compromiso con la cooperación regional.\n\n"
+            "En este contexto, los Países Miembros acuerdan compartir información.\n",
+            "es",
+        ),
+    ):
+        read = split_declaration(text)
+        assert read.lang == lang
+        assert len(read.statements) == 3
+        assert [r.part for r in read.reading] == ["statement"] * 3
+
+
+def test_a_long_headline_is_the_title():
+    read = split_declaration(
+        "La Conferencia Regional sobre Migración (CRM) hace un llamado a la responsabilidad "
+        "compartida regional para gestionar la migración y el desplazamiento en la región\n\n"
+        "La CRM reconoce que los flujos de migración son cada vez más complejos.\n\n"
+        "La CRM reafirma la importancia de la responsabilidad compartida.\n"
+    )
+    assert read.title.startswith("La Conferencia Regional sobre Migración (CRM) hace un llamado")
+    assert len(read.statements) == 2
+
+
 def test_a_long_paragraph_with_a_colon_is_not_cut_into_a_list():
     # One statement per line, a colon in it and sentences that do not open with an action.
     text = (

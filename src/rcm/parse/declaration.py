@@ -52,6 +52,7 @@ MAX_UNPACKED_BYTES = 50_000_000
 WRAP_LIMIT = 120
 HEADING_MAX_WORDS = 12
 TITLE_LINE_MAX_WORDS = 16
+HEADLINE_MAX_WORDS = 30
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -977,6 +978,7 @@ _OWN_SUBJECT = re.compile(
 # enough, or an agenda's "The programme is as follows:" would pass for a declaration.
 _CHAPEAU_VERB = re.compile(
     r"\b(?:hereby|declare[sd]?|agree[sd]?|resolve[sd]?|decide[sd]?|commit(?:s|ted)?|undertake[sn]?"
+    r"|approve[sd]?|adopt(?:s|ed)?"
     r"|conclude[sd]?|recommend(?:s|ed)?|instruct(?:s|ed)?|urge[sd]?|reaffirm(?:s|ed)?"
     r"|recogni[sz]e[sd]?|declar(?:a|an|amos|aron)|acuerd(?:a|an)|acord(?:amos|aron|ar)"
     r"|resuelv(?:e|en)|resolv(?:emos|ieron)|decid(?:e|en|imos|ieron)|comprometen|comprometemos"
@@ -1069,7 +1071,26 @@ def _operative_end(t: str, f: str, lang: str) -> int | None:
         )
         if m is not None
     ]
+    if not found:
+        # A short phrase setting the scene before the subject: "Faced with this situation, the
+        # RCM reaffirms …", "En este contexto, la CRM reitera …".
+        lead = _LEAD_IN.match(f)
+        if lead is not None and not _PREAMBLE_EN.match(t) and not _PREAMBLE_ES.match(t):
+            at = lead.end()
+            found = [
+                at + m.end()
+                for m in (_SUBJECT_VERB_EN.match(f[at:]), _SUBJECT_VERB_ES.match(f[at:]))
+                if m is not None
+            ]
     return min(found, default=None)
+
+
+# A scene-setting phrase before a subject (folded text): a few words, a comma, then "the", "we",
+# "la", "los" …
+_LEAD_IN = re.compile(
+    r"^(?!(?:la|el|los|las|the|we|they)\b)[^,;:.\"“]{3,60},\s+"
+    r"(?=(?:the|we|they|la|el|los|las|nosotr[oa]s)\b)"
+)
 
 
 def _reports_first(f: str, operative_end: int | None) -> bool:
@@ -1154,11 +1175,25 @@ def _thanks(text: str) -> bool:
 
 
 def _mid_thanks(unit: _Unit) -> bool:
-    """Thanks in the body: an unnumbered paragraph of thanks, or an item of thanks to the host."""
+    """Thanks or another courtesy in the body (solidarity, condolences): an unnumbered paragraph,
+    or an item of thanks to the host."""
     if unit.chapeau or unit.items:
         return False
     text = unit.para.text
-    return _thanks(text) if unit.para.mark is None else _thanks_to_host(text)
+    if unit.para.mark is None:
+        return _thanks(text) or bool(_COURTESY.match(fold(_opening(text))))
+    return _thanks_to_host(text)
+
+
+# Solidarity and condolences ("The Vice-Ministers expressed their solidarity with the people …",
+# "Los Viceministros expresaron sus condolencias …"): courtesies, not statements.
+_COURTESY = re.compile(
+    rf"^{_FOLDED_CONNECTIVE}(?:(?:we|they|the\s[^,;:.]{{0,140}}?|(?:la|las|los|el|nosotr[oa]s)\b"
+    r"[^,;:.]{0,140}?)\s+)?(?:(?:also|further|once\s+again|tambien|ademas|asimismo)\s+)*"
+    r"(?:express|extend|convey|reiterat|expres|manifest|reiter|transmit)\w*\s+"
+    r"(?:their|our|its|su|sus|nuestro|nuestra|nuestros|nuestras)\s+(?:\w+\s+){0,2}"
+    r"(?:solidarity|condolences|sympathy|solidaridad|condolencias|pesame)\b"
+)
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -1187,10 +1222,19 @@ def _read(paras: list[_Para], raw: bytes, name: str) -> DeclarationText:
         body = [u for u in body if all(u is not r for r in reports)]
     # Thanks among the operative paragraphs ("Agradecieron al Gobierno de México …" before the
     # annexed decisions) are closing lines where they stand: the compilation has no thanks.
+    # Courtesies before the first statement (solidarity with a member country's people) are part
+    # of the preamble.
     thanks = [u for u in body if _mid_thanks(u)]
     if thanks:
-        closing = sorted([*closing, *thanks], key=lambda u: u.para.line)
-        body = [u for u in body if all(u is not t for t in thanks)]
+        kept = [u for u in body if all(u is not t for t in thanks)]
+        first = kept[0].para.line if kept else None
+        early = [u for u in thanks if first is not None and u.para.line < first]
+        preamble = [*preamble, *early]
+        closing = sorted(
+            [*closing, *(u for u in thanks if all(u is not e for e in early))],
+            key=lambda u: u.para.line,
+        )
+        body = kept
     roles: list[ReadLine] = []
     statements = _statements(body, lang, roles)
     _reject_template(paras, statements, name)
@@ -1220,7 +1264,11 @@ def _preamble_line(index: int, unit: _Unit, lang: str) -> ReadLine:
     # kept with the preamble but shown as unrecognised.
     text = unit.full_text
     known = (
-        index == 0 or _preambular(text, lang) or _heading_like(text) or _meeting_report(text, lang)
+        index == 0
+        or _preambular(text, lang)
+        or _heading_like(text)
+        or _meeting_report(text, lang)
+        or _mid_thanks(unit)
     )
     return ReadLine(unit.para.line, "preamble" if known else "unrecognised", text, unit.para.marker)
 
@@ -1312,11 +1360,27 @@ def _is_title(p: _Para, following: _Para | None, lang: str) -> bool:
         return False
     if following is not None and following.mark not in (None, _Mark.NUMBER):
         return False  # a short line over bullets is a list's heading
-    if any(len(line.split()) > TITLE_LINE_MAX_WORDS for line in p.lines):
+    if any(len(line.split()) > TITLE_LINE_MAX_WORDS for line in p.lines) and not _headline(
+        p, following
+    ):
         return False
     words = len(p.text.split())
     opener = _operative(p.text, lang) or _preambular(p.text, lang) or _meeting_report(p.text, lang)
     return not (_END_PUNCT.search(p.text) and (words >= 8 or opener))
+
+
+def _headline(p: _Para, following: _Para | None) -> bool:
+    """A long title printed as a headline ("The Regional Conference on Migration (RCM) calls for
+    shared regional responsibility …"): one line with no final stop, at most HEADLINE_MAX_WORDS
+    words, over a paragraph that is a sentence."""
+    return (
+        len(p.lines) == 1
+        and len(p.text.split()) <= HEADLINE_MAX_WORDS
+        and not _END_PUNCT.search(p.text)
+        and following is not None
+        and following.mark is None
+        and bool(_ENDS_SENTENCE.search(following.text))
+    )
 
 
 def _logical_lines(lines: Sequence[str]) -> list[str]:
@@ -1353,6 +1417,8 @@ def _is_sub_item(parent: _Para, q: _Para, items: Sequence[_Para] = ()) -> bool:
     if items and q.indent < items[-1].indent and q.indent <= parent.indent:
         return False  # back out of the list's indentation: the list has ended
     if q.indent >= parent.indent + 2 or (q.indent > parent.indent and q.mark is not _Mark.NUMBER):
+        if parent.mark is None and q.mark is _Mark.NUMBER and not parent.text.endswith(":"):
+            return False  # numbered paragraphs under a section heading ("SUBSTANTIVE MATTERS")
         return parent.mark is not None or _opens_list(parent)
     if parent.mark is None:
         return _opens_list(parent) and q.mark is not _Mark.NUMBER
