@@ -721,6 +721,23 @@ def test_refusals_say_what_was_expected(name, expected):
     assert expected in message and "expected" in message
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        "VI CONFERENCIA SUDAMERICANA SOBRE MIGRACIONES\n\nAsunción, 4 de mayo de 2030\n\n"
+        "DECLARACIÓN FINAL\n\nLos representantes de los gobiernos, reunidos en Asunción:",
+        "DECLARACIÓN DE LA ANTIGUA\n\nNosotros, las Ministras y los Ministros Iberoamericanos de "
+        "Relaciones Exteriores, reunidos en La Antigua:",
+        "Ministerial Meeting on the Los Angeles Declaration on Migration and Protection\n\n"
+        "The Ministers, gathered in Guatemala City:",
+    ],
+)
+def test_declarations_of_other_migration_processes_are_refused(head):
+    text = head + "\n\nACUERDAN:\n\n1. Promover la cooperación.\n\n2. Fortalecer el diálogo.\n"
+    message = refusal(split_declaration, text)
+    assert "declaration of another body" in message
+
+
 def test_spanish_third_person_and_thanks_to_the_presidency():
     read = read_declaration(OWN / "extraordinaria_es.txt")
     assert read.lang == "es"

@@ -138,7 +138,11 @@ RCM_NAMES = re.compile(
 # Bodies whose declarations look like the RCM's but are not: named in a title or an opening line
 # with no mention of the RCM, they mean the file is another body's declaration.
 OTHER_BODIES = re.compile(
-    r"\b(?:south\s+american\s+conference\s+on\s+migration|conferencia\s+suramericana"
+    r"\b(?:south\s+american\s+conference\s+on\s+migrations?|conferencia\s+s[ou][dr]americana"
+    r"|(?:conferencia|cumbre|conference|summit)\s+ibero-?americana?|ibero-?american[oa]?s"
+    r"|comunidad\s+andina|andean\s+community|caricom|pacific\s+alliance|alianza\s+del\s+pac[ií]fico"
+    r"|(?:los\s+angeles|los\s+[aá]ngeles)\s+declaration|declaraci[oó]n\s+de\s+los\s+[aá]ngeles"
+    r"|global\s+forum\s+on\s+migration|foro\s+mundial\s+sobre\s+migraci[oó]n"
     r"|organi[sz]ation\s+of\s+american\s+states|organizaci[oó]n\s+de\s+(?:los\s+)?estados"
     r"\s+americanos|oas|oea|mercosur|sica|celac|unasur|african\s+union|uni[oó]n\s+africana"
     r"|european\s+union|uni[oó]n\s+europea|general\s+assembly|asamblea\s+general|security"
