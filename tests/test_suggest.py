@@ -99,6 +99,13 @@ def test_curated_labels_win_and_the_rest_is_marked_suggested(compendium, labelle
             "regardless of their migratory status",
         ),
         ("The Conference urged States to ratify the Protocol.", "commitment", "urged"),
+        # a communiqué's decisions
+        ("To accept the proposal as a reference document.", "commitment", "to accept"),
+        (
+            "They requested that the Technical Secretariat prepare a report.",
+            "commitment",
+            "requested that",
+        ),
     ],
 )
 def test_the_governing_cue(text, category, phrase):
@@ -341,6 +348,11 @@ def test_spanish_statements_get_what_their_english_versions_get(suggester):
         # any infinitive opening, also of a verb no table knows
         ("Sistematizar las buenas prácticas de la región.", "commitment", "sistematizar"),
         ("Gestionar las fronteras de manera integrada.", "commitment", "gestionar"),
+        (
+            "Los Viceministros comisionaron a la Presidencia Pro Tempore un informe.",
+            "commitment",
+            "comisionaron",
+        ),
     ],
 )
 def test_the_governing_cue_in_spanish(text, category, phrase):

@@ -62,7 +62,7 @@ _RULES: list[tuple[str, Category, re.Pattern[str]]] = [
             r"\b(?:commit\w*\s+(?:to|themselves|ourselves)|(?:expressed|reiterat\w*|reaffirm\w*)\s+"
             r"(?:the\s+|their\s+|our\s+)?(?:firm\s+)?commitment|pledge\w*|undert(?:ake|ook)\w*|"
             r"resolved?\s+to|decided?\s+to|agreed?\s+to\b|agree\s+on|instruct\w*|approv\w*|"
-            r"request\w*\s+the|entrust\w*|mandat\w*|will\s+(?:continue|promote|work|strengthen|"
+            r"request\w*\s+(?:the|that)|entrust\w*|mandat\w*|will\s+(?:continue|promote|work|strengthen|"
             r"seek|support|develop|establish|carry))"
         ),
     ),
@@ -105,7 +105,9 @@ _IMPERATIVE = re.compile(
     # the Global Compact's own openings of its objectives and actions (A/RES/73/195)
     r"manage|eliminate|minimi[sz]e|save|use|empower|invest|cooperate|collect|address|eradicate|"
     r"train|review|update|simplify|assist|safeguard|enable|engage|launch|integrate|reduce|"
-    r"enact|conclude|mainstream|raise|collaborate)\b"
+    r"enact|conclude|mainstream|raise|collaborate|"
+    # decisions of a communiqué ("To accept the proposal … as a reference document")
+    r"accept|approve|entrust|commission)\b"
 )
 _SUBJECT_VERB = re.compile(
     rf"^(?:[^,;:]{{0,80}}?\b)?{_SUBJECT}\s+{_ADVERBS}(?P<verb>\w+(?:\s+\w+){{0,6}})"
@@ -129,7 +131,7 @@ _RULES_ES: list[tuple[str, Category, re.Pattern[str]]] = [
         re.compile(
             r"\b(?:nos\s+comprometemos|se\s+comprometen|comprometerse|compromiso\s+de\s+\w+r\b|"
             r"acord(?:amos|aron|ar|aron)\s+(?!que)|acuerdan\b|decid(?:imos|ieron|ir)\b|"
-            r"instru(?:ir|imos|yeron|ye|yen)\b|encomend\w*|solicit(?:ar|amos|aron)\s+a\b|"
+            r"instru(?:ir|imos|yeron|ye|yen)\b|encomend\w*|comisiona\w*|solicit(?:ar|amos|aron)\s+a\b|"
             r"exhort\w*|insta(?:r|mos|ron)?\b|alent(?:ar|amos|aron)\b)"
         ),
     ),
