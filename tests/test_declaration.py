@@ -738,6 +738,33 @@ def test_declarations_of_other_migration_processes_are_refused(head):
     assert "declaration of another body" in message
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a Spanish report with the day of the week and a named official quoted
+        "Concluye la XXX Reunión Viceministerial de la CRM\n\n"
+        "Este jueves concluyeron los trabajos de la XXX Reunión Viceministerial de la Conferencia "
+        "Regional sobre Migración.\n\n"
+        "Los viceministros acordaron fortalecer la cooperación consular, y la Presidencia Pro "
+        "Tempore impulsó un plan de trabajo, señaló Rodríguez.\n",
+        # an English report under a dateline with an agency's code, naming an official
+        "Belmopan, 4 June 2030 (BNA): Belize hosted the XXX meeting of the Regional Conference "
+        "on Migration.\n\n"
+        "The Minister of Foreign Affairs of Belize, John Alan Smith, welcomed the delegations.\n\n"
+        "The Vice-Ministers agreed to strengthen cooperation on return.\n",
+        # a report on the declaration, speaking of it from outside
+        "The RCM's new plan\n\n"
+        "The XXX Regional Conference on Migration was held in June in Belmopan.\n\n"
+        "In the meeting's Declaration, the Vice-Ministers stated that the plan will guide the "
+        "work of the Conference.\n\n"
+        "The declaration of the Vice-Ministers likewise recognizes the role of civil society.\n",
+    ],
+)
+def test_news_reports_of_a_meeting_are_refused(text):
+    message = refusal(split_declaration, text)
+    assert "news article" in message and "expected" in message
+
+
 def test_spanish_third_person_and_thanks_to_the_presidency():
     read = read_declaration(OWN / "extraordinaria_es.txt")
     assert read.lang == "es"

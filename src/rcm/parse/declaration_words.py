@@ -166,13 +166,40 @@ NEWS_MARKS = re.compile(
     r"^(?:by|por)\s+[A-ZÁÉÍÓÚ][\w.'-]+(?:\s+[A-ZÁÉÍÓÚ][\w.'-]+){0,3}$"
     r"|\((?:reuters|ap|afp|efe|ansa|dpa|xinhua|europa\s+press|notimex)\)"
     r"|^(?:published|updated|publicado|actualizado)\b"
-    r"|\b(?:\d+\s+(?:min|minutes?|minutos?)\s+(?:read|de\s+lectura))\b",
+    r"|\b(?:\d+\s+(?:min|minutes?|minutos?)\s+(?:read|de\s+lectura))\b"
+    # a dateline: "Mexico City, 4 December 2021 (TDI):", "Guatemala, 7 mayo (Diestra).-",
+    # "MÉXICO, 02 de diciembre de 2021.- Al inaugurar …"
+    r"|\b\d{1,2}(?:\s+de)?\s+[a-zé]{3,10}(?:\s+(?:de\s+)?\d{4})?\s*"
+    r"\([A-Z][\w /]{1,15}\)\s*[.:]?\s*[-–—:]"
+    r"|\b\d{1,2}\s+de\s+[a-z]{3,10}\s+de\s+\d{4}\s*\.\s*[-–—]\s"
+    # the day of the week of an event ("este viernes", "on Friday"): news, not a declaration
+    r"|\b(?:este|el|el\s+pasado|este\s+pasado)\s+(?:lunes|martes|mi[eé]rcoles|jueves|viernes"
+    r"|s[aá]bado|domingo)\b|\bon\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+    # a page's furniture
+    r"|^(?:fotos?|photos?|informaci[oó]n\s+relacionada|related(?:\s+news)?|leer\s+m[aá]s"
+    r"|read\s+more|escrito\s+en|compartir|share\s+this)\b",
     re.I | re.M,
 )
 REPORTED_SPEECH = re.compile(
     r"\b(?:said|says|told\s+(?:reporters|journalists|the)|according\s+to|reported|spokesperson"
     r"|dijo|afirm[oó]\s+(?:que|a)|señal[oó]\s+que|seg[uú]n\s+(?:el|la|los|las|fuentes)"
-    r"|declar[oó]\s+a|inform[oó]\s+(?:que|a)|explic[oó]\s+que|portavoz|periodistas|reporters)\b",
+    r"|declar[oó]\s+a|inform[oó]\s+(?:que|a)|explic[oó]\s+que|portavoz|periodistas|reporters)\b"
+    # a quotation and who said it: "…”, señaló", ", subrayó Encinas", "señaló el subsecretario"
+    r"|[”\"»]\s*,?\s*(?:dijo|señal[oó]|subray[oó]|afirm[oó]|indic[oó]|explic[oó]|asegur[oó]"
+    r"|destac[oó]|agreg[oó]|añadi[oó]|puntualiz[oó]|added|noted|stated|explained)\b"
+    r"|,\s*(?:dijo|señal[oó]|subray[oó]|afirm[oó]|indic[oó]|explic[oó]|asegur[oó]|agreg[oó]"
+    r"|añadi[oó]|puntualiz[oó])\s+(?:el\s+|la\s+)?[A-ZÁÉÍÓÚ][a-záéíóú]+"
+    r"|stated\s+that"
+    # the declaration spoken of from outside: "In the meeting's Declaration, …", "emitió una
+    # declaración final", "The declaration of the Vice Ministers likewise recognizes …"
+    r"|\bthe\s+meeting['’]s\s+declaration|\bin\s+(?:the|its)\s+(?:final\s+)?declaration,"
+    r"|(?:emiti[oó]|issued|released)\s+(?:una|la|a|the)\s+(?:final\s+)?declaraci[oó]n|"
+    r"(?:emiti[oó]|issued|released)\s+(?:una|la|a|the)\s+(?:final\s+)?declaration"
+    r"|\bthe\s+declaration\s+of\s+the\s+vice[\s-]?ministers\s+(?:also\s+|likewise\s+)?\w+s\b"
+    # an official named as a news report names one ("el subsecretario … Alejandro Encinas")
+    r"|\b(?:el|la|del|de\s+la|the)\s+(?:subsecretari[oa]|secretari[oa]|ministr[oa]|canciller"
+    r"|vicecanciller|embajador[a]?|undersecretary|minister|ambassador|foreign\s+minister)\b"
+    r"[^.;]{0,120}?\s[A-ZÁÉÍÓÚ][a-záéíóú]+\s+[A-ZÁÉÍÓÚ][a-záéíóú]+\s+[A-ZÁÉÍÓÚ][a-záéíóú]+",
     re.I,
 )
 # The blanks of a template: "[country]", "XX de XXXX", "____", "Lorem ipsum", "<insert …>".
