@@ -730,6 +730,8 @@ def test_refusals_say_what_was_expected(name, expected):
         "Relaciones Exteriores, reunidos en La Antigua:",
         "Ministerial Meeting on the Los Angeles Declaration on Migration and Protection\n\n"
         "The Ministers, gathered in Guatemala City:",
+        "Declaración sobre los Progresos del Foro de Examen de la Migración Internacional\n\n"
+        "Nosotros, los Jefes de Estado y de Gobierno, reunidos en Nueva York:",
     ],
 )
 def test_declarations_of_other_migration_processes_are_refused(head):

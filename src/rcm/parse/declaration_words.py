@@ -143,6 +143,7 @@ OTHER_BODIES = re.compile(
     r"|comunidad\s+andina|andean\s+community|caricom|pacific\s+alliance|alianza\s+del\s+pac[ií]fico"
     r"|(?:los\s+angeles|los\s+[aá]ngeles)\s+declaration|declaraci[oó]n\s+de\s+los\s+[aá]ngeles"
     r"|global\s+forum\s+on\s+migration|foro\s+mundial\s+sobre\s+migraci[oó]n"
+    r"|international\s+migration\s+review\s+forum|foro\s+de\s+examen\s+de\s+la\s+migraci[oó]n"
     r"|organi[sz]ation\s+of\s+american\s+states|organizaci[oó]n\s+de\s+(?:los\s+)?estados"
     r"\s+americanos|oas|oea|mercosur|sica|celac|unasur|african\s+union|uni[oó]n\s+africana"
     r"|european\s+union|uni[oó]n\s+europea|general\s+assembly|asamblea\s+general|security"
