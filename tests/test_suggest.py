@@ -416,9 +416,9 @@ def test_parallel_statements_get_the_same_category_and_top_theme(suggester):
             n += 1
             same_category += x.category.category == y.category.category
             same_theme += x.themes.themes[0] == y.themes.themes[0]
-    assert n == 17
+    assert n == 25
     assert same_theme / n >= 0.9
-    assert same_category / n >= 0.9  # measured 16 of 17 (0.94)
+    assert same_category / n >= 0.9  # measured 24 of 25 (0.96)
 
 
 def heldout_pairs() -> list[dict[str, str]]:

@@ -501,12 +501,30 @@ def _unrun(lines: Sequence[str]) -> list[tuple[int, str]]:
             pieces = [p for p in _INLINE_CHAPEAU.split(head)] if head.strip() else []
         for a, b in zip(cuts, [*cuts[1:], len(line)], strict=True):
             pieces.append(line[a:b])
+        if not listed and pieces:
+            pieces[-1:] = _split_tail(pieces[-1])
         # a blank line between the pieces: each is a paragraph of its own
         for piece in pieces:
             for part in _split_leading_caps(piece.strip()):
                 if part.strip():
                     out += [(number, part.strip()), (number, "")]
     return out
+
+
+def _split_tail(piece: str) -> list[str]:
+    """The last item of a run-together chain, without what followed the list on the lost lines:
+    thanks, courtesies, "Adopted in …", a heading in capitals ("4. Aceptar … 2025. Agradecieron
+    al Gobierno …")."""
+    for m in _SENTENCE_BREAK.finditer(piece):
+        rest = piece[m.end() :]
+        if (
+            _thanks(rest)
+            or _COURTESY.match(fold(_opening(rest)))
+            or _ADOPTED.match(rest)
+            or _LEADING_CAPS.match(rest)
+        ):
+            return [piece[: m.start()], *_SENTENCE_BREAK.split(rest)]
+    return [piece]
 
 
 def _text_paragraphs(text: str) -> list[_Para]:
@@ -1141,7 +1159,22 @@ def _is_chapeau(p: _Para) -> bool:
     return (
         p.mark is None
         and (p.text.endswith(":") or capitals)
-        and bool(_CHAPEAU_VERB.search(p.text) or _CHAPEAU_ES.search(fold(p.text)))
+        and bool(
+            _CHAPEAU_VERB.search(p.text)
+            or _CHAPEAU_ES.search(fold(p.text))
+            or (p.text.endswith(":") and _chapeau_en().search(fold(p.text)))
+        )
+    )
+
+
+@cache
+def _chapeau_en() -> re.Pattern[str]:
+    """A declaring verb in the past after a subject, anywhere in a paragraph that ends with ":"
+    ("The Vice-Ministers … underscored …, and pointed to the need to move forward through the
+    following guidelines and actions:")."""
+    return re.compile(
+        rf"\b(?:{_EN_SUBJECT}|they|we)\s+(?:[a-z]+ed\s+[^.;:]{{0,200}}?\s+and\s+)?"
+        rf"(?:{_forms(vocab.EN_DECLARING)}|[a-z]{{3,}}ed)\b"
     )
 
 
