@@ -754,6 +754,12 @@ def test_declarations_of_other_migration_processes_are_refused(head):
         "on Migration.\n\n"
         "The Minister of Foreign Affairs of Belize, John Alan Smith, welcomed the delegations.\n\n"
         "The Vice-Ministers agreed to strengthen cooperation on return.\n",
+        # a place alone as the dateline, an official named and quoted
+        "* La secretaria participa en la XXX Reunión Viceministerial de la CRM\n\n"
+        "Ciudad de Panamá.- Al participar en la XXX Reunión Viceministerial de la Conferencia "
+        "Regional sobre Migración, la secretaria de Gobierno, Ana María Pérez, agradeció la "
+        "confianza de los países miembros.\n\n"
+        "Los Viceministros acordaron fortalecer la cooperación regional.\n",
         # a report on the declaration, speaking of it from outside
         "The RCM's new plan\n\n"
         "The XXX Regional Conference on Migration was held in June in Belmopan.\n\n"

@@ -173,6 +173,8 @@ NEWS_MARKS = re.compile(
     r"|\b\d{1,2}(?:\s+de)?\s+[a-zé]{3,10}(?:\s+(?:de\s+)?\d{4})?\s*"
     r"\([A-Z][\w /]{1,15}\)\s*[.:]?\s*[-–—:]"
     r"|\b\d{1,2}\s+de\s+[a-z]{3,10}\s+de\s+\d{4}\s*\.\s*[-–—]\s"
+    # a place alone as a dateline: "Ciudad de México.- Al participar …" (not "XIII.- ")
+    r"|^(?![IVXLC]+\.)[A-ZÁÉÍÓÚ][^\n.:;]{2,40}\.\s*[-–—](?=\s+[A-ZÁÉÍÓÚ])"
     # the day of the week of an event ("este viernes", "on Friday"): news, not a declaration
     r"|\b(?:este|el|el\s+pasado|este\s+pasado)\s+(?:lunes|martes|mi[eé]rcoles|jueves|viernes"
     r"|s[aá]bado|domingo)\b|\bon\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
@@ -190,7 +192,7 @@ REPORTED_SPEECH = re.compile(
     r"|destac[oó]|agreg[oó]|añadi[oó]|puntualiz[oó]|added|noted|stated|explained)\b"
     r"|,\s*(?:dijo|señal[oó]|subray[oó]|afirm[oó]|indic[oó]|explic[oó]|asegur[oó]|agreg[oó]"
     r"|añadi[oó]|puntualiz[oó])\s+(?:el\s+|la\s+)?[A-ZÁÉÍÓÚ][a-záéíóú]+"
-    r"|stated\s+that"
+    r"|stated\s+that|(?:expres|manifest)[oó]\s+que"
     # the declaration spoken of from outside: "In the meeting's Declaration, …", "emitió una
     # declaración final", "The declaration of the Vice Ministers likewise recognizes …"
     r"|\bthe\s+meeting['’]s\s+declaration|\bin\s+(?:the|its)\s+(?:final\s+)?declaration,"
