@@ -399,26 +399,38 @@ def _inline_chain(line: str) -> list[int]:
     # (offset, marker, whether it follows the end of a clause): a chain opens after a clause's
     # end; its next links may follow any word (a paragraph without its final stop).
     found = [
-        (
-            m.start(),
-            m.group("n") or m.group("l"),
-            bool(_CLAUSE_END.search(line[: m.start()]) or _CAPS_END.search(line[: m.start()])),
-        )
+        (m.start(), m.group("n") or m.group("l"), _opens_chain(line, m.start()))
         for m in _INLINE_MARK.finditer(line)
     ]
-    best: list[int] = []
-    for i, (_, first, opens) in enumerate(found):
-        if not opens:
-            continue
-        chain = [i]
-        expected = _next_marker(first)
-        for j in range(i + 1, len(found)):
-            if found[j][1] == expected:
-                chain.append(j)
-                expected = _next_marker(expected)
-        if len(chain) >= 2 and first in ("1", "a"):
-            best = sorted({*best, *(found[k][0] for k in chain)})
-    return best
+    # One pass: a chain of numbers and one of letters at a time (a letter list may run inside a
+    # numbered item); a new "1." or "a)" after the end of a clause starts the next chain.
+    best: set[int] = set()
+    active: dict[bool, tuple[list[int], str]] = {}
+    for offset, token, opens in found:
+        kind = token.isdigit()
+        current = active.get(kind)
+        if current is not None and token == current[1]:
+            current[0].append(offset)
+            active[kind] = (current[0], _next_marker(token))
+        elif opens and token in ("1", "a"):
+            if current is not None and len(current[0]) >= 2:
+                best.update(current[0])
+            active[kind] = ([offset], _next_marker(token))
+    for chain, _ in active.values():
+        if len(chain) >= 2:
+            best.update(chain)
+    return sorted(best)
+
+
+def _opens_chain(line: str, start: int) -> bool:
+    """Whether a marker at ``start`` follows the end of a clause or a heading in capitals (read
+    back from the marker past blanks, a few characters only, so that a long line stays linear)."""
+    i = start - 1
+    while i >= 0 and line[i].isspace():
+        i -= 1
+    if i < 0 or line[i] in ":;.":
+        return True
+    return bool(_CAPS_END.search(line[max(0, i - 80) : i + 1]))
 
 
 def _next_marker(token: str) -> str:
@@ -440,8 +452,13 @@ _ES_ACTION = re.compile(
 def _opens_action(text: str) -> bool:
     """Whether a sentence opens with an action, as a plan of action's items do ("Promote …",
     "To strengthen …", "Profundizar …")."""
-    t = _opening(text)
+    t = _opening(text[:_WINDOW])
     return bool(_en_action().match(t) or _ES_ACTION.match(fold(t)))
+
+
+# How much of a run-together line's rest an opener is read in: the opening words are enough, and
+# reading no more keeps a long line linear.
+_WINDOW = 400
 
 
 @cache
@@ -459,18 +476,18 @@ def _inline_list(line: str) -> list[int]:
         return []
     for colon in _COLON_ITEM.finditer(line):
         start = colon.end()
-        if not _opens_action(line[start:]):
+        if not _opens_action(line[start : start + _WINDOW]):
             continue
         cuts = [start]
         listing = True
         for m in _SENTENCE_BREAK.finditer(line, start):
             at = m.end()
-            if listing and not _opens_action(line[at:]):
+            if listing and not _opens_action(line[at : at + _WINDOW]):
                 listing = False
                 if len(cuts) < 2:
                     break
             cuts.append(at)
-        if len(cuts) >= 2 and _opens_action(line[cuts[1] :]):
+        if len(cuts) >= 2 and _opens_action(line[cuts[1] : cuts[1] + _WINDOW]):
             return cuts
     return []
 
@@ -516,14 +533,14 @@ def _split_tail(piece: str) -> list[str]:
     thanks, courtesies, "Adopted in …", a heading in capitals ("4. Aceptar … 2025. Agradecieron
     al Gobierno …")."""
     for m in _SENTENCE_BREAK.finditer(piece):
-        rest = piece[m.end() :]
+        rest = piece[m.end() : m.end() + _WINDOW]
         if (
             _thanks(rest)
             or _COURTESY.match(fold(_opening(rest)))
             or _ADOPTED.match(rest)
             or _LEADING_CAPS.match(rest)
         ):
-            return [piece[: m.start()], *_SENTENCE_BREAK.split(rest)]
+            return [piece[: m.start()], *_SENTENCE_BREAK.split(piece[m.end() :])]
     return [piece]
 
 
