@@ -573,3 +573,40 @@ def test_what_the_other_commands_say_in_spanish(rcm, args, spanish, english):
         from rcm.check import KINDS
 
         assert not any(f"\n{kind} (" in rcm("--lang", "es", *args).output for kind in KINDS)
+
+
+# --- a declaration refused, in the reader's language ----------------------------------------------
+
+OWN = Path(__file__).parent / "data" / "declarations" / "own"
+
+
+@pytest.mark.parametrize(
+    ("name", "spanish", "english"),
+    [
+        ("otro_organismo_es.txt", "es una declaración de otro organismo", "of another body"),
+        ("news_en.txt", "se lee como una noticia", "reads as a news article"),
+        ("plantilla_es.txt", "es una plantilla vacía", "is an empty template"),
+    ],
+)
+def test_a_refused_declaration_is_explained_in_spanish(tmp_path, name, spanish, english):
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    assert _run("--db", db, "ingest").exit_code == 0
+    add = ("--db", db, "declaration", "add", str(OWN / name), "--meeting", "XXX", "--year", "2030")
+    es = _run("--lang", "es", *add)
+    assert es.exit_code == 4 and spanish in es.output and english not in es.output
+    assert "se esperaba" in es.output  # says what was expected
+    en = _run(*add)
+    assert en.exit_code == 4 and english in en.output and "expected" in en.output
+
+
+def test_a_file_of_another_kind_is_refused_in_spanish_with_its_advice(tmp_path):
+    pdf = tmp_path / "declaracion.pdf"
+    pdf.write_bytes(b"%PDF-1.7")
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    assert _run("--db", db, "ingest").exit_code == 0
+    add = ("--db", db, "declaration", "add", str(pdf), "--meeting", "XXX", "--year", "2030")
+    es = _run("--lang", "es", *add)
+    assert "tipo de archivo no admitido «.pdf»" in es.output
+    assert "copie su texto en un archivo .txt" in es.output  # the advice, translated
+    assert "unsupported" not in _run("--lang", "es", *add).output
+    assert "unsupported file type “.pdf”" in _run(*add).output

@@ -40,7 +40,12 @@ CATALOGUES = (
 
 # Where the message is among the positional arguments, and its keyword, for the calls that are
 # not ``SomeError(message, **values)``.
-POSITION = {"Problem": (1, "message"), "FieldProblem": (2, "template")}
+POSITION = {
+    "Problem": (1, "message"),
+    "FieldProblem": (2, "template"),
+    "of": (1, "template"),  # Problem.of(line, template, **values)
+    "_error": (1, "message"),  # rcm.parse.declaration's refusals: _error(name, message, line)
+}
 # Classes whose first argument is not a message: a document's name and its problems (their
 # messages are found in the Problem calls), a list of FieldProblems.
 NOT_A_MESSAGE = {"DocumentError", "FormProblems"}
@@ -221,6 +226,7 @@ def test_the_scan_finds_the_messages() -> None:
     assert len(found) > 200
     assert {"review.py", "settings.py", "backup.py", "edit.py", "translate.py"} <= wheres
     assert "the file is empty" in messages  # a Problem
+    assert "no such file" in messages  # a declaration's refusal (rcm.parse.declaration._error)
     assert "no statement %(id)s" in messages or any(  # an error's template, or an f-string
         f.message is None and f.where.startswith("edit.py") for f in found
     )

@@ -150,6 +150,25 @@ def test_bad_uploads_add_nothing(site, fields, path, status, message):
     assert count(store, t.declarations) == 0 and count(store, t.proposals) == 0
 
 
+def test_a_refused_upload_is_explained_in_the_readers_language(site):
+    store, passwords = site
+    c = client_for(store, passwords, "sec")
+    token = csrf_of(c, "/review")
+    other = DATA / "own" / "otro_organismo_es.txt"
+    data = {"csrf": token, "meeting": "XXX", "year": "2030"}
+    files = {"file": (other.name, other.read_bytes(), "text/plain")}
+    r = c.post("/review/declarations?lang=es", data=data, files=files)
+    assert r.status_code == 422
+    alert = BeautifulSoup(r.text, "html.parser").select_one(".error[role=alert]")
+    assert alert is not None
+    said = alert.get_text(" ", strip=True)
+    assert "otro_organismo_es.txt" in said and "declaración de otro organismo" in said
+    assert "se esperaba una declaración de la CRM" in said and "another body" not in said
+    r = c.post("/review/declarations?lang=en", data=data, files=files)
+    assert "declaration of another body" in r.text
+    assert count(store, t.declarations) == 0 and count(store, t.proposals) == 0
+
+
 def test_the_coverage_matrix_page(site):
     store, _ = site
     c = client_for(store)

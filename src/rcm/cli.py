@@ -604,7 +604,18 @@ def _problem_text(problem: Problem, w: Words) -> str:
     """One problem of a document ("line 34: …") in the messages' language."""
     if not w.spanish:
         return str(problem)
-    message = _translated(problem.message, _PROBLEMS, w) or w(problem.message)
+    if problem.values:  # a template with its values
+        values = dict(problem.values)
+        values.update(_value_words(values, w))
+        for key in ("hint", "why"):  # the program's advice, the system's reason
+            if key in values:
+                values[key] = w(values[key])
+        try:
+            message = w(problem.template) % values
+        except (KeyError, ValueError, TypeError):  # a translation that does not fit its values
+            message = problem.message
+    else:
+        message = _translated(problem.message, _PROBLEMS, w) or w(problem.message)
     return w("line {n}", n=problem.line) + f": {message}" if problem.line else message
 
 

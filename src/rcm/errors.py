@@ -58,10 +58,23 @@ class StoreError(RcmError):
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with an input document, with where it is (1-based line; 0 = whole file)."""
+    """One thing wrong with an input document, with where it is (1-based line; 0 = whole file).
+
+    ``message`` is the English; a message with values (:meth:`of`) also keeps its ``template``
+    (%(name)s placeholders: the catalogues' key) and its ``values``, so that an adapter can say it
+    in the reader's language."""
 
     line: int
     message: str
+    template: str = ""
+    values: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, line: int, template: str, **values: object) -> Problem:
+        filled = {k: str(v) for k, v in values.items()}
+        if not filled:
+            return cls(line, template)
+        return cls(line, template % filled, template, tuple(filled.items()))
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}" if self.line else self.message

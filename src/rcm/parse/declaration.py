@@ -152,12 +152,26 @@ def declaration_from_bytes(raw: bytes, name: str) -> DeclarationText:
 
 def _check_suffix(suffix: str, name: str) -> None:
     if suffix.lower() not in SUPPORTED_SUFFIXES:
-        shown = f"“{suffix}”" if suffix else "without an extension"
         hint = _SUFFIX_HINTS.get(suffix.lower())
+        if not suffix:
+            raise _error(
+                name,
+                "unsupported file type without an extension: a declaration can be read from .txt "
+                "(UTF-8 text) or .docx (Word)",
+            )
+        if hint:
+            raise _error(
+                name,
+                "unsupported file type “%(suffix)s”: a declaration can be read from .txt (UTF-8 "
+                "text) or .docx (Word) — %(hint)s",
+                suffix=suffix,
+                hint=hint,
+            )
         raise _error(
             name,
-            f"unsupported file type {shown}: a declaration can be read from .txt (UTF-8 text) "
-            f"or .docx (Word)" + (f" — {hint}" if hint else ""),
+            "unsupported file type “%(suffix)s”: a declaration can be read from .txt (UTF-8 text) "
+            "or .docx (Word)",
+            suffix=suffix,
         )
 
 
@@ -213,21 +227,35 @@ def at_a_glance(
 # --- load and decode -----------------------------------------------------------------------------
 
 
-def _error(name: str, message: str, line: int = 0) -> DocumentError:
-    return DocumentError(name, [Problem(line, message)])
+def _error(name: str, message: str, line: int = 0, **values: object) -> DocumentError:
+    """A refusal: ``message`` is English with %(name)s placeholders filled from ``values`` (the
+    catalogues' key, so the command line and the web say it in the reader's language)."""
+    return DocumentError(name, [Problem.of(line, message, **values)])
 
 
 def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:,.1f} MB"
 
 
+_TOO_BIG_FILE = (
+    "the file is %(size)s (%(bytes)s bytes), over the limit of %(limit)s (%(limit_bytes)s bytes): "
+    "a declaration is a few pages — check that this is the right file"
+)
+_TOO_BIG_TEXT = (
+    "the text is %(size)s (%(bytes)s bytes), over the limit of %(limit)s (%(limit_bytes)s bytes): "
+    "a declaration is a few pages — check that this is the right file"
+)
+
+
 def _check_size(name: str, size: int, what: str) -> None:
     if size > MAX_BYTES:
         raise _error(
             name,
-            f"{what} is {_megabytes(size)} ({size:,} bytes), over the limit of "
-            f"{_megabytes(MAX_BYTES)} ({MAX_BYTES:,} bytes): a declaration is a few pages — check "
-            "that this is the right file",
+            _TOO_BIG_FILE if what == "the file" else _TOO_BIG_TEXT,
+            size=_megabytes(size),
+            bytes=f"{size:,}",
+            limit=_megabytes(MAX_BYTES),
+            limit_bytes=f"{MAX_BYTES:,}",
         )
 
 
@@ -245,25 +273,45 @@ def _load(path: Path, name: str) -> bytes:
     except PermissionError:
         raise _error(name, "cannot be read: permission denied") from None
     except (OSError, ValueError) as exc:  # ValueError: a path the system refuses (a NUL in it)
-        raise _error(name, f"cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+        why = getattr(exc, "strerror", None) or exc
+        raise _error(name, "cannot be read (%(why)s)", why=why) from None
     _check_size(name, len(raw), "the file")
     return raw
 
 
 def _decode(raw: bytes, name: str) -> str:
-    save_as = "save the declaration as UTF-8 text (.txt) or as a Word document (.docx)"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise _error(name, f"the file is UTF-16 text, not UTF-8: {save_as}", 1)
+        raise _error(
+            name,
+            "the file is UTF-16 text, not UTF-8: save the declaration as UTF-8 text (.txt) or as "
+            "a Word document (.docx)",
+            1,
+        )
     if raw.startswith(_ZIP_MAGIC):
         raise _error(name, "this is a Word (.docx) or zip file with a .txt name: rename it", 1)
     if raw.startswith(_OLE_MAGIC):
-        raise _error(name, f"this is an old Word (.doc) or encrypted file: {save_as}", 1)
+        raise _error(
+            name,
+            "this is an old Word (.doc) or encrypted file: save the declaration as UTF-8 text "
+            "(.txt) or as a Word document (.docx)",
+            1,
+        )
     if raw.startswith(b"%PDF"):
-        raise _error(name, f"this is a PDF file with a .txt name: {save_as}", 1)
+        raise _error(
+            name,
+            "this is a PDF file with a .txt name: save the declaration as UTF-8 text (.txt) or as "
+            "a Word document (.docx)",
+            1,
+        )
     nul = raw.find(b"\x00")
     if nul >= 0:
         line = raw.count(b"\n", 0, nul) + 1
-        raise _error(name, f"binary data (a NUL byte), not text: {save_as}", line)
+        raise _error(
+            name,
+            "binary data (a NUL byte), not text: save the declaration as UTF-8 text (.txt) or as "
+            "a Word document (.docx)",
+            line,
+        )
     try:
         text = raw.removeprefix(codecs.BOM_UTF8).decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -273,9 +321,12 @@ def _decode(raw: bytes, name: str) -> str:
         byte = raw[offset : offset + 1].hex()
         raise _error(
             name,
-            f"byte 0x{byte} at column {column} is not UTF-8 (the file is probably Latin-1 or "
-            f"Windows-1252 text): {save_as}",
+            "byte 0x%(byte)s at column %(column)s is not UTF-8 (the file is probably Latin-1 or "
+            "Windows-1252 text): save the declaration as UTF-8 text (.txt) or as a Word document "
+            "(.docx)",
             line,
+            byte=byte,
+            column=column,
         ) from None
     return _clean(text, name)
 
@@ -665,9 +716,10 @@ def _check_docx_container(raw: bytes, name: str) -> None:
     if unpacked > MAX_UNPACKED_BYTES:
         raise _error(
             name,
-            f"unpacks to {_megabytes(unpacked)}, over the limit of "
-            f"{_megabytes(MAX_UNPACKED_BYTES)}: this is not a declaration, or it embeds large "
-            "files — save its text as .txt",
+            "unpacks to %(size)s, over the limit of %(limit)s: this is not a declaration, or it "
+            "embeds large files — save its text as .txt",
+            size=_megabytes(unpacked),
+            limit=_megabytes(MAX_UNPACKED_BYTES),
         )
 
 
@@ -1331,9 +1383,10 @@ def _reject_news(paras: Sequence[_Para], name: str) -> None:
         shown = (marks or reported)[0]
         raise _error(
             name,
-            f"this reads as a news article (“{collapse(shown)}”, reported speech), not a "
-            "declaration: expected the declaration's own text — title, preamble, a chapeau such "
-            "as “HEREBY DECLARE:” or “ACUERDAN:” and its operative paragraphs",
+            "this reads as a news article (“%(shown)s”, reported speech), not a declaration: "
+            "expected the declaration's own text — title, preamble, a chapeau such as “HEREBY "
+            "DECLARE:” or “ACUERDAN:” and its operative paragraphs",
+            shown=collapse(shown),
         )
 
 
@@ -1350,9 +1403,10 @@ def _reject_other_body(
     if other is not None and not vocab.RCM_NAMES.search(head):
         raise _error(
             name,
-            f"this is a declaration of another body (“{other.group(0)}”), not of the Regional "
-            "Conference on Migration: expected an RCM (CRM) declaration — add the other body's "
-            "texts elsewhere",
+            "this is a declaration of another body (“%(body)s”), not of the Regional Conference "
+            "on Migration: expected an RCM (CRM) declaration — add the other body's texts "
+            "elsewhere",
+            body=other.group(0),
         )
 
 
@@ -1364,12 +1418,17 @@ def _reject_template(
     empty = not statements and any(vocab.PLACEHOLDER.search(p.text) for p in paras)
     if empty or (statements and (2 * len(blanks) >= len(statements) or len(words) < 3)):
         shown = vocab.PLACEHOLDER.search(" ".join(p.text for p in paras))
+        if shown is None:
+            raise _error(
+                name,
+                "this is an empty template (blanks to fill), not a declaration: expected a "
+                "declaration with its operative paragraphs written out",
+            )
         raise _error(
             name,
-            "this is an empty template (blanks to fill"
-            + (f" such as “{shown.group(0)}”" if shown else "")
-            + "), not a declaration: expected a declaration with its operative paragraphs "
-            "written out",
+            "this is an empty template (blanks to fill such as “%(shown)s”), not a declaration: "
+            "expected a declaration with its operative paragraphs written out",
+            shown=shown.group(0),
         )
 
 
@@ -1385,10 +1444,11 @@ def _reject_letter(paras: Sequence[_Para], name: str) -> None:
         if len(p.text.split()) <= HEADING_MAX_WORDS and _SALUTATION.match(p.text):
             raise _error(
                 name,
-                f"this looks like a letter (“{p.text}”), not a declaration: expected the text "
-                "of a declaration — title, preamble, a chapeau such as “HEREBY DECLARE:” and "
-                "its operative paragraphs",
+                "this looks like a letter (“%(text)s”), not a declaration: expected the text of a "
+                "declaration — title, preamble, a chapeau such as “HEREBY DECLARE:” and its "
+                "operative paragraphs",
                 p.line,
+                text=p.text,
             )
 
 
@@ -1626,7 +1686,9 @@ def _check_is_declaration(
     if len(statements) > MAX_STATEMENTS:
         raise _error(
             name,
-            f"{len(statements)} statements found, more than the {MAX_STATEMENTS} a declaration "
-            "can have (RCM declarations have a few dozen): this is probably not a declaration — "
-            "check that this is the right file",
+            "%(n)s statements found, more than the %(max)s a declaration can have (RCM "
+            "declarations have a few dozen): this is probably not a declaration — check that this "
+            "is the right file",
+            n=len(statements),
+            max=MAX_STATEMENTS,
         )

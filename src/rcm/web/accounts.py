@@ -35,7 +35,7 @@ def role_label(role: Role) -> str:
 
 def message_of(exc: RcmError) -> str:
     """An error of the core in the reader's language."""
-    return i18n.translated(exc.template, exc.values)
+    return i18n.error_text(exc)
 
 
 def shown(value: Any) -> str | None:

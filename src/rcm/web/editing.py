@@ -198,11 +198,11 @@ def saved(request: Request, statement_id: str, user: User, csrf: str, form: Any)
             shown,
             csrf,
             values,
-            {field: i18n.translated(exc.template, exc.values)},
+            {field: i18n.error_text(exc)},
             status=exc.status,
         )
     except BadInput as exc:
-        errors = {"summary": i18n.translated(exc.template, exc.values)}
+        errors = {"summary": i18n.error_text(exc)}
         return render_edit(request, shown, csrf, values, errors, status=exc.status)
     return RedirectResponse(f"/statements/{state['id']}?saved={len(changes)}", status_code=303)
 
@@ -323,7 +323,7 @@ def retirement(
                 )
             return RedirectResponse(f"/statements/{state['id']}?saved=1", status_code=303)
         except (BadInput, ConflictError) as exc:
-            errors["reason"] = i18n.translated(exc.template, exc.values)
+            errors["reason"] = i18n.error_text(exc)
     return render_edit(
         request, state, csrf, state["values"], errors, 400, reason=reason, retire_places=places
     )

@@ -31,11 +31,9 @@ async def domain_error(request: Request, exc: RcmError) -> Response:
     # ``template``/``values``), or a fixed message; one not in the catalog stays as it is.
     prefix = i18n.gettext("Not found") + ": " if isinstance(exc, NotFound) else ""
     if wants_json(request):
-        return error_response(
-            request, exc.status, prefix + i18n.translated(exc.template, exc.values)
-        )
+        return error_response(request, exc.status, prefix + i18n.error_text(exc))
     # on a page, the values (what was typed, codes) are set apart as <code>
-    message = Markup.escape(prefix) + i18n.translated_markup(exc.template, exc.values)
+    message = Markup.escape(prefix) + i18n.error_markup(exc)
     return error_response(request, exc.status, message)
 
 

@@ -17,6 +17,7 @@ from babel.support import NullTranslations, Translations
 from markupsafe import Markup
 
 from rcm import taxonomy
+from rcm.errors import DocumentError, Problem, RcmError
 from rcm.i18n import words
 
 LANGUAGES = ("en", "es")
@@ -57,7 +58,7 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 # The values of a core message that are words of its sentence (a status, a meeting, a proposal's
 # parts, a part of a declaration, a date): translated by :func:`value_words`, and on a page not
 # set apart as code.
-WORDS = frozenset({"state", "meeting", "meeting2", "kind", "part", "when"})
+WORDS = frozenset({"state", "meeting", "meeting2", "kind", "part", "when", "hint"})
 # ... and on a page, neither are a person's name nor the reason someone gave (prose, not code).
 PLAIN = WORDS | {"who", "why"}
 
@@ -109,6 +110,44 @@ def translated_markup(template: str, values: Mapping[str, object] | None = None)
         return text % shown
     except (KeyError, ValueError, TypeError):
         return Markup.escape(template) % shown
+
+
+def error_text(exc: RcmError) -> str:
+    """An error of the core in the reader's language: its template with its values, or for a
+    document the file, the line and its first problem (and how many more there are)."""
+    if isinstance(exc, DocumentError):
+        return _document_error(exc, markup=False)
+    return translated(exc.template, exc.values)
+
+
+def error_markup(exc: RcmError) -> Markup:
+    """:func:`error_text` for a page (the values set apart as ``<code>``)."""
+    if isinstance(exc, DocumentError):
+        return Markup(_document_error(exc, markup=True))
+    return translated_markup(exc.template, exc.values)
+
+
+def problem_text(problem: Problem) -> str:
+    """One problem of a document ("line 4: …") in the reader's language."""
+    said = translated(problem.template or problem.message, dict(problem.values))
+    if problem.line:
+        return gettext("line %(n)s") % {"n": problem.line} + ": " + said
+    return said
+
+
+def _document_error(exc: DocumentError, markup: bool) -> str:
+    problem = exc.problems[0]
+    key = problem.template or problem.message
+    values = dict(problem.values)
+    said = translated_markup(key, values) if markup else translated(key, values)
+    where = f"{exc.source}: "
+    if problem.line:
+        where += gettext("line %(n)s") % {"n": problem.line} + ": "
+    more = len(exc.problems) - 1
+    tail = " " + gettext("(and %(n)s more problems)") % {"n": more} if more else ""
+    if markup:
+        return str(Markup.escape(where) + said + Markup.escape(tail))
+    return where + said + tail
 
 
 def choose(query: str | None, cookie: str | None, accept: str | None) -> str:

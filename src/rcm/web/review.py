@@ -77,7 +77,7 @@ def render_review(
         proposals=review.proposals(db, declaration_id=declaration_id, state=state),
         state=state,
         declaration_id=declaration_id,
-        error=i18n.translated(error.template, error.values) if error else None,
+        error=i18n.error_text(error) if error else None,
         form=form or {},
     )
 
@@ -302,9 +302,7 @@ async def accept(request: Request, proposal_id: PathInt) -> Response:
             objectives=objectives,
         )
     except review.ReviewError as exc:
-        return render_proposal(
-            request, proposal_id, user, csrf, i18n.translated(exc.template, exc.values)
-        )
+        return render_proposal(request, proposal_id, user, csrf, i18n.error_text(exc))
     return RedirectResponse(next_pending(store(request), p), status_code=303)
 
 
@@ -317,9 +315,7 @@ async def reject(request: Request, proposal_id: PathInt) -> Response:
             store(request), proposal_id, actor=user, reason=str(form.get("reason") or "")
         )
     except review.ReviewError as exc:
-        return render_proposal(
-            request, proposal_id, user, csrf, i18n.translated(exc.template, exc.values)
-        )
+        return render_proposal(request, proposal_id, user, csrf, i18n.error_text(exc))
     return RedirectResponse(next_pending(store(request), p), status_code=303)
 
 
@@ -332,9 +328,7 @@ async def reopen(request: Request, proposal_id: PathInt) -> Response:
             store(request), proposal_id, actor=user, reason=str(form.get("reason") or "")
         )
     except review.ReviewError as exc:
-        return render_proposal(
-            request, proposal_id, user, csrf, i18n.translated(exc.template, exc.values)
-        )
+        return render_proposal(request, proposal_id, user, csrf, i18n.error_text(exc))
     return RedirectResponse(f"/review/{proposal_id}", status_code=303)
 
 
@@ -442,9 +436,7 @@ async def split(request: Request, proposal_id: PathInt) -> Response:
             actor=user,
         )
     except (review.ReviewError, ConflictError) as exc:
-        return render_proposal(
-            request, proposal_id, user, csrf, i18n.translated(exc.template, exc.values), exc.status
-        )
+        return render_proposal(request, proposal_id, user, csrf, i18n.error_text(exc), exc.status)
     return RedirectResponse(f"/review/{a.id}", status_code=303)
 
 
@@ -455,7 +447,5 @@ async def merge(request: Request, proposal_id: PathInt) -> Response:
     try:
         p = await run_in_threadpool(review.merge_proposal, store(request), proposal_id, actor=user)
     except (review.ReviewError, ConflictError) as exc:
-        return render_proposal(
-            request, proposal_id, user, csrf, i18n.translated(exc.template, exc.values), exc.status
-        )
+        return render_proposal(request, proposal_id, user, csrf, i18n.error_text(exc), exc.status)
     return RedirectResponse(f"/review/{p.id}", status_code=303)

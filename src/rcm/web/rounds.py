@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from rcm import consult, drafts, mail, users
-from rcm.errors import NotFound, RcmError
+from rcm.errors import DocumentError, NotFound, RcmError
 from rcm.export import registry
 from rcm.export.pdf import pdf_available
 from rcm.i18n import words
@@ -1126,7 +1126,7 @@ async def submit_answers(request: Request, round_id: PathInt) -> Response:
     except RcmError as exc:
         if exc.status not in (400, 409):
             raise
-        message = i18n.translated(exc.template, exc.values)
+        message = i18n.error_text(exc)
         return check_answers(request, user, csrf, rnd, country, exc.status, [message])
     return RedirectResponse(
         answers_url(round_id, user, country, submitted=str(len(written))), status_code=303
@@ -1162,7 +1162,7 @@ async def save_answers(request: Request, round_id: PathInt) -> Response:
         # the form was shown, before it is sent again.
         status, typed, saved = exc.status, fields, None
         if not isinstance(exc, drafts.FormProblems):
-            errors = [i18n.translated(exc.template, exc.values)]
+            errors = [i18n.error_text(exc)]
         reworded = consult.reworded_in_form(db, fields)
     sent_ids = {k[2:].strip().upper() for k in fields if k.startswith("v:")}
     state = drafts.country_form(db, rnd.id, country)
@@ -1258,9 +1258,8 @@ async def upload(request: Request, round_id: PathInt) -> Response:
             ],
         )
     except RcmError as exc:
-        errors = [str(p) for p in getattr(exc, "problems", [])] or [
-            i18n.translated(exc.template, exc.values)
-        ]
+        problems = exc.problems if isinstance(exc, DocumentError) else []
+        errors = [i18n.problem_text(p) for p in problems] or [i18n.error_text(exc)]
         reworded = []
     return await run_in_threadpool(
         answers_front,
