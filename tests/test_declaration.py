@@ -907,6 +907,24 @@ def test_a_long_headline_is_the_title():
     assert len(read.statements) == 2
 
 
+def test_a_first_person_paragraph_turning_to_the_member_countries_holds_two_statements():
+    # As the compilation files XXI RCM: "We agree … We are certain …" is one statement, "The
+    # Member Countries see with concern … and agree …" another.
+    read = split_declaration(
+        "We reaffirm the value of regional dialogue. We are certain that it brings results. The "
+        "Member Countries note with concern the rise of smuggling, and agree to share "
+        "information on it.\n\n"
+        "We agree to meet again in 2031. We trust that the Member Countries will attend.\n"
+    )
+    assert [s.text[:30] for s in read.statements] == [
+        "We reaffirm the value of regio",
+        "The Member Countries note with",
+        "We agree to meet again in 2031",
+    ]
+    # a sentence continuing in the first person, or not naming its subject, stays with its own
+    assert read.statements[2].text.endswith("will attend.")
+
+
 def test_a_long_paragraph_with_a_colon_is_not_cut_into_a_list():
     # One statement per line, a colon in it and sentences that do not open with an action.
     text = (

@@ -1312,6 +1312,7 @@ def _read(paras: list[_Para], raw: bytes, name: str) -> DeclarationText:
     _reject_letter(paras, name)
     _reject_news(paras, name)
     title, rest = _take_title(paras, lang)
+    rest = _split_voices(rest, lang)
     _reject_other_body(title, rest, paras, name)
     units = _group(rest)
     preamble, operative = _split_preamble(units, lang)
@@ -1450,6 +1451,47 @@ def _reject_letter(paras: Sequence[_Para], name: str) -> None:
                 p.line,
                 text=p.text,
             )
+
+
+# A paragraph in the first person ("We agree to … We are certain that …") in which a sentence
+# turns to the Member Countries or the Vice-Ministers by name ("The Member Countries see with
+# concern … and agree to …") holds two statements: the compilation files them apart (XXI RCM).
+_FIRST_PERSON = re.compile(
+    rf"^{_CONNECTIVE}(?:we|nosotr[oa]s)\b|^{_CONNECTIVE}(?:nos\s+)?\w+(?:amos|emos|imos)\b", re.I
+)
+_NAMED_SUBJECT = re.compile(r"^(?:the|la|las|los|el)\s", re.I)
+_SENTENCE_END_BREAK = re.compile(r"(?<=[.!?])\s+(?=[\"“«]?[A-ZÁÉÍÓÚÑ])")
+
+
+def _split_voices(paras: list[_Para], lang: str) -> list[_Para]:
+    out: list[_Para] = []
+    for p in paras:
+        if p.mark is not None or p.text.endswith(":") or not _FIRST_PERSON.match(_opening(p.text)):
+            out.append(p)
+            continue
+        cut = next(
+            (
+                m.end()
+                for m in _SENTENCE_END_BREAK.finditer(p.text)
+                if _NAMED_SUBJECT.match(_opening(p.text[m.end() : m.end() + _WINDOW]))
+                and _operative(p.text[m.end() : m.end() + _WINDOW], lang)
+            ),
+            None,
+        )
+        if cut is None:
+            out.append(p)
+            continue
+        head, tail = p.text[:cut].rstrip(), p.text[cut:]
+        # the physical line the second statement opens on
+        seen, line = 0, p.line
+        for k, physical in enumerate(p.lines):
+            seen += len(physical) + 1
+            if seen > cut:
+                line = p.line + k
+                break
+        out.append(_Para(p.line, (head,), head, None, p.indent, p.marker))
+        out.extend(_split_voices([_Para(line, (tail,), tail, None, p.indent, "")], lang))
+    return out
 
 
 def _take_title(paras: list[_Para], lang: str) -> tuple[list[str], list[_Para]]:
