@@ -896,6 +896,21 @@ def test_a_phrase_setting_the_scene_before_the_subject():
         assert [r.part for r in read.reading] == ["statement"] * 3
 
 
+def test_spanish_with_the_subject_left_out():
+    read = split_declaration(
+        "La reunión se celebró en Puebla los días 13 y 14 de marzo.\n\n"
+        "Los gobiernos reconocieron la existencia de diferencias entre los países.\n\n"
+        "Estuvieron de acuerdo en que un enfoque integral contribuiría al entendimiento.\n\n"
+        "Por otra parte, reconocieron la necesidad de promover la cooperación regional.\n"
+    )
+    assert [s.text[:22] for s in read.statements] == [
+        "Los gobiernos reconoci",
+        "Estuvieron de acuerdo ",
+        "Por otra parte, recono",
+    ]
+    assert [r.part for r in read.reading] == ["preamble", "statement", "statement", "statement"]
+
+
 def test_a_long_headline_is_the_title():
     read = split_declaration(
         "La Conferencia Regional sobre Migración (CRM) hace un llamado a la responsabilidad "

@@ -1169,9 +1169,16 @@ def _operative_end(t: str, f: str, lang: str) -> int | None:
                 for m in (_SUBJECT_VERB_EN.match(f[at:]), _SUBJECT_VERB_ES.match(f[at:]))
                 if m is not None
             ]
+        # Spanish leaves the subject out: "Por otra parte, reconocieron la necesidad …"
+        lead = _LEAD_IN_ES.match(f) if lang == "es" else None
+        if not found and lead is not None and not _PREAMBLE_ES.match(t):
+            verb = _OPENING_ES.match(f[lead.end() :])
+            found = [lead.end() + verb.end()] if verb is not None else []
     return min(found, default=None)
 
 
+# A short phrase before a Spanish verb with no subject ("por otra parte, reconocieron …").
+_LEAD_IN_ES = re.compile(r"^[^,;:.\"“]{3,40},\s+(?=[a-zñ])")
 # A scene-setting phrase before a subject (folded text): a few words, a comma, then "the", "we",
 # "la", "los" …
 _LEAD_IN = re.compile(

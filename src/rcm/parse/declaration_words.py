@@ -125,7 +125,11 @@ def _es_table(words: str) -> tuple[list[str], list[str]]:
 ES_CONJUGATED, ES_DECLARING_INFINITIVES = _es_table(ES_DECLARING)
 _, ES_IMPERATIVE_INFINITIVES = _es_table(ES_IMPERATIVE)
 # "hace un llamado", "hicieron un llamado": the verb phrase, not the verb alone, is operative.
-ES_PHRASES = r"(?:hace|hacen|hizo|hicieron|hacemos|hacer)\s+(?:un\s+)?(?:llamado|llamamiento)"
+ES_PHRASES = (
+    r"(?:hace|hacen|hizo|hicieron|hacemos|hacer)\s+(?:un\s+)?(?:llamado|llamamiento)"
+    # "Estuvieron de acuerdo en que …" (they agreed that …)
+    r"|(?:estuvieron|estuvimos|estamos|estan|estuvo|esta|estar)\s+de\s+acuerdo"
+)
 
 # --- who issued the text ------------------------------------------------------------------------
 
