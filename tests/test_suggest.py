@@ -353,6 +353,16 @@ def test_spanish_statements_get_what_their_english_versions_get(suggester):
             "commitment",
             "comisionaron",
         ),
+        (
+            "Estuvieron de acuerdo en que un enfoque integral contribuiría al entendimiento.",
+            "understanding",
+            "estuvieron de acuerdo en que",
+        ),
+        (
+            "Estuvieron de acuerdo en promover campañas de información.",
+            "commitment",
+            "estuvieron de acuerdo en promover",
+        ),
     ],
 )
 def test_the_governing_cue_in_spanish(text, category, phrase):

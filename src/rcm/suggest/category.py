@@ -131,6 +131,7 @@ _RULES_ES: list[tuple[str, Category, re.Pattern[str]]] = [
         re.compile(
             r"\b(?:nos\s+comprometemos|se\s+comprometen|comprometerse|compromiso\s+de\s+\w+r\b|"
             r"acord(?:amos|aron|ar|aron)\s+(?!que)|acuerdan\b|decid(?:imos|ieron|ir)\b|"
+            r"(?:estuvieron|estuvimos|estamos|estan)\s+de\s+acuerdo\s+en\s+(?!que)\w+r\b|"
             r"instru(?:ir|imos|yeron|ye|yen)\b|encomend\w*|comisiona\w*|solicit(?:ar|amos|aron)\s+a\b|"
             r"exhort\w*|insta(?:r|mos|ron)?\b|alent(?:ar|amos|aron)\b)"
         ),
@@ -150,7 +151,8 @@ _RULES_ES: list[tuple[str, Category, re.Pattern[str]]] = [
             r"\b(?:reconoc\w*|tom(?:ar|amos|aron)\s+nota|destac\w*|subray\w*|enfatiz\w*|"
             r"acog\w*\s+con\s+beneplacito|consider\w*\s+que|expres\w*\s+(?:su|nuestra)\s+"
             r"(?:preocupacion|satisfaccion|reconocimiento|agradecimiento)|reafirm\w*\s+(?:la\s+)?"
-            r"importancia|la\s+importancia\s+de|acord\w*\s+que|conscientes|convencidos)\b"
+            r"importancia|la\s+importancia\s+de|acord\w*\s+que|conscientes|convencidos|"
+            r"(?:estuvieron|estuvimos|estamos|estan)\s+de\s+acuerdo\s+en\s+que)\b"
         ),
     ),
 ]
