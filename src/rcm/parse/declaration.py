@@ -1355,6 +1355,12 @@ def _read(paras: list[_Para], raw: bytes, name: str) -> DeclarationText:
         *roles,
         *(ReadLine(u.para.line, "closing", u.full_text, u.para.marker) for u in closing),
     ]
+    # In the order of the file, also within one line whose breaks were lost ("… anexo.
+    # Agradecieron … DECISIONES …" read as three paragraphs of line 1).
+    order: dict[tuple[int, str], int] = {}
+    for i, p in enumerate([*paras[: len(paras) - len(rest)], *rest]):
+        order.setdefault((p.line, p.text), i)
+    reading.sort(key=lambda r: (r.line, order.get((r.line, r.text), len(order))))
     return DeclarationText(
         name=name,
         sha256=hashlib.sha256(raw).hexdigest(),
