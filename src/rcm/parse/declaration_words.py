@@ -195,7 +195,7 @@ REPORTED_SPEECH = re.compile(
     r"|[”\"»]\s*,?\s*(?:dijo|señal[oó]|subray[oó]|afirm[oó]|indic[oó]|explic[oó]|asegur[oó]"
     r"|destac[oó]|agreg[oó]|añadi[oó]|puntualiz[oó]|added|noted|stated|explained)\b"
     r"|,\s*(?:dijo|señal[oó]|subray[oó]|afirm[oó]|indic[oó]|explic[oó]|asegur[oó]|agreg[oó]"
-    r"|añadi[oó]|puntualiz[oó])\s+(?:el\s+|la\s+)?[A-ZÁÉÍÓÚ][a-záéíóú]+"
+    r"|añadi[oó]|puntualiz[oó])\s+(?-i:[A-ZÁÉÍÓÚ][a-záéíóú]+)(?!\s+(?:de|del|la)\b)"
     r"|stated\s+that|(?:expres|manifest)[oó]\s+que"
     # the declaration spoken of from outside: "In the meeting's Declaration, …", "emitió una
     # declaración final", "The declaration of the Vice Ministers likewise recognizes …"
@@ -206,7 +206,7 @@ REPORTED_SPEECH = re.compile(
     # an official named as a news report names one ("el subsecretario … Alejandro Encinas")
     r"|\b(?:el|la|del|de\s+la|the)\s+(?:subsecretari[oa]|secretari[oa]|ministr[oa]|canciller"
     r"|vicecanciller|embajador[a]?|undersecretary|minister|ambassador|foreign\s+minister)\b"
-    r"[^.;]{0,120}?\s[A-ZÁÉÍÓÚ][a-záéíóú]+\s+[A-ZÁÉÍÓÚ][a-záéíóú]+\s+[A-ZÁÉÍÓÚ][a-záéíóú]+",
+    r"[^.;]{0,120}?\s(?-i:[A-ZÁÉÍÓÚ][a-záéíóú]+\s+[A-ZÁÉÍÓÚ][a-záéíóú]+\s+[A-ZÁÉÍÓÚ][a-záéíóú]+)",
     re.I,
 )
 # The blanks of a template: "[country]", "XX de XXXX", "____", "Lorem ipsum", "<insert …>".
