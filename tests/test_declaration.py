@@ -773,6 +773,24 @@ def test_news_reports_of_a_meeting_are_refused(text):
     assert "news article" in message and "expected" in message
 
 
+def test_a_declaration_naming_officials_is_no_news_report():
+    read = split_declaration(
+        "DECLARACIÓN DE LA XXX REUNIÓN VICEMINISTERIAL DE LA CRM\n\n"
+        "La Conferencia, reunida en Panamá el 5 de junio de 2030, afirmó su compromiso con la "
+        "región.\n\n"
+        "ACUERDAN:\n\n"
+        "1. Reconocer la labor de la Ministra de Relaciones Exteriores de Panamá, Ana María "
+        "Pérez, al frente de la Presidencia Pro Tempore.\n\n"
+        "2. Invitar al Secretario General de la Organización de los Estados Americanos a la "
+        "próxima reunión, según lo acordado.\n\n"
+        "3. Agradecer al Subsecretario de Migración, Juan Carlos Díaz Soto, su informe.\n"
+    )
+    assert len(read.statements) == 2  # the thanks closes it, as thanks do
+    assert read.closing == (
+        "Agradecer al Subsecretario de Migración, Juan Carlos Díaz Soto, su informe.",
+    )
+
+
 def test_spanish_third_person_and_thanks_to_the_presidency():
     read = read_declaration(OWN / "extraordinaria_es.txt")
     assert read.lang == "es"
