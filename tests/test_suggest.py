@@ -599,3 +599,35 @@ def test_the_round_3_candidates_train_and_suggest(labelled):
     lower = found[replace(base, threshold=0.4)]
     assert all(a <= b for a, b in zip(found[base], lower, strict=True))
     assert np.isclose(ThemeSettings().threshold, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        (
+            "National sovereignty: Each State decides how migration is governed in its territory.",
+            "en",
+        ),
+        ("Whole-of-society approach: Migrants, diasporas and local communities take part.", "en"),
+        (
+            "Soberanía nacional: Cada Estado decide cómo se gobierna allí la migración.",
+            "es",
+        ),
+        ("Perspectiva infantil: El interés superior del niño orienta cada decisión.", "es"),
+    ],
+)
+def test_a_paragraph_headed_by_a_guiding_principle_is_a_principle(suggester, text, lang):
+    """A statement headed by the name of a GCM guiding principle (A/RES/73/195 para. 15, in the
+    taxonomy) states that principle, whatever its words weigh: the document says what it is."""
+    found = suggester.suggest_many([text], [lang])[0].category
+    assert found.category == Category.PRINCIPLE and found.confidence == 1.0
+    assert found.cue is not None and found.cue.rule == "the heading names a guiding principle"
+
+
+def test_a_section_title_over_an_action_is_no_principle(suggester):
+    for text, lang in (
+        ("Human rights: Promote training on the rights of migrants for border officials.", "en"),
+        ("Derechos humanos: Promover la capacitación de los funcionarios de frontera.", "es"),
+    ):
+        found = suggester.suggest_many([text], [lang])[0].category
+        assert found.category == Category.COMMITMENT

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -257,6 +258,30 @@ def _heading_cue(folded: str) -> Cue | None:
     return None
 
 
+@cache
+def _guiding_principles() -> frozenset[str]:
+    """The Global Compact's ten guiding principles by name, in both languages, folded
+    (A/RES/73/195 para. 15; ``rcm.taxonomy``): "national sovereignty", "soberania nacional"."""
+    from rcm import taxonomy
+
+    names = {p.name for p in taxonomy.gcm_principles()}
+    names |= {taxonomy.label("principle", p.letter, "es") or "" for p in taxonomy.gcm_principles()}
+    folded = {fold(n).strip() for n in names if n}
+    return frozenset(folded | {n.replace("centred", "centered") for n in folded})
+
+
+def _principle_heading_cue(folded: str) -> Cue | None:
+    """A statement headed by the name of a GCM guiding principle ("National sovereignty: The
+    Global Compact reaffirms …") states that principle."""
+    head, colon, rest = folded.partition(":")
+    rest = rest.strip()
+    if _IMPERATIVE.match(rest) or _infinitive_opening(rest):
+        return None  # a section's title over an action ("Human rights: Promote …")
+    if colon and len(head) <= 60 and head.strip() in _guiding_principles():
+        return Cue(Category.PRINCIPLE, head.strip(), "the heading names a guiding principle")
+    return None
+
+
 def _cue_es_via_english(folded: str) -> Cue | None:
     """A Spanish statement read the English way first, through its gloss ("La CRM reconoce" ->
     "the rcm recognizes"), so that a statement and its translation get the same cue; the
@@ -281,7 +306,7 @@ def governing_cue(text: str, lang: str = "en") -> Cue | None:
     ("Instruct the Technical Secretariat to: …"), then, where that finds nothing, as a list
     heading to skip ("Return: To implement …")."""
     folded = fold(text).strip().lstrip("-•·* ")
-    cue = _heading_cue(folded)
+    cue = _heading_cue(folded) or _principle_heading_cue(folded)
     if cue is not None:
         return cue
     read = _cue_es_via_english if lang == "es" else _cue_en
@@ -510,6 +535,11 @@ class CategoryModel:
         out = []
         for i, text in enumerate(texts):
             best = int(np.argmax(probabilities[i]))
+            cue = governing_cue(text, langs[i])
+            confidence = float(probabilities[i][best])
+            if cue is not None and cue.rule in DECISIVE_RULES and cue.category in classes:
+                # the document says what it is: the words' scores stay as they weigh
+                best, confidence = classes.index(cue.category), 1.0
             category = classes[best]
             # one row of weights per class (a single row when there are only two classes)
             weights = coef[best] if coef.shape[0] > 1 else (coef[0] if best == 1 else -coef[0])
@@ -521,15 +551,22 @@ class CategoryModel:
             out.append(
                 CategorySuggestion(
                     category=category,
-                    confidence=float(probabilities[i][best]),
+                    confidence=confidence,
                     scores={
                         c.value: float(p) for c, p in zip(classes, probabilities[i], strict=True)
                     },
-                    cue=governing_cue(text, langs[i]),
+                    cue=cue,
                     evidence=evidence,
                 )
             )
         return out
+
+
+# Cues that decide, whatever the words weigh: the document itself says what the statement is (a
+# list under "Principles:", a paragraph headed by the name of a GCM guiding principle).
+DECISIVE_RULES = frozenset(
+    {"the list's heading names its category", "the heading names a guiding principle"}
+)
 
 
 def _learner(settings: CategorySettings) -> Any:
