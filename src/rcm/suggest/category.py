@@ -108,7 +108,13 @@ _IMPERATIVE = re.compile(
     r"train|review|update|simplify|assist|safeguard|enable|engage|launch|integrate|reduce|"
     r"enact|conclude|mainstream|raise|collaborate|"
     # decisions of a communiqué ("To accept the proposal … as a reference document")
-    r"accept|approve|entrust|commission)\b"
+    r"accept|approve|entrust|commission|"
+    # the action verbs of the Spanish verb table (data/verbs_es_en.tsv) that the list above lacked,
+    # so that an English plan-of-action line opens as its Spanish infinitive does
+    r"elaborate|assess|evaluate|set\s+up|allow|publish|involve|designate|protect|define|draft|"
+    r"monitor|mobili[sz]e|pursue|expedite|regulari[sz]e|register|document|detect|guide|offer|"
+    r"adapt|link|stimulate|negotiate|sign|comply\s+with|inform|communicate|fight|punish|"
+    r"investigate|broaden|deepen|prioriti[sz]e|sensiti[sz]e|present|submit|eradicate)\b"
 )
 _SUBJECT_VERB = re.compile(
     rf"^(?:[^,;:]{{0,80}}?\b)?{_SUBJECT}\s+{_ADVERBS}(?P<verb>\w+(?:\s+\w+){{0,6}})"
