@@ -405,6 +405,9 @@ def clause_reading(text: str, lang: str = "en") -> tuple[float, float, float, fl
     """Which categories the finite clauses of ``text`` signal anywhere (principle, understanding,
     commitment: 1 where some clause's cue says so) and whether it is a "commitment to" a norm."""
     folded = fold(prepare(text, lang)).strip().lstrip("-•·* ")
+    m = _LIST_HEADING.match(folded)
+    if m is not None and len(m.group(0).split()) <= 3:
+        folded = folded[m.end() :]  # a short heading ("Human rights: Promote …")
     found = set()
     for clause in _CLAUSE_BREAK.split(folded):
         cue = _cue_en(clause.strip())
