@@ -1091,3 +1091,23 @@ def test_operative_paragraphs_with_words_of_a_meeting_stay_statements(operative)
     )
     text = f"{context}\n\n{operative}\n"
     assert [s.text for s in split_declaration(text).statements] == [operative]
+
+
+def test_a_word_paragraph_holding_a_whole_communique_is_read_as_its_lines_were(tmp_path):
+    # Text pasted into Word from a PDF: the whole communiqué in one paragraph, after a title.
+    d = docx.Document()
+    d.add_paragraph("COMUNICADO CONJUNTO")  # 1
+    d.add_paragraph((OWN / "comunicado_conjunto_es.txt").read_text(encoding="utf-8").strip())
+    path = tmp_path / "comunicado.docx"
+    d.save(str(path))
+    read = read_declaration(path)
+    assert [s.text[:20] for s in read.statements] == [
+        "Reconocer el aporte ",
+        "Adoptar como tema de",
+        "Solicitar a la Secre",
+        "Aceptar el ofrecimie",
+    ]
+    assert {s.line for s in read.statements} == {2}  # the Word paragraph they came from
+    assert read.closing == (
+        "Agradecieron al Gobierno de la República Dominicana por su hospitalidad.",
+    )

@@ -687,7 +687,20 @@ def _docx_paragraphs(raw: bytes, name: str) -> list[_Para]:
             "cannot be opened as a Word document (it is damaged or not a .docx): open it in Word "
             "and save it again as .docx, or save it as UTF-8 text (.txt)",
         ) from exc
-    return paras
+    return _unrun_paragraphs(paras)
+
+
+def _unrun_paragraphs(paras: list[_Para]) -> list[_Para]:
+    """A Word paragraph that holds what were several (text pasted from a PDF: "… APROBARON PUNTOS
+    SUSTANTIVOS 1. Reconocer … 2. Adoptar …") read as a text line is: each piece a paragraph,
+    numbered by its Word paragraph."""
+    out: list[_Para] = []
+    for p in paras:
+        if p.mark is not None or len(p.text) <= WRAP_LIMIT or len(_unrun([p.text])) <= 1:
+            out.append(p)
+            continue
+        out += [replace(q, line=p.line, indent=p.indent) for q in _text_paragraphs(p.text)]
+    return out
 
 
 def _check_docx_container(raw: bytes, name: str) -> None:
