@@ -863,6 +863,22 @@ def test_a_list_of_actions_run_into_its_chapeau_and_thanks_before_annexed_decisi
     assert "heading" in parts and parts.count("closing") == 1
 
 
+def test_a_sentence_pointing_to_the_annexed_decisions_is_context():
+    for text in (
+        "HEREBY DECLARE:\n\n1. Strengthen the consular networks.\n\n"
+        "To achieve these objectives, the Vice-Ministers adopted the decisions contained in the "
+        "annex.\n\nDECISIONS\n\nThe Vice-Ministers decided to create a working group.\n",
+        "ACUERDAN:\n\n1. Fortalecer las redes consulares.\n\n"
+        "Para la consecución de estos objetivos, los Viceministros tomaron las decisiones "
+        "contenidas en el documento anexo.\n\nDECISIONES\n\n"
+        "Los Viceministros decidieron crear un grupo de trabajo.\n",
+    ):
+        read = split_declaration(text)
+        assert len(read.statements) == 2
+        assert len(read.preamble) == 1 and "decisi" in read.preamble[0]
+        assert "unrecognised" not in {r.part for r in read.reading}
+
+
 def test_numbered_decisions_under_section_headings_and_a_courtesy_before_them():
     # A joint communiqué: a courtesy to a member country before the decisions, a one-word
     # chapeau in capitals, a section heading with no colon, indented numbered decisions.

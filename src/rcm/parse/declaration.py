@@ -1219,6 +1219,22 @@ def _meeting_report(text: str, lang: str) -> bool:
     return _reports_first(f, _operative_end(t, f, lang))
 
 
+# A sentence that only points to decisions set out elsewhere ("To achieve these objectives, the
+# Vice-Ministers adopted the decisions contained in the annex", "… tomaron las decisiones contenidas
+# en el documento anexo"): the decisions are the statements, the pointer is context.
+_TO_ANNEX = re.compile(
+    r"\b(?:adopted|took|approved|made|tomaron|adoptaron|aprobaron)\s+(?:the|las|los)\s+"
+    r"(?:decisions|agreements|decisiones|acuerdos)\s+(?:contained|set\s+out|included|contenid[oa]s"
+    r"|incluid[oa]s|que\s+figuran)\s+(?:in|en)\s+(?:the|el|la)\s+(?:\w+\s+)?"
+    r"(?:annex|annexed|attached|anexo|adjunto|documento)\b"
+)
+
+
+def _points_to_annex(text: str) -> bool:
+    sentences = [x for x in _SENTENCE_END.split(fold(text)) if x.strip()]
+    return len(sentences) == 1 and bool(_TO_ANNEX.search(sentences[0]))
+
+
 def _preambular(text: str, lang: str) -> bool:
     t = _opening(text)
     return bool(
@@ -1339,7 +1355,12 @@ def _read(paras: list[_Para], raw: bytes, name: str) -> DeclarationText:
     body, closing = _split_closing(operative, lang)
     # A report on the meeting among the operative paragraphs ("The meeting was chaired by …") is
     # context, as in the preamble: never a statement.
-    reports = [u for u in body if not (u.chapeau or u.items) and _meeting_report(u.para.text, lang)]
+    reports = [
+        u
+        for u in body
+        if not (u.chapeau or u.items)
+        and (_meeting_report(u.para.text, lang) or _points_to_annex(u.para.text))
+    ]
     if reports:
         preamble = sorted([*preamble, *reports], key=lambda u: u.para.line)
         body = [u for u in body if all(u is not r for r in reports)]
@@ -1398,6 +1419,7 @@ def _preamble_line(index: int, unit: _Unit, lang: str) -> ReadLine:
         or _heading_like(text)
         or _meeting_report(text, lang)
         or _mid_thanks(unit)
+        or _points_to_annex(text)
     )
     return ReadLine(unit.para.line, "preamble" if known else "unrecognised", text, unit.para.marker)
 
