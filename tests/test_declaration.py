@@ -760,6 +760,11 @@ def test_declarations_of_other_migration_processes_are_refused(head):
         "Regional sobre Migración, la secretaria de Gobierno, Ana María Pérez, agradeció la "
         "confianza de los países miembros.\n\n"
         "Los Viceministros acordaron fortalecer la cooperación regional.\n",
+        # a reporter's handle, a minister quoted as the source
+        "María Gómez\n@mgomez_noticias\n\n"
+        "Esta mañana fue inaugurada la XXX Reunión Viceministerial de la Conferencia Regional "
+        "sobre Migración. De acuerdo con el ministro de Relaciones Exteriores, los países "
+        "acordaron fortalecer la cooperación.\n",
         # a report on the declaration, speaking of it from outside
         "The RCM's new plan\n\n"
         "The XXX Regional Conference on Migration was held in June in Belmopan.\n\n"

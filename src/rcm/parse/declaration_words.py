@@ -182,7 +182,8 @@ NEWS_MARKS = re.compile(
     # the day of the week of an event ("este viernes", "on Friday"): news, not a declaration
     r"|\b(?:este|el|el\s+pasado|este\s+pasado)\s+(?:lunes|martes|mi[eé]rcoles|jueves|viernes"
     r"|s[aá]bado|domingo)\b|\bon\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
-    # a page's furniture
+    # a page's furniture, a reporter's handle ("@RosmeriAlfaro")
+    r"|^@\w{3,30}$"
     r"|^(?:fotos?|photos?|informaci[oó]n\s+relacionada|related(?:\s+news)?|leer\s+m[aá]s"
     r"|read\s+more|escrito\s+en|compartir|share\s+this)\b",
     re.I | re.M,
@@ -197,6 +198,8 @@ REPORTED_SPEECH = re.compile(
     r"|,\s*(?:dijo|señal[oó]|subray[oó]|afirm[oó]|indic[oó]|explic[oó]|asegur[oó]|agreg[oó]"
     r"|añadi[oó]|puntualiz[oó])\s+(?-i:[A-ZÁÉÍÓÚ][a-záéíóú]+)(?!\s+(?:de|del|la)\b)"
     r"|stated\s+that|(?:expres|manifest)[oó]\s+que"
+    r"|de\s+acuerdo\s+con\s+(?:el|la)\s+(?:ministr|canciller|vicecanciller|subsecretari|secretari"
+    r"|president|director|portavoz|vocero)\w*"
     # the declaration spoken of from outside: "In the meeting's Declaration, …", "emitió una
     # declaración final", "The declaration of the Vice Ministers likewise recognizes …"
     r"|\bthe\s+meeting['’]s\s+declaration|\bin\s+(?:the|its)\s+(?:final\s+)?declaration,"
