@@ -545,8 +545,8 @@ def _inline_list(line: str) -> list[int]:
 
 def _split_leading_caps(piece: str) -> list[str]:
     m = _LEADING_CAPS.match(piece)
-    if m is None:
-        return [piece]
+    if m is None or re.match(r"\(?(?:\d{1,2}|[a-z])(?:\.-|[.)])\s", piece):
+        return [piece]  # a numbered item's words in capitals are its own ("1. UNHCR Invite …")
     return [m.group(0), piece[m.end() :]]
 
 
