@@ -832,3 +832,31 @@ def test_round_trip_through_the_word_export():
     assert placement_keys(back) == placement_keys(c)
     assert [t.title for t in back.themes] == [t.title for t in c.themes]
     assert (back.source.title, back.source.date) == (c.source.title, c.source.date)
+
+
+def test_a_merge_continued_in_a_tables_first_row_is_read_not_a_traceback(tmp_path):
+    """A damaged vertical merge (a first-row cell that "continues" a merge: python-docx raises
+    ValueError walking up from it) is read as the row's own cells, by both Word readers."""
+    from rcm.parse.declaration import read_declaration
+    from rcm.parse.docx_compilation import body_blocks, row_cells
+
+    d = docx.Document()
+    d.add_paragraph("HEREBY DECLARE:")
+    table = d.add_table(rows=2, cols=2)
+    table.cell(0, 0).text = "We recognize the value of dialogue."
+    table.cell(1, 0).text = "We agree to meet again."
+    tc_pr = table.rows[0]._tr.tc_lst[1].get_or_add_tcPr()
+    merge = OxmlElement("w:vMerge")
+    merge.set(qn("w:val"), "continue")
+    tc_pr.append(merge)
+    with pytest.raises(ValueError):
+        table.rows[0].cells  # noqa: B018 - python-docx's own refusal, which we read past
+    assert len(row_cells(table.rows[0])) == 2
+    assert body_blocks(d)[1].rows[0].cells[0].paragraphs[0].text.startswith("We recognize")
+    path = tmp_path / "merged.docx"
+    d.save(str(path))
+    texts = [s.text for s in read_declaration(path).statements]
+    assert texts == ["We recognize the value of dialogue.", "We agree to meet again."]
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    result = CliRunner().invoke(cli, ["--db", db, "ingest", str(path)])
+    assert result.exit_code != 0 and isinstance(result.exception, SystemExit)  # refused, in words

@@ -32,6 +32,7 @@ from rcm.errors import DocumentError, Problem
 from rcm.model import DeclarationText, DraftStatement, ReadLine, from_roman
 from rcm.parse import declaration_words as vocab
 from rcm.parse.declaration_words import fold
+from rcm.parse.docx_compilation import row_cells
 from rcm.parse.text import collapse, dash_heading
 
 __all__ = [
@@ -832,7 +833,7 @@ def _docx_in_order(container: Any) -> Iterator[Any]:
             continue
         for row in block.rows:
             seen: set[int] = set()
-            for cell in row.cells:
+            for cell in row_cells(row):
                 if id(cell._tc) in seen:
                     continue
                 seen.add(id(cell._tc))

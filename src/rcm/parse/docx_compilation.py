@@ -285,12 +285,25 @@ def body_blocks(document: Any) -> list[Block]:
     return blocks
 
 
+def row_cells(row: Any) -> tuple[Any, ...]:
+    """A table row's cells as python-docx gives them (a merged cell once per grid column it spans,
+    a vertically merged one as the cell it continues), or, where a merge is damaged (a cell that
+    "continues" a merge in the table's first row, which python-docx refuses with ValueError), the
+    row's own cells as they are."""
+    from docx.table import _Cell
+
+    try:
+        return tuple(row.cells)
+    except ValueError:
+        return tuple(_Cell(tc, row.table) for tc in row._tr.tc_lst)
+
+
 def _table(table: Any, number: int, styles: StyleBook) -> TableBlock:
     rows: list[Row] = []
     for row in table.rows:
         cells: list[Cell] = []
         previous: Any = None
-        for cell in row.cells:
+        for cell in row_cells(row):
             if cell is previous:  # python-docx repeats a cell once per grid column it spans
                 continue
             previous = cell
