@@ -979,6 +979,18 @@ def test_a_first_person_paragraph_turning_to_the_member_countries_holds_two_stat
     assert read.statements[2].text.endswith("will attend.")
 
 
+def test_a_paragraph_split_in_two_keeps_the_title_in_the_reading():
+    read = split_declaration(
+        "DECLARATION OF THE XXX RCM\n\n"
+        "We agree to act. The Member Countries note with concern the rise of smuggling.\n"
+    )
+    assert [(r.line, r.part) for r in read.reading] == [
+        (1, "title"),
+        (3, "statement"),
+        (3, "statement"),
+    ]
+
+
 def test_a_long_paragraph_with_a_colon_is_not_cut_into_a_list():
     # One statement per line, a colon in it and sentences that do not open with an action.
     text = (

@@ -426,7 +426,6 @@ _INLINE_MARK = re.compile(
     r"(?:^|(?<=\s)|(?<=[:;.]))\s*(?:\(?(?P<n>\d{1,2})(?:\.-|[.)])\s+"
     r"(?=[\"“«(]?[A-ZÁÉÍÓÚÑ])|\(?(?P<l>[a-z])\)\s+(?=\S))"
 )
-_CLAUSE_END = re.compile(r"(?:^|[:;.])\s*$")
 # A heading in capitals, with or without a colon, right before the chain ("… solidaridad.
 # APROBARON PUNTOS SUSTANTIVOS 1. Reconocer …").
 _CAPS_END = re.compile(r"\b[A-ZÁÉÍÓÚÑ]{4,}\s*:?\s*$")
@@ -1349,6 +1348,7 @@ def _read(paras: list[_Para], raw: bytes, name: str) -> DeclarationText:
     _reject_letter(paras, name)
     _reject_news(paras, name)
     title, rest = _take_title(paras, lang)
+    titles = paras[: len(paras) - len(rest)]
     rest = _split_voices(rest, lang)
     _reject_other_body(title, rest, paras, name)
     units = _group(rest)
@@ -1385,7 +1385,7 @@ def _read(paras: list[_Para], raw: bytes, name: str) -> DeclarationText:
     _reject_template(paras, statements, name)
     _check_is_declaration(operative, statements, name, lang)
     reading = [
-        *(ReadLine(p.line, "title", p.text, p.marker) for p in paras[: len(paras) - len(rest)]),
+        *(ReadLine(p.line, "title", p.text, p.marker) for p in titles),
         *(_preamble_line(i, u, lang) for i, u in enumerate(preamble)),
         *roles,
         *(ReadLine(u.para.line, "closing", u.full_text, u.para.marker) for u in closing),
@@ -1393,7 +1393,7 @@ def _read(paras: list[_Para], raw: bytes, name: str) -> DeclarationText:
     # In the order of the file, also within one line whose breaks were lost ("… anexo.
     # Agradecieron … DECISIONES …" read as three paragraphs of line 1).
     order: dict[tuple[int, str], int] = {}
-    for i, p in enumerate([*paras[: len(paras) - len(rest)], *rest]):
+    for i, p in enumerate([*titles, *rest]):
         order.setdefault((p.line, p.text), i)
     reading.sort(key=lambda r: (r.line, order.get((r.line, r.text), len(order))))
     return DeclarationText(
