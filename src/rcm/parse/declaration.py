@@ -585,12 +585,7 @@ def _split_tail(piece: str) -> list[str]:
     al Gobierno …")."""
     for m in _SENTENCE_BREAK.finditer(piece):
         rest = piece[m.end() : m.end() + _WINDOW]
-        if (
-            _thanks(rest)
-            or _COURTESY.match(fold(_opening(rest)))
-            or _ADOPTED.match(rest)
-            or _LEADING_CAPS.match(rest)
-        ):
+        if _thanks_or_courtesy(rest) or _ADOPTED.match(rest) or _LEADING_CAPS.match(rest):
             return [piece[: m.start()], *_SENTENCE_BREAK.split(piece[m.end() :])]
     return [piece]
 
@@ -598,7 +593,11 @@ def _split_tail(piece: str) -> list[str]:
 def _text_paragraphs(text: str) -> list[_Para]:
     """Paragraphs of a plain text: a blank line or a line opening with a marker starts one; in a
     block of one paragraph per line every line does, unless it continues a sentence."""
-    numbered = _unrun(_LINE_BREAK.split(text))
+    return _paragraphs(_unrun(_LINE_BREAK.split(text)))
+
+
+def _paragraphs(numbered: list[tuple[int, str]]) -> list[_Para]:
+    """:func:`_text_paragraphs` of lines already numbered and broken where they had run together."""
     lines = [line for _, line in numbered]
     markers = _MarkerReader()
     paras: list[_Para] = []
@@ -696,10 +695,11 @@ def _unrun_paragraphs(paras: list[_Para]) -> list[_Para]:
     numbered by its Word paragraph."""
     out: list[_Para] = []
     for p in paras:
-        if p.mark is not None or len(p.text) <= WRAP_LIMIT or len(_unrun([p.text])) <= 1:
+        pieces = _unrun([p.text]) if p.mark is None and len(p.text) > WRAP_LIMIT else []
+        if len(pieces) <= 1:
             out.append(p)
             continue
-        out += [replace(q, line=p.line, indent=p.indent) for q in _text_paragraphs(p.text)]
+        out += [replace(q, line=p.line, indent=p.indent) for q in _paragraphs(pieces)]
     return out
 
 
@@ -1298,9 +1298,13 @@ def _thanks_to_host(text: str) -> bool:
 
 # Thanks from any subject, in any tense, to anyone ("Agradecieron a la OIM …", "The RCM thanks
 # …", "We express our deep gratitude …"): closing lines when no statement follows them.
-_THANKS_ANY = re.compile(
+# Any subject, or none, before the verb of thanks or of a courtesy (folded text).
+_ANY_SUBJECT_F = (
     rf"^{_FOLDED_CONNECTIVE}(?:(?:we|they|the\s[^,;:.]{{0,140}}?|(?:la|las|los|el|nosotr[oa]s)\b"
-    r"[^,;:.]{0,140}?)\s+)?(?:(?:also|further|once\s+again|again|tambien|ademas|asimismo"
+    r"[^,;:.]{0,140}?)\s+)?"
+)
+_THANKS_ANY = re.compile(
+    _ANY_SUBJECT_F + r"(?:(?:also|further|once\s+again|again|tambien|ademas|asimismo"
     r"|nuevamente|desean|deseamos|wish\s+to|would\s+like\s+to)\s+)*(?:thank(?:s|ed)?\b|agradec\w*"
     r"|(?:express|extend|convey|reiterate|expres|manifest|reiter|dej)\w*\s+(?:constancia\s+de\s+)?"
     r"(?:their|our|its|su|sus|nuestro|nuestra|nuestros)\s+(?:\w+\s+){0,3}"
@@ -1312,6 +1316,11 @@ def _thanks(text: str) -> bool:
     return bool(_THANKS_ANY.match(fold(_opening(text))))
 
 
+def _thanks_or_courtesy(text: str) -> bool:
+    opening = fold(_opening(text))
+    return bool(_THANKS_ANY.match(opening) or _COURTESY.match(opening))
+
+
 def _mid_thanks(unit: _Unit) -> bool:
     """Thanks or another courtesy in the body (solidarity, condolences): an unnumbered paragraph,
     or an item of thanks to the host."""
@@ -1319,15 +1328,14 @@ def _mid_thanks(unit: _Unit) -> bool:
         return False
     text = unit.para.text
     if unit.para.mark is None:
-        return _thanks(text) or bool(_COURTESY.match(fold(_opening(text))))
+        return _thanks_or_courtesy(text)
     return _thanks_to_host(text)
 
 
 # Solidarity and condolences ("The Vice-Ministers expressed their solidarity with the people …",
 # "Los Viceministros expresaron sus condolencias …"): courtesies, not statements.
 _COURTESY = re.compile(
-    rf"^{_FOLDED_CONNECTIVE}(?:(?:we|they|the\s[^,;:.]{{0,140}}?|(?:la|las|los|el|nosotr[oa]s)\b"
-    r"[^,;:.]{0,140}?)\s+)?(?:(?:also|further|once\s+again|tambien|ademas|asimismo)\s+)*"
+    _ANY_SUBJECT_F + r"(?:(?:also|further|once\s+again|tambien|ademas|asimismo)\s+)*"
     r"(?:express|extend|convey|reiterat|expres|manifest|reiter|transmit)\w*\s+"
     r"(?:their|our|its|su|sus|nuestro|nuestra|nuestros|nuestras)\s+(?:\w+\s+){0,2}"
     r"(?:solidarity|condolences|sympathy|solidaridad|condolencias|pesame)\b"

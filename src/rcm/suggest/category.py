@@ -280,12 +280,12 @@ def _principle_heading_cue(folded: str) -> Cue | None:
     """A statement headed by the name of a GCM guiding principle ("National sovereignty: The
     Global Compact reaffirms …") states that principle."""
     head, colon, rest = folded.partition(":")
+    if not colon or len(head) > 60 or head.strip() not in _guiding_principles():
+        return None
     rest = rest.strip()
     if _IMPERATIVE.match(rest) or _infinitive_opening(rest):
         return None  # a section's title over an action ("Human rights: Promote …")
-    if colon and len(head) <= 60 and head.strip() in _guiding_principles():
-        return Cue(Category.PRINCIPLE, head.strip(), "the heading names a guiding principle")
-    return None
+    return Cue(Category.PRINCIPLE, head.strip(), "the heading names a guiding principle")
 
 
 def _cue_es_via_english(folded: str) -> Cue | None:

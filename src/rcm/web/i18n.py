@@ -129,20 +129,18 @@ def error_markup(exc: RcmError) -> Markup:
 
 def problem_text(problem: Problem) -> str:
     """One problem of a document ("line 4: …") in the reader's language."""
-    said = translated(problem.template or problem.message, dict(problem.values))
-    if problem.line:
-        return gettext("line %(n)s") % {"n": problem.line} + ": " + said
-    return said
+    return _where(problem) + translated(problem.template or problem.message, dict(problem.values))
+
+
+def _where(problem: Problem) -> str:
+    return gettext("line %(n)s") % {"n": problem.line} + ": " if problem.line else ""
 
 
 def _document_error(exc: DocumentError, markup: bool) -> str:
     problem = exc.problems[0]
-    key = problem.template or problem.message
-    values = dict(problem.values)
+    key, values = problem.template or problem.message, dict(problem.values)
     said = translated_markup(key, values) if markup else translated(key, values)
-    where = f"{exc.source}: "
-    if problem.line:
-        where += gettext("line %(n)s") % {"n": problem.line} + ": "
+    where = f"{exc.source}: {_where(problem)}"
     more = len(exc.problems) - 1
     tail = " " + gettext("(and %(n)s more problems)") % {"n": more} if more else ""
     if markup:
